@@ -1,0 +1,67 @@
+// safetensors: a strict reader and a writer, torch-free (tensors are byte spans + dtype + shape).
+// Layout (huggingface/safetensors): u64 LE header length N, N bytes of JSON, then the data buffer.
+// The reader performs every check listed in shared/FORMATS.md and names the tensor at fault.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace deeptune {
+
+enum class DType { kBool, kU8, kI8, kI16, kU16, kI32, kU32, kI64, kU64, kF16, kBF16, kF32, kF64,
+                   kF8E4M3, kF8E5M2 };
+std::string to_string(DType d);            // "F32", "BF16", ...
+size_t dtype_size(DType d);                // bytes per element
+bool dtype_from_string(const std::string& s, DType* out);
+
+struct TensorInfo {
+  std::string name;
+  DType dtype = DType::kF32;
+  std::vector<int64_t> shape;
+  uint64_t begin = 0, end = 0;  // offsets into the data buffer
+  size_t numel() const;
+};
+
+// An opened file. Data is read fully into memory (files we read are adapters and checkpoints of
+// models that fit in RAM anyway); tensors are in file order of their offsets.
+class SafetensorsFile {
+ public:
+  // Throws InputError("<path>", "<problem>") or InputError("<path>: tensor '<name>'", ...).
+  static SafetensorsFile read(const std::string& path);
+  static SafetensorsFile parse(std::vector<uint8_t> bytes, const std::string& origin);
+
+  const std::vector<TensorInfo>& tensors() const { return tensors_; }
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+  bool contains(const std::string& name) const;
+  const TensorInfo& info(const std::string& name) const;  // throws InputError if absent
+  const uint8_t* data(const TensorInfo& t) const;          // pointer to its bytes
+  const std::string& origin() const { return origin_; }
+
+ private:
+  std::string origin_;
+  std::vector<uint8_t> bytes_;
+  size_t data_start_ = 0;
+  std::vector<TensorInfo> tensors_;
+  std::map<std::string, size_t> index_;
+  std::map<std::string, std::string> metadata_;
+};
+
+struct TensorView {
+  std::string name;
+  DType dtype = DType::kF32;
+  std::vector<int64_t> shape;
+  const void* data = nullptr;  // numel * dtype_size bytes, little-endian, row-major
+};
+
+// Writes atomically (temp file + rename). Header starts with '{', padded with spaces so the data
+// starts 8-byte aligned; tensors packed in the given order with no gaps; metadata gets
+// "format": "pt" unless the caller sets it. Throws InputError for duplicate names, RunError on I/O.
+void write_safetensors(const std::string& path, const std::vector<TensorView>& tensors,
+                       std::map<std::string, std::string> metadata = {});
+std::vector<uint8_t> serialize_safetensors(const std::vector<TensorView>& tensors,
+                                           std::map<std::string, std::string> metadata = {});
+
+}  // namespace deeptune

@@ -1,0 +1,159 @@
+// The project file: one SQLite database (*.dtproj) holding datasets, runs, metrics, logs,
+// artifacts, attention snapshots, memory samples, presets and sweeps. SQLite C API, WAL mode,
+// schema versioned with PRAGMA user_version and migrated forward on open. One ProjectStore per
+// thread (each has its own connection); SQLite's locking makes concurrent writers safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace deeptune {
+
+enum class RunStatus { kCreated, kRunning, kPaused, kStopped, kCompleted, kFailed, kInterrupted };
+std::string to_string(RunStatus s);   // "created", "running", ...
+RunStatus run_status_from_string(const std::string& s);  // throws InputError
+// A run that can be continued from its last checkpoint: stopped, paused, interrupted.
+bool is_resumable(RunStatus s);
+
+struct ProjectInfo {
+  std::string name;
+  std::string created_at;   // ISO-8601 UTC
+  std::string app_version;  // engine version that created the file
+  int schema_version = 0;
+};
+
+struct DatasetRecord {
+  int64_t id = 0;
+  std::string name;
+  std::string path;          // as given: relative paths are relative to the project file's folder
+  std::string format;        // "jsonl", "json", "csv", "txt"
+  std::string mapping_json;  // FieldMapping::to_json().dump()
+  std::string sha256;
+  int64_t rows = 0;
+  std::string stats_json;    // DatasetStats::to_json().dump(), may be ""
+  std::string added_at;
+};
+
+struct RunRecord {
+  int64_t id = 0;
+  std::string name;
+  std::string config_json;  // RunConfig::to_json().dump()
+  RunStatus status = RunStatus::kCreated;
+  std::optional<int64_t> parent_run_id;  // forks / resumed-from
+  std::optional<int64_t> sweep_id;
+  std::optional<int64_t> dataset_id;
+  std::string dataset_sha256;
+  uint64_t seed = 0;
+  std::string engine_version;
+  std::string torch_version;
+  std::string device;        // resolved device, e.g. "cpu", "cuda:0"
+  std::string created_at, started_at, finished_at, heartbeat_at;
+  int64_t pid = 0;           // process that last ran it (to detect crashes)
+  std::string host;          // host name of that process
+  int64_t last_step = 0;     // last optimizer step recorded
+  int64_t max_steps = 0;
+  std::string final_metrics_json;  // {"train_loss":..,"val_loss":..}, may be ""
+  std::string error_text;
+};
+
+struct MetricPoint {
+  int64_t run_id = 0;
+  int64_t step = 0;
+  std::string name;  // "train/loss", "train/lr", "train/grad_norm", "train/tokens_per_s", "val/loss", ...
+  double value = 0.0;
+};
+
+struct LogRecord {
+  int64_t run_id = 0;
+  std::string time;   // ISO-8601 UTC
+  std::string level;  // "info", "warning", "error"
+  std::string text;
+};
+
+struct ArtifactRecord {
+  int64_t id = 0;
+  int64_t run_id = 0;
+  std::string kind;   // "checkpoint", "base_model", "export_peft", ...
+  std::string path;   // relative to the project file's folder when inside it
+  std::string sha256;
+  int64_t step = 0;
+  std::string created_at;
+};
+
+class ProjectStore {
+ public:
+  static constexpr int kSchemaVersion = 1;
+
+  // Creates a new project file; throws InputError if the path exists.
+  static std::unique_ptr<ProjectStore> create(const std::string& path, const std::string& name);
+  // Opens an existing project. Throws InputError("<path>", ...) — and changes nothing in the file —
+  // when it does not exist, is not a SQLite database, is a SQLite database without DeepTune's
+  // tables, or was written by a newer schema version. Migrates older versions forward in one
+  // transaction. Runs left 'running' by a process that no longer exists (same host) are marked
+  // 'interrupted'.
+  static std::unique_ptr<ProjectStore> open(const std::string& path);
+
+  ~ProjectStore();
+  ProjectStore(const ProjectStore&) = delete;
+  ProjectStore& operator=(const ProjectStore&) = delete;
+
+  const std::string& path() const;
+  std::string directory() const;             // folder holding the project file
+  std::string resolve(const std::string& relative_or_absolute) const;  // against directory()
+  std::string relativize(const std::string& absolute) const;  // relative when inside directory()
+  ProjectInfo info() const;
+
+  // datasets
+  int64_t add_dataset(const DatasetRecord& d);  // throws InputError if the name exists
+  std::vector<DatasetRecord> datasets() const;
+  std::optional<DatasetRecord> find_dataset(const std::string& name_or_id) const;
+  void update_dataset_stats(int64_t id, const std::string& sha256, int64_t rows,
+                            const std::string& stats_json);
+
+  // runs
+  int64_t create_run(const RunRecord& r);       // throws InputError if the name exists
+  std::vector<RunRecord> runs() const;          // ordered by id
+  std::optional<RunRecord> find_run(const std::string& name_or_id) const;
+  std::optional<RunRecord> run(int64_t id) const;
+  std::string unique_run_name(const std::string& stem) const;  // "stem", "stem-2", ...
+  void mark_run_started(int64_t id, const std::string& device, int64_t pid, const std::string& host);
+  void set_run_status(int64_t id, RunStatus s, const std::string& error_text = "");
+  void heartbeat(int64_t id, int64_t step);     // updates heartbeat_at and last_step
+  void finish_run(int64_t id, RunStatus s, const std::string& final_metrics_json,
+                  const std::string& error_text);
+  void rename_run(int64_t id, const std::string& new_name);
+  void delete_run(int64_t id);                   // with its metrics, logs, artifacts rows
+
+  // metrics (batched: one transaction for the whole vector; a (run, name, step) written twice
+  // keeps the last value — a resumed run rewrites the steps after its checkpoint)
+  void append_metrics(const std::vector<MetricPoint>& points);
+  // name -> [(step, value)] ordered by step
+  std::map<std::string, std::vector<std::pair<int64_t, double>>> metrics(int64_t run_id) const;
+  // Deletes metrics with step > after_step (used when resuming from an earlier checkpoint).
+  void truncate_metrics(int64_t run_id, int64_t after_step);
+
+  void append_logs(const std::vector<LogRecord>& logs);
+  std::vector<LogRecord> logs(int64_t run_id) const;
+
+  int64_t add_artifact(const ArtifactRecord& a);
+  std::vector<ArtifactRecord> artifacts(int64_t run_id) const;  // ordered by id
+
+  // Named hyperparameter presets (JSON documents).
+  void save_preset(const std::string& name, const std::string& json);
+  std::map<std::string, std::string> presets() const;
+
+ private:
+  struct Impl;
+  explicit ProjectStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Current time as ISO-8601 UTC with milliseconds, e.g. "2026-11-28T12:00:00.123Z".
+std::string utc_now_iso();
+
+}  // namespace deeptune
