@@ -29,6 +29,7 @@ struct Table {
   std::vector<std::string> columns;
   std::vector<std::vector<std::string>> rows;
   std::vector<size_t> source_lines;  // 1-based line (JSONL/CSV/TXT) or array index (JSON) per row
+  bool source_lines_are_items = false;  // JSON: messages then say "<path>: item N", not "<path>:N"
 };
 
 // Reads the whole file. Throws InputError("<path>:<line>", "...") on: missing/unreadable file,

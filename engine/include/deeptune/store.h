@@ -87,7 +87,7 @@ struct ArtifactRecord {
 
 class ProjectStore {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
 
   // Creates a new project file; throws InputError if the path exists.
   static std::unique_ptr<ProjectStore> create(const std::string& path, const std::string& name);
@@ -155,5 +155,9 @@ class ProjectStore {
 
 // Current time as ISO-8601 UTC with milliseconds, e.g. "2026-11-28T12:00:00.123Z".
 std::string utc_now_iso();
+
+// This machine's host name (gethostname), as open() compares it with RunRecord::host to tell a
+// crashed local run from one running elsewhere; pass it to mark_run_started.
+std::string local_host_name();
 
 }  // namespace deeptune

@@ -1,1 +1,310 @@
-// placeholder
+// Tables become training examples: field mapping, a train/validation split that is identical on
+// every platform, and the statistics the Data page shows (lengths, label balance, drift).
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <initializer_list>
+#include <limits>
+#include <numeric>
+#include <sstream>
+#include <string_view>
+
+#include "deeptune/data.h"
+#include "deeptune/error.h"
+
+namespace deeptune {
+namespace {
+
+constexpr const char* kMappingWhere = "field mapping";
+
+std::string at_source(const std::string& path, const Table& table, size_t row) {
+  const size_t source = row < table.source_lines.size() ? table.source_lines[row] : row + 1;
+  return table.source_lines_are_items ? path + ": item " + std::to_string(source)
+                                      : path + ":" + std::to_string(source);
+}
+
+bool is_blank(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); });
+}
+
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string join(const std::vector<std::string>& items, const char* separator) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i ? separator : "") + items[i];
+  return out;
+}
+
+// The first column (in the order of `names`, case-insensitively) that exists; "" when none does.
+std::string find_column(const std::vector<std::string>& columns,
+                        std::initializer_list<const char*> names) {
+  for (const char* name : names)
+    for (const std::string& column : columns)
+      if (lowercase(column) == name) return column;
+  return "";
+}
+
+// SplitMix64 (Steele, Lea & Flood 2014): tiny, fully specified, so a seed gives the same split
+// with every compiler and standard library — std::shuffle and the std distributions do not.
+class SplitMix64 {
+ public:
+  explicit SplitMix64(uint64_t seed) : state_(seed) {}
+
+  uint64_t next() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+
+  // Uniform in [0, bound): draws at or above the largest multiple of bound are rejected, so no
+  // value is favoured by the modulo.
+  uint64_t below(uint64_t bound) {
+    const uint64_t max = std::numeric_limits<uint64_t>::max();
+    const uint64_t limit = max - max % bound;
+    uint64_t x;
+    do x = next();
+    while (x >= limit);
+    return x % bound;
+  }
+
+ private:
+  uint64_t state_;
+};
+
+// What the trainer feeds per example: BOS + tokens, plus EOS for causal LM (a classifier reads
+// no EOS). map_examples leaves the label set only for text+label mappings.
+size_t token_count(const Example& example, const Tokenizer& tokenizer) {
+  if (!example.label.empty()) return tokenizer.encode(example.text).size() + 1;
+  if (!example.prompt.empty() || !example.response.empty())
+    return tokenizer.encode(example.prompt).size() + tokenizer.encode(example.response).size() + 2;
+  return tokenizer.encode(example.text).size() + 2;
+}
+
+// Total-variation distance between two count vectors over the same categories, as shares.
+double total_variation(const std::vector<size_t>& p, const std::vector<size_t>& q) {
+  const double p_total = std::accumulate(p.begin(), p.end(), 0.0);
+  const double q_total = std::accumulate(q.begin(), q.end(), 0.0);
+  if (p_total == 0.0 || q_total == 0.0) return 0.0;
+  double sum = 0.0;
+  for (size_t i = 0; i < p.size(); ++i) sum += std::abs(p[i] / p_total - q[i] / q_total);
+  return 0.5 * sum;
+}
+
+}  // namespace
+
+MappingKind FieldMapping::kind() const {
+  const bool t = !text.empty(), p = !prompt.empty(), r = !response.empty(), l = !label.empty();
+  if (t && l && !p && !r) return MappingKind::kTextLabel;
+  if (p && r && !t && !l) return MappingKind::kPromptResponse;
+  if (t && !p && !r && !l) return MappingKind::kText;
+  std::vector<std::string> set;
+  if (t) set.push_back("text");
+  if (p) set.push_back("prompt");
+  if (r) set.push_back("response");
+  if (l) set.push_back("label");
+  throw InputError(kMappingWhere,
+                   "map text alone, text and label, or prompt and response (mapped now: " +
+                       (set.empty() ? std::string("nothing") : join(set, ", ")) + ")");
+}
+
+nlohmann::json FieldMapping::to_json() const {
+  nlohmann::json j = nlohmann::json::object();
+  if (!text.empty()) j["text"] = text;
+  if (!prompt.empty()) j["prompt"] = prompt;
+  if (!response.empty()) j["response"] = response;
+  if (!label.empty()) j["label"] = label;
+  return j;
+}
+
+FieldMapping FieldMapping::from_json(const nlohmann::json& j) {
+  if (!j.is_object())
+    throw InputError(kMappingWhere, std::string("expected an object, found ") + j.type_name());
+  FieldMapping mapping;
+  for (const auto& item : j.items()) {
+    std::string* target = item.key() == "text"       ? &mapping.text
+                          : item.key() == "prompt"   ? &mapping.prompt
+                          : item.key() == "response" ? &mapping.response
+                          : item.key() == "label"    ? &mapping.label
+                                                     : nullptr;
+    if (target == nullptr)
+      throw InputError(kMappingWhere, "unknown key '" + item.key() +
+                                          "'; expected text, prompt, response or label");
+    if (!item.value().is_string())
+      throw InputError(kMappingWhere, "'" + item.key() + "' must be a column name (a string)");
+    *target = item.value().get<std::string>();
+  }
+  return mapping;
+}
+
+FieldMapping guess_mapping(const std::vector<std::string>& columns) {
+  if (columns.empty()) throw InputError(kMappingWhere, "the dataset has no columns");
+  FieldMapping mapping;
+  const std::string prompt = find_column(columns, {"prompt", "instruction", "question", "input"});
+  const std::string response = find_column(columns, {"response", "output", "answer", "completion"});
+  if (!prompt.empty() && !response.empty()) {
+    mapping.prompt = prompt;
+    mapping.response = response;
+    return mapping;
+  }
+  const std::string text = find_column(columns, {"text", "sentence", "content"});
+  const std::string label = find_column(columns, {"label", "class", "category"});
+  mapping.text = text.empty() ? columns.front() : text;
+  if (!text.empty() && !label.empty()) mapping.label = label;
+  return mapping;
+}
+
+std::vector<Example> map_examples(const Table& table, const FieldMapping& mapping,
+                                  const std::string& path) {
+  struct Field {
+    const char* role;
+    const std::string* column;
+    std::string Example::*member;
+    size_t index = 0;
+  };
+  const MappingKind kind = mapping.kind();
+  std::vector<Field> fields;
+  if (kind == MappingKind::kPromptResponse) {
+    fields.push_back({"prompt", &mapping.prompt, &Example::prompt});
+    fields.push_back({"response", &mapping.response, &Example::response});
+  } else {
+    fields.push_back({"text", &mapping.text, &Example::text});
+    if (kind == MappingKind::kTextLabel)
+      fields.push_back({"label", &mapping.label, &Example::label});
+  }
+  for (Field& field : fields) {
+    const auto it = std::find(table.columns.begin(), table.columns.end(), *field.column);
+    if (it == table.columns.end())
+      throw InputError(path, "column '" + *field.column +
+                                 "' not found; columns are: " + join(table.columns, ", "));
+    field.index = static_cast<size_t>(it - table.columns.begin());
+  }
+
+  std::vector<Example> examples;
+  examples.reserve(table.rows.size());
+  for (size_t r = 0; r < table.rows.size(); ++r) {
+    const std::vector<std::string>& row = table.rows[r];
+    Example example;
+    example.source_line = r < table.source_lines.size() ? table.source_lines[r] : r + 1;
+    for (const Field& field : fields) {
+      const std::string& cell = field.index < row.size() ? row[field.index] : std::string();
+      if (is_blank(cell))
+        throw InputError(at_source(path, table, r),
+                         std::string("empty ") + field.role + " (column '" + *field.column + "')");
+      example.*field.member = cell;
+    }
+    examples.push_back(std::move(example));
+  }
+  return examples;
+}
+
+Split split_indices(size_t n, double val_fraction, uint64_t seed) {
+  if (!(val_fraction >= 0.0 && val_fraction < 1.0)) {
+    std::ostringstream value;
+    value << val_fraction;
+    throw InputError("validation fraction", "must be in [0, 1), got " + value.str());
+  }
+  size_t val_count = static_cast<size_t>(std::llround(static_cast<double>(n) * val_fraction));
+  // Training needs at least one row, so a fraction that rounds to "everything" leaves one behind.
+  if (n < 2)
+    val_count = 0;
+  else if (val_fraction > 0.0)
+    val_count = std::clamp<size_t>(val_count, 1, n - 1);
+
+  // Fisher-Yates; the first val_count positions of the permutation form the validation set.
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), size_t{0});
+  SplitMix64 rng(seed);
+  for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+
+  Split split;
+  split.val.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(val_count));
+  split.train.assign(order.begin() + static_cast<std::ptrdiff_t>(val_count), order.end());
+  std::sort(split.val.begin(), split.val.end());
+  std::sort(split.train.begin(), split.train.end());
+  return split;
+}
+
+DatasetStats compute_stats(const std::vector<Example>& examples, const Split& split,
+                           const Tokenizer& tokenizer, int max_length, int bins) {
+  if (bins < 1) throw InputError("stats", "bins must be at least 1, got " + std::to_string(bins));
+  for (const std::vector<size_t>* part : {&split.train, &split.val})
+    for (size_t index : *part)
+      if (index >= examples.size())
+        throw InputError("split", "index " + std::to_string(index) + " is out of range for " +
+                                      std::to_string(examples.size()) + " examples");
+
+  DatasetStats stats;
+  stats.rows = examples.size();
+  stats.train_rows = split.train.size();
+  stats.val_rows = split.val.size();
+  if (examples.empty()) return stats;
+
+  std::vector<size_t> lengths;
+  lengths.reserve(examples.size());
+  for (const Example& example : examples) lengths.push_back(token_count(example, tokenizer));
+  const auto [min_it, max_it] = std::minmax_element(lengths.begin(), lengths.end());
+  stats.min_tokens = *min_it;
+  stats.max_tokens = *max_it;
+  stats.mean_tokens =
+      std::accumulate(lengths.begin(), lengths.end(), 0.0) / static_cast<double>(lengths.size());
+  if (max_length > 0)
+    stats.truncated =
+        static_cast<size_t>(std::count_if(lengths.begin(), lengths.end(), [&](size_t length) {
+          return length > static_cast<size_t>(max_length);
+        }));
+
+  // Equal-width bins over [min, max], the last one closed; integer arithmetic for the bin index
+  // so a length on an edge lands in the same bin everywhere.
+  const size_t span = stats.max_tokens - stats.min_tokens;
+  const size_t bin_count = span == 0 ? 1 : static_cast<size_t>(bins);
+  Histogram& histogram = stats.token_lengths;
+  for (size_t b = 0; b <= bin_count; ++b)
+    histogram.edges.push_back(static_cast<double>(stats.min_tokens) +
+                              static_cast<double>(span) * static_cast<double>(b) /
+                                  static_cast<double>(bin_count));
+  const auto bin_of = [&](size_t length) {
+    return span == 0 ? 0 : std::min((length - stats.min_tokens) * bin_count / span, bin_count - 1);
+  };
+  histogram.counts.assign(bin_count, 0);
+  for (size_t length : lengths) ++histogram.counts[bin_of(length)];
+
+  std::vector<size_t> train_bins(bin_count, 0), val_bins(bin_count, 0);
+  for (size_t index : split.train) ++train_bins[bin_of(lengths[index])];
+  for (size_t index : split.val) ++val_bins[bin_of(lengths[index])];
+  stats.length_drift = total_variation(train_bins, val_bins);
+
+  for (const Example& example : examples)
+    if (!example.label.empty()) ++stats.label_counts[example.label];
+  if (!stats.label_counts.empty()) {
+    std::map<std::string, size_t> slot;
+    for (const auto& [label, count] : stats.label_counts) slot.emplace(label, slot.size());
+    std::vector<size_t> train_labels(slot.size(), 0), val_labels(slot.size(), 0);
+    for (size_t index : split.train)
+      if (!examples[index].label.empty()) ++train_labels[slot.at(examples[index].label)];
+    for (size_t index : split.val)
+      if (!examples[index].label.empty()) ++val_labels[slot.at(examples[index].label)];
+    stats.label_drift = total_variation(train_labels, val_labels);
+  }
+  return stats;
+}
+
+nlohmann::json DatasetStats::to_json() const {
+  return {{"rows", rows},
+          {"train_rows", train_rows},
+          {"val_rows", val_rows},
+          {"token_lengths", {{"edges", token_lengths.edges}, {"counts", token_lengths.counts}}},
+          {"min_tokens", min_tokens},
+          {"max_tokens", max_tokens},
+          {"mean_tokens", mean_tokens},
+          {"truncated", truncated},
+          {"label_counts", nlohmann::json(label_counts)},
+          {"length_drift", length_drift},
+          {"label_drift", label_drift}};
+}
+
+}  // namespace deeptune

@@ -1,1 +1,81 @@
-// placeholder
+// HF checkpoint folders (see hf_checkpoint.h). Sharded files and tokenizer.json come with the
+// Hugging Face models issue; this writes and reads what our own runs produce.
+#include "formats/hf_checkpoint.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "deeptune/error.h"
+#include "torch/tensor_io.h"
+
+namespace fs = std::filesystem;
+
+namespace deeptune::hf {
+namespace {
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path, "cannot open file");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw InputError(path, std::string("invalid JSON: ") + e.what());
+  }
+}
+void write_json(const std::string& path, const nlohmann::json& j) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << j.dump(2) << "\n";
+    if (!out) throw RunError(path, "cannot write file");
+  }
+  fs::rename(tmp, path);
+}
+bool is_base_parameter(const std::string& name) { return name.find("lora_") == std::string::npos; }
+}  // namespace
+
+void save(const std::string& dir, model::Transformer& m, const Tokenizer& tokenizer) {
+  fs::create_directories(dir);
+  write_json((fs::path(dir) / "config.json").string(), m->config().to_hf_json());
+  write_json((fs::path(dir) / "deeptune_tokenizer.json").string(), tokenizer.describe());
+  tensor_io::NamedTensors tensors;
+  for (const auto& p : m->named_parameters())
+    if (is_base_parameter(p.key())) tensors.emplace_back(p.key(), p.value().to(torch::kFloat));
+  tensor_io::save((fs::path(dir) / "model.safetensors").string(), tensors);
+}
+
+model::LlamaConfig read_config(const std::string& dir) {
+  const std::string path = (fs::path(dir) / "config.json").string();
+  return model::LlamaConfig::from_hf_json(read_json(path), path);
+}
+
+void load_weights(model::Transformer& m, const std::string& dir) {
+  const std::string path = (fs::path(dir) / "model.safetensors").string();
+  const auto file = SafetensorsFile::read(path);
+  torch::NoGradGuard no_grad;
+  size_t used = 0;
+  for (auto& p : m->named_parameters()) {
+    if (!is_base_parameter(p.key())) continue;
+    const std::string where = path + ": tensor '" + p.key() + "'";
+    if (!file.contains(p.key())) throw InputError(where, "missing from the checkpoint");
+    const auto& info = file.info(p.key());
+    if (std::vector<int64_t>(p.value().sizes().begin(), p.value().sizes().end()) != info.shape)
+      throw InputError(where, "has shape " + c10::str(info.shape) + ", the model expects " +
+                                  c10::str(p.value().sizes()));
+    p.value().copy_(tensor_io::to_tensor(file, info));
+    ++used;
+  }
+  for (const auto& info : file.tensors()) {
+    if (info.name.find("rotary_emb.inv_freq") != std::string::npos) continue;  // old HF buffers
+    bool known = false;
+    for (const auto& p : m->named_parameters()) known = known || p.key() == info.name;
+    if (!known) throw InputError(path + ": tensor '" + info.name + "'", "is not a parameter of this model");
+  }
+  (void)used;
+}
+
+std::unique_ptr<Tokenizer> read_tokenizer(const std::string& dir) {
+  const std::string path = (fs::path(dir) / "deeptune_tokenizer.json").string();
+  return make_tokenizer(read_json(path));
+}
+
+}  // namespace deeptune::hf

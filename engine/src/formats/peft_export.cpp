@@ -1,1 +1,144 @@
-// placeholder
+// Exports of a run's latest checkpoint: a PEFT LoRA adapter (adapter_config.json +
+// adapter_model.safetensors, keys "base_model.model.<module>.lora_A.weight" as PEFT saves them)
+// or a merged Hugging Face checkpoint. Temperature attention is not a transformers feature, so it
+// is folded into q_proj (scores / (sqrt(d) T) == ((q / T) . k) / sqrt(d); RoPE is linear) and the
+// exported files then give the same numbers in transformers.
+#include <filesystem>
+#include <fstream>
+
+#include "deeptune/data.h"
+#include "deeptune/error.h"
+#include "deeptune/session.h"
+#include "formats/hf_checkpoint.h"
+#include "lora/lora.h"
+#include "session/session_internal.h"
+#include "torch/tensor_io.h"
+#include "train/checkpoint.h"
+
+namespace fs = std::filesystem;
+
+namespace deeptune {
+namespace {
+
+// Scales every q_proj (weight, bias, LoRA B) by 1/T and marks the attention as standard.
+void fold_temperature(model::Transformer& m) {
+  const double t = m->config().attention_temperature;
+  torch::NoGradGuard no_grad;
+  for (auto& [name, layer] : model::linear_modules(m)) {
+    if (name.size() < 6 || name.compare(name.size() - 6, 6, "q_proj") != 0) continue;
+    layer->weight.div_(t);
+    if (layer->bias.defined()) layer->bias.div_(t);
+    if (layer->has_lora()) layer->lora_B->weight.div_(t);
+  }
+  m->mutable_config().attention_kind = AttentionKind::kStandard;
+  m->mutable_config().attention_temperature = 1.0;
+}
+
+model::Transformer load_run_model(const ProjectStore& store, const RunRecord& run, const RunConfig& c,
+                                  std::string* checkpoint_dir) {
+  const auto base = detail::latest_artifact(store, run.id, "base_model");
+  const auto ckpt = detail::latest_artifact(store, run.id, "checkpoint");
+  if (!base || !ckpt)
+    throw InputError(run.name, "the run has no checkpoint yet; train it first");
+  const std::string base_dir = store.resolve(base->path);
+  model::Transformer m(hf::read_config(base_dir));
+  hf::load_weights(m, base_dir);
+  detail::adapt(m, c);
+  *checkpoint_dir = store.resolve(ckpt->path);
+  train::load_trainable(*checkpoint_dir, m);
+  return m;
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  if (!out) throw RunError(path.string(), "cannot write file");
+}
+
+}  // namespace
+
+ExportFormat export_format_from_string(const std::string& s) {
+  if (s == "peft") return ExportFormat::kPeft;
+  if (s == "hf") return ExportFormat::kHfMerged;
+  throw InputError("--format", "unknown export format '" + s + "'; choose peft or hf");
+}
+
+std::vector<std::string> export_run(const std::string& project_path, const std::string& run_name,
+                                    ExportFormat format, const std::string& out_dir) {
+  auto store = ProjectStore::open(project_path);
+  const auto run = store->find_run(run_name);
+  if (!run) throw InputError(project_path, "no run named '" + run_name + "'");
+  const RunConfig c = RunConfig::from_json(nlohmann::json::parse(run->config_json), "run " + run->name);
+  if (format == ExportFormat::kPeft && c.train.mode != TrainMode::kLora)
+    throw InputError(run->name, "trained all weights (train.mode = full): export it with --format hf");
+  std::string ckpt_dir;
+  auto m = load_run_model(*store, *run, c, &ckpt_dir);
+  const auto tok = hf::read_tokenizer(store->resolve(detail::latest_artifact(*store, run->id, "base_model")->path));
+  const bool temperature = m->config().attention_kind == AttentionKind::kTemperature &&
+                           m->config().attention_temperature != 1.0;
+  if (temperature) fold_temperature(m);
+  fs::create_directories(out_dir);
+  const fs::path out(out_dir);
+  std::vector<std::string> files;
+
+  if (format == ExportFormat::kHfMerged) {
+    lora::merge(m);
+    hf::save(out_dir, m, *tok);
+    files = {(out / "config.json").string(), (out / "model.safetensors").string(),
+             (out / "deeptune_tokenizer.json").string()};
+  } else {
+    // The adapter refers to its base by path; a folded (temperature) base is written beside it.
+    std::string base_path = fs::absolute(store->resolve(detail::latest_artifact(*store, run->id, "base_model")->path)).string();
+    if (temperature) {
+      // Save the folded base weights without the adapters merged in.
+      const fs::path base_out = out / "base_model";
+      hf::save(base_out.string(), m, *tok);
+      base_path = fs::absolute(base_out).string();
+      files.push_back((base_out / "model.safetensors").string());
+    }
+    tensor_io::NamedTensors tensors;
+    for (const auto& p : m->named_parameters()) {
+      const bool adapter = p.key().find("lora_A.weight") != std::string::npos ||
+                           p.key().find("lora_B.weight") != std::string::npos;
+      const bool head = c.model.task == Task::kClassification && p.key().rfind("score.", 0) == 0;
+      if (adapter || head) tensors.emplace_back("base_model.model." + p.key(), p.value().to(torch::kFloat));
+    }
+    tensor_io::save((out / "adapter_model.safetensors").string(), tensors);
+    nlohmann::json cfg = {
+        {"peft_type", "LORA"},
+        {"task_type", c.model.task == Task::kClassification ? "SEQ_CLS" : "CAUSAL_LM"},
+        {"base_model_name_or_path", base_path},
+        {"r", c.lora.r},
+        {"lora_alpha", c.lora.alpha},
+        {"lora_dropout", c.lora.dropout},
+        {"target_modules", c.lora.targets},
+        {"bias", "none"},
+        {"fan_in_fan_out", false},
+        {"use_rslora", c.lora.rslora},
+        {"use_dora", false},
+        {"modules_to_save", c.model.task == Task::kClassification ? nlohmann::json::array({"score"})
+                                                                   : nlohmann::json(nullptr)},
+        {"inference_mode", true},
+        {"init_lora_weights", true},
+        {"rank_pattern", nlohmann::json::object()},
+        {"alpha_pattern", nlohmann::json::object()},
+        {"layers_to_transform", nullptr},
+        {"layers_pattern", nullptr},
+        {"revision", nullptr}};
+    write_text(out / "adapter_config.json", cfg.dump(2) + "\n");
+    files.push_back((out / "adapter_config.json").string());
+    files.push_back((out / "adapter_model.safetensors").string());
+  }
+  ArtifactRecord a;
+  a.run_id = run->id;
+  a.kind = format == ExportFormat::kPeft ? "export_peft" : "export_hf";
+  a.path = store->relativize(fs::absolute(out).string());
+  a.sha256 = sha256_file(format == ExportFormat::kPeft ? (out / "adapter_model.safetensors").string()
+                                                         : (out / "model.safetensors").string());
+  a.step = run->last_step;
+  store->add_artifact(a);
+  (void)ckpt_dir;
+  return files;
+}
+
+}  // namespace deeptune

@@ -1,1 +1,705 @@
-// placeholder
+// ProjectStore: the project file's public face. Checks a file is a DeepTune project before
+// writing a byte to it, migrates it, and reads and writes records with bound parameters only.
+#include <signal.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+
+#include "deeptune/error.h"
+#include "deeptune/store.h"
+#include "store/schema.h"
+#include "store/sqlite.h"
+
+namespace deeptune {
+namespace fs = std::filesystem;
+using store::Database;
+using store::OpenMode;
+using store::SqliteError;
+using store::Statement;
+using store::Transaction;
+
+namespace {
+
+struct StatusName {
+  RunStatus status;
+  const char* name;
+};
+constexpr StatusName kStatusNames[] = {
+    {RunStatus::kCreated, "created"},         {RunStatus::kRunning, "running"},
+    {RunStatus::kPaused, "paused"},           {RunStatus::kStopped, "stopped"},
+    {RunStatus::kCompleted, "completed"},     {RunStatus::kFailed, "failed"},
+    {RunStatus::kInterrupted, "interrupted"},
+};
+
+// A run on another machine whose heartbeat is older than this is taken for dead: the trainer
+// beats at least every few seconds, so ten minutes leaves room for a long evaluation or
+// checkpoint write without declaring a live run lost.
+constexpr std::chrono::minutes kStaleHeartbeat{10};
+
+std::string iso_utc(std::chrono::system_clock::time_point t) {
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buffer[32];
+  const size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buffer + n, sizeof buffer - n, ".%03dZ", static_cast<int>(ms % 1000));
+  return buffer;
+}
+
+std::string or_now(const std::string& time) {
+  return time.empty() ? utc_now_iso() : time;
+}
+
+bool is_decimal_id(const std::string& s) {
+  // 18 digits always fit in int64_t.
+  return !s.empty() && s.size() <= 18 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// True only when the process certainly no longer exists; EPERM means it exists under another
+// user, and an unknown pid is never declared dead.
+bool process_is_gone(int64_t pid) {
+  if (pid <= 0 || pid > INT_MAX) return false;
+  return kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH;
+}
+
+bool is_unique_violation(const SqliteError& e) {
+  return e.code() == SQLITE_CONSTRAINT_UNIQUE;
+}
+
+// Refuses, without writing anything, a file that is not a project this build can open. SQLite
+// would happily treat an empty or foreign file as a new database and write a schema into it, so
+// the header is read by hand first and the rest is inspected over a read-only connection.
+void check_openable(const std::string& path) {
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (!fs::exists(status)) throw InputError(path, "does not exist");
+  if (fs::is_directory(status)) throw InputError(path, "is a folder, not a DeepTune project");
+
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, "cannot be read (check its permissions)");
+  char header[16] = {};
+  in.read(header, sizeof header);
+  const std::streamsize got = in.gcount();
+  if (got == 0) throw InputError(path, "is empty, not a DeepTune project");
+  static const char kSqliteMagic[16] = "SQLite format 3";  // 15 characters and the '\0'
+  if (got < static_cast<std::streamsize>(sizeof header) ||
+      std::memcmp(header, kSqliteMagic, sizeof header) != 0) {
+    throw InputError(path, "is not a SQLite database, so not a DeepTune project");
+  }
+  in.close();
+
+  int64_t application_id = 0, version = 0;
+  bool has_project_table = false;
+  try {
+    // A read-only connection to a WAL file would still create -wal and -shm beside it; when no
+    // -wal exists, nobody has the file open in WAL mode and a snapshot read leaves no trace.
+    const bool wal_in_use = fs::exists(path + "-wal", ec);
+    Database db(path, wal_in_use ? OpenMode::kReadOnly : OpenMode::kReadOnlySnapshot);
+    db.exec("PRAGMA busy_timeout = 10000", "setting busy_timeout");
+    application_id = db.pragma_int("application_id");
+    Statement st =
+        db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'project'",
+                   "reading the schema");
+    has_project_table = st.step() && st.column_int64(0) == 1;
+    version = db.pragma_int("user_version");
+  } catch (const SqliteError& e) {
+    const int primary = e.code() & 0xff;
+    if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT) {
+      throw InputError(path, "is a damaged SQLite database, not a readable DeepTune project (" +
+                                 e.message() + ")");
+    }
+    throw;
+  }
+  if (application_id != store::kApplicationId || !has_project_table || version < 1) {
+    throw InputError(path, "is a SQLite database but not a DeepTune project");
+  }
+  if (version > ProjectStore::kSchemaVersion) {
+    throw InputError(path, "was written by a newer DeepTune (schema " + std::to_string(version) +
+                               ", this build reads up to " +
+                               std::to_string(ProjectStore::kSchemaVersion) + ")");
+  }
+}
+
+// Column list shared by every query that reads whole runs; read_run follows the same order.
+constexpr const char* kRunColumns =
+    "id, name, config_json, status, parent_run_id, sweep_id, dataset_id, dataset_sha256, seed, "
+    "engine_version, torch_version, device, created_at, started_at, finished_at, heartbeat_at, "
+    "pid, host, last_step, max_steps, final_metrics_json, error_text";
+
+RunRecord read_run(const Statement& st) {
+  RunRecord r;
+  r.id = st.column_int64(0);
+  r.name = st.column_text(1);
+  r.config_json = st.column_text(2);
+  r.status = run_status_from_string(st.column_text(3));
+  r.parent_run_id = st.column_optional(4);
+  r.sweep_id = st.column_optional(5);
+  r.dataset_id = st.column_optional(6);
+  r.dataset_sha256 = st.column_text(7);
+  // SQLite integers are signed 64-bit; the seed's bits are stored as they are.
+  r.seed = static_cast<uint64_t>(st.column_int64(8));
+  r.engine_version = st.column_text(9);
+  r.torch_version = st.column_text(10);
+  r.device = st.column_text(11);
+  r.created_at = st.column_text(12);
+  r.started_at = st.column_text(13);
+  r.finished_at = st.column_text(14);
+  r.heartbeat_at = st.column_text(15);
+  r.pid = st.column_int64(16);
+  r.host = st.column_text(17);
+  r.last_step = st.column_int64(18);
+  r.max_steps = st.column_int64(19);
+  r.final_metrics_json = st.column_text(20);
+  r.error_text = st.column_text(21);
+  return r;
+}
+
+constexpr const char* kDatasetColumns =
+    "id, name, path, format, mapping_json, sha256, rows, stats_json, added_at";
+
+DatasetRecord read_dataset(const Statement& st) {
+  DatasetRecord d;
+  d.id = st.column_int64(0);
+  d.name = st.column_text(1);
+  d.path = st.column_text(2);
+  d.format = st.column_text(3);
+  d.mapping_json = st.column_text(4);
+  d.sha256 = st.column_text(5);
+  d.rows = st.column_int64(6);
+  d.stats_json = st.column_text(7);
+  d.added_at = st.column_text(8);
+  return d;
+}
+
+}  // namespace
+
+std::string to_string(RunStatus s) {
+  for (const StatusName& entry : kStatusNames)
+    if (entry.status == s) return entry.name;
+  return "unknown";
+}
+
+RunStatus run_status_from_string(const std::string& s) {
+  for (const StatusName& entry : kStatusNames)
+    if (s == entry.name) return entry.status;
+  throw InputError("status", "unknown run status '" + s +
+                                 "' (expected created, running, paused, stopped, completed, "
+                                 "failed or interrupted)");
+}
+
+bool is_resumable(RunStatus s) {
+  return s == RunStatus::kStopped || s == RunStatus::kPaused || s == RunStatus::kInterrupted;
+}
+
+std::string utc_now_iso() {
+  return iso_utc(std::chrono::system_clock::now());
+}
+
+std::string local_host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "";
+  return name;
+}
+
+struct ProjectStore::Impl {
+  explicit Impl(const std::string& file) : path(file), db(file, OpenMode::kReadWrite) {}
+
+  // Throws InputError when an UPDATE/DELETE by id touched nothing.
+  void require_changed(const char* kind, int64_t id) const {
+    if (db.changes() == 0)
+      throw InputError(path, std::string("no ") + kind + " with id " + std::to_string(id));
+  }
+
+  Statement select_runs(const std::string& where_clause) const {
+    return db.prepare(std::string("SELECT ") + kRunColumns + " FROM runs " + where_clause,
+                      "reading runs");
+  }
+
+  bool run_name_taken(const std::string& name) const {
+    Statement st = db.prepare("SELECT 1 FROM runs WHERE name = ?", "reading run names");
+    st.bind_text(1, name);
+    return st.step();
+  }
+
+  // Marks runs whose process died as interrupted, so the GUI offers to resume them instead of
+  // showing them running forever.
+  void mark_dead_runs_interrupted() {
+    const std::string host = local_host_name();
+    const std::string stale_before = iso_utc(std::chrono::system_clock::now() - kStaleHeartbeat);
+    std::vector<std::pair<int64_t, std::string>> dead;  // id, why
+    {
+      Statement st = db.prepare(
+          "SELECT id, pid, host, heartbeat_at, started_at FROM runs "
+          "WHERE status IN ('running', 'paused')",
+          "looking for interrupted runs");
+      while (st.step()) {
+        const int64_t pid = st.column_int64(1);
+        const std::string run_host = st.column_text(2);
+        // Files from schema 1 have no heartbeat: the start time is the last sign of life.
+        std::string last_seen = st.column_text(3);
+        if (last_seen.empty()) last_seen = st.column_text(4);
+        if (!run_host.empty() && run_host == host) {
+          if (process_is_gone(pid)) {
+            dead.emplace_back(st.column_int64(0), "the process (pid " + std::to_string(pid) +
+                                                      ") ended without finishing the run");
+          }
+        } else if (!last_seen.empty() && last_seen < stale_before) {
+          // ISO-8601 UTC strings of one fixed format compare like the times they spell.
+          dead.emplace_back(st.column_int64(0),
+                            "no heartbeat from host '" + run_host + "' since " + last_seen);
+        }
+      }
+    }
+    if (dead.empty()) return;
+    Transaction tx(db);
+    Statement st = db.prepare(
+        "UPDATE runs SET status = 'interrupted', error_text = ? "
+        "WHERE id = ? AND status IN ('running', 'paused')",
+        "marking interrupted runs");
+    for (const auto& [id, why] : dead) {
+      st.bind_text(1, why).bind_int64(2, id).run();
+      st.reset();
+    }
+    tx.commit();
+  }
+
+  std::string path;  // absolute, normalised
+  Database db;
+};
+
+ProjectStore::ProjectStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ProjectStore::~ProjectStore() = default;
+
+std::unique_ptr<ProjectStore> ProjectStore::create(const std::string& path,
+                                                   const std::string& name) {
+  store::create_project_file(path, name, kSchemaVersion);
+  return open(path);
+}
+
+std::unique_ptr<ProjectStore> ProjectStore::open(const std::string& path) {
+  check_openable(path);
+  std::error_code ec;
+  fs::path absolute = fs::absolute(path, ec);
+  if (ec) absolute = path;
+  auto impl = std::make_unique<Impl>(absolute.lexically_normal().string());
+  store::configure_connection(impl->db);
+  store::migrate(impl->db, kSchemaVersion);
+  impl->mark_dead_runs_interrupted();
+  return std::unique_ptr<ProjectStore>(new ProjectStore(std::move(impl)));
+}
+
+const std::string& ProjectStore::path() const {
+  return impl_->path;
+}
+
+std::string ProjectStore::directory() const {
+  return fs::path(impl_->path).parent_path().string();
+}
+
+std::string ProjectStore::resolve(const std::string& relative_or_absolute) const {
+  if (relative_or_absolute.empty()) return relative_or_absolute;
+  const fs::path p(relative_or_absolute);
+  if (p.is_absolute()) return p.lexically_normal().string();
+  return (fs::path(directory()) / p).lexically_normal().string();
+}
+
+std::string ProjectStore::relativize(const std::string& absolute) const {
+  const fs::path p(absolute);
+  if (absolute.empty() || p.is_relative()) return absolute;
+  // Canonical forms on both sides, so a project reached through a symlinked folder still
+  // recognises its own files.
+  std::error_code ec;
+  fs::path target = fs::weakly_canonical(p, ec);
+  if (ec) target = p.lexically_normal();
+  fs::path dir = fs::weakly_canonical(directory(), ec);
+  if (ec) dir = fs::path(directory()).lexically_normal();
+  const auto mismatch = std::mismatch(dir.begin(), dir.end(), target.begin(), target.end());
+  if (mismatch.first != dir.end()) return absolute;  // outside the project folder
+  return target.lexically_relative(dir).string();
+}
+
+ProjectInfo ProjectStore::info() const {
+  ProjectInfo info;
+  Statement st = impl_->db.prepare("SELECT name, created_at, app_version FROM project WHERE id = 1",
+                                   "reading the project row");
+  if (st.step()) {
+    info.name = st.column_text(0);
+    info.created_at = st.column_text(1);
+    info.app_version = st.column_text(2);
+  }
+  info.schema_version = static_cast<int>(impl_->db.pragma_int("user_version"));
+  return info;
+}
+
+// --- datasets ----------------------------------------------------------------------------------
+
+int64_t ProjectStore::add_dataset(const DatasetRecord& d) {
+  Statement st = impl_->db.prepare(
+      "INSERT INTO datasets (name, path, format, mapping_json, sha256, rows, stats_json, "
+      "added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      "adding dataset '" + d.name + "'");
+  st.bind_text(1, d.name)
+      .bind_text(2, d.path)
+      .bind_text(3, d.format)
+      .bind_text(4, d.mapping_json)
+      .bind_text(5, d.sha256)
+      .bind_int64(6, d.rows)
+      .bind_text(7, d.stats_json)
+      .bind_text(8, or_now(d.added_at));
+  try {
+    st.run();
+  } catch (const SqliteError& e) {
+    if (is_unique_violation(e)) {
+      throw InputError(impl_->path, "a dataset named '" + d.name + "' already exists");
+    }
+    throw;
+  }
+  return impl_->db.last_insert_rowid();
+}
+
+std::vector<DatasetRecord> ProjectStore::datasets() const {
+  Statement st = impl_->db.prepare(
+      std::string("SELECT ") + kDatasetColumns + " FROM datasets ORDER BY id", "reading datasets");
+  std::vector<DatasetRecord> out;
+  while (st.step()) out.push_back(read_dataset(st));
+  return out;
+}
+
+std::optional<DatasetRecord> ProjectStore::find_dataset(const std::string& name_or_id) const {
+  // A name wins over an id, so a dataset literally named "2" stays reachable.
+  {
+    Statement st = impl_->db.prepare(
+        std::string("SELECT ") + kDatasetColumns + " FROM datasets WHERE name = ?",
+        "reading a dataset");
+    st.bind_text(1, name_or_id);
+    if (st.step()) return read_dataset(st);
+  }
+  if (!is_decimal_id(name_or_id)) return std::nullopt;
+  Statement st =
+      impl_->db.prepare(std::string("SELECT ") + kDatasetColumns + " FROM datasets WHERE id = ?",
+                        "reading a dataset");
+  st.bind_int64(1, std::stoll(name_or_id));
+  if (st.step()) return read_dataset(st);
+  return std::nullopt;
+}
+
+void ProjectStore::update_dataset_stats(int64_t id, const std::string& sha256, int64_t rows,
+                                        const std::string& stats_json) {
+  impl_->db
+      .prepare("UPDATE datasets SET sha256 = ?, rows = ?, stats_json = ? WHERE id = ?",
+               "updating dataset statistics")
+      .bind_text(1, sha256)
+      .bind_int64(2, rows)
+      .bind_text(3, stats_json)
+      .bind_int64(4, id)
+      .run();
+  impl_->require_changed("dataset", id);
+}
+
+// --- runs --------------------------------------------------------------------------------------
+
+int64_t ProjectStore::create_run(const RunRecord& r) {
+  Statement st = impl_->db.prepare(
+      "INSERT INTO runs (name, config_json, status, parent_run_id, sweep_id, dataset_id, "
+      "dataset_sha256, seed, engine_version, torch_version, device, created_at, started_at, "
+      "finished_at, heartbeat_at, pid, host, last_step, max_steps, final_metrics_json, "
+      "error_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "creating run '" + r.name + "'");
+  st.bind_text(1, r.name)
+      .bind_text(2, r.config_json)
+      .bind_text(3, to_string(r.status))
+      .bind_optional(4, r.parent_run_id)
+      .bind_optional(5, r.sweep_id)
+      .bind_optional(6, r.dataset_id)
+      .bind_text(7, r.dataset_sha256)
+      .bind_int64(8, static_cast<int64_t>(r.seed))
+      .bind_text(9, r.engine_version)
+      .bind_text(10, r.torch_version)
+      .bind_text(11, r.device)
+      .bind_text(12, or_now(r.created_at))
+      .bind_text(13, r.started_at)
+      .bind_text(14, r.finished_at)
+      .bind_text(15, r.heartbeat_at)
+      .bind_int64(16, r.pid)
+      .bind_text(17, r.host)
+      .bind_int64(18, r.last_step)
+      .bind_int64(19, r.max_steps)
+      .bind_text(20, r.final_metrics_json)
+      .bind_text(21, r.error_text);
+  try {
+    st.run();
+  } catch (const SqliteError& e) {
+    if (is_unique_violation(e)) {
+      throw InputError(impl_->path, "a run named '" + r.name + "' already exists");
+    }
+    if (e.code() == SQLITE_CONSTRAINT_FOREIGNKEY) {
+      throw InputError(impl_->path, "run '" + r.name +
+                                        "' refers to a parent run or dataset that does not exist");
+    }
+    throw;
+  }
+  return impl_->db.last_insert_rowid();
+}
+
+std::vector<RunRecord> ProjectStore::runs() const {
+  Statement st = impl_->select_runs("ORDER BY id");
+  std::vector<RunRecord> out;
+  while (st.step()) out.push_back(read_run(st));
+  return out;
+}
+
+std::optional<RunRecord> ProjectStore::find_run(const std::string& name_or_id) const {
+  // A name wins over an id, so a run literally named "2" stays reachable.
+  {
+    Statement st = impl_->select_runs("WHERE name = ?");
+    st.bind_text(1, name_or_id);
+    if (st.step()) return read_run(st);
+  }
+  if (!is_decimal_id(name_or_id)) return std::nullopt;
+  return run(std::stoll(name_or_id));
+}
+
+std::optional<RunRecord> ProjectStore::run(int64_t id) const {
+  Statement st = impl_->select_runs("WHERE id = ?");
+  st.bind_int64(1, id);
+  if (st.step()) return read_run(st);
+  return std::nullopt;
+}
+
+std::string ProjectStore::unique_run_name(const std::string& stem) const {
+  const std::string base = stem.empty() ? "run" : stem;
+  if (!impl_->run_name_taken(base)) return base;
+  for (int n = 2;; ++n) {
+    std::string candidate = base + "-" + std::to_string(n);
+    if (!impl_->run_name_taken(candidate)) return candidate;
+  }
+}
+
+void ProjectStore::mark_run_started(int64_t id, const std::string& device, int64_t pid,
+                                    const std::string& host) {
+  // A (re)started run has no finish time or error yet; a resumed one sheds its old ones.
+  const std::string now = utc_now_iso();
+  impl_->db
+      .prepare(
+          "UPDATE runs SET status = 'running', started_at = ?, heartbeat_at = ?, device = ?, "
+          "pid = ?, host = ?, finished_at = '', error_text = '' WHERE id = ?",
+          "marking run " + std::to_string(id) + " started")
+      .bind_text(1, now)
+      .bind_text(2, now)
+      .bind_text(3, device)
+      .bind_int64(4, pid)
+      .bind_text(5, host)
+      .bind_int64(6, id)
+      .run();
+  impl_->require_changed("run", id);
+}
+
+void ProjectStore::set_run_status(int64_t id, RunStatus s, const std::string& error_text) {
+  impl_->db
+      .prepare("UPDATE runs SET status = ?, error_text = ? WHERE id = ?",
+               "setting the status of run " + std::to_string(id))
+      .bind_text(1, to_string(s))
+      .bind_text(2, error_text)
+      .bind_int64(3, id)
+      .run();
+  impl_->require_changed("run", id);
+}
+
+void ProjectStore::heartbeat(int64_t id, int64_t step) {
+  impl_->db
+      .prepare("UPDATE runs SET heartbeat_at = ?, last_step = ? WHERE id = ?",
+               "recording the heartbeat of run " + std::to_string(id))
+      .bind_text(1, utc_now_iso())
+      .bind_int64(2, step)
+      .bind_int64(3, id)
+      .run();
+  impl_->require_changed("run", id);
+}
+
+void ProjectStore::finish_run(int64_t id, RunStatus s, const std::string& final_metrics_json,
+                              const std::string& error_text) {
+  impl_->db
+      .prepare(
+          "UPDATE runs SET status = ?, finished_at = ?, final_metrics_json = ?, error_text = ? "
+          "WHERE id = ?",
+          "finishing run " + std::to_string(id))
+      .bind_text(1, to_string(s))
+      .bind_text(2, utc_now_iso())
+      .bind_text(3, final_metrics_json)
+      .bind_text(4, error_text)
+      .bind_int64(5, id)
+      .run();
+  impl_->require_changed("run", id);
+}
+
+void ProjectStore::rename_run(int64_t id, const std::string& new_name) {
+  Statement st = impl_->db.prepare("UPDATE runs SET name = ? WHERE id = ?",
+                                   "renaming run " + std::to_string(id));
+  st.bind_text(1, new_name).bind_int64(2, id);
+  try {
+    st.run();
+  } catch (const SqliteError& e) {
+    if (is_unique_violation(e)) {
+      throw InputError(impl_->path, "a run named '" + new_name + "' already exists");
+    }
+    throw;
+  }
+  impl_->require_changed("run", id);
+}
+
+void ProjectStore::delete_run(int64_t id) {
+  // Metrics, logs, artifacts, memory samples and attention snapshots go with it through
+  // ON DELETE CASCADE; forks and trials keep their rows with the link set to NULL.
+  impl_->db.prepare("DELETE FROM runs WHERE id = ?", "deleting run " + std::to_string(id))
+      .bind_int64(1, id)
+      .run();
+  impl_->require_changed("run", id);
+}
+
+// --- metrics and logs --------------------------------------------------------------------------
+
+void ProjectStore::append_metrics(const std::vector<MetricPoint>& points) {
+  if (points.empty()) return;
+  // One transaction for the batch: one WAL commit instead of one per point.
+  Transaction tx(impl_->db);
+  Statement st = impl_->db.prepare(
+      "INSERT OR REPLACE INTO metrics (run_id, step, name, value) VALUES (?, ?, ?, ?)",
+      "writing metrics");
+  for (const MetricPoint& p : points) {
+    st.bind_int64(1, p.run_id).bind_int64(2, p.step).bind_text(3, p.name).bind_double(4, p.value);
+    st.run();
+    st.reset();
+  }
+  tx.commit();
+}
+
+std::map<std::string, std::vector<std::pair<int64_t, double>>> ProjectStore::metrics(
+    int64_t run_id) const {
+  Statement st = impl_->db.prepare(
+      "SELECT name, step, value FROM metrics WHERE run_id = ? ORDER BY name, step",
+      "reading metrics");
+  st.bind_int64(1, run_id);
+  std::map<std::string, std::vector<std::pair<int64_t, double>>> out;
+  std::vector<std::pair<int64_t, double>>* series = nullptr;
+  std::string current;
+  while (st.step()) {
+    std::string name = st.column_text(0);
+    if (!series || name != current) {
+      current = name;
+      series = &out[std::move(name)];
+    }
+    // NULL is a NaN that SQLite refused to store as a number.
+    const double value =
+        st.is_null(2) ? std::numeric_limits<double>::quiet_NaN() : st.column_double(2);
+    series->emplace_back(st.column_int64(1), value);
+  }
+  return out;
+}
+
+void ProjectStore::truncate_metrics(int64_t run_id, int64_t after_step) {
+  impl_->db.prepare("DELETE FROM metrics WHERE run_id = ? AND step > ?", "truncating metrics")
+      .bind_int64(1, run_id)
+      .bind_int64(2, after_step)
+      .run();
+}
+
+void ProjectStore::append_logs(const std::vector<LogRecord>& logs) {
+  if (logs.empty()) return;
+  Transaction tx(impl_->db);
+  Statement st = impl_->db.prepare(
+      "INSERT INTO logs (run_id, time, level, text) VALUES (?, ?, ?, ?)", "writing logs");
+  for (const LogRecord& log : logs) {
+    st.bind_int64(1, log.run_id)
+        .bind_text(2, or_now(log.time))
+        .bind_text(3, log.level)
+        .bind_text(4, log.text);
+    st.run();
+    st.reset();
+  }
+  tx.commit();
+}
+
+std::vector<LogRecord> ProjectStore::logs(int64_t run_id) const {
+  Statement st = impl_->db.prepare(
+      "SELECT run_id, time, level, text FROM logs WHERE run_id = ? ORDER BY id", "reading logs");
+  st.bind_int64(1, run_id);
+  std::vector<LogRecord> out;
+  while (st.step()) {
+    out.push_back({st.column_int64(0), st.column_text(1), st.column_text(2), st.column_text(3)});
+  }
+  return out;
+}
+
+// --- artifacts and presets ---------------------------------------------------------------------
+
+int64_t ProjectStore::add_artifact(const ArtifactRecord& a) {
+  // Stored relative when inside the project folder, so moving the folder keeps it valid.
+  impl_->db
+      .prepare(
+          "INSERT INTO artifacts (run_id, kind, path, sha256, step, created_at) "
+          "VALUES (?, ?, ?, ?, ?, ?)",
+          "adding a " + a.kind + " artifact")
+      .bind_int64(1, a.run_id)
+      .bind_text(2, a.kind)
+      .bind_text(3, relativize(a.path))
+      .bind_text(4, a.sha256)
+      .bind_int64(5, a.step)
+      .bind_text(6, or_now(a.created_at))
+      .run();
+  return impl_->db.last_insert_rowid();
+}
+
+std::vector<ArtifactRecord> ProjectStore::artifacts(int64_t run_id) const {
+  Statement st = impl_->db.prepare(
+      "SELECT id, run_id, kind, path, sha256, step, created_at FROM artifacts "
+      "WHERE run_id = ? ORDER BY id",
+      "reading artifacts");
+  st.bind_int64(1, run_id);
+  std::vector<ArtifactRecord> out;
+  while (st.step()) {
+    ArtifactRecord a;
+    a.id = st.column_int64(0);
+    a.run_id = st.column_int64(1);
+    a.kind = st.column_text(2);
+    a.path = st.column_text(3);
+    a.sha256 = st.column_text(4);
+    a.step = st.column_int64(5);
+    a.created_at = st.column_text(6);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+void ProjectStore::save_preset(const std::string& name, const std::string& json) {
+  impl_->db
+      .prepare(
+          "INSERT INTO presets (name, json) VALUES (?, ?) "
+          "ON CONFLICT (name) DO UPDATE SET json = excluded.json",
+          "saving preset '" + name + "'")
+      .bind_text(1, name)
+      .bind_text(2, json)
+      .run();
+}
+
+std::map<std::string, std::string> ProjectStore::presets() const {
+  Statement st =
+      impl_->db.prepare("SELECT name, json FROM presets ORDER BY name", "reading presets");
+  std::map<std::string, std::string> out;
+  while (st.step()) out.emplace(st.column_text(0), st.column_text(1));
+  return out;
+}
+
+}  // namespace deeptune

@@ -1,1 +1,144 @@
-// placeholder
+// LibTorch version differences, selected with TORCH_VERSION_MAJOR/MINOR (see compat.h).
+#include "torch/compat.h"
+
+#include <ATen/autocast_mode.h>
+#include <torch/version.h>
+
+#include "deeptune/version.h"
+
+#define DT_TORCH_AT_LEAST(maj, min) \
+  (TORCH_VERSION_MAJOR > (maj) || (TORCH_VERSION_MAJOR == (maj) && TORCH_VERSION_MINOR >= (min)))
+
+#if defined(DEEPTUNE_HAVE_CUDA) && DT_TORCH_AT_LEAST(2, 0)
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAFunctions.h>
+#define DT_WITH_CUDA_RUNTIME 1
+#endif
+
+namespace deeptune {
+
+std::string torch_version() {
+  return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
+         std::to_string(TORCH_VERSION_PATCH);
+}
+
+namespace compat {
+
+torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k,
+                                  const torch::Tensor& v, double scale, bool causal,
+                                  torch::Tensor* weights_out) {
+  auto scores = torch::matmul(q, k.transpose(-2, -1)) * scale;  // (B, nh, T, S)
+  if (causal) {
+    const int64_t t = q.size(-2), s = k.size(-2);
+    // Query i sees keys 0..i+(s-t): with a cache (s > t) the newest queries align with the end.
+    auto mask = torch::ones({t, s}, torch::TensorOptions().dtype(torch::kBool).device(q.device()))
+                    .triu(s - t + 1);
+    scores = scores.masked_fill(mask, -std::numeric_limits<float>::infinity());
+  }
+  // Softmax in fp32: bf16/fp16 scores lose too much for long rows.
+  auto weights = torch::softmax(scores.to(torch::kFloat), -1).to(q.scalar_type());
+  if (weights_out) *weights_out = weights;
+  return torch::matmul(weights, v);
+}
+
+torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                        double scale, bool causal) {
+#if DT_TORCH_AT_LEAST(2, 1)
+  return at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0, causal,
+                                          scale);
+#else
+  return attention_reference(q, k, v, scale, causal);
+#endif
+}
+
+bool autocast_supported(const torch::Device& device, torch::ScalarType dtype) {
+  if (dtype == torch::kFloat) return true;
+  if (device.is_cuda()) return dtype == torch::kBFloat16 || dtype == torch::kHalf;
+  // CPU autocast handles bf16 only.
+  return dtype == torch::kBFloat16;
+}
+
+AutocastGuard::AutocastGuard(const torch::Device& device, torch::ScalarType dtype) {
+  if (dtype == torch::kFloat || !autocast_supported(device, dtype)) return;
+  active_ = true;
+  cuda_ = device.is_cuda();
+#if DT_TORCH_AT_LEAST(2, 4)
+  const auto type = cuda_ ? at::kCUDA : at::kCPU;
+  prev_enabled_ = at::autocast::is_autocast_enabled(type);
+  prev_dtype_ = at::autocast::get_autocast_dtype(type);
+  at::autocast::set_autocast_enabled(type, true);
+  at::autocast::set_autocast_dtype(type, dtype);
+#else
+  if (cuda_) {
+    prev_enabled_ = at::autocast::is_enabled();
+    prev_dtype_ = at::autocast::get_autocast_gpu_dtype();
+    at::autocast::set_enabled(true);
+    at::autocast::set_autocast_gpu_dtype(dtype);
+  } else {
+    prev_enabled_ = at::autocast::is_cpu_enabled();
+    prev_dtype_ = at::autocast::get_autocast_cpu_dtype();
+    at::autocast::set_cpu_enabled(true);
+    at::autocast::set_autocast_cpu_dtype(dtype);
+  }
+#endif
+  at::autocast::increment_nesting();
+}
+
+AutocastGuard::~AutocastGuard() {
+  if (!active_) return;
+  // Leaving the outermost region drops the cached casts of the weights, as torch.autocast does.
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+#if DT_TORCH_AT_LEAST(2, 4)
+  const auto type = cuda_ ? at::kCUDA : at::kCPU;
+  at::autocast::set_autocast_enabled(type, prev_enabled_);
+  at::autocast::set_autocast_dtype(type, prev_dtype_);
+#else
+  if (cuda_) {
+    at::autocast::set_enabled(prev_enabled_);
+    at::autocast::set_autocast_gpu_dtype(prev_dtype_);
+  } else {
+    at::autocast::set_cpu_enabled(prev_enabled_);
+    at::autocast::set_autocast_cpu_dtype(prev_dtype_);
+  }
+#endif
+}
+
+namespace {
+at::Generator default_generator(const torch::Device& device) {
+  if (device.is_cuda())
+    return at::globalContext().defaultGenerator(
+        c10::Device(c10::DeviceType::CUDA, device.has_index() ? device.index() : 0));
+  return at::globalContext().defaultGenerator(c10::Device(c10::DeviceType::CPU));
+}
+}  // namespace
+
+torch::Tensor generator_state(const torch::Device& device) {
+  auto gen = default_generator(device);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  return gen.get_state();
+}
+
+void set_generator_state(const torch::Device& device, const torch::Tensor& state) {
+  auto gen = default_generator(device);
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(state);
+}
+
+bool cuda_available() { return torch::cuda::is_available(); }
+
+std::string device_name(const torch::Device& device) {
+  if (!device.is_cuda()) return "cpu";
+  const int index = device.has_index() ? device.index() : 0;
+  std::string name = "cuda:" + std::to_string(index);
+#ifdef DT_WITH_CUDA_RUNTIME
+  name += std::string(" (") + at::cuda::getDeviceProperties(index)->name + ")";
+#endif
+  return name;
+}
+
+void synchronize(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.has_index() ? device.index() : -1);
+}
+
+}  // namespace compat
+}  // namespace deeptune

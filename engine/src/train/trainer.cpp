@@ -1,1 +1,248 @@
-// placeholder
+// Training loop (see trainer.h).
+#include "train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <thread>
+
+#include "deeptune/error.h"
+#include "torch/compat.h"
+
+namespace deeptune::train {
+namespace {
+using Clock = std::chrono::steady_clock;
+constexpr double kPi = 3.14159265358979323846;
+
+torch::ScalarType autocast_type(Precision p) {
+  switch (p) {
+    case Precision::kBf16: return torch::kBFloat16;
+    case Precision::kFp16: return torch::kHalf;
+    default: return torch::kFloat;
+  }
+}
+}  // namespace
+
+double learning_rate(const TrainSpec& spec, int64_t step) {
+  if (spec.warmup_steps > 0 && step <= spec.warmup_steps)
+    return spec.lr * double(step) / double(spec.warmup_steps);
+  const double span = std::max<int64_t>(1, spec.max_steps - spec.warmup_steps);
+  const double progress = std::clamp(double(step - spec.warmup_steps) / span, 0.0, 1.0);
+  switch (spec.schedule) {
+    case Schedule::kCosine: return spec.lr * 0.5 * (1.0 + std::cos(kPi * progress));
+    case Schedule::kLinear: return spec.lr * (1.0 - progress);
+    case Schedule::kConstant: return spec.lr;
+  }
+  return spec.lr;
+}
+
+Trainer::Trainer(const RunConfig& config, model::Transformer model, EncodedData data,
+                 const torch::Device& device, int32_t pad_id, RunObserver& observer,
+                 RunControl& control, CheckpointSink& sink)
+    : config_(config),
+      model_(std::move(model)),
+      data_(std::move(data)),
+      device_(device),
+      pad_id_(pad_id),
+      observer_(observer),
+      control_(control),
+      sink_(sink),
+      sampler_(data_.train.size(), config.seed) {
+  autocast_dtype_ = autocast_type(config_.train.precision);
+  if (autocast_dtype_ == torch::kHalf && !device_.is_cuda())
+    throw InputError("train.precision", "fp16 needs a CUDA device; use bf16 or fp32 on the CPU");
+  if (!compat::autocast_supported(device_, autocast_dtype_))
+    throw InputError("train.precision", "this device cannot compute in " + to_string(config_.train.precision));
+
+  // Weight decay on matrices only: decaying norms and biases hurts and PEFT users expect this.
+  std::vector<torch::Tensor> decay, no_decay;
+  for (auto& p : model_->parameters()) {
+    if (!p.requires_grad()) continue;
+    trainable_.push_back(p);
+    (p.dim() >= 2 ? decay : no_decay).push_back(p);
+  }
+  if (trainable_.empty()) throw InputError("train.mode", "nothing to train: no trainable parameters");
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  auto options = [&](double wd) {
+    return std::make_unique<torch::optim::AdamWOptions>(
+        torch::optim::AdamWOptions(config_.train.lr).weight_decay(wd));
+  };
+  if (!decay.empty()) groups.emplace_back(decay, options(config_.train.weight_decay));
+  if (!no_decay.empty()) groups.emplace_back(no_decay, options(0.0));
+  optimizer_ = std::make_unique<torch::optim::AdamW>(
+      groups, torch::optim::AdamWOptions(config_.train.lr).weight_decay(config_.train.weight_decay));
+}
+
+void Trainer::restore(const std::string& dir) {
+  pos_ = load_checkpoint(dir, model_, *optimizer_, device_);
+  sampler_.seek(pos_.epoch, pos_.cursor);
+}
+
+torch::Tensor Trainer::loss_sum(const Batch& b) {
+  namespace F = torch::nn::functional;
+  const auto opts = F::CrossEntropyFuncOptions()
+                        .ignore_index(-100)
+                        .reduction(torch::kSum)
+                        .label_smoothing(config_.train.label_smoothing);
+  compat::AutocastGuard autocast(device_, autocast_dtype_);
+  if (config_.model.task == Task::kClassification) {
+    auto logits = model_->class_logits(b.input_ids, b.last_index);  // (B, L)
+    return F::cross_entropy(logits.to(torch::kFloat), b.labels, opts);
+  }
+  auto logits = model_->lm_logits(b.input_ids);  // (B, T, V)
+  // Loss in fp32: log-softmax over a large vocabulary in bf16 is visibly biased.
+  return F::cross_entropy(logits.to(torch::kFloat).flatten(0, 1), b.targets.flatten(), opts);
+}
+
+double Trainer::train_step(const std::vector<size_t>& indices, int64_t* tokens, double* grad_norm) {
+  const size_t micro = static_cast<size_t>(config_.train.micro_batch_size);
+  std::vector<Batch> micro_batches;
+  int64_t targets = 0;
+  for (size_t i = 0; i < indices.size(); i += micro) {
+    std::vector<const TokenizedExample*> part;
+    for (size_t j = i; j < std::min(indices.size(), i + micro); ++j) part.push_back(&data_.train[indices[j]]);
+    micro_batches.push_back(collate(part, pad_id_, device_));
+    targets += micro_batches.back().target_count;
+    *tokens += micro_batches.back().tokens;
+  }
+  if (targets == 0) return 0.0;
+  // Normalise by the whole batch's target count, so accumulation gives exactly the loss (and
+  // gradient) of one big batch whatever the micro-batch split.
+  const bool fp16 = autocast_dtype_ == torch::kHalf;
+  double total = 0.0;
+  for (const auto& mb : micro_batches) {
+    auto loss = loss_sum(mb) / static_cast<double>(targets);
+    (fp16 ? loss * pos_.loss_scale : loss).backward();
+    total += loss.item<double>();
+  }
+  if (fp16) {
+    for (auto& p : trainable_)
+      if (p.grad().defined()) p.grad().mul_(1.0 / pos_.loss_scale);
+  }
+  const double max_norm = config_.train.grad_clip > 0 ? config_.train.grad_clip
+                                                      : std::numeric_limits<double>::infinity();
+  *grad_norm = torch::nn::utils::clip_grad_norm_(trainable_, max_norm);
+  if (!std::isfinite(*grad_norm)) {
+    optimizer_->zero_grad();
+    if (fp16) {  // overflow in half precision: skip this step and halve the scale
+      pos_.loss_scale /= 2.0;
+      observer_.on_log({LogLevel::kWarning, "fp16 overflow at step " + std::to_string(pos_.step + 1) +
+                                                "; loss scale now " + std::to_string(pos_.loss_scale)});
+      return total;
+    }
+    throw RunError("training", "the gradient became " + std::string(std::isnan(*grad_norm) ? "NaN" : "infinite") +
+                                   " at step " + std::to_string(pos_.step + 1) +
+                                   " (try a lower train.lr or enable train.grad_clip)");
+  }
+  optimizer_->step();
+  optimizer_->zero_grad();
+  return total;
+}
+
+void Trainer::wait_while_paused() {
+  if (!control_.pause_requested() || control_.stop_requested()) return;
+  observer_.on_state(RunState::kPaused, "paused at step " + std::to_string(pos_.step));
+  while (control_.pause_requested() && !control_.stop_requested())
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (!control_.stop_requested()) observer_.on_state(RunState::kRunning, "resumed");
+}
+
+void Trainer::checkpoint() {
+  pos_.epoch = sampler_.epoch();
+  pos_.cursor = sampler_.cursor();
+  const std::string dir = sink_.directory_for(pos_.step);
+  save_checkpoint(dir, model_, *optimizer_, pos_, device_);
+  sink_.saved(pos_.step, dir);
+}
+
+EvalMetrics Trainer::evaluate() {
+  EvalMetrics m;
+  m.step = pos_.step;
+  if (data_.val.empty()) return m;
+  torch::NoGradGuard no_grad;
+  model_->eval();
+  double loss = 0.0;
+  int64_t targets = 0, correct = 0;
+  const size_t micro = static_cast<size_t>(config_.train.micro_batch_size);
+  const bool classify = config_.model.task == Task::kClassification;
+  for (size_t i = 0; i < data_.val.size(); i += micro) {
+    std::vector<const TokenizedExample*> part;
+    for (size_t j = i; j < std::min(data_.val.size(), i + micro); ++j) part.push_back(&data_.val[j]);
+    const auto b = collate(part, pad_id_, device_);
+    if (classify) {
+      compat::AutocastGuard autocast(device_, autocast_dtype_);
+      auto logits = model_->class_logits(b.input_ids, b.last_index).to(torch::kFloat);
+      loss += torch::nn::functional::cross_entropy(
+                  logits, b.labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                  .item<double>();
+      correct += logits.argmax(-1).eq(b.labels).sum().item<int64_t>();
+    } else {
+      // Validation loss without label smoothing: it is the number users compare across runs.
+      compat::AutocastGuard autocast(device_, autocast_dtype_);
+      auto logits = model_->lm_logits(b.input_ids).to(torch::kFloat);
+      loss += torch::nn::functional::cross_entropy(
+                  logits.flatten(0, 1), b.targets.flatten(),
+                  torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100).reduction(torch::kSum))
+                  .item<double>();
+    }
+    targets += b.target_count;
+  }
+  model_->train();
+  m.loss = targets ? loss / double(targets) : 0.0;
+  m.perplexity = std::exp(std::min(m.loss, 50.0));
+  if (classify) m.accuracy = targets ? double(correct) / double(targets) : 0.0;
+  last_eval_ = m;
+  observer_.on_eval(m);
+  return m;
+}
+
+RunStatus Trainer::run() {
+  model_->train();
+  const auto& spec = config_.train;
+  const auto start = Clock::now();
+  double ema_step_seconds = 0.0;
+  const int64_t first = pos_.step;
+  observer_.on_state(RunState::kRunning, pos_.step ? "resumed at step " + std::to_string(pos_.step) : "started");
+  while (pos_.step < spec.max_steps) {
+    wait_while_paused();
+    if (control_.stop_requested()) {
+      checkpoint();
+      observer_.on_log({LogLevel::kInfo, "stopped at step " + std::to_string(pos_.step) + "; checkpoint saved"});
+      return RunStatus::kStopped;
+    }
+    const auto t0 = Clock::now();
+    const double lr = learning_rate(spec, pos_.step + 1);
+    for (auto& group : optimizer_->param_groups())
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+    const auto indices = sampler_.next(static_cast<size_t>(spec.batch_size));
+    int64_t tokens = 0;
+    double grad_norm = 0.0;
+    const double loss = train_step(indices, &tokens, &grad_norm);
+    if (!std::isfinite(loss))
+      throw RunError("training", "the loss became " + std::string(std::isnan(loss) ? "NaN" : "infinite") +
+                                     " at step " + std::to_string(pos_.step + 1) + " (try a lower train.lr)");
+    ++pos_.step;
+    compat::synchronize(device_);
+    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    // Smoothed step time for the ETA; the first step pays one-off allocation costs.
+    ema_step_seconds = pos_.step == first + 1 ? seconds : 0.9 * ema_step_seconds + 0.1 * seconds;
+    last_train_loss_ = loss;
+    StepMetrics m;
+    m.step = pos_.step;
+    m.max_steps = spec.max_steps;
+    m.loss = loss;
+    m.lr = lr;
+    m.grad_norm = grad_norm;
+    m.tokens_per_second = seconds > 0 ? double(tokens) / seconds : 0.0;
+    m.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    m.eta_seconds = ema_step_seconds * double(spec.max_steps - pos_.step);
+    m.epoch = sampler_.epochs_done();
+    observer_.on_step(m);
+    const bool last = pos_.step == spec.max_steps;
+    if ((spec.eval_every > 0 && pos_.step % spec.eval_every == 0) || last) evaluate();
+    if ((spec.checkpoint_every > 0 && pos_.step % spec.checkpoint_every == 0) || last) checkpoint();
+  }
+  return RunStatus::kCompleted;
+}
+
+}  // namespace deeptune::train

@@ -1,0 +1,107 @@
+// Running a fine-tuning run: the torch-free API used by deeptune-cli and the workbench's worker.
+// Progress reaches a RunObserver as value types; RunControl carries pause/resume/stop requests
+// that the trainer checks between optimizer steps. Every event is also persisted to the project.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "deeptune/config.h"
+#include "deeptune/error.h"
+#include "deeptune/store.h"
+
+namespace deeptune {
+
+struct StepMetrics {
+  int64_t step = 0;        // optimizer steps done (1-based)
+  int64_t max_steps = 0;
+  double loss = 0.0;       // mean over the batch's target tokens (or examples)
+  double lr = 0.0;
+  double grad_norm = 0.0;  // global L2 norm before clipping
+  double tokens_per_second = 0.0;
+  double elapsed_seconds = 0.0;  // since this process started training
+  double eta_seconds = 0.0;
+  double epoch = 0.0;      // fractional epochs over the training split
+};
+
+struct EvalMetrics {
+  int64_t step = 0;
+  double loss = 0.0;
+  double perplexity = 0.0;            // causal LM
+  std::optional<double> accuracy;     // classification
+};
+
+enum class LogLevel { kInfo, kWarning, kError };
+struct LogLine {
+  LogLevel level = LogLevel::kInfo;
+  std::string text;
+};
+
+enum class RunState { kPreparing, kRunning, kPaused, kStopped, kCompleted, kFailed };
+std::string to_string(RunState s);
+
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void on_step(const StepMetrics&) {}
+  virtual void on_eval(const EvalMetrics&) {}
+  virtual void on_log(const LogLine&) {}
+  virtual void on_state(RunState, const std::string& /*detail*/) {}
+};
+
+// Thread-safe requests from the UI / signal handler to the training thread.
+class RunControl {
+ public:
+  void request_pause() { pause_ = true; }
+  void request_resume() { pause_ = false; }
+  void request_stop() { stop_ = true; }
+  bool pause_requested() const { return pause_; }
+  bool stop_requested() const { return stop_; }
+
+ private:
+  std::atomic<bool> pause_{false};
+  std::atomic<bool> stop_{false};
+};
+
+struct RunOutcome {
+  RunStatus status = RunStatus::kFailed;
+  int64_t last_step = 0;
+  std::string error;                             // set when failed
+  ErrorKind error_kind = ErrorKind::kRuntime;    // bad input vs. failure while running
+};
+
+// Validates `config` against the project (dataset registered, mapping fits the task, model
+// source known) and records a new run. Returns its id. Throws InputError naming the key.
+int64_t create_run(const std::string& project_path, const RunConfig& config, const std::string& name);
+
+// Trains a new or resumable run until done, stopped or failed. Failures end the run as 'failed'
+// with the message stored; they come back in the outcome rather than as exceptions. A resumable
+// run (stopped / paused / interrupted) continues from its last checkpoint.
+RunOutcome execute_run(const std::string& project_path, int64_t run_id, RunObserver& observer,
+                       RunControl& control);
+
+// What a config builds, without training: parameter counts and LoRA target choices.
+struct ModelSummary {
+  std::string description;
+  int64_t total_parameters = 0;
+  int64_t trainable_parameters = 0;
+  double trainable_share = 0.0;
+  std::vector<std::string> target_choices;   // e.g. q_proj, k_proj, ..., lm_head
+  std::vector<std::string> adapted_modules;  // full names the LoRA targets match
+};
+ModelSummary summarize_model(const RunConfig& config, int num_labels = 0);
+
+// Names of the model presets with one-line descriptions.
+std::vector<std::pair<std::string, std::string>> model_presets();
+
+enum class ExportFormat { kPeft, kHfMerged };
+ExportFormat export_format_from_string(const std::string& s);  // "peft", "hf"
+// Exports the latest checkpoint of a run. Returns the files written. Throws InputError when the
+// run has no checkpoint or the format does not fit the run (e.g. PEFT of a full fine-tune).
+std::vector<std::string> export_run(const std::string& project_path, const std::string& run,
+                                    ExportFormat format, const std::string& out_dir);
+
+}  // namespace deeptune

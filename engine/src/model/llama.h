@@ -1,0 +1,167 @@
+// LLaMA-family decoder with Hugging Face parameter names (model.layers.N.self_attn.q_proj.weight,
+// ...), so checkpoints and adapters map 1:1 onto transformers/PEFT. RMSNorm in fp32, half-split
+// RoPE (rotate_half), SwiGLU MLP, grouped-query attention, optional classification head `score`.
+// Dimension names: B batch, T sequence, H hidden, nh/nkv query/key-value heads, hd head dim,
+// V vocabulary, I MLP width.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "deeptune/config.h"
+
+namespace deeptune::model {
+
+struct LlamaConfig {
+  int64_t vocab_size = 259;
+  int64_t hidden_size = 128;
+  int64_t intermediate_size = 344;
+  int64_t num_hidden_layers = 2;
+  int64_t num_attention_heads = 4;
+  int64_t num_key_value_heads = 2;
+  int64_t head_dim = 32;
+  int64_t max_position_embeddings = 512;
+  double rms_norm_eps = 1e-5;
+  double rope_theta = 10000.0;
+  bool tie_word_embeddings = false;
+  bool attention_bias = false;  // Qwen2-style q/k/v biases
+  int64_t bos_token_id = 257, eos_token_id = 258, pad_token_id = 256;
+  double initializer_range = 0.02;
+  // Not part of a HF config: how attention is normalised, and the classification head.
+  AttentionKind attention_kind = AttentionKind::kStandard;
+  double attention_temperature = 1.0;
+  std::vector<std::string> labels;  // non-empty -> sequence classification with these classes
+
+  int64_t num_labels() const { return static_cast<int64_t>(labels.size()); }
+  // config.json as transformers writes it for LlamaForCausalLM / LlamaForSequenceClassification.
+  nlohmann::json to_hf_json() const;
+  // Reads the keys listed in FORMATS.md; throws InputError naming `origin` and the key.
+  static LlamaConfig from_hf_json(const nlohmann::json& j, const std::string& origin);
+  void validate(const std::string& origin) const;
+};
+
+// Linear layer with the weight named as HF names it, plus an optional LoRA branch whose
+// parameters are named lora_A.weight (r, in) and lora_B.weight (out, r) as PEFT saves them.
+class LoraLinearImpl : public torch::nn::Module {
+ public:
+  LoraLinearImpl(int64_t in_features, int64_t out_features, bool bias);
+  torch::Tensor forward(const torch::Tensor& x);  // (..., in) -> (..., out)
+
+  // A kaiming-uniform (a = sqrt(5)), B zero: the adapter starts as the identity.
+  void attach_lora(int64_t r, double scale, double dropout);
+  bool has_lora() const { return !lora_A.is_empty(); }
+  bool merged() const { return merged_; }
+  double lora_scale() const { return scale_; }
+  void merge();    // W += s * B A, computed in fp32
+  void unmerge();  // W -= s * B A
+
+  int64_t in_features, out_features;
+  torch::Tensor weight;  // (out, in)
+  torch::Tensor bias;    // (out) or undefined
+  torch::nn::Linear lora_A{nullptr}, lora_B{nullptr};
+  torch::nn::Dropout lora_dropout{nullptr};
+
+ private:
+  torch::Tensor delta_weight() const;  // s * B A in fp32, (out, in)
+  double scale_ = 0.0;
+  bool merged_ = false;
+};
+TORCH_MODULE(LoraLinear);
+
+class RMSNormImpl : public torch::nn::Module {
+ public:
+  RMSNormImpl(int64_t dim, double eps);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor weight;
+  double eps;
+};
+TORCH_MODULE(RMSNorm);
+
+// Optional capture of attention weights (for the probe sample); set by the caller.
+struct AttentionCapture {
+  bool enabled = false;
+  std::vector<torch::Tensor> weights;  // per layer: (B, nh, T, T), detached
+};
+
+class AttentionImpl : public torch::nn::Module {
+ public:
+  explicit AttentionImpl(const LlamaConfig& c);
+  // x: (B, T, H); cos/sin: (T, hd) -> (B, T, H)
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                        AttentionCapture* capture);
+  LoraLinear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+
+ private:
+  int64_t nh_, nkv_, hd_;
+  double scale_;
+};
+TORCH_MODULE(Attention);
+
+class MlpImpl : public torch::nn::Module {
+ public:
+  explicit MlpImpl(const LlamaConfig& c);
+  torch::Tensor forward(const torch::Tensor& x);  // down(silu(gate x) * up x)
+  LoraLinear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+};
+TORCH_MODULE(Mlp);
+
+class DecoderLayerImpl : public torch::nn::Module {
+ public:
+  explicit DecoderLayerImpl(const LlamaConfig& c);
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                        AttentionCapture* capture);
+  RMSNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
+  Attention self_attn{nullptr};
+  Mlp mlp{nullptr};
+};
+TORCH_MODULE(DecoderLayer);
+
+class LlamaModelImpl : public torch::nn::Module {
+ public:
+  explicit LlamaModelImpl(const LlamaConfig& c);
+  torch::Tensor forward(const torch::Tensor& input_ids, AttentionCapture* capture);  // (B,T)->(B,T,H)
+  torch::nn::Embedding embed_tokens{nullptr};
+  torch::nn::ModuleList layers{nullptr};
+  RMSNorm norm{nullptr};
+
+ private:
+  int64_t head_dim_;
+  double rope_theta_;
+};
+TORCH_MODULE(LlamaModel);
+
+// The whole network: `model` + `lm_head` (causal LM) or + `score` (classification).
+class TransformerImpl : public torch::nn::Module {
+ public:
+  explicit TransformerImpl(const LlamaConfig& c);
+  const LlamaConfig& config() const { return config_; }
+  // For exporters that rewrite weights (e.g. folding temperature into q_proj); layers built from
+  // the old values keep them.
+  LlamaConfig& mutable_config() { return config_; }
+
+  // (B, T) -> (B, T, V) logits of the next token.
+  torch::Tensor lm_logits(const torch::Tensor& input_ids, AttentionCapture* capture = nullptr);
+  // (B, T) and the index of each row's last real token (B) -> (B, num_labels) class logits.
+  torch::Tensor class_logits(const torch::Tensor& input_ids, const torch::Tensor& last_index,
+                             AttentionCapture* capture = nullptr);
+
+  LlamaModel model{nullptr};
+  LoraLinear lm_head{nullptr};  // absent when tied or classifying
+  LoraLinear score{nullptr};    // classification head (num_labels, H), no bias
+
+ private:
+  LlamaConfig config_;
+};
+TORCH_MODULE(Transformer);
+
+// Initialises weights as transformers does (normal(0, initializer_range), norms at one),
+// drawing from the default generator — so a seed fully determines a preset model.
+void init_weights(Transformer& m);
+
+// Every LoraLinear by its full name (e.g. "model.layers.0.self_attn.q_proj"), in module order.
+std::vector<std::pair<std::string, LoraLinear>> linear_modules(Transformer& m);
+
+}  // namespace deeptune::model

@@ -1,0 +1,46 @@
+// The one place where LibTorch versions differ (Debian's 1.13 CPU build vs. a CUDA 2.x wheel):
+// attention kernel, autocast switches, generator state, CUDA queries. Everything else calls these.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+namespace deeptune::compat {
+
+// softmax(q k^T * scale + causal mask) v. q: (B, nh, T, hd), k/v: (B, nh, S, hd) -> (B, nh, T, hd).
+// LibTorch >= 2.1 uses the fused scaled_dot_product_attention (flash / memory-efficient kernels);
+// older ones the plain composition, which is also the reference the fused path is tested against.
+torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
+                        double scale, bool causal);
+// Always the plain composition (used when the weights themselves are wanted).
+torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k,
+                                  const torch::Tensor& v, double scale, bool causal,
+                                  torch::Tensor* weights_out = nullptr);
+
+// Enables autocast to `dtype` on `device` for the guard's lifetime (no-op for fp32 / kFloat).
+class AutocastGuard {
+ public:
+  AutocastGuard(const torch::Device& device, torch::ScalarType dtype);
+  ~AutocastGuard();
+  AutocastGuard(const AutocastGuard&) = delete;
+  AutocastGuard& operator=(const AutocastGuard&) = delete;
+
+ private:
+  bool active_ = false;
+  bool cuda_ = false;
+  bool prev_enabled_ = false;
+  torch::ScalarType prev_dtype_ = torch::kFloat;
+};
+// Whether autocast to `dtype` is available on this device type with this LibTorch.
+bool autocast_supported(const torch::Device& device, torch::ScalarType dtype);
+
+// RNG state of the default generator of a device (CPU, or CUDA device index), as bytes.
+torch::Tensor generator_state(const torch::Device& device);
+void set_generator_state(const torch::Device& device, const torch::Tensor& state);
+
+bool cuda_available();
+std::string device_name(const torch::Device& device);  // "cpu" or "cuda:0 (NVIDIA H200)"
+void synchronize(const torch::Device& device);
+
+}  // namespace deeptune::compat

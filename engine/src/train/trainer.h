@@ -1,0 +1,70 @@
+// The training loop: AdamW with decoupled weight decay, warmup then cosine/linear/constant
+// schedule, global-norm clipping, gradient accumulation, label smoothing, autocast, periodic
+// evaluation and checkpoints, and pause/stop between optimizer steps. Knows nothing of the
+// project file: progress leaves through the RunObserver, checkpoints through a CheckpointSink.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "deeptune/config.h"
+#include "deeptune/session.h"
+#include "model/llama.h"
+#include "train/batches.h"
+#include "train/checkpoint.h"
+
+namespace deeptune::train {
+
+class CheckpointSink {
+ public:
+  virtual ~CheckpointSink() = default;
+  virtual std::string directory_for(int64_t step) = 0;
+  virtual void saved(int64_t step, const std::string& dir) = 0;
+};
+
+// Learning rate of optimizer step `step` (1-based).
+double learning_rate(const TrainSpec& spec, int64_t step);
+
+class Trainer {
+ public:
+  Trainer(const RunConfig& config, model::Transformer model, EncodedData data,
+          const torch::Device& device, int32_t pad_id, RunObserver& observer, RunControl& control,
+          CheckpointSink& sink);
+
+  void restore(const std::string& checkpoint_dir);
+  // Trains until max_steps (-> kCompleted) or a stop request (-> kStopped, after a checkpoint).
+  // Throws Error on failure (NaN loss, ...).
+  RunStatus run();
+  EvalMetrics evaluate();
+
+  int64_t step() const { return pos_.step; }
+  double last_train_loss() const { return last_train_loss_; }
+  const std::optional<EvalMetrics>& last_eval() const { return last_eval_; }
+
+ private:
+  double train_step(const std::vector<size_t>& batch, int64_t* tokens, double* grad_norm);
+  torch::Tensor loss_sum(const Batch& b);  // summed over targets, fp32 scalar
+  void checkpoint();
+  void wait_while_paused();
+
+  RunConfig config_;
+  model::Transformer model_;
+  EncodedData data_;
+  torch::Device device_;
+  int32_t pad_id_;
+  RunObserver& observer_;
+  RunControl& control_;
+  CheckpointSink& sink_;
+  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  std::vector<torch::Tensor> trainable_;
+  Sampler sampler_;
+  TrainPosition pos_;
+  torch::ScalarType autocast_dtype_ = torch::kFloat;
+  double last_train_loss_ = 0.0;
+  std::optional<EvalMetrics> last_eval_;
+};
+
+}  // namespace deeptune::train
