@@ -27,24 +27,37 @@ namespace {
 
 constexpr int kExitOk = 0, kExitFailure = 1, kExitBadInput = 2, kExitStopped = 130;
 
-// The run config `init --sample` stores as the project's "default" preset: learns visibly within
-// a minute on a 2-core CPU (tiny model, LoRA on every projection, short sequences).
-nlohmann::json sample_config() {
+// The run configs `init --sample` stores as project presets. "pretrain" builds the base: a tiny
+// model trained from scratch on English dates (a full fine-tune). "default" adapts that base to
+// French dates with LoRA. Each learns visibly within a minute on a 2-core CPU.
+constexpr const char* kSampleBaseRun = "base";
+
+RunConfig sample_common() {
   RunConfig c;
-  c.data.dataset = "dates";
   c.data.max_length = 64;
-  c.model.source = "preset:tiny";
-  c.lora.r = 16;
-  c.lora.alpha = 32;
-  c.lora.dropout = 0.0;
-  c.lora.targets = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
-  c.train.lr = 1e-3;
+  c.train.lr = 3e-3;
   c.train.batch_size = 32;
   c.train.micro_batch_size = 32;
   c.train.max_steps = 300;
   c.train.warmup_steps = 20;
   c.train.eval_every = 50;
   c.train.checkpoint_every = 100;
+  return c;
+}
+
+nlohmann::json sample_pretrain_config() {
+  RunConfig c = sample_common();
+  c.data.dataset = "dates";
+  c.model.source = "preset:tiny";
+  c.train.mode = TrainMode::kFull;
+  return c.to_json();
+}
+
+nlohmann::json sample_lora_config() {
+  RunConfig c = sample_common();
+  c.data.dataset = "dates-fr";
+  c.model.source = std::string("run:") + kSampleBaseRun;
+  c.lora.targets = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
   return c.to_json();
 }
 
@@ -248,6 +261,15 @@ int main(int argc, char** argv) {
   exp->add_option("--format", format, "peft (LoRA adapter for Python's PEFT) or hf (merged checkpoint)")->required();
   exp->add_option("--out", out_dir, "Output folder")->required();
 
+  std::string prompt;
+  int max_tokens = 64;
+  auto* gen = app.add_subcommand("generate", "Continue a prompt with a causal-LM run's latest checkpoint (greedy)");
+  gen->add_option("PROJECT", project, "Project file")->required();
+  gen->add_option("RUN", run_name, "Run name or id")->required();
+  gen->add_option("--prompt", prompt, "Prompt text, e.g. \"Write 2024-03-15 in words: \"")->required();
+  gen->add_option("--max-tokens", max_tokens, "Most tokens to generate")->check(CLI::Range(1, 4096));
+  gen->add_flag("--json", json, "Print text, token ids and the first step's logits as JSON");
+
   auto* config = app.add_subcommand("config", "Print the full default run config (every key) as JSON");
 
   auto* models = app.add_subcommand("models", "List the model presets");
@@ -255,6 +277,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // CLI11 reports an unknown verb only as "A subcommand is required"; name the word at fault.
+    if (argc > 1 && argv[1][0] != '-' && app.get_subcommands().empty()) {
+      std::fprintf(stderr, "error: unknown command '%s'; run with --help for the list of commands\n", argv[1]);
+      return kExitBadInput;
+    }
     const int code = app.exit(e);
     return code == 0 ? kExitOk : kExitBadInput;
   }
@@ -271,18 +298,26 @@ int main(int argc, char** argv) {
           if (!out) throw RunError((dir / f.name).string(), "cannot write sample file");
         }
         DataAddArgs dates{project, (dir / "dates.jsonl").string(), "dates", "jsonl", "", "prompt", "response", ""};
+        DataAddArgs dates_fr{project, (dir / "dates_fr.jsonl").string(), "dates-fr", "jsonl", "", "prompt", "response", ""};
         DataAddArgs tickets{project, (dir / "tickets.csv").string(), "tickets", "csv", "text", "", "", "label"};
         add_dataset(*store, dates, true);
+        add_dataset(*store, dates_fr, true);
         add_dataset(*store, tickets, true);
-        store->save_preset("default", sample_config().dump());
-        auto cls = sample_config();
+        store->save_preset("pretrain", sample_pretrain_config().dump());
+        store->save_preset("default", sample_lora_config().dump());
+        auto cls = sample_pretrain_config();
         cls["data"]["dataset"] = "tickets";
         cls["model"]["task"] = "classification";
+        cls["train"]["mode"] = "lora";
+        cls["model"]["source"] = std::string("run:") + kSampleBaseRun;
         store->save_preset("tickets-classifier", cls.dump());
       }
       std::printf("created project %s%s\n", store->path().c_str(),
-                  sample ? " with the sample datasets 'dates' and 'tickets'" : "");
-      if (sample) std::printf("next: deeptune-cli train %s\n", project.c_str());
+                  sample ? " with the sample datasets 'dates', 'dates-fr' and 'tickets'" : "");
+      if (sample)
+        std::printf("next: deeptune-cli train %s --config pretrain --name %s   (the base model)\n"
+                    "then: deeptune-cli train %s   (LoRA: adapt it to French dates)\n",
+                    project.c_str(), kSampleBaseRun, project.c_str());
       return kExitOk;
     }
     if (*data_add) {
@@ -397,6 +432,16 @@ int main(int argc, char** argv) {
     if (*exp) {
       const auto files = export_run(project, run_name, export_format_from_string(format), out_dir);
       for (const auto& f : files) std::printf("wrote %s\n", f.c_str());
+      return kExitOk;
+    }
+    if (*gen) {
+      const auto g = generate(project, run_name, prompt, max_tokens);
+      if (json)
+        std::printf("%s\n", nlohmann::json{{"text", g.text}, {"prompt_ids", g.prompt_ids},
+                                           {"output_ids", g.output_ids}, {"first_logits", g.first_logits}}
+                                .dump().c_str());
+      else
+        std::printf("%s%s\n", prompt.c_str(), g.text.c_str());
       return kExitOk;
     }
     if (*config) {

@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """Generates DeepTune's bundled sample datasets, deterministically (fixed seed, stdlib only).
 
-dates.jsonl  — prompt/response: rewrite an ISO date (2024-03-15) in words ("15 March 2024").
-               Learnable by a tiny model from scratch: copy the day and year, look up the month.
+dates.jsonl    — prompt/response: rewrite an ISO date (2024-03-15) in words ("15 March 2024").
+                 Learnable by a tiny model from scratch: copy the day and year, look up the month.
+                 The sample project pretrains its base model on it (a full fine-tune).
+dates_fr.jsonl — the same task in French ("Écris 2024-03-01 en toutes lettres : " ->
+                 "1er mars 2024"): new month names, "1er" for the first day. The sample's LoRA run
+                 adapts the English base to it — a small, visible domain shift.
 tickets.csv  — text/label: short customer-support messages to route to billing, technical,
                shipping or account. Built from templates with slot fillers, so the label follows
                from keywords a small classifier can pick up.
@@ -28,15 +32,37 @@ DATE_PROMPTS = [
 ]
 
 
+MOIS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+        "octobre", "novembre", "décembre"]
+DATE_PROMPTS_FR = [
+    "Écris {iso} en toutes lettres : ",
+    "Date {iso} en lettres : ",
+]
+
+
+def random_date(rng):
+    year = rng.randint(1900, 2099)
+    month = rng.randint(1, 12)
+    day = rng.randint(1, DAYS_IN_MONTH[month - 1] - (1 if month == 2 else 0))
+    return year, month, day, f"{year:04d}-{month:02d}-{day:02d}"
+
+
 def make_dates(rng, n=2000):
     rows = []
     for _ in range(n):
-        year = rng.randint(1900, 2099)
-        month = rng.randint(1, 12)
-        day = rng.randint(1, DAYS_IN_MONTH[month - 1] - (1 if month == 2 else 0))
-        iso = f"{year:04d}-{month:02d}-{day:02d}"
+        year, month, day, iso = random_date(rng)
         prompt = rng.choice(DATE_PROMPTS).format(iso=iso)
         rows.append({"prompt": prompt, "response": f"{day} {MONTHS[month - 1]} {year}"})
+    return rows
+
+
+def make_dates_fr(rng, n=1500):
+    rows = []
+    for _ in range(n):
+        year, month, day, iso = random_date(rng)
+        prompt = rng.choice(DATE_PROMPTS_FR).format(iso=iso)
+        day_text = "1er" if day == 1 else str(day)
+        rows.append({"prompt": prompt, "response": f"{day_text} {MOIS[month - 1]} {year}"})
     return rows
 
 
@@ -93,6 +119,9 @@ def main():
     rng = random.Random(SEED)
     with open(out / "dates.jsonl", "w", encoding="utf-8", newline="\n") as f:
         for row in make_dates(rng):
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    with open(out / "dates_fr.jsonl", "w", encoding="utf-8", newline="\n") as f:
+        for row in make_dates_fr(rng):
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")

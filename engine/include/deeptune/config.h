@@ -26,7 +26,7 @@ struct DataSpec {
 };
 
 struct ModelSpec {
-  std::string source = "preset:tiny";  // "preset:NAME"; later HF folders and "run:NAME"
+  std::string source = "preset:tiny";  // "preset:NAME", "run:NAME" (an earlier run); later HF folders
   Task task = Task::kCausalLm;
 };
 

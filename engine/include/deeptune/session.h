@@ -92,10 +92,23 @@ struct ModelSummary {
   std::vector<std::string> target_choices;   // e.g. q_proj, k_proj, ..., lm_head
   std::vector<std::string> adapted_modules;  // full names the LoRA targets match
 };
-ModelSummary summarize_model(const RunConfig& config, int num_labels = 0);
+// `project_path` is needed for a run:NAME source.
+ModelSummary summarize_model(const RunConfig& config, int num_labels = 0,
+                             const std::string& project_path = "");
 
 // Names of the model presets with one-line descriptions.
 std::vector<std::pair<std::string, std::string>> model_presets();
+
+// Greedy decoding with a run's latest checkpoint (causal LM runs). The prompt is encoded as the
+// trainer encodes it (BOS + text) so a run answers in the format it was trained on.
+struct Generation {
+  std::string text;                   // the continuation, EOS excluded
+  std::vector<int32_t> prompt_ids;    // what the model saw first
+  std::vector<int32_t> output_ids;
+  std::vector<float> first_logits;    // (V) logits of the first generated token, for comparisons
+};
+Generation generate(const std::string& project_path, const std::string& run, const std::string& prompt,
+                    int max_new_tokens = 64);
 
 enum class ExportFormat { kPeft, kHfMerged };
 ExportFormat export_format_from_string(const std::string& s);  // "peft", "hf"

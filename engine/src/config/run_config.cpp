@@ -234,10 +234,11 @@ KeyDescriptor section_key(std::string key, S RunConfig::*section, T S::*member) 
 // The one place that decides which model sources are accepted; Hugging Face folders and
 // "run:NAME" (continue from an earlier run) are meant to be added here.
 std::string check_model_source(const std::string& source) {
-  const std::string preset = "preset:";
-  if (source.compare(0, preset.size(), preset) == 0 && source.size() > preset.size()) return "";
+  for (const std::string prefix : {"preset:", "run:"})
+    if (source.compare(0, prefix.size(), prefix) == 0 && source.size() > prefix.size()) return "";
   return "unsupported model source \"" + source +
-         "\"; accepted forms: \"preset:NAME\" (e.g. \"preset:tiny\")";
+         "\"; accepted forms: \"preset:NAME\" (e.g. \"preset:tiny\") or \"run:NAME\" (the "
+         "final weights of an earlier run of the project)";
 }
 
 constexpr double kBillion = 1e9;
@@ -261,7 +262,7 @@ std::vector<KeyDescriptor> build_table() {
 
   t.push_back(section_key("model.source", &RunConfig::model, &ModelSpec::source)
                   .checked_by(check_model_source)
-                  .help("Model to start from, e.g. preset:tiny"));
+                  .help("Model to start from: preset:NAME, or run:NAME to continue from an earlier run"));
   t.push_back(section_key("model.task", &RunConfig::model, &ModelSpec::task)
                   .help("causal_lm: next-token prediction; classification: a label per example"));
 

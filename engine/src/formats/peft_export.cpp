@@ -34,21 +34,6 @@ void fold_temperature(model::Transformer& m) {
   m->mutable_config().attention_temperature = 1.0;
 }
 
-model::Transformer load_run_model(const ProjectStore& store, const RunRecord& run, const RunConfig& c,
-                                  std::string* checkpoint_dir) {
-  const auto base = detail::latest_artifact(store, run.id, "base_model");
-  const auto ckpt = detail::latest_artifact(store, run.id, "checkpoint");
-  if (!base || !ckpt)
-    throw InputError(run.name, "the run has no checkpoint yet; train it first");
-  const std::string base_dir = store.resolve(base->path);
-  model::Transformer m(hf::read_config(base_dir));
-  hf::load_weights(m, base_dir);
-  detail::adapt(m, c);
-  *checkpoint_dir = store.resolve(ckpt->path);
-  train::load_trainable(*checkpoint_dir, m);
-  return m;
-}
-
 void write_text(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
   out << text;
@@ -72,7 +57,7 @@ std::vector<std::string> export_run(const std::string& project_path, const std::
   if (format == ExportFormat::kPeft && c.train.mode != TrainMode::kLora)
     throw InputError(run->name, "trained all weights (train.mode = full): export it with --format hf");
   std::string ckpt_dir;
-  auto m = load_run_model(*store, *run, c, &ckpt_dir);
+  auto m = detail::load_run_model(*store, *run, c, &ckpt_dir);
   const auto tok = hf::read_tokenizer(store->resolve(detail::latest_artifact(*store, run->id, "base_model")->path));
   const bool temperature = m->config().attention_kind == AttentionKind::kTemperature &&
                            m->config().attention_temperature != 1.0;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 #include <unistd.h>
 
 #include "deeptune/data.h"
@@ -59,6 +60,21 @@ std::optional<ArtifactRecord> latest_artifact(const ProjectStore& store, int64_t
   return best;
 }
 
+model::Transformer load_run_model(const ProjectStore& store, const RunRecord& run, const RunConfig& c,
+                                  std::string* checkpoint_dir) {
+  const auto base = latest_artifact(store, run.id, "base_model");
+  const auto ckpt = latest_artifact(store, run.id, "checkpoint");
+  if (!base || !ckpt)
+    throw InputError(run.name, "the run has no checkpoint yet; train it first");
+  const std::string base_dir = store.resolve(base->path);
+  model::Transformer m(hf::read_config(base_dir));
+  hf::load_weights(m, base_dir);
+  adapt(m, c);
+  *checkpoint_dir = store.resolve(ckpt->path);
+  train::load_trainable(*checkpoint_dir, m);
+  return m;
+}
+
 }  // namespace detail
 
 using detail::adapt;
@@ -69,11 +85,32 @@ namespace {
 
 constexpr const char* kPresetPrefix = "preset:";
 
+constexpr const char* kRunPrefix = "run:";
+
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
 std::string preset_name(const RunConfig& c) {
   const auto& src = c.model.source;
-  if (src.rfind(kPresetPrefix, 0) != 0)
-    throw InputError("model.source", "'" + src + "' is not supported yet; use preset:NAME");
+  if (!starts_with(src, kPresetPrefix))
+    throw InputError("model.source", "'" + src + "' is not a preset");
   return src.substr(std::char_traits<char>::length(kPresetPrefix));
+}
+
+// A "run:NAME" source: the earlier run, which must have a checkpoint to start from.
+RunRecord source_run(const ProjectStore& store, const RunConfig& c) {
+  const std::string name = c.model.source.substr(std::char_traits<char>::length(kRunPrefix));
+  const auto r = store.find_run(name);
+  if (!r) throw InputError("model.source", "no run named '" + name + "' in the project");
+  if (!latest_artifact(store, r->id, "checkpoint") || !latest_artifact(store, r->id, "base_model"))
+    throw InputError("model.source", "run '" + name + "' has no checkpoint yet; train it first");
+  return *r;
+}
+
+void apply_run_settings(model::LlamaConfig& cfg, const RunConfig& c, const std::vector<std::string>& labels) {
+  cfg.attention_kind = c.attention.kind;
+  cfg.attention_temperature = c.attention.temperature;
+  cfg.labels = labels;
+  if (c.data.max_length > cfg.max_position_embeddings) cfg.max_position_embeddings = c.data.max_length;
 }
 
 // The model a config describes, freshly initialised from the seed (weights drawn in a fixed order
@@ -85,14 +122,46 @@ model::Transformer build_preset_model(const RunConfig& c, const Tokenizer& tok,
   cfg.bos_token_id = tok.bos_id();
   cfg.eos_token_id = tok.eos_id();
   cfg.pad_token_id = tok.pad_id();
-  cfg.attention_kind = c.attention.kind;
-  cfg.attention_temperature = c.attention.temperature;
-  cfg.labels = labels;
-  if (c.data.max_length > cfg.max_position_embeddings) cfg.max_position_embeddings = c.data.max_length;
+  apply_run_settings(cfg, c, labels);
   torch::manual_seed(c.seed);
   model::Transformer m(cfg);
   model::init_weights(m);
   return m;
+}
+
+// An earlier run's final weights (its adapter merged in) as a fresh base. Parameters the new task
+// has and the old one lacked (a classification head, or lm_head) start from the seed's init.
+model::Transformer build_model_from_run(const ProjectStore& store, const RunConfig& c,
+                                        const std::vector<std::string>& labels) {
+  const RunRecord parent = source_run(store, c);
+  const RunConfig pc = RunConfig::from_json(nlohmann::json::parse(parent.config_json), "run " + parent.name);
+  const std::string base_dir = store.resolve(latest_artifact(store, parent.id, "base_model")->path);
+  model::Transformer old(hf::read_config(base_dir));
+  hf::load_weights(old, base_dir);
+  adapt(old, pc);
+  train::load_trainable(store.resolve(latest_artifact(store, parent.id, "checkpoint")->path), old);
+  lora::merge(old);
+
+  auto cfg = old->config();
+  apply_run_settings(cfg, c, labels);
+  torch::manual_seed(c.seed);
+  model::Transformer m(cfg);
+  model::init_weights(m);
+  torch::NoGradGuard no_grad;
+  const auto src = old->named_parameters();
+  for (auto& p : m->named_parameters()) {
+    const auto* from = src.find(p.key());
+    if (from && from->sizes() == p.value().sizes()) p.value().copy_(*from);
+  }
+  return m;
+}
+
+std::unique_ptr<Tokenizer> tokenizer_for(const ProjectStore& store, const RunConfig& c) {
+  if (starts_with(c.model.source, kRunPrefix)) {
+    const RunRecord parent = source_run(store, c);
+    return hf::read_tokenizer(store.resolve(latest_artifact(store, parent.id, "base_model")->path));
+  }
+  return std::make_unique<ByteTokenizer>();
 }
 
 torch::Device resolve_device(DeviceChoice choice) {
@@ -246,9 +315,15 @@ nlohmann::json final_metrics(const train::Trainer& t) {
 int64_t create_run(const std::string& project_path, const RunConfig& config, const std::string& name) {
   auto store = ProjectStore::open(project_path);
   RunConfig c = config;
+  std::optional<int64_t> r_parent;
   const auto dataset = find_dataset_for(*store, c);
   c.data.dataset = dataset.name;
-  model::find_preset(preset_name(c));
+  if (starts_with(c.model.source, kRunPrefix)) {
+    const RunRecord parent = source_run(*store, c);
+    r_parent = parent.id;
+  } else {
+    model::find_preset(preset_name(c));
+  }
   const auto kind = FieldMapping::from_json(nlohmann::json::parse(dataset.mapping_json)).kind();
   if ((c.model.task == Task::kClassification) != (kind == MappingKind::kTextLabel))
     throw InputError("model.task", c.model.task == Task::kClassification
@@ -260,6 +335,7 @@ int64_t create_run(const std::string& project_path, const RunConfig& config, con
   r.name = name.empty() ? store->unique_run_name("run") : name;
   r.config_json = c.to_json().dump();
   r.status = RunStatus::kCreated;
+  r.parent_run_id = r_parent;
   r.dataset_id = dataset.id;
   r.dataset_sha256 = dataset.sha256;
   r.seed = c.seed;
@@ -271,6 +347,10 @@ int64_t create_run(const std::string& project_path, const RunConfig& config, con
 
 RunOutcome execute_run(const std::string& project_path, int64_t run_id, RunObserver& observer,
                        RunControl& control) {
+  // LibTorch's OpenMP pool can start with a single thread in containers; use every core unless the
+  // user pinned a count.
+  if (!std::getenv("OMP_NUM_THREADS"))
+    torch::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   auto store = ProjectStore::open(project_path);
   auto record = store->run(run_id);
   if (!record) throw InputError(project_path, "no run with id " + std::to_string(run_id));
@@ -295,7 +375,8 @@ RunOutcome execute_run(const std::string& project_path, int64_t run_id, RunObser
                       "dataset file " + store->resolve(dataset.path) + " changed since the run was created"});
     if (resuming && !record->dataset_sha256.empty() && data.sha256 != record->dataset_sha256)
       throw InputError(store->resolve(dataset.path), "changed since the run started; it cannot be resumed exactly");
-    ByteTokenizer tok;
+    const auto tok_ptr = tokenizer_for(*store, c);
+    const Tokenizer& tok = *tok_ptr;
     auto encoded = train::encode(data.examples, data.split, data.mapping, c.model.task, tok, c.data.max_length);
     if (encoded.truncated)
       persist.on_log({LogLevel::kInfo, std::to_string(encoded.truncated) + " examples truncated to data.max_length = " +
@@ -311,7 +392,8 @@ RunOutcome execute_run(const std::string& project_path, int64_t run_id, RunObser
       m = model::Transformer(hf::read_config(store->resolve(base->path)));
       hf::load_weights(m, store->resolve(base->path));
     } else {
-      m = build_preset_model(c, tok, encoded.labels);
+      m = starts_with(c.model.source, kRunPrefix) ? build_model_from_run(*store, c, encoded.labels)
+                                                  : build_preset_model(c, tok, encoded.labels);
       const std::string dir = (fs::path(runs_folder(*store, run_id)) / "base").string();
       hf::save(dir, m, tok);
       ArtifactRecord a;
@@ -371,13 +453,22 @@ RunOutcome execute_run(const std::string& project_path, int64_t run_id, RunObser
   return outcome;
 }
 
-ModelSummary summarize_model(const RunConfig& config, int num_labels) {
-  ByteTokenizer tok;
+ModelSummary summarize_model(const RunConfig& config, int num_labels, const std::string& project_path) {
   std::vector<std::string> labels;
   for (int i = 0; i < num_labels; ++i) labels.push_back("class" + std::to_string(i));
-  auto m = build_preset_model(config, tok, labels);
+  model::Transformer m{nullptr};
   ModelSummary s;
-  s.description = model::find_preset(preset_name(config)).description;
+  if (starts_with(config.model.source, kRunPrefix)) {
+    if (project_path.empty())
+      throw InputError("model.source", "a run:NAME source needs the project it belongs to");
+    auto store = ProjectStore::open(project_path);
+    m = build_model_from_run(*store, config, labels);
+    s.description = "final weights of " + config.model.source.substr(std::char_traits<char>::length(kRunPrefix));
+  } else {
+    ByteTokenizer tok;
+    m = build_preset_model(config, tok, labels);
+    s.description = model::find_preset(preset_name(config)).description;
+  }
   s.target_choices = lora::target_choices(m);
   if (config.train.mode == TrainMode::kLora) s.adapted_modules = lora::apply(m, config.lora);
   lora::set_trainable(m, config.train.mode);

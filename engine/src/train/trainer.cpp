@@ -203,6 +203,8 @@ RunStatus Trainer::run() {
   double ema_step_seconds = 0.0;
   const int64_t first = pos_.step;
   observer_.on_state(RunState::kRunning, pos_.step ? "resumed at step " + std::to_string(pos_.step) : "started");
+  // The step-0 evaluation is the "before" every curve is read against.
+  if (pos_.step == 0 && spec.eval_every > 0) evaluate();
   while (pos_.step < spec.max_steps) {
     wait_while_paused();
     if (control_.stop_requested()) {

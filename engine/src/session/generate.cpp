@@ -1,0 +1,47 @@
+// Greedy generation with a run's latest checkpoint: the quickest way to see what a run learned,
+// and the reference numbers the interoperability check compares transformers + PEFT against.
+#include <torch/torch.h>
+
+#include "deeptune/session.h"
+#include "formats/hf_checkpoint.h"
+#include "session/session_internal.h"
+
+namespace deeptune {
+
+Generation generate(const std::string& project_path, const std::string& run_name, const std::string& prompt,
+                    int max_new_tokens) {
+  auto store = ProjectStore::open(project_path);
+  const auto run = store->find_run(run_name);
+  if (!run) throw InputError(project_path, "no run named '" + run_name + "'");
+  const RunConfig c = RunConfig::from_json(nlohmann::json::parse(run->config_json), "run " + run->name);
+  if (c.model.task != Task::kCausalLm)
+    throw InputError(run->name, "generation needs a causal_lm run; this one is a classifier");
+  std::string ckpt;
+  auto m = detail::load_run_model(*store, *run, c, &ckpt);
+  const auto base = detail::latest_artifact(*store, run->id, "base_model");
+  const auto tok = hf::read_tokenizer(store->resolve(base->path));
+  m->eval();
+  torch::NoGradGuard no_grad;
+
+  Generation g;
+  g.prompt_ids.push_back(tok->bos_id());
+  for (int32_t id : tok->encode(prompt)) g.prompt_ids.push_back(id);
+  std::vector<int64_t> ids(g.prompt_ids.begin(), g.prompt_ids.end());
+  // No KV cache: prompts and answers here are short, and recomputing keeps one code path.
+  for (int i = 0; i < max_new_tokens && static_cast<int64_t>(ids.size()) < m->config().max_position_embeddings; ++i) {
+    auto input = torch::tensor(ids, torch::kLong).unsqueeze(0);   // (1, T)
+    auto logits = m->lm_logits(input).select(1, input.size(1) - 1).squeeze(0).to(torch::kFloat);  // (V)
+    if (i == 0) {
+      auto c = logits.contiguous();
+      g.first_logits.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+    }
+    const int64_t next = logits.argmax().item<int64_t>();
+    if (next == tok->eos_id()) break;
+    ids.push_back(next);
+    g.output_ids.push_back(static_cast<int32_t>(next));
+  }
+  g.text = tok->decode(g.output_ids);
+  return g;
+}
+
+}  // namespace deeptune

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Proves the GPU build on the GPU machine (device tool), in one call: builds the engine,
+# deeptune-cli and the engine tests against that machine's LibTorch (PyTorch 2.x + CUDA), runs
+# every test, trains the sample on the GPU, and checks the PEFT and merged exports in Python's
+# transformers + PEFT. Logs land in $OUT.
+#
+# The machine has no Qt and no sqlite3.h: Debian's packages travel unpacked in .carry/debs
+# (tests/gpu/prepare_carry.sh fetches them here), so call the device with carry [".carry"] and:
+#   bash tests/gpu/run_on_device.sh
+set -uo pipefail
+OUT=${OUT:-/tmp/deeptune-gpu}
+mkdir -p "$OUT"
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+deb=/tmp/deeptune-deb
+status=0
+step() { echo; echo "=== $* ==="; }
+
+{
+  step "machine"
+  nvidia-smi -L
+  nvcc --version | tail -n 1
+  python3 -c 'import torch, transformers, peft; print("torch", torch.__version__, "cuda", torch.version.cuda, "| transformers", transformers.__version__, "| peft", peft.__version__)'
+
+  step "unpack Debian packages (Qt Core/Test, sqlite3.h) into $deb"
+  mkdir -p "$deb"
+  for f in .carry/debs/*.deb; do dpkg -x "$f" "$deb"; done
+  export LD_LIBRARY_PATH=$deb/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+
+  step "configure"
+  export TORCH_CUDA_ARCH_LIST=9.0   # Hopper; LibTorch ignores CMAKE_CUDA_ARCHITECTURES
+  torch_prefix=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
+  cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DDEEPTUNE_BUILD_GUI=OFF \
+    -DCMAKE_PREFIX_PATH="$torch_prefix;$deb/usr/lib/x86_64-linux-gnu/cmake" \
+    -DSQLite3_INCLUDE_DIR=$deb/usr/include \
+    -DSQLite3_LIBRARY=$(ls /usr/lib/x86_64-linux-gnu/libsqlite3.so* | head -n 1) \
+    -DCMAKE_CUDA_COMPILER=$(command -v nvcc) || status=1
+
+  step "build"
+  start=$SECONDS
+  ninja -C build-gpu -k 0 -j "$(nproc)" || status=1
+  echo "clean build: $((SECONDS - start)) s on $(nproc) cores"
+
+  step "tests"
+  (cd build-gpu && ctest --output-on-failure -j 4) || status=1
+
+  step "sample on the GPU"
+  cli=build-gpu/engine/deeptune-cli
+  p=/tmp/deeptune-sample/demo.dtproj
+  rm -rf /tmp/deeptune-sample
+  $cli init $p --sample
+  $cli train $p --config pretrain --name base --set device=cuda || status=1
+  $cli train $p --name lora-fr --set device=cuda || status=1
+  $cli train $p --name lora-fr-bf16 --set device=cuda --set train.precision=bf16 || status=1
+  $cli runs $p
+  $cli generate $p lora-fr --prompt "Écris 2024-03-01 en toutes lettres : " || status=1
+
+  step "exports in transformers + PEFT"
+  $cli export $p lora-fr --format peft --out /tmp/deeptune-sample/peft || status=1
+  $cli export $p lora-fr --format hf --out /tmp/deeptune-sample/merged || status=1
+  $cli generate $p lora-fr --prompt "Date 1999-12-25 en lettres : " --json > /tmp/deeptune-sample/ours.json || status=1
+  python3 tests/interop/check_export.py /tmp/deeptune-sample/peft /tmp/deeptune-sample/merged \
+    /tmp/deeptune-sample/ours.json || status=1
+  cp /tmp/deeptune-sample/peft/adapter_config.json "$OUT/" 2>/dev/null
+
+  step "done: status $status"
+} 2>&1 | tee "$OUT/gpu.log"
+exit $status
