@@ -99,7 +99,7 @@ void ProgressPrinter::on_state(RunState s, const std::string& detail) {
     std::fflush(stdout);
     return;
   }
-  if (s == RunState::kPaused || s == RunState::kStopped) {
+  if (s == RunState::kPaused) {  // a stop already logs where it stopped
     clear_bar();
     std::fprintf(stderr, "%s: %s\n", to_string(s).c_str(), detail.c_str());
   }

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "deeptune/error.h"
 #include "torch/tensor_io.h"
@@ -51,26 +52,27 @@ model::LlamaConfig read_config(const std::string& dir) {
 void load_weights(model::Transformer& m, const std::string& dir) {
   const std::string path = (fs::path(dir) / "model.safetensors").string();
   const auto file = SafetensorsFile::read(path);
-  torch::NoGradGuard no_grad;
-  size_t used = 0;
+  // Validate everything first: a refused file must leave the model as it was.
+  std::vector<std::pair<torch::Tensor, const TensorInfo*>> plan;
+  std::set<std::string> known;
   for (auto& p : m->named_parameters()) {
     if (!is_base_parameter(p.key())) continue;
+    known.insert(p.key());
     const std::string where = path + ": tensor '" + p.key() + "'";
     if (!file.contains(p.key())) throw InputError(where, "missing from the checkpoint");
     const auto& info = file.info(p.key());
     if (std::vector<int64_t>(p.value().sizes().begin(), p.value().sizes().end()) != info.shape)
       throw InputError(where, "has shape " + c10::str(info.shape) + ", the model expects " +
                                   c10::str(p.value().sizes()));
-    p.value().copy_(tensor_io::to_tensor(file, info));
-    ++used;
+    plan.emplace_back(p.value(), &info);
   }
   for (const auto& info : file.tensors()) {
     if (info.name.find("rotary_emb.inv_freq") != std::string::npos) continue;  // old HF buffers
-    bool known = false;
-    for (const auto& p : m->named_parameters()) known = known || p.key() == info.name;
-    if (!known) throw InputError(path + ": tensor '" + info.name + "'", "is not a parameter of this model");
+    if (!known.count(info.name))
+      throw InputError(path + ": tensor '" + info.name + "'", "is not a parameter of this model");
   }
-  (void)used;
+  torch::NoGradGuard no_grad;
+  for (auto& [param, info] : plan) param.copy_(tensor_io::to_tensor(file, *info));
 }
 
 std::unique_ptr<Tokenizer> read_tokenizer(const std::string& dir) {

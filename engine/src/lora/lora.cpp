@@ -24,23 +24,26 @@ double scale_for(const LoraSpec& spec) {
 }
 
 std::vector<std::string> apply(model::Transformer& m, const LoraSpec& spec) {
-  std::vector<std::string> adapted;
-  const double scale = scale_for(spec);
+  std::vector<std::pair<std::string, model::LoraLinear>> chosen;
   for (auto& [name, layer] : model::linear_modules(m)) {
     if (name == "score") continue;  // the head trains whole (PEFT's modules_to_save)
-    if (!target_matches(name, spec.targets)) continue;
-    layer->attach_lora(spec.r, scale, spec.dropout);
-    adapted.push_back(name);
+    if (target_matches(name, spec.targets)) chosen.emplace_back(name, layer);
   }
+  // Check every target before touching the model, so a typo leaves it unchanged.
   for (const auto& t : spec.targets) {
-    const bool used = std::any_of(adapted.begin(), adapted.end(), [&](const std::string& n) {
-      return target_matches(n, {t});
-    });
+    const bool used = std::any_of(chosen.begin(), chosen.end(),
+                                  [&](const auto& c) { return target_matches(c.first, {t}); });
     if (!used) {
       std::string known;
       for (const auto& c : target_choices(m)) known += (known.empty() ? "" : ", ") + c;
       throw InputError("lora.targets", "'" + t + "' matches no layer of this model; choose from: " + known);
     }
+  }
+  const double scale = scale_for(spec);
+  std::vector<std::string> adapted;
+  for (auto& [name, layer] : chosen) {
+    layer->attach_lora(spec.r, scale, spec.dropout);
+    adapted.push_back(name);
   }
   return adapted;
 }

@@ -9,7 +9,7 @@
 #define DT_TORCH_AT_LEAST(maj, min) \
   (TORCH_VERSION_MAJOR > (maj) || (TORCH_VERSION_MAJOR == (maj) && TORCH_VERSION_MINOR >= (min)))
 
-#if defined(DEEPTUNE_HAVE_CUDA) && DT_TORCH_AT_LEAST(2, 0)
+#if defined(DEEPTUNE_TORCH_CUDA)
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAFunctions.h>
 #define DT_WITH_CUDA_RUNTIME 1
@@ -44,6 +44,9 @@ torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k
 torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                         double scale, bool causal) {
 #if DT_TORCH_AT_LEAST(2, 1)
+  // The fused kernel aligns a causal mask top-left; with a cache (more keys than queries) we need
+  // it bottom-right, which only the reference path does.
+  if (causal && q.size(-2) != k.size(-2)) return attention_reference(q, k, v, scale, causal);
   return at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0, causal,
                                           scale);
 #else

@@ -8,6 +8,7 @@
 
 #include "deeptune/error.h"
 #include "torch/compat.h"
+#include "train/grad_clip.h"
 
 namespace deeptune::train {
 namespace {
@@ -121,7 +122,7 @@ double Trainer::train_step(const std::vector<size_t>& indices, int64_t* tokens, 
   }
   const double max_norm = config_.train.grad_clip > 0 ? config_.train.grad_clip
                                                       : std::numeric_limits<double>::infinity();
-  *grad_norm = torch::nn::utils::clip_grad_norm_(trainable_, max_norm);
+  *grad_norm = clip_gradients(trainable_, max_norm);
   if (!std::isfinite(*grad_norm)) {
     optimizer_->zero_grad();
     if (fp16) {  // overflow in half precision: skip this step and halve the scale

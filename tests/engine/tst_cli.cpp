@@ -1,0 +1,1096 @@
+// End-to-end tests of deeptune-cli, driven through QProcess as a user or a script would: exact exit
+// statuses (0 ok, 2 bad usage or input, 1 failure, 130 Ctrl-C), messages that name the file, key or
+// line at fault, refusals that leave files untouched, and runs that survive Ctrl-C and SIGKILL.
+// Training runs are tiny (preset:tiny on the CPU, 48-token examples) so the suite stays short on a
+// two-core machine; the numbers the trainer produces are checked by tst_trainer, not here.
+#include <signal.h>
+#include <sys/types.h>
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRandomGenerator>
+#include <QRegularExpression>
+#include <QSet>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <cmath>
+
+#include "deeptune/safetensors.h"
+#include "deeptune/store.h"
+
+using deeptune::ProjectStore;
+using deeptune::RunStatus;
+
+namespace {
+
+constexpr int kExitOk = 0, kExitFailure = 1, kExitBadInput = 2, kExitStopped = 130;
+
+// Generous: a first LibTorch start on a loaded 2-core machine can take several seconds.
+constexpr int kQuickMs = 60'000;   // commands that do not train
+constexpr int kTrainMs = 180'000;  // a tiny training run
+
+QString q(const std::string& s) {
+  return QString::fromStdString(s);
+}
+
+struct CliResult {
+  int exit_code = -1;  // -1: did not start, crashed or timed out
+  QByteArray out, err;
+};
+
+// One intra-op thread: on a shared 2-core machine OpenMP's default (one thread per core) spins
+// against the other load and makes a tiny run 10-20x slower. Results do not depend on it.
+QProcessEnvironment cliEnvironment() {
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  env.insert(QStringLiteral("OMP_NUM_THREADS"), QStringLiteral("1"));
+  env.insert(QStringLiteral("MKL_NUM_THREADS"), QStringLiteral("1"));
+  env.insert(QStringLiteral("OPENBLAS_NUM_THREADS"), QStringLiteral("1"));
+  return env;
+}
+
+QString describe(const CliResult& r) {
+  return QStringLiteral("exit %1\n--- stdout ---\n%2\n--- stderr ---\n%3")
+      .arg(r.exit_code)
+      .arg(QString::fromUtf8(r.out.right(4000)), QString::fromUtf8(r.err.right(4000)));
+}
+
+// Runs deeptune-cli to the end with stdin closed and stdout/stderr as pipes (not a terminal, so
+// training prints plain lines).
+CliResult runCli(const QStringList& args, int timeout_ms = kQuickMs, const QString& workdir = {}) {
+  QProcess p;
+  p.setProgram(QStringLiteral(DEEPTUNE_CLI_PATH));
+  p.setArguments(args);
+  p.setProcessEnvironment(cliEnvironment());
+  if (!workdir.isEmpty()) p.setWorkingDirectory(workdir);
+  p.setStandardInputFile(QProcess::nullDevice());
+  p.start();
+  CliResult r;
+  if (!p.waitForStarted(10'000)) return r;
+  const bool finished = p.waitForFinished(timeout_ms);
+  if (!finished) {
+    p.kill();
+    p.waitForFinished(10'000);
+  }
+  r.out = p.readAllStandardOutput();
+  r.err = p.readAllStandardError();
+  if (finished && p.exitStatus() == QProcess::NormalExit) r.exit_code = p.exitCode();
+  return r;
+}
+
+#define QCOMPARE_EXIT(result, expected)                                                          \
+  do {                                                                                           \
+    const CliResult& r_ = (result);                                                              \
+    QVERIFY2(r_.exit_code == (expected),                                                         \
+             qPrintable(QStringLiteral("expected exit %1, got ").arg(expected) + describe(r_))); \
+  } while (false)
+
+#define QVERIFY_STDERR_HAS(result, needle)                                                  \
+  do {                                                                                      \
+    const CliResult& r_ = (result);                                                         \
+    QVERIFY2(QString::fromUtf8(r_.err).contains(needle),                                    \
+             qPrintable(QStringLiteral("stderr lacks '%1'; ").arg(needle) + describe(r_))); \
+  } while (false)
+
+QByteArray readBytes(const QString& path) {
+  QFile f(path);
+  if (!f.open(QIODevice::ReadOnly)) return {};
+  return f.readAll();
+}
+
+[[nodiscard]] bool writeBytes(const QString& path, const QByteArray& bytes) {
+  QFile f(path);
+  return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(bytes) == bytes.size();
+}
+
+// Overrides that make a run of `max_steps` steps take a few seconds on a 2-core CPU: LoRA on the
+// tiny preset, trained on the sample's 'dates', whatever the project's default preset says.
+QStringList smallRun(int max_steps, int eval_every, int checkpoint_every) {
+  QStringList a;
+  for (const QString& kv :
+       {QStringLiteral("model.source=preset:tiny"), QStringLiteral("data.dataset=dates"),
+        QStringLiteral("train.mode=lora"), QStringLiteral("train.max_steps=%1").arg(max_steps),
+        QStringLiteral("data.max_length=48"), QStringLiteral("train.batch_size=8"),
+        QStringLiteral("train.micro_batch_size=8"), QStringLiteral("train.warmup_steps=2"),
+        QStringLiteral("train.eval_every=%1").arg(eval_every),
+        QStringLiteral("train.checkpoint_every=%1").arg(checkpoint_every),
+        QStringLiteral("device=cpu")})
+    a << QStringLiteral("--set") << kv;
+  return a;
+}
+
+// The highest "step N/M" of the plain-lines progress output, or 0.
+int lastPrintedStep(const QByteArray& out) {
+  static const QRegularExpression re(QStringLiteral(R"(^step (\d+)/\d+ loss )"),
+                                     QRegularExpression::MultilineOption);
+  int last = 0;
+  auto it = re.globalMatch(QString::fromUtf8(out));
+  while (it.hasNext()) last = std::max(last, it.next().captured(1).toInt());
+  return last;
+}
+
+// A training run followed live: start it, wait for a given step line, then signal it.
+class LiveRun {
+ public:
+  explicit LiveRun(const QStringList& args) {
+    p_.setProgram(QStringLiteral(DEEPTUNE_CLI_PATH));
+    p_.setArguments(args);
+    p_.setProcessEnvironment(cliEnvironment());
+    p_.setStandardInputFile(QProcess::nullDevice());
+    p_.start();
+  }
+  ~LiveRun() {
+    if (p_.state() != QProcess::NotRunning) {
+      p_.kill();
+      p_.waitForFinished(10'000);
+    }
+  }
+  bool started() { return p_.waitForStarted(10'000); }
+  // True once stdout shows step `step` (or later) within the timeout.
+  bool waitForStep(int step, int timeout_ms) {
+    QElapsedTimer t;
+    t.start();
+    while (lastPrintedStep(out_) < step) {
+      if (p_.state() == QProcess::NotRunning || t.elapsed() > timeout_ms) return false;
+      p_.waitForReadyRead(200);
+      out_ += p_.readAllStandardOutput();
+    }
+    return true;
+  }
+  void sendSignal(int sig) { ::kill(static_cast<pid_t>(p_.processId()), sig); }
+  CliResult finish(int timeout_ms) {
+    CliResult r;
+    const bool finished = p_.waitForFinished(timeout_ms);
+    if (!finished) {
+      p_.kill();
+      p_.waitForFinished(10'000);
+    }
+    r.out = out_ + p_.readAllStandardOutput();
+    r.err = p_.readAllStandardError();
+    if (finished && p_.exitStatus() == QProcess::NormalExit) r.exit_code = p_.exitCode();
+    return r;
+  }
+  bool crashed() const { return p_.exitStatus() == QProcess::CrashExit; }
+
+ private:
+  QProcess p_;
+  QByteArray out_;
+};
+
+// The steps of a [[step, value], ...] list, checking that each entry is a pair of finite numbers.
+QList<int> stepsOf(const QJsonArray& pairs, bool* well_formed) {
+  QList<int> steps;
+  *well_formed = true;
+  for (const auto& v : pairs) {
+    const QJsonArray pair = v.toArray();
+    if (!v.isArray() || pair.size() != 2 || !pair[0].isDouble() || !pair[1].isDouble() ||
+        !std::isfinite(pair[1].toDouble()))
+      *well_formed = false;
+    steps << pair[0].toInt();
+  }
+  return steps;
+}
+
+// A data tag as a file-name part: "csv unterminated quote" -> "csv-unterminated-quote".
+QString slug(const char* tag) {
+  static const QRegularExpression non_alnum(QStringLiteral("[^A-Za-z0-9]+"));
+  return QString::fromLatin1(tag).replace(non_alnum, QStringLiteral("-"));
+}
+
+QList<int> range(int first, int last) {
+  QList<int> r;
+  for (int i = first; i <= last; ++i) r << i;
+  return r;
+}
+
+QList<int> trainLossSteps(const std::string& project, const std::string& run) {
+  auto store = ProjectStore::open(project);
+  const auto r = store->find_run(run);
+  if (!r) return {};
+  QList<int> steps;
+  const auto m = store->metrics(r->id);
+  if (auto it = m.find("train/loss"); it != m.end())
+    for (const auto& [step, v] : it->second) steps << static_cast<int>(step);
+  return steps;
+}
+
+}  // namespace
+
+class TestCli : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void initTestCase();
+
+  void help_data();
+  void help();
+  void badUsage_data();
+  void badUsage();
+
+  void initCreatesProject();
+  void initRefusesExistingPath_data();
+  void initRefusesExistingPath();
+  void initSampleListsDatasets();
+
+  void dataAddReadsEachFormat_data();
+  void dataAddReadsEachFormat();
+  void dataAddRejectsBadInput_data();
+  void dataAddRejectsBadInput();
+
+  void trainRejectsBadConfig_data();
+  void trainRejectsBadConfig();
+  void nonProjectFileIsRefusedUntouched_data();
+  void nonProjectFileIsRefusedUntouched();
+  void runVerbsRejectUnknownOrFinishedRuns_data();
+  void runVerbsRejectUnknownOrFinishedRuns();
+
+  void trainCompletesWithPlainLines();
+  void runsJsonShowsCompletedRun();
+  void metricsJsonListsEveryStep();
+  void trainJsonPrintsOneEventPerLine();
+  void failureWhileRunningExits1();
+  void exportPeftWritesAdapter();
+  void exportRejectsBadRequests_data();
+  void exportRejectsBadRequests();
+
+  void sigintStopsRunAndResumeCompletesIt();
+  void sigkillLeavesInterruptedRunThatResumes();
+
+ private:
+  QString path(const QString& name) const { return m_dir.filePath(name); }
+  // A fresh empty project (made through the library: faster than a CLI start, and the CLI's own
+  // init is tested separately).
+  QString newProject(const QString& name);
+
+  QTemporaryDir m_dir;
+  QString m_sample;  // init --sample project holding the run "good"
+  CliResult m_goodTrain;
+  static constexpr int kGoodSteps = 20;
+  static constexpr int kGoodEvalEvery = 10;
+  static constexpr int kGoodRank = 4;
+  static constexpr int kGoodAlpha = 8;
+};
+
+QString TestCli::newProject(const QString& name) {
+  const QString p = path(name);
+  ProjectStore::create(p.toStdString(), name.toStdString());
+  return p;
+}
+
+void TestCli::initTestCase() {
+  QVERIFY(m_dir.isValid());
+  QVERIFY2(QFileInfo(QStringLiteral(DEEPTUNE_CLI_PATH)).isExecutable(), DEEPTUNE_CLI_PATH);
+  QVERIFY(QDir().mkpath(path(QStringLiteral("sample"))));
+  m_sample = path(QStringLiteral("sample/sample.dtproj"));
+  const CliResult init = runCli({QStringLiteral("init"), m_sample, QStringLiteral("--sample")});
+  QCOMPARE_EXIT(init, kExitOk);
+  // One run shared by the tests that read runs, metrics and exports. LoRA settings differ from the
+  // sample preset's so the export test can tell they came from this run.
+  m_goodTrain =
+      runCli(QStringList{QStringLiteral("train"), m_sample, QStringLiteral("--name"),
+                         QStringLiteral("good")}
+                 << smallRun(kGoodSteps, kGoodEvalEvery, 5) << QStringLiteral("--set")
+                 << QStringLiteral("lora.r=%1").arg(kGoodRank) << QStringLiteral("--set")
+                 << QStringLiteral("lora.alpha=%1").arg(kGoodAlpha) << QStringLiteral("--set")
+                 << QStringLiteral("lora.targets=q_proj,v_proj"),
+             kTrainMs);
+}
+
+// ---- usage --------------------------------------------------------------------------------------
+
+void TestCli::help_data() {
+  QTest::addColumn<QStringList>("args");
+  QTest::addColumn<QStringList>("mentions");  // each must start an entry of the help listing
+  QTest::newRow("app") << QStringList{"--help"} << QStringList{"init", "data",    "train", "resume",
+                                                               "runs", "metrics", "export"};
+  QTest::newRow("init") << QStringList{"init", "--help"} << QStringList{"PROJECT", "--sample"};
+  QTest::newRow("data") << QStringList{"data", "--help"} << QStringList{"add", "list"};
+  QTest::newRow("data add") << QStringList{"data", "add", "--help"}
+                            << QStringList{"PROJECT", "FILE",     "--name",     "--format",
+                                           "--text",  "--prompt", "--response", "--label"};
+  QTest::newRow("data list") << QStringList{"data", "list", "--help"}
+                             << QStringList{"PROJECT", "--json"};
+  QTest::newRow("train") << QStringList{"train", "--help"}
+                         << QStringList{"PROJECT", "--config", "--set", "--name", "--json"};
+  QTest::newRow("resume") << QStringList{"resume", "--help"} << QStringList{"PROJECT", "RUN"};
+  QTest::newRow("runs") << QStringList{"runs", "--help"} << QStringList{"PROJECT", "--json"};
+  QTest::newRow("metrics") << QStringList{"metrics", "--help"}
+                           << QStringList{"PROJECT", "RUN", "--json"};
+  QTest::newRow("export") << QStringList{"export", "--help"}
+                          << QStringList{"PROJECT", "RUN", "--format", "--out"};
+}
+
+void TestCli::help() {
+  QFETCH(QStringList, args);
+  QFETCH(QStringList, mentions);
+  const CliResult r = runCli(args);
+  QCOMPARE_EXIT(r, kExitOk);
+  const QString text = QString::fromUtf8(r.out);
+  for (const QString& m : mentions) {
+    const QRegularExpression entry(
+        QStringLiteral("^\\s+") + QRegularExpression::escape(m) + QStringLiteral("(\\s|$)"),
+        QRegularExpression::MultilineOption);
+    QVERIFY2(text.contains(entry), qPrintable(QStringLiteral("help lacks '%1':\n%2").arg(m, text)));
+  }
+}
+
+void TestCli::badUsage_data() {
+  QTest::addColumn<QStringList>("args");
+  QTest::addColumn<QString>("named");  // what stderr must mention ("" = anything non-empty)
+  const QString p = QStringLiteral("x.dtproj");
+  QTest::newRow("no verb") << QStringList{} << QString();
+  QTest::newRow("unknown verb") << QStringList{"frobnicate", p} << QStringLiteral("frobnicate");
+  QTest::newRow("unknown flag") << QStringList{"runs", p, "--bogus"} << QStringLiteral("--bogus");
+  QTest::newRow("unknown train flag")
+      << QStringList{"train", p, "--max-steps", "5"} << QStringLiteral("--max-steps");
+  QTest::newRow("init without project") << QStringList{"init"} << QStringLiteral("PROJECT");
+  QTest::newRow("data without verb") << QStringList{"data"} << QString();
+  QTest::newRow("data add without file") << QStringList{"data", "add", p} << QStringLiteral("FILE");
+  QTest::newRow("metrics without run") << QStringList{"metrics", p} << QStringLiteral("RUN");
+  QTest::newRow("resume without run") << QStringList{"resume", p} << QStringLiteral("RUN");
+  QTest::newRow("export without --out")
+      << QStringList{"export", p, "run", "--format", "peft"} << QStringLiteral("--out");
+  QTest::newRow("export without --format")
+      << QStringList{"export", p, "run", "--out", "dir"} << QStringLiteral("--format");
+  QTest::newRow("--set without value")
+      << QStringList{"train", p, "--set"} << QStringLiteral("--set");
+}
+
+void TestCli::badUsage() {
+  QFETCH(QStringList, args);
+  QFETCH(QString, named);
+  // Relative paths land in the temporary folder, never in the build tree.
+  const CliResult r = runCli(args, kQuickMs, m_dir.path());
+  QCOMPARE_EXIT(r, kExitBadInput);
+  QVERIFY2(!r.err.trimmed().isEmpty(), qPrintable(describe(r)));
+  if (!named.isEmpty()) QVERIFY_STDERR_HAS(r, named);
+  QVERIFY2(!QFileInfo::exists(path(QStringLiteral("x.dtproj"))),
+           "bad usage created a project file");
+}
+
+// ---- init ---------------------------------------------------------------------------------------
+
+void TestCli::initCreatesProject() {
+  const QString p = path(QStringLiteral("fresh.dtproj"));
+  const CliResult r =
+      runCli({QStringLiteral("init"), p, QStringLiteral("--name"), QStringLiteral("My project")});
+  QCOMPARE_EXIT(r, kExitOk);
+  QVERIFY(QFileInfo(p).isFile());
+  auto store = ProjectStore::open(p.toStdString());
+  QCOMPARE(q(store->info().name), QStringLiteral("My project"));
+  QCOMPARE(store->datasets().size(), size_t(0));
+  QCOMPARE(store->runs().size(), size_t(0));
+  QVERIFY(store->presets().empty());
+}
+
+void TestCli::initRefusesExistingPath_data() {
+  QTest::addColumn<QString>("kind");
+  QTest::newRow("existing project") << QStringLiteral("project");
+  QTest::newRow("existing text file") << QStringLiteral("text");
+}
+
+void TestCli::initRefusesExistingPath() {
+  QFETCH(QString, kind);
+  // A folder of its own, so a stray sample-data folder would show.
+  const QString folder = path(QStringLiteral("existing-") + kind);
+  QVERIFY(QDir().mkpath(folder));
+  const QString p = folder + QStringLiteral("/existing.dtproj");
+  if (kind == QLatin1String("project"))
+    ProjectStore::create(p.toStdString(), "existing");
+  else
+    QVERIFY(writeBytes(p, "my notes, not a project\n"));
+  const QByteArray before = readBytes(p);
+  QVERIFY(!before.isEmpty());
+  const CliResult r = runCli({QStringLiteral("init"), p, QStringLiteral("--sample")});
+  QCOMPARE_EXIT(r, kExitBadInput);
+  QVERIFY_STDERR_HAS(r, p);
+  QCOMPARE(readBytes(p), before);
+  QCOMPARE(QDir(folder).entryList(QDir::AllEntries | QDir::NoDotAndDotDot),
+           QStringList{"existing.dtproj"});
+}
+
+void TestCli::initSampleListsDatasets() {
+  const CliResult r =
+      runCli({QStringLiteral("data"), QStringLiteral("list"), m_sample, QStringLiteral("--json")});
+  QCOMPARE_EXIT(r, kExitOk);
+  QJsonParseError error;
+  const QJsonDocument doc = QJsonDocument::fromJson(r.out, &error);
+  QVERIFY2(doc.isArray(), qPrintable(error.errorString() + "\n" + describe(r)));
+  QMap<QString, QJsonObject> by_name;
+  for (const auto& v : doc.array())
+    by_name.insert(v[QLatin1String("name")].toString(), v.toObject());
+  QVERIFY2(by_name.contains(QStringLiteral("dates")) && by_name.contains(QStringLiteral("tickets")),
+           r.out.constData());
+
+  const QJsonObject dates = by_name[QStringLiteral("dates")];
+  QVERIFY(dates[QLatin1String("rows")].toInt() > 0);
+  QCOMPARE(dates[QLatin1String("format")].toString(), QStringLiteral("jsonl"));
+  QCOMPARE(dates[QLatin1String("mapping")][QLatin1String("prompt")].toString(),
+           QStringLiteral("prompt"));
+  QCOMPARE(dates[QLatin1String("mapping")][QLatin1String("response")].toString(),
+           QStringLiteral("response"));
+
+  const QJsonObject tickets = by_name[QStringLiteral("tickets")];
+  QVERIFY(tickets[QLatin1String("rows")].toInt() > 0);
+  QCOMPARE(tickets[QLatin1String("format")].toString(), QStringLiteral("csv"));
+  QCOMPARE(tickets[QLatin1String("mapping")][QLatin1String("text")].toString(),
+           QStringLiteral("text"));
+  QCOMPARE(tickets[QLatin1String("mapping")][QLatin1String("label")].toString(),
+           QStringLiteral("label"));
+
+  // The listing agrees with the file, and the sample's preset is there.
+  auto store = ProjectStore::open(m_sample.toStdString());
+  for (const auto& d : store->datasets())
+    QCOMPARE(by_name[q(d.name)][QLatin1String("rows")].toInteger(), qint64(d.rows));
+  QVERIFY(store->presets().count("default") == 1);
+}
+
+// ---- data add -----------------------------------------------------------------------------------
+
+void TestCli::dataAddReadsEachFormat_data() {
+  QTest::addColumn<QString>("file");
+  QTest::addColumn<QByteArray>("content");
+  QTest::addColumn<QStringList>("options");
+  QTest::addColumn<QString>("format");
+  QTest::addColumn<int>("rows");
+  QTest::addColumn<QString>("mapping");  // the stored mapping, compact JSON
+  QTest::newRow("jsonl prompt/response")
+      << "qa.jsonl"
+      << QByteArray(
+             "{\"prompt\": \"2+2=\", \"response\": \"4\"}\n"
+             "\n"
+             "{\"prompt\": \"capital of France\", \"response\": \"Paris\"}\n"
+             "{\"prompt\": \"caf\xc3\xa9\", \"response\": \"coffee\"}\n")
+      << QStringList{} << "jsonl" << 3 << R"({"prompt":"prompt","response":"response"})";
+  QTest::newRow("csv text/label with quotes")
+      << "tickets.csv"
+      << QByteArray(
+             "body,category\n"
+             "\"printer jams, again\",hardware\n"
+             "\"line one\nline two\",other\n"
+             "cannot log in,account\n")
+      << QStringList{"--text", "body", "--label", "category"} << "csv" << 3
+      << R"({"label":"category","text":"body"})";
+  QTest::newRow("json array, named")
+      << "items.json"
+      << QByteArray(R"([{"question": "a?", "answer": "b"}, {"question": "c?", "answer": "d"}])")
+      << QStringList{"--name", "trivia"} << "json" << 2
+      << R"({"prompt":"question","response":"answer"})";
+  QTest::newRow("txt, format forced")
+      << "notes.data" << QByteArray("first line\n\nsecond line\nthird line\n")
+      << QStringList{"--format", "txt"} << "txt" << 3 << R"({"text":"text"})";
+}
+
+void TestCli::dataAddReadsEachFormat() {
+  QFETCH(QString, file);
+  QFETCH(QByteArray, content);
+  QFETCH(QStringList, options);
+  QFETCH(QString, format);
+  QFETCH(int, rows);
+  QFETCH(QString, mapping);
+  const QString p = newProject(QStringLiteral("add-%1.dtproj").arg(slug(QTest::currentDataTag())));
+  const QString data = path(file);
+  QVERIFY(writeBytes(data, content));
+  const CliResult r =
+      runCli(QStringList{QStringLiteral("data"), QStringLiteral("add"), p, data} << options);
+  QCOMPARE_EXIT(r, kExitOk);
+
+  const QString name = options.contains(QStringLiteral("--name"))
+                           ? QStringLiteral("trivia")
+                           : QFileInfo(file).completeBaseName();
+  auto store = ProjectStore::open(p.toStdString());
+  const auto all = store->datasets();
+  QCOMPARE(all.size(), size_t(1));
+  QCOMPARE(q(all[0].name), name);
+  QCOMPARE(q(all[0].format), format);
+  QCOMPARE(all[0].rows, int64_t(rows));
+  QCOMPARE(QJsonDocument::fromJson(QByteArray::fromStdString(all[0].mapping_json)).object(),
+           QJsonDocument::fromJson(mapping.toUtf8()).object());
+  QCOMPARE(
+      q(all[0].sha256),
+      QString::fromLatin1(QCryptographicHash::hash(content, QCryptographicHash::Sha256).toHex()));
+  // Stored relative to the project's folder, so the folder can move.
+  QCOMPARE(q(store->resolve(all[0].path)), data);
+}
+
+void TestCli::dataAddRejectsBadInput_data() {
+  QTest::addColumn<QString>("file");
+  QTest::addColumn<QByteArray>("content");  // null: the file is not created
+  QTest::addColumn<QStringList>("options");
+  QTest::addColumn<QString>("named");    // what stderr must name; ":N" = "<file name>:N"
+  QTest::addColumn<bool>("names_file");  // stderr names the data file
+  QTest::newRow("jsonl line not JSON")
+      << "broken.jsonl"
+      << QByteArray(
+             "{\"text\": \"one\"}\n{\"text\": \"two\"}\nthis is not json\n{\"text\": \"four\"}\n")
+      << QStringList{} << ":3" << true;
+  QTest::newRow("csv unterminated quote")
+      << "truncated.csv" << QByteArray("text,label\nhello,a\nworld,b\n\"cut off here,c\n")
+      << QStringList{} << ":4" << true;
+  QTest::newRow("empty file") << "empty.jsonl" << QByteArray("") << QStringList{} << "empty"
+                              << true;
+  QTest::newRow("latin-1 text") << "latin1.csv"
+                                << QByteArray("text,label\nplain,a\ncaf\xe9 cr\xe8me,b\n")
+                                << QStringList{} << ":3" << true;
+  QTest::newRow("latin-1 jsonl") << "latin1.jsonl"
+                                 << QByteArray("{\"text\": \"ok\"}\n{\"text\": \"na\xefve\"}\n")
+                                 << QStringList{} << ":2" << true;
+  QTest::newRow("missing --prompt column")
+      << "qa.jsonl" << QByteArray("{\"question\": \"a\", \"answer\": \"b\"}\n")
+      << QStringList{"--prompt", "instruction", "--response", "answer"} << "instruction" << true;
+  QTest::newRow("missing --text column")
+      << "labels.csv" << QByteArray("body,label\nx,a\n")
+      << QStringList{"--text", "content", "--label", "label"} << "content" << true;
+  QTest::newRow("file does not exist")
+      << "no-such-file.jsonl" << QByteArray() << QStringList{} << "no-such-file.jsonl" << true;
+  QTest::newRow("unknown --format") << "fine.jsonl" << QByteArray("{\"text\": \"x\"}\n")
+                                    << QStringList{"--format", "parquet"} << "parquet" << false;
+}
+
+void TestCli::dataAddRejectsBadInput() {
+  QFETCH(QString, file);
+  QFETCH(QByteArray, content);
+  QFETCH(QStringList, options);
+  QFETCH(QString, named);
+  QFETCH(bool, names_file);
+  const QString tag = slug(QTest::currentDataTag());
+  const QString p = newProject(QStringLiteral("reject-%1.dtproj").arg(tag));
+  const QString data = path(tag + QLatin1Char('-') + file);
+  if (!content.isNull()) QVERIFY(writeBytes(data, content));
+
+  const CliResult r =
+      runCli(QStringList{QStringLiteral("data"), QStringLiteral("add"), p, data} << options);
+  QCOMPARE_EXIT(r, kExitBadInput);
+  if (names_file) QVERIFY_STDERR_HAS(r, QFileInfo(data).fileName());
+  if (named.startsWith(QLatin1Char(':')))
+    QVERIFY_STDERR_HAS(r, QFileInfo(data).fileName() + named);  // "file.jsonl:3"
+  else
+    QVERIFY_STDERR_HAS(r, named);
+  if (!content.isNull()) QCOMPARE(readBytes(data), content);
+
+  auto store = ProjectStore::open(p.toStdString());
+  QCOMPARE(store->datasets().size(), size_t(0));
+}
+
+// ---- train: refusals ----------------------------------------------------------------------------
+
+void TestCli::trainRejectsBadConfig_data() {
+  QTest::addColumn<QString>("config_file");  // written beside the project when not empty
+  QTest::addColumn<QByteArray>("config_text");
+  QTest::addColumn<QStringList>("options");
+  QTest::addColumn<QStringList>("named");  // every string stderr must contain
+  QTest::newRow("unknown --set key")
+      << QString() << QByteArray() << QStringList{"--set", "train.lrr=1e-3"}
+      << QStringList{"train.lrr"};
+  QTest::newRow("out-of-range --set value")
+      << QString() << QByteArray() << QStringList{"--set", "train.lr=5"}
+      << QStringList{"train.lr:"};
+  QTest::newRow("wrong type --set value")
+      << QString() << QByteArray() << QStringList{"--set", "train.max_steps=many"}
+      << QStringList{"train.max_steps"};
+  QTest::newRow("--set without =")
+      << QString() << QByteArray() << QStringList{"--set", "train.lr"} << QStringList{"train.lr"};
+  QTest::newRow("unknown dataset")
+      << QString() << QByteArray() << QStringList{"--set", "data.dataset=nope"}
+      << QStringList{"data.dataset", "nope"};
+  QTest::newRow("--config invalid JSON")
+      << "broken-config.json" << QByteArray("{\"train\": {\"lr\": 0.001,,}}") << QStringList{}
+      << QStringList{"broken-config.json"};
+  QTest::newRow("--config unknown key")
+      << "typo-config.json" << QByteArray(R"({"train": {"lr": 0.001, "max_stepz": 10}})")
+      << QStringList{} << QStringList{"typo-config.json", "train.max_stepz"};
+  QTest::newRow("--config out of range")
+      << "range-config.json" << QByteArray(R"({"lora": {"r": -4}})") << QStringList{}
+      << QStringList{"range-config.json", "lora.r"};
+  QTest::newRow("--config neither file nor preset")
+      << QString() << QByteArray() << QStringList{"--config", "no-such-preset"}
+      << QStringList{"no-such-preset"};
+  QTest::newRow("duplicate run name")
+      << QString() << QByteArray() << QStringList{"--name", "good"} << QStringList{"good"};
+}
+
+void TestCli::trainRejectsBadConfig() {
+  QFETCH(QString, config_file);
+  QFETCH(QByteArray, config_text);
+  QFETCH(QStringList, options);
+  QFETCH(QStringList, named);
+  QStringList args{QStringLiteral("train"), m_sample};
+  if (!config_file.isEmpty()) {
+    QVERIFY(writeBytes(path(config_file), config_text));
+    args << QStringLiteral("--config") << path(config_file);
+  }
+  args << smallRun(2, 0, 0) << options;
+  const size_t runs_before = ProjectStore::open(m_sample.toStdString())->runs().size();
+
+  const CliResult r = runCli(args);
+  QCOMPARE_EXIT(r, kExitBadInput);
+  for (const QString& n : named) QVERIFY_STDERR_HAS(r, n);
+  QCOMPARE(ProjectStore::open(m_sample.toStdString())->runs().size(), runs_before);
+}
+
+void TestCli::nonProjectFileIsRefusedUntouched_data() {
+  QTest::addColumn<QByteArray>("content");
+  QTest::addColumn<QStringList>("verb");  // arguments before and after PROJECT, PROJECT as "@"
+  QByteArray random(4096, '\0');
+  QRandomGenerator gen(20261128);
+  for (auto& b : random) b = static_cast<char>(gen.bounded(256));
+  QByteArray fake_sqlite = QByteArray("SQLite format 3", 16) + random;
+  const QByteArray text("name,notes\nthis is a CSV, not a project\n");
+  const QList<QStringList> verbs{
+      {"data", "list", "@"},
+      {"data", "add", "@", "DATA"},
+      {"train", "@", "--set", "train.max_steps=2"},
+      {"runs", "@", "--json"},
+      {"metrics", "@", "good"},
+      {"resume", "@", "good"},
+      {"export", "@", "good", "--format", "peft", "--out", "OUT"},
+  };
+  for (const QStringList& v : verbs) {
+    const QString verb = v.mid(0, v.indexOf("@")).join(' ');
+    QTest::newRow(qPrintable("text file, " + verb)) << text << v;
+    QTest::newRow(qPrintable("random bytes, " + verb)) << random << v;
+  }
+  QTest::newRow("sqlite header then garbage, runs") << fake_sqlite << QStringList{"runs", "@"};
+  QTest::newRow("empty file, runs") << QByteArray("") << QStringList{"runs", "@"};
+}
+
+void TestCli::nonProjectFileIsRefusedUntouched() {
+  QFETCH(QByteArray, content);
+  QFETCH(QStringList, verb);
+  const QString tag = slug(QTest::currentDataTag());
+  const QString p = path(QStringLiteral("not-a-project-%1.dtproj").arg(tag));
+  QVERIFY(writeBytes(p, content));
+  const QString data = path(QStringLiteral("fine-%1.jsonl").arg(tag));
+  QVERIFY(writeBytes(data, "{\"text\": \"hello\"}\n"));
+  const QString out = path(QStringLiteral("out-%1").arg(tag));
+  QStringList args;
+  for (const QString& a : verb)
+    args << (a == QLatin1String("@")      ? p
+             : a == QLatin1String("DATA") ? data
+             : a == QLatin1String("OUT")  ? out
+                                          : a);
+
+  const CliResult r = runCli(args);
+  QCOMPARE_EXIT(r, kExitBadInput);
+  QVERIFY_STDERR_HAS(r, p);
+  QCOMPARE(readBytes(p), content);
+  QVERIFY2(!QFileInfo::exists(p + "-wal") && !QFileInfo::exists(p + "-shm") &&
+               !QFileInfo::exists(p + "-journal"),
+           "opening a foreign file left SQLite side files beside it");
+  QVERIFY2(!QFileInfo::exists(out), "export wrote to --out for a file that is not a project");
+}
+
+void TestCli::runVerbsRejectUnknownOrFinishedRuns_data() {
+  QTest::addColumn<QStringList>("verb");  // PROJECT as "@"
+  QTest::addColumn<QStringList>("named");
+  QTest::newRow("metrics of unknown run")
+      << QStringList{"metrics", "@", "nosuchrun", "--json"} << QStringList{"nosuchrun"};
+  QTest::newRow("resume of unknown run")
+      << QStringList{"resume", "@", "nosuchrun"} << QStringList{"nosuchrun"};
+  QTest::newRow("resume of completed run")
+      << QStringList{"resume", "@", "good"} << QStringList{"good", "completed"};
+  QTest::newRow("project does not exist")
+      << QStringList{"runs", "MISSING"} << QStringList{"missing.dtproj"};
+}
+
+void TestCli::runVerbsRejectUnknownOrFinishedRuns() {
+  QFETCH(QStringList, verb);
+  QFETCH(QStringList, named);
+  QCOMPARE_EXIT(m_goodTrain, kExitOk);
+  QStringList args;
+  for (const QString& a : verb)
+    args << (a == QLatin1String("@")         ? m_sample
+             : a == QLatin1String("MISSING") ? path("missing.dtproj")
+                                             : a);
+  const QByteArray before = readBytes(m_sample);
+  const CliResult r = runCli(args);
+  QCOMPARE_EXIT(r, kExitBadInput);
+  for (const QString& n : named) QVERIFY_STDERR_HAS(r, n);
+  QVERIFY(!QFileInfo::exists(path("missing.dtproj")));
+  auto store = ProjectStore::open(m_sample.toStdString());
+  QCOMPARE(store->find_run("good")->status, RunStatus::kCompleted);
+  QCOMPARE(store->find_run("good")->last_step, int64_t(kGoodSteps));
+}
+
+// ---- train: a good run --------------------------------------------------------------------------
+
+void TestCli::trainCompletesWithPlainLines() {
+  QCOMPARE_EXIT(m_goodTrain, kExitOk);
+  // Not a terminal: one plain line per step for a run this short (about 50 lines per run), each
+  // step once and in order.
+  static const QRegularExpression step_line(
+      QStringLiteral(R"(^step (\d+)/(\d+) loss ([0-9.]+) lr \S+ grad_norm \S+ .*ETA \S+$)"),
+      QRegularExpression::MultilineOption);
+  QList<int> steps;
+  auto it = step_line.globalMatch(QString::fromUtf8(m_goodTrain.out));
+  while (it.hasNext()) {
+    const auto m = it.next();
+    QCOMPARE(m.captured(2).toInt(), kGoodSteps);
+    QVERIFY(std::isfinite(m.captured(3).toDouble()));
+    steps << m.captured(1).toInt();
+  }
+  QCOMPARE(steps, range(1, kGoodSteps));
+  const QString out = QString::fromUtf8(m_goodTrain.out);
+  QVERIFY2(out.contains(QRegularExpression(QStringLiteral(R"(^eval step 10: val_loss [0-9.]+)"),
+                                           QRegularExpression::MultilineOption)),
+           qPrintable(out));
+  QVERIFY2(out.contains(QStringLiteral("run 'good' completed")), qPrintable(out));
+  // No progress bar escapes when stderr is not a terminal.
+  QVERIFY2(!m_goodTrain.err.contains('\r') && !m_goodTrain.err.contains("\033["),
+           m_goodTrain.err.constData());
+}
+
+void TestCli::runsJsonShowsCompletedRun() {
+  QCOMPARE_EXIT(m_goodTrain, kExitOk);
+  const CliResult r = runCli({QStringLiteral("runs"), m_sample, QStringLiteral("--json")});
+  QCOMPARE_EXIT(r, kExitOk);
+  QJsonParseError error;
+  const QJsonDocument doc = QJsonDocument::fromJson(r.out, &error);
+  QVERIFY2(doc.isArray(), qPrintable(error.errorString() + "\n" + describe(r)));
+  QJsonObject found;
+  for (const auto& v : doc.array())
+    if (v[QLatin1String("name")].toString() == QLatin1String("good")) found = v.toObject();
+  const QJsonObject good = found;
+  QVERIFY2(!good.isEmpty(), r.out.constData());
+  QCOMPARE(good[QLatin1String("status")].toString(), QStringLiteral("completed"));
+  QCOMPARE(good[QLatin1String("step")].toInt(), kGoodSteps);
+  QCOMPARE(good[QLatin1String("max_steps")].toInt(), kGoodSteps);
+  QCOMPARE(good[QLatin1String("device")].toString(), QStringLiteral("cpu"));
+  const QJsonObject fm = good[QLatin1String("final_metrics")].toObject();
+  QCOMPARE(fm[QLatin1String("steps")].toInt(), kGoodSteps);
+  QVERIFY2(fm[QLatin1String("train_loss")].isDouble() &&
+               std::isfinite(fm[QLatin1String("train_loss")].toDouble()),
+           r.out.constData());
+  QVERIFY2(fm[QLatin1String("val_loss")].isDouble() && fm[QLatin1String("val_loss")].toDouble() > 0,
+           r.out.constData());
+  // The config shown is the one the run used: preset plus every --set.
+  const QJsonObject config = good[QLatin1String("config")].toObject();
+  QCOMPARE(config[QLatin1String("train")][QLatin1String("max_steps")].toInt(), kGoodSteps);
+  QCOMPARE(config[QLatin1String("lora")][QLatin1String("r")].toInt(), kGoodRank);
+  QCOMPARE(config[QLatin1String("data")][QLatin1String("dataset")].toString(),
+           QStringLiteral("dates"));
+
+  // The table form lists the run too.
+  const CliResult table = runCli({QStringLiteral("runs"), m_sample});
+  QCOMPARE_EXIT(table, kExitOk);
+  QVERIFY2(QString::fromUtf8(table.out).contains(
+               QRegularExpression(QStringLiteral(R"(^\d+\s+good\s+completed\s+20/20\s)"),
+                                  QRegularExpression::MultilineOption)),
+           table.out.constData());
+}
+
+void TestCli::metricsJsonListsEveryStep() {
+  QCOMPARE_EXIT(m_goodTrain, kExitOk);
+  const CliResult r = runCli(
+      {QStringLiteral("metrics"), m_sample, QStringLiteral("good"), QStringLiteral("--json")});
+  QCOMPARE_EXIT(r, kExitOk);
+  QJsonParseError error;
+  const QJsonDocument doc = QJsonDocument::fromJson(r.out, &error);
+  QVERIFY2(doc.isObject(), qPrintable(error.errorString() + "\n" + describe(r)));
+  const QJsonObject m = doc.object();
+  bool well_formed = false;
+  QVERIFY(m[QLatin1String("train/loss")].isArray());
+  QCOMPARE(stepsOf(m[QLatin1String("train/loss")].toArray(), &well_formed), range(1, kGoodSteps));
+  QVERIFY(well_formed);
+  QVERIFY(m[QLatin1String("train/lr")].isArray());
+  QCOMPARE(stepsOf(m[QLatin1String("train/lr")].toArray(), &well_formed), range(1, kGoodSteps));
+  QVERIFY(well_formed);
+  QVERIFY(m[QLatin1String("val/loss")].isArray());
+  // Step 0 is the untrained baseline every curve is read against, then every eval_every steps.
+  QCOMPARE(stepsOf(m[QLatin1String("val/loss")].toArray(), &well_formed),
+           (QList<int>{0, kGoodEvalEvery, 2 * kGoodEvalEvery}));
+  QVERIFY(well_formed);
+
+  // Exactly what the project file holds.
+  auto store = ProjectStore::open(m_sample.toStdString());
+  const auto stored = store->metrics(store->find_run("good")->id);
+  QCOMPARE(m.size(), int(stored.size()));
+  for (const auto& [name, points] : stored) {
+    const QJsonArray printed = m[q(name)].toArray();
+    QCOMPARE(printed.size(), int(points.size()));
+    for (size_t i = 0; i < points.size(); ++i) {
+      QCOMPARE(printed[int(i)][0].toInteger(), qint64(points[i].first));
+      const double v = printed[int(i)][1].toDouble();
+      QVERIFY2(std::abs(v - points[i].second) <= 1e-12 * std::max(1.0, std::abs(points[i].second)),
+               qPrintable(QStringLiteral("%1 step %2: %3 vs %4")
+                              .arg(q(name))
+                              .arg(points[i].first)
+                              .arg(v)
+                              .arg(points[i].second)));
+    }
+  }
+
+  // A run can be named by its id too.
+  const CliResult by_id =
+      runCli({QStringLiteral("metrics"), m_sample, QString::number(store->find_run("good")->id),
+              QStringLiteral("--json")});
+  QCOMPARE_EXIT(by_id, kExitOk);
+  QCOMPARE(QJsonDocument::fromJson(by_id.out).object(), m);
+
+  // The table form: a header with the metric names and one row per step (0 .. N).
+  const CliResult table = runCli({QStringLiteral("metrics"), m_sample, QStringLiteral("good")});
+  QCOMPARE_EXIT(table, kExitOk);
+  const QStringList lines = QString::fromUtf8(table.out).split('\n', Qt::SkipEmptyParts);
+  QCOMPARE(lines.size(), 1 + 1 + kGoodSteps);
+  QVERIFY2(lines[0].startsWith(QStringLiteral("step")) &&
+               lines[0].contains(QStringLiteral("train/loss")) &&
+               lines[0].contains(QStringLiteral("val/loss")),
+           qPrintable(lines[0]));
+}
+
+void TestCli::trainJsonPrintsOneEventPerLine() {
+  constexpr int kSteps = 6, kEvalEvery = 3;
+  const CliResult r =
+      runCli(QStringList{QStringLiteral("train"), m_sample, QStringLiteral("--json"),
+                         QStringLiteral("--name"), QStringLiteral("json-lines")}
+                 << smallRun(kSteps, kEvalEvery, 0),
+             kTrainMs);
+  QCOMPARE_EXIT(r, kExitOk);
+  const QList<QByteArray> lines = r.out.trimmed().split('\n');
+  QVERIFY(!lines.isEmpty());
+  QList<int> steps, evals;
+  QStringList states;
+  int logs = 0;
+  for (const QByteArray& line : lines) {
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(line, &error);
+    QVERIFY2(doc.isObject(), qPrintable("not a JSON object: " + QString::fromUtf8(line)));
+    const QJsonObject e = doc.object();
+    const QString event = e[QLatin1String("event")].toString();
+    if (event == QLatin1String("step")) {
+      steps << e[QLatin1String("step")].toInt();
+      QCOMPARE(e[QLatin1String("max_steps")].toInt(), kSteps);
+      QVERIFY2(e[QLatin1String("loss")].isDouble() && e[QLatin1String("lr")].isDouble(),
+               line.constData());
+    } else if (event == QLatin1String("eval")) {
+      evals << e[QLatin1String("step")].toInt();
+      QVERIFY2(e[QLatin1String("val_loss")].isDouble(), line.constData());
+    } else if (event == QLatin1String("log")) {
+      ++logs;
+      QVERIFY2(
+          QStringList({"info", "warning", "error"}).contains(e[QLatin1String("level")].toString()),
+          line.constData());
+      QVERIFY2(e[QLatin1String("text")].isString(), line.constData());
+    } else if (event == QLatin1String("state")) {
+      states << e[QLatin1String("state")].toString();
+    } else {
+      QFAIL(qPrintable("unexpected event: " + QString::fromUtf8(line)));
+    }
+  }
+  QCOMPARE(steps, range(1, kSteps));
+  QCOMPARE(evals, (QList<int>{0, kEvalEvery, 2 * kEvalEvery}));  // 0: the untrained baseline
+  QVERIFY(logs > 0);
+  QVERIFY2(!states.isEmpty() && states.first() == QLatin1String("preparing") &&
+               states.last() == QLatin1String("completed"),
+           qPrintable(states.join(',')));
+  QCOMPARE(ProjectStore::open(m_sample.toStdString())->find_run("json-lines")->status,
+           RunStatus::kCompleted);
+}
+
+void TestCli::failureWhileRunningExits1() {
+  // The input is fine but the run cannot write its files: a plain file sits where the project's
+  // run folder ("<stem>.runs") goes. That is a failure while running, not bad input.
+  QVERIFY(QDir().mkpath(path(QStringLiteral("blocked"))));
+  const QString p = path(QStringLiteral("blocked/blocked.dtproj"));
+  QCOMPARE_EXIT(runCli({QStringLiteral("init"), p, QStringLiteral("--sample")}), kExitOk);
+  QVERIFY(writeBytes(path(QStringLiteral("blocked/blocked.runs")), "in the way\n"));
+  const CliResult r = runCli(
+      QStringList{QStringLiteral("train"), p, QStringLiteral("--name"), QStringLiteral("doomed")}
+          << smallRun(4, 0, 0),
+      kTrainMs);
+  QCOMPARE_EXIT(r, kExitFailure);
+  QVERIFY_STDERR_HAS(r, QStringLiteral("blocked.runs"));
+  auto store = ProjectStore::open(p.toStdString());
+  const auto rec = store->find_run("doomed");
+  QVERIFY(rec);
+  QCOMPARE(rec->status, RunStatus::kFailed);
+  QVERIFY2(q(rec->error_text).contains(QStringLiteral("blocked.runs")), rec->error_text.c_str());
+  QVERIFY(!deeptune::is_resumable(rec->status));
+}
+
+// ---- export -------------------------------------------------------------------------------------
+
+void TestCli::exportPeftWritesAdapter() {
+  QCOMPARE_EXIT(m_goodTrain, kExitOk);
+  const QString out = path(QStringLiteral("adapter"));
+  const CliResult r =
+      runCli({QStringLiteral("export"), m_sample, QStringLiteral("good"),
+              QStringLiteral("--format"), QStringLiteral("peft"), QStringLiteral("--out"), out});
+  QCOMPARE_EXIT(r, kExitOk);
+
+  QJsonParseError error;
+  const QJsonDocument doc =
+      QJsonDocument::fromJson(readBytes(out + "/adapter_config.json"), &error);
+  QVERIFY2(doc.isObject(), qPrintable(error.errorString()));
+  const QJsonObject cfg = doc.object();
+  QCOMPARE(cfg[QLatin1String("peft_type")].toString(), QStringLiteral("LORA"));
+  QCOMPARE(cfg[QLatin1String("task_type")].toString(), QStringLiteral("CAUSAL_LM"));
+  QCOMPARE(cfg[QLatin1String("r")].toInt(), kGoodRank);
+  QCOMPARE(cfg[QLatin1String("lora_alpha")].toDouble(), double(kGoodAlpha));
+  QStringList targets;
+  for (const auto& t : cfg[QLatin1String("target_modules")].toArray()) targets << t.toString();
+  targets.sort();
+  QCOMPARE(targets, (QStringList{"q_proj", "v_proj"}));
+
+  // The adapter: only LoRA pairs of the targeted projections, PEFT's names, PEFT's shapes. The base
+  // the config points to holds the projections' [out, in] weights.
+  const auto adapter =
+      deeptune::SafetensorsFile::read((out + "/adapter_model.safetensors").toStdString());
+  const QString base_dir = cfg[QLatin1String("base_model_name_or_path")].toString();
+  const auto base =
+      deeptune::SafetensorsFile::read((base_dir + "/model.safetensors").toStdString());
+  static const QRegularExpression name_re(
+      QStringLiteral(R"(^base_model\.model\.(.+\.(q_proj|v_proj))\.lora_([AB])\.weight$)"));
+  QSet<QString> a_modules, b_modules;
+  bool any_b_nonzero = false;
+  for (const auto& t : adapter.tensors()) {
+    const auto m = name_re.match(q(t.name));
+    QVERIFY2(m.hasMatch(), t.name.c_str());
+    QCOMPARE(t.dtype, deeptune::DType::kF32);
+    QCOMPARE(t.shape.size(), size_t(2));
+    const std::string base_name = m.captured(1).toStdString() + ".weight";
+    QVERIFY2(base.contains(base_name), base_name.c_str());
+    const auto& w = base.info(base_name).shape;  // [out, in]
+    if (m.captured(3) == QLatin1String("A")) {
+      QCOMPARE(t.shape, (std::vector<int64_t>{kGoodRank, w[1]}));
+      a_modules << m.captured(1);
+    } else {
+      QCOMPARE(t.shape, (std::vector<int64_t>{w[0], kGoodRank}));
+      b_modules << m.captured(1);
+      // B starts at zero; after 20 steps it has moved, so this is the trained adapter.
+      const float* v = reinterpret_cast<const float*>(adapter.data(t));
+      for (size_t i = 0; i < t.numel(); ++i) any_b_nonzero = any_b_nonzero || v[i] != 0.0f;
+    }
+  }
+  QVERIFY(!a_modules.isEmpty());
+  QCOMPARE(a_modules, b_modules);
+  QVERIFY(any_b_nonzero);
+  // Every q_proj and v_proj of the base got an adapter.
+  int projections = 0;
+  for (const auto& t : base.tensors())
+    projections += QRegularExpression(QStringLiteral(R"(\.(q_proj|v_proj)\.weight$)"))
+                       .match(q(t.name))
+                       .hasMatch();
+  QCOMPARE(a_modules.size(), projections);
+}
+
+void TestCli::exportRejectsBadRequests_data() {
+  QTest::addColumn<QStringList>("options");  // after PROJECT
+  QTest::addColumn<QStringList>("named");
+  QTest::newRow("run does not exist")
+      << QStringList{"ghost", "--format", "peft"} << QStringList{"ghost"};
+  QTest::newRow("unknown --format")
+      << QStringList{"good", "--format", "onnx"} << QStringList{"--format", "onnx"};
+}
+
+void TestCli::exportRejectsBadRequests() {
+  QFETCH(QStringList, options);
+  QFETCH(QStringList, named);
+  QCOMPARE_EXIT(m_goodTrain, kExitOk);
+  const QString out = path(QStringLiteral("refused-export-") + slug(QTest::currentDataTag()));
+  const CliResult r = runCli(QStringList{QStringLiteral("export"), m_sample}
+                             << options << QStringLiteral("--out") << out);
+  QCOMPARE_EXIT(r, kExitBadInput);
+  for (const QString& n : named) QVERIFY_STDERR_HAS(r, n);
+  QVERIFY2(!QFileInfo::exists(out), "a refused export created its output folder");
+}
+
+// ---- stopping and crashing ----------------------------------------------------------------------
+
+void TestCli::sigintStopsRunAndResumeCompletesIt() {
+  constexpr int kSteps = 60;
+  QVERIFY(QDir().mkpath(path(QStringLiteral("ctrl-c"))));
+  const QString p = path(QStringLiteral("ctrl-c/ctrl-c.dtproj"));
+  QCOMPARE_EXIT(runCli({QStringLiteral("init"), p, QStringLiteral("--sample")}), kExitOk);
+  {
+    LiveRun run(
+        QStringList{QStringLiteral("train"), p, QStringLiteral("--name"), QStringLiteral("stopme")}
+        << smallRun(kSteps, 20, 5));
+    QVERIFY(run.started());
+    QVERIFY2(run.waitForStep(3, kTrainMs), "no step lines before the timeout");
+    run.sendSignal(SIGINT);
+    const CliResult r = run.finish(kTrainMs);
+    QCOMPARE_EXIT(r, kExitStopped);
+    QVERIFY_STDERR_HAS(r, QStringLiteral("resume"));
+    const int printed = lastPrintedStep(r.out);
+    QVERIFY2(printed < kSteps, "the run finished before Ctrl-C reached it; lengthen it");
+
+    auto store = ProjectStore::open(p.toStdString());
+    const auto rec = store->find_run("stopme");
+    QVERIFY(rec);
+    QCOMPARE(rec->status, RunStatus::kStopped);
+    // Stopped at the next step boundary: no step was half recorded or skipped.
+    QVERIFY2(rec->last_step >= printed && rec->last_step < kSteps,
+             qPrintable(QString::number(rec->last_step)));
+    QCOMPARE(trainLossSteps(p.toStdString(), "stopme"), range(1, int(rec->last_step)));
+  }
+  const CliResult resumed =
+      runCli({QStringLiteral("resume"), p, QStringLiteral("stopme")}, kTrainMs);
+  QCOMPARE_EXIT(resumed, kExitOk);
+  auto store = ProjectStore::open(p.toStdString());
+  const auto rec = store->find_run("stopme");
+  QCOMPARE(rec->status, RunStatus::kCompleted);
+  QCOMPARE(rec->last_step, int64_t(kSteps));
+  QCOMPARE(trainLossSteps(p.toStdString(), "stopme"), range(1, kSteps));
+  QCOMPARE(store->runs().size(), size_t(1));  // continued in place, not a new run
+}
+
+void TestCli::sigkillLeavesInterruptedRunThatResumes() {
+  constexpr int kSteps = 60;
+  QVERIFY(QDir().mkpath(path(QStringLiteral("crash"))));
+  const QString p = path(QStringLiteral("crash/crash.dtproj"));
+  QCOMPARE_EXIT(runCli({QStringLiteral("init"), p, QStringLiteral("--sample")}), kExitOk);
+  int printed = 0;
+  {
+    LiveRun run(
+        QStringList{QStringLiteral("train"), p, QStringLiteral("--name"), QStringLiteral("crashme")}
+        << smallRun(kSteps, 20, 5));
+    QVERIFY(run.started());
+    // Past the checkpoint at step 5, so the resumed run continues from it.
+    QVERIFY2(run.waitForStep(7, kTrainMs), "no step lines before the timeout");
+    run.sendSignal(SIGKILL);
+    const CliResult r = run.finish(kQuickMs);
+    QVERIFY(run.crashed());
+    printed = lastPrintedStep(r.out);
+    QVERIFY2(printed < kSteps, "the run finished before SIGKILL reached it; lengthen it");
+  }
+  {
+    auto store = ProjectStore::open(p.toStdString());  // finds the dead process
+    const auto rec = store->find_run("crashme");
+    QVERIFY(rec);
+    QCOMPARE(rec->status, RunStatus::kInterrupted);
+    QVERIFY(deeptune::is_resumable(rec->status));
+    QVERIFY2(q(rec->error_text).contains(QStringLiteral("pid")), rec->error_text.c_str());
+  }
+  const CliResult runs = runCli({QStringLiteral("runs"), p});
+  QCOMPARE_EXIT(runs, kExitOk);
+  QVERIFY2(QString::fromUtf8(runs.out).contains(
+               QRegularExpression(QStringLiteral(R"(^\d+\s+crashme\s+interrupted\s)"),
+                                  QRegularExpression::MultilineOption)),
+           runs.out.constData());
+
+  const CliResult resumed =
+      runCli({QStringLiteral("resume"), p, QStringLiteral("crashme")}, kTrainMs);
+  QCOMPARE_EXIT(resumed, kExitOk);
+  QVERIFY_STDERR_HAS(resumed, QStringLiteral("resuming from checkpoint at step"));
+  // The resumed process prints only the steps it trains, starting after the checkpoint.
+  static const QRegularExpression first_step(QStringLiteral(R"(^step (\d+)/)"),
+                                             QRegularExpression::MultilineOption);
+  const int first = first_step.match(QString::fromUtf8(resumed.out)).captured(1).toInt();
+  QVERIFY2(first > 1 && first <= printed + 1,
+           qPrintable(QStringLiteral("first step %1, killed after %2").arg(first).arg(printed)));
+  auto store = ProjectStore::open(p.toStdString());
+  const auto rec = store->find_run("crashme");
+  QCOMPARE(rec->status, RunStatus::kCompleted);
+  QCOMPARE(rec->last_step, int64_t(kSteps));
+  QCOMPARE(trainLossSteps(p.toStdString(), "crashme"), range(1, kSteps));
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"

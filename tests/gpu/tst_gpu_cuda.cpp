@@ -1,0 +1,364 @@
+// CUDA against the CPU reference: the model's forward, the fused attention kernel, autocast, and
+// training end to end on the GPU (bf16 learning, fp32 resume). Every test skips with a message
+// where LibTorch sees no CUDA device, so the suite is built and run everywhere.
+// Dimension names as in llama.h: B batch, T query length, S key length, hd head dim.
+#include <torch/torch.h>
+
+#include <QTemporaryDir>
+#include <QtTest>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "deeptune/config.h"
+#include "deeptune/data.h"
+#include "deeptune/session.h"
+#include "deeptune/store.h"
+#include "deeptune/version.h"
+#include "model/llama.h"
+#include "model/presets.h"
+#include "torch/compat.h"
+
+using namespace deeptune;
+namespace compat = deeptune::compat;
+
+// QSKIP returns from the test function, so this has to be a macro.
+#define REQUIRE_CUDA()                                                                         \
+  do {                                                                                         \
+    if (!torch::cuda::is_available())                                                          \
+      QSKIP(qPrintable("no CUDA device: LibTorch " + QString::fromStdString(torch_version()) + \
+                       " reports none (a CPU-only build or no GPU); _CUDA tests need one"));   \
+  } while (false)
+
+namespace {
+
+QString q(const std::string& s) {
+  return QString::fromStdString(s);
+}
+
+const torch::Device kCuda(torch::kCUDA, 0);
+
+double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a.to(torch::kCPU, torch::kDouble) - b.to(torch::kCPU, torch::kDouble))
+      .abs()
+      .max()
+      .item<double>();
+}
+
+// Weights large enough that attention is far from uniform (see tst_model).
+model::Transformer random_tiny(uint64_t seed) {
+  model::Transformer m(model::find_preset("tiny").config);
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(seed);
+  for (auto& p : m->named_parameters()) {
+    auto& t = p.value();
+    const auto& name = p.key();
+    if (name.size() >= 11 && name.compare(name.size() - 11, 11, "norm.weight") == 0)
+      t.uniform_(0.5, 1.5);
+    else if (name == "model.embed_tokens.weight")
+      t.normal_(0.0, 1.0);
+    else
+      t.normal_(0.0, 1.7 / std::sqrt(double(t.size(1))));
+  }
+  m->eval();
+  return m;
+}
+
+// Date prompts like the bundled sample's (this suite links no sample data): a fixed LCG, so every
+// machine trains on the same 200 rows.
+std::string generated_dates(int rows) {
+  static const char* months[] = {"January",   "February", "March",    "April",
+                                 "May",       "June",     "July",     "August",
+                                 "September", "October",  "November", "December"};
+  uint64_t state = 12345;
+  auto next = [&](uint64_t n) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (state >> 33) % n;
+  };
+  std::string out;
+  for (int i = 0; i < rows; ++i) {
+    const int year = 1900 + int(next(130)), month = 1 + int(next(12)), day = 1 + int(next(28));
+    char iso[16];
+    std::snprintf(iso, sizeof iso, "%04d-%02d-%02d", year, month, day);
+    out += std::string("{\"prompt\": \"Write ") + iso + " in words: \", \"response\": \"" +
+           std::to_string(day) + " " + months[month - 1] + " " + std::to_string(year) + "\"}\n";
+  }
+  return out;
+}
+
+struct Project {
+  QTemporaryDir dir;
+  std::string path;
+};
+
+std::unique_ptr<Project> dates_project() {
+  auto p = std::make_unique<Project>();
+  if (!p->dir.isValid()) return nullptr;
+  const std::string dir = p->dir.path().toStdString();
+  p->path = dir + "/gpu.dtproj";
+  {
+    std::ofstream out(dir + "/dates.jsonl", std::ios::binary);
+    out << generated_dates(200);
+    if (!out) return nullptr;
+  }
+  auto store = ProjectStore::create(p->path, "gpu test");
+  FieldMapping mapping;
+  mapping.prompt = "prompt";
+  mapping.response = "response";
+  DatasetRecord d;
+  d.name = "dates";
+  d.path = "dates.jsonl";
+  d.format = "jsonl";
+  d.mapping_json = mapping.to_json().dump();
+  d.sha256 = sha256_file(dir + "/dates.jsonl");
+  d.rows = 200;
+  store->add_dataset(d);
+  return p;
+}
+
+RunConfig cuda_config() {
+  RunConfig c;
+  c.seed = 42;
+  c.device = DeviceChoice::kCuda;
+  c.data.dataset = "dates";
+  c.data.max_length = 48;
+  c.train.batch_size = 8;
+  c.train.micro_batch_size = 4;
+  c.train.lr = 3e-3;
+  c.train.warmup_steps = 2;
+  c.train.eval_every = 0;
+  c.train.checkpoint_every = 0;
+  c.lora.r = 8;
+  c.lora.alpha = 16;
+  return c;
+}
+
+class Collector : public RunObserver {
+ public:
+  void on_step(const StepMetrics& m) override {
+    steps.push_back(m);
+    if (control && m.step == stop_at) control->request_stop();
+  }
+  std::vector<StepMetrics> steps;
+  RunControl* control = nullptr;
+  int64_t stop_at = -1;
+};
+
+RunOutcome execute(const Project& p, int64_t id, Collector& obs) {
+  RunControl control;
+  obs.control = &control;
+  auto outcome = execute_run(p.path, id, obs, control);
+  obs.control = nullptr;
+  return outcome;
+}
+
+QString outcome_text(const RunOutcome& o) {
+  return QString("status %1, step %2, error: %3")
+      .arg(q(to_string(o.status)))
+      .arg(o.last_step)
+      .arg(q(o.error));
+}
+
+}  // namespace
+
+class TestGpuCuda : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void tinyForwardMatchesCpu_CUDA();
+  void fusedAttentionMatchesReference_CUDA_data();
+  void fusedAttentionMatchesReference_CUDA();
+  void autocastGuardBf16_CUDA();
+  void trainBf16LossDecreases_CUDA();
+  void resumeFp32MatchesUninterrupted_CUDA();
+};
+
+void TestGpuCuda::tinyForwardMatchesCpu_CUDA() {
+  REQUIRE_CUDA();
+  auto cpu = random_tiny(3);
+  model::Transformer gpu(cpu->config());
+  {
+    torch::NoGradGuard no_grad;
+    auto src = cpu->named_parameters();
+    for (auto& p : gpu->named_parameters()) p.value().copy_(src[p.key()]);
+  }
+  gpu->to(kCuda);
+  gpu->eval();
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(5);
+  const auto ids = torch::randint(0, 256, {2, 33}, torch::kLong);
+  const auto on_cpu = cpu->lm_logits(ids);
+  const auto on_gpu = gpu->lm_logits(ids.to(kCuda));
+  QVERIFY(on_gpu.device().is_cuda());
+  QVERIFY(on_gpu.scalar_type() == torch::kFloat);
+  // fp32 on both (LibTorch leaves TF32 off for matmuls); different summation orders over at most
+  // 344 terms stay near 1e-6 of the logits' scale, so 1e-4 of it leaves room and still catches
+  // any real divergence (a kernel bug moves logits by O(1)).
+  const double scale = on_cpu.abs().max().item<double>();
+  const double diff = max_abs_diff(on_cpu, on_gpu);
+  QVERIFY2(diff < 1e-4 * scale,
+           qPrintable(QString("max |diff| %1, scale %2").arg(diff).arg(scale)));
+}
+
+void TestGpuCuda::fusedAttentionMatchesReference_CUDA_data() {
+  QTest::addColumn<int>("dtype");
+  QTest::addColumn<bool>("causal");
+  QTest::addColumn<int>("t");
+  QTest::addColumn<int>("s");
+  QTest::addColumn<double>("tolerance");
+  const int f32 = int(torch::kFloat), bf16 = int(torch::kBFloat16), f16 = int(torch::kHalf);
+  // Outputs are convex combinations of v ~ N(0, 1), so |out| < 4. fp32: kernels differ only in
+  // summation order; the reference is within 7e-7 of float64 (measured on these inputs on the
+  // CPU). bf16 keeps 8 significant bits: the reference rounds scores, weights and output, 1.2e-2
+  // from float64 on the CPU, hence 4e-2. fp16 has 3 more bits than bf16: 8x tighter, 5e-3.
+  QTest::newRow("fp32 causal") << f32 << true << 128 << 128 << 1e-5;
+  QTest::newRow("fp32 full") << f32 << false << 128 << 128 << 1e-5;
+  QTest::newRow("bf16 causal") << bf16 << true << 128 << 128 << 4e-2;
+  QTest::newRow("bf16 full") << bf16 << false << 128 << 128 << 4e-2;
+  QTest::newRow("fp16 causal") << f16 << true << 128 << 128 << 5e-3;
+  // compat.h promises the reference's alignment for a KV cache (query i sees keys up to
+  // S - T + i); the fused path must agree when S > T.
+  QTest::newRow("fp32 causal cache") << f32 << true << 16 << 48 << 1e-5;
+}
+
+void TestGpuCuda::fusedAttentionMatchesReference_CUDA() {
+  REQUIRE_CUDA();
+  QFETCH(int, dtype);
+  QFETCH(bool, causal);
+  QFETCH(int, t);
+  QFETCH(int, s);
+  QFETCH(double, tolerance);
+  const auto type = static_cast<torch::ScalarType>(dtype);
+  torch::manual_seed(7);
+  const auto opts = torch::TensorOptions().device(kCuda).dtype(type);
+  const auto qt = torch::randn({2, 4, t, 64}, opts), k = torch::randn({2, 4, s, 64}, opts),
+             v = torch::randn({2, 4, s, 64}, opts);
+  const double scale = 1.0 / std::sqrt(64.0);
+  const auto fused = compat::attention(qt, k, v, scale, causal);
+  const auto ref = compat::attention_reference(qt, k, v, scale, causal);
+  QVERIFY(fused.scalar_type() == type);
+  QCOMPARE(fused.sizes().vec(), ref.sizes().vec());
+  QVERIFY(torch::isfinite(fused).all().item<bool>());
+  // Both against float64 on the CPU from the same (rounded) inputs, and against each other.
+  const auto truth = compat::attention_reference(qt.to(torch::kCPU, torch::kDouble),
+                                                 k.to(torch::kCPU, torch::kDouble),
+                                                 v.to(torch::kCPU, torch::kDouble), scale, causal);
+  const double fused_err = max_abs_diff(fused, truth), ref_err = max_abs_diff(ref, truth),
+               between = max_abs_diff(fused, ref);
+  const QString detail =
+      QString("fused %1, reference %2, between %3").arg(fused_err).arg(ref_err).arg(between);
+  QVERIFY2(fused_err < tolerance, qPrintable(detail));
+  QVERIFY2(ref_err < tolerance, qPrintable(detail));
+  QVERIFY2(between < tolerance, qPrintable(detail));
+}
+
+void TestGpuCuda::autocastGuardBf16_CUDA() {
+  REQUIRE_CUDA();
+  QVERIFY(compat::autocast_supported(kCuda, torch::kBFloat16));
+  torch::manual_seed(9);
+  const auto a = torch::randn({64, 64}, torch::TensorOptions().device(kCuda));
+  const auto b = torch::randn({64, 64}, torch::TensorOptions().device(kCuda));
+  {
+    compat::AutocastGuard outer(kCuda, torch::kBFloat16);
+    QVERIFY(torch::matmul(a, b).scalar_type() == torch::kBFloat16);
+    {
+      compat::AutocastGuard inner(kCuda, torch::kBFloat16);
+      QVERIFY(torch::matmul(a, b).scalar_type() == torch::kBFloat16);
+    }
+    // Leaving the inner region restores the outer one's state, not "off".
+    QVERIFY(torch::matmul(a, b).scalar_type() == torch::kBFloat16);
+    {
+      compat::AutocastGuard fp32(kCuda, torch::kFloat);  // a no-op by contract
+      QVERIFY(torch::matmul(a, b).scalar_type() == torch::kBFloat16);
+    }
+  }
+  const auto after = torch::matmul(a, b);
+  QVERIFY(after.scalar_type() == torch::kFloat);
+  // And autocast's result is the fp32 product to bf16's precision.
+  torch::Tensor low;
+  {
+    compat::AutocastGuard guard(kCuda, torch::kBFloat16);
+    low = torch::matmul(a, b);
+  }
+  const double scale = after.abs().max().item<double>();
+  QVERIFY(max_abs_diff(low, after) < 2e-2 * scale);
+}
+
+void TestGpuCuda::trainBf16LossDecreases_CUDA() {
+  REQUIRE_CUDA();
+  auto p = dates_project();
+  QVERIFY(p);
+  auto c = cuda_config();
+  c.train.mode = TrainMode::kFull;
+  c.train.precision = Precision::kBf16;
+  c.train.max_steps = 30;
+  c.train.eval_every = 10;
+  Collector obs;
+  const int64_t id = create_run(p->path, c, "bf16");
+  const auto outcome = execute(*p, id, obs);
+  QVERIFY2(outcome.status == RunStatus::kCompleted, qPrintable(outcome_text(outcome)));
+  QCOMPARE(int(obs.steps.size()), 30);
+  double first = 0, last = 0;
+  for (int i = 0; i < 5; ++i) {
+    first += obs.steps[i].loss / 5;
+    last += obs.steps[25 + i].loss / 5;
+  }
+  QVERIFY2(last < 0.8 * first,
+           qPrintable(QString("first five %1, last five %2").arg(first).arg(last)));
+  auto store = ProjectStore::open(p->path);
+  const auto run = store->run(id);
+  QVERIFY2(q(run->device).startsWith("cuda"), qPrintable(q(run->device)));
+  const auto metrics = store->metrics(id);
+  QVERIFY(metrics.count("val/loss"));
+  for (const auto& [step, value] : metrics.at("val/loss")) QVERIFY(std::isfinite(value));
+}
+
+void TestGpuCuda::resumeFp32MatchesUninterrupted_CUDA() {
+  REQUIRE_CUDA();
+  auto p = dates_project();
+  QVERIFY(p);
+  auto c = cuda_config();
+  c.train.mode = TrainMode::kLora;
+  c.train.max_steps = 10;
+  c.train.checkpoint_every = 4;
+  c.lora.dropout = 0.1;  // the CUDA generator's state must come back too
+  const int k = 6;
+  Collector a_obs;
+  const int64_t a = create_run(p->path, c, "uninterrupted");
+  auto outcome = execute(*p, a, a_obs);
+  QVERIFY2(outcome.status == RunStatus::kCompleted, qPrintable(outcome_text(outcome)));
+
+  Collector b_obs;
+  b_obs.stop_at = k;
+  const int64_t b = create_run(p->path, c, "stopped");
+  outcome = execute(*p, b, b_obs);
+  QVERIFY2(outcome.status == RunStatus::kStopped, qPrintable(outcome_text(outcome)));
+  Collector resumed;
+  outcome = execute(*p, b, resumed);
+  QVERIFY2(outcome.status == RunStatus::kCompleted, qPrintable(outcome_text(outcome)));
+  QCOMPARE(int(resumed.steps.size()), 10 - k);
+
+  // Not bit-exact on a GPU: fused attention's backward and cuBLAS may reorder fp32 sums between
+  // launches (~1e-7 relative per step). Over the 4 resumed steps that stays below 1e-6 of the
+  // loss; a resume that lost the generator state (other dropout masks), the optimizer moments or
+  // the data position moves the loss by 1e-3 or more. 1e-5 relative separates the two.
+  auto store = ProjectStore::open(p->path);
+  const auto la = store->metrics(a).at("train/loss"), lb = store->metrics(b).at("train/loss");
+  QCOMPARE(lb.size(), la.size());
+  for (size_t i = 0; i < la.size(); ++i) {
+    QCOMPARE(lb[i].first, la[i].first);
+    const double rel = std::abs(lb[i].second - la[i].second) / std::abs(la[i].second);
+    QVERIFY2(rel < 1e-5, qPrintable(QString("step %1: resumed %2, uninterrupted %3 (relative %4)")
+                                        .arg(la[i].first)
+                                        .arg(lb[i].second, 0, 'g', 17)
+                                        .arg(la[i].second, 0, 'g', 17)
+                                        .arg(rel)));
+  }
+}
+
+QTEST_GUILESS_MAIN(TestGpuCuda)
+#include "tst_gpu_cuda.moc"
