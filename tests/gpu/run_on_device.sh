@@ -44,14 +44,17 @@ step() { echo; echo "=== $* ==="; }
   step "tests"
   (cd build-gpu && ctest --output-on-failure -j 4) || status=1
 
+  step "benchmark: gradient norm, LibTorch vs fused kernel"
+  build-gpu/tests/gpu/bench_grad_norm || status=1
+
   step "sample on the GPU"
   cli=build-gpu/engine/deeptune-cli
   p=/tmp/deeptune-sample/demo.dtproj
   rm -rf /tmp/deeptune-sample
   $cli init $p --sample
-  $cli train $p --config pretrain --name base --set device=cuda || status=1
-  $cli train $p --name lora-fr --set device=cuda || status=1
-  $cli train $p --name lora-fr-bf16 --set device=cuda --set train.precision=bf16 || status=1
+  time $cli train $p --config pretrain --name base --set device=cuda || status=1
+  time $cli train $p --name lora-fr --set device=cuda || status=1
+  time $cli train $p --name lora-fr-bf16 --set device=cuda --set train.precision=bf16 || status=1
   $cli runs $p
   $cli generate $p lora-fr --prompt "Écris 2024-03-01 en toutes lettres : " || status=1
 
