@@ -288,6 +288,8 @@ int main(int argc, char** argv) {
 
   try {
     if (*init) {
+      const auto parent = fs::absolute(project).parent_path();
+      if (!fs::exists(parent)) fs::create_directories(parent);
       auto store = ProjectStore::create(project, name.empty() ? fs::path(project).stem().string() : name);
       if (sample) {
         const fs::path dir = fs::path(store->directory()) / "sample-data";

@@ -42,7 +42,15 @@ step() { echo; echo "=== $* ==="; }
   echo "clean build: $((SECONDS - start)) s on $(nproc) cores"
 
   step "tests"
-  (cd build-gpu && ctest --output-on-failure -j 4) || status=1
+  if ! (cd build-gpu && ctest --output-on-failure -j 4); then
+    status=1
+    # No gdb on that machine; cuda-gdb debugs host code too: a backtrace of each failed suite.
+    for t in $(cd build-gpu && ctest --rerun-failed -N | sed -n 's/.*Test *#[0-9]*: \(tst_[a-z_]*\).*/\1/p'); do
+      exe=$(find build-gpu/tests -name "$t" -type f | head -n 1)
+      echo "--- backtrace of $t"
+      cuda-gdb -batch -ex run -ex bt "$exe" 2>&1 | tail -n 40
+    done
+  fi
 
   step "benchmark: gradient norm, LibTorch vs fused kernel"
   build-gpu/tests/gpu/bench_grad_norm || status=1

@@ -67,16 +67,14 @@ TrainPosition load_checkpoint(const std::string& dir, model::Transformer& m,
     throw InputError((d / "optimizer.pt").string(), std::string("cannot read optimizer state: ") +
                                                         e.what_without_backtrace());
   }
-  // Optimizer moments are loaded on the CPU; move them next to their parameters.
-  for (auto& group : opt.param_groups())
-    for (auto& p : group.params()) {
-      auto it = opt.state().find(c10::guts::to_string(p.unsafeGetTensorImpl()));
-      if (it == opt.state().end()) continue;
-      auto& s = static_cast<torch::optim::AdamWParamState&>(*it->second);
-      s.exp_avg(s.exp_avg().to(p.device()));
-      s.exp_avg_sq(s.exp_avg_sq().to(p.device()));
-      if (s.max_exp_avg_sq().defined()) s.max_exp_avg_sq(s.max_exp_avg_sq().to(p.device()));
-    }
+  // Moments come back on the device they were saved from; the run may have moved (CPU <-> GPU).
+  // Every trainable parameter lives on `device`.
+  for (auto& entry : opt.state()) {
+    auto& s = static_cast<torch::optim::AdamWParamState&>(*entry.second);
+    s.exp_avg(s.exp_avg().to(device));
+    s.exp_avg_sq(s.exp_avg_sq().to(device));
+    if (s.max_exp_avg_sq().defined()) s.max_exp_avg_sq(s.max_exp_avg_sq().to(device));
+  }
   const auto rng = tensor_io::load((d / "rng.safetensors").string());
   compat::set_generator_state(torch::kCPU, rng.at("cpu"));
   if (device.is_cuda() && rng.count("cuda")) compat::set_generator_state(device, rng.at("cuda"));

@@ -79,20 +79,29 @@ void Trainer::restore(const std::string& dir) {
   sampler_.seek(pos_.epoch, pos_.cursor);
 }
 
+// Summed cross-entropy over the rows whose target is not -100, with label smoothing as PyTorch
+// defines it: (1 - e) * (-log p[target]) + e * mean over classes of (-log p). Written out rather
+// than through cross_entropy's options so one formula holds on every LibTorch version.
+// logits: (N, C) fp32; targets: (N) int64.
+torch::Tensor cross_entropy_sum(const torch::Tensor& logits, const torch::Tensor& targets,
+                                double smoothing) {
+  const auto logp = torch::log_softmax(logits, -1);                      // (N, C)
+  const auto keep = targets.ne(-100);                                    // (N)
+  auto loss = -logp.gather(-1, targets.clamp_min(0).unsqueeze(-1)).squeeze(-1);  // (N)
+  if (smoothing > 0) loss = (1.0 - smoothing) * loss - smoothing * logp.mean(-1);
+  return loss.masked_select(keep).sum();
+}
+
 torch::Tensor Trainer::loss_sum(const Batch& b) {
-  namespace F = torch::nn::functional;
-  const auto opts = F::CrossEntropyFuncOptions()
-                        .ignore_index(-100)
-                        .reduction(torch::kSum)
-                        .label_smoothing(config_.train.label_smoothing);
   compat::AutocastGuard autocast(device_, autocast_dtype_);
+  const double smoothing = config_.train.label_smoothing;
   if (config_.model.task == Task::kClassification) {
     auto logits = model_->class_logits(b.input_ids, b.last_index);  // (B, L)
-    return F::cross_entropy(logits.to(torch::kFloat), b.labels, opts);
+    return cross_entropy_sum(logits.to(torch::kFloat), b.labels, smoothing);
   }
   auto logits = model_->lm_logits(b.input_ids);  // (B, T, V)
   // Loss in fp32: log-softmax over a large vocabulary in bf16 is visibly biased.
-  return F::cross_entropy(logits.to(torch::kFloat).flatten(0, 1), b.targets.flatten(), opts);
+  return cross_entropy_sum(logits.to(torch::kFloat).flatten(0, 1), b.targets.flatten(), smoothing);
 }
 
 double Trainer::train_step(const std::vector<size_t>& indices, int64_t* tokens, double* grad_norm) {
@@ -173,18 +182,13 @@ EvalMetrics Trainer::evaluate() {
     if (classify) {
       compat::AutocastGuard autocast(device_, autocast_dtype_);
       auto logits = model_->class_logits(b.input_ids, b.last_index).to(torch::kFloat);
-      loss += torch::nn::functional::cross_entropy(
-                  logits, b.labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                  .item<double>();
+      loss += cross_entropy_sum(logits, b.labels, 0.0).item<double>();
       correct += logits.argmax(-1).eq(b.labels).sum().item<int64_t>();
     } else {
       // Validation loss without label smoothing: it is the number users compare across runs.
       compat::AutocastGuard autocast(device_, autocast_dtype_);
       auto logits = model_->lm_logits(b.input_ids).to(torch::kFloat);
-      loss += torch::nn::functional::cross_entropy(
-                  logits.flatten(0, 1), b.targets.flatten(),
-                  torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100).reduction(torch::kSum))
-                  .item<double>();
+      loss += cross_entropy_sum(logits.flatten(0, 1), b.targets.flatten(), 0.0).item<double>();
     }
     targets += b.target_count;
   }

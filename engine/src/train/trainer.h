@@ -25,6 +25,11 @@ class CheckpointSink {
   virtual void saved(int64_t step, const std::string& dir) = 0;
 };
 
+// Summed cross-entropy of (N, C) fp32 logits against (N) targets, rows with target -100 skipped,
+// with PyTorch's label smoothing.
+torch::Tensor cross_entropy_sum(const torch::Tensor& logits, const torch::Tensor& targets,
+                                double smoothing);
+
 // Learning rate of optimizer step `step` (1-based).
 double learning_rate(const TrainSpec& spec, int64_t step);
 
