@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "deeptune/error.h"
+#include "deeptune/files.h"
 #include "torch/compat.h"
 #include "torch/tensor_io.h"
 
@@ -18,7 +19,7 @@ void save_checkpoint(const std::string& dir, model::Transformer& m, torch::optim
                      const TrainPosition& pos, const torch::Device& device) {
   const fs::path final_dir(dir);
   const fs::path tmp = final_dir.string() + ".partial";
-  fs::remove_all(tmp);
+  remove_tree(tmp.string());
   fs::create_directories(tmp);
   tensor_io::NamedTensors trainable;
   for (const auto& p : m->named_parameters())
@@ -38,7 +39,7 @@ void save_checkpoint(const std::string& dir, model::Transformer& m, torch::optim
     out << state.dump(2) << "\n";
     if (!out) throw RunError(tmp.string(), "cannot write checkpoint state");
   }
-  fs::remove_all(final_dir);
+  remove_tree(final_dir.string());
   fs::rename(tmp, final_dir);
 }
 
