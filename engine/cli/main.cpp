@@ -1,14 +1,13 @@
 // deeptune-cli: the headless runner. Same project file and RunConfig as the workbench.
 // Exit status: 0 success, 2 bad usage or bad input, 1 failure while running, 130 stopped by Ctrl-C.
-#include <CLI/CLI.hpp>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-
 #include <nlohmann/json.hpp>
 
 #include "deeptune/config.h"
@@ -75,7 +74,8 @@ std::string read_file(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+void print_table(const std::vector<std::string>& header,
+                 const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> w(header.size());
   for (size_t i = 0; i < header.size(); ++i) w[i] = header[i].size();
   for (const auto& r : rows)
@@ -106,7 +106,8 @@ struct DataAddArgs {
 
 DatasetRecord add_dataset(ProjectStore& store, const DataAddArgs& a, bool quiet) {
   const std::string abs = fs::absolute(a.file).lexically_normal().string();
-  const DataFormat format = a.format.empty() ? detect_format(abs) : data_format_from_string(a.format);
+  const DataFormat format =
+      a.format.empty() ? detect_format(abs) : data_format_from_string(a.format);
   const Table table = read_table(abs, format);
   FieldMapping mapping;
   if (a.text.empty() && a.prompt.empty() && a.response.empty() && a.label.empty()) {
@@ -136,16 +137,18 @@ DatasetRecord add_dataset(ProjectStore& store, const DataAddArgs& a, bool quiet)
     std::printf("added dataset '%s' (#%lld): %s, %lld rows, mapping %s\n", d.name.c_str(),
                 static_cast<long long>(d.id), d.format.c_str(), static_cast<long long>(d.rows),
                 d.mapping_json.c_str());
-    std::printf("  tokens per example (byte tokenizer): min %zu, mean %.1f, max %zu\n", stats.min_tokens,
-                stats.mean_tokens, stats.max_tokens);
-    for (const auto& [label, n] : stats.label_counts) std::printf("  label %s: %zu\n", label.c_str(), n);
+    std::printf("  tokens per example (byte tokenizer): min %zu, mean %.1f, max %zu\n",
+                stats.min_tokens, stats.mean_tokens, stats.max_tokens);
+    for (const auto& [label, n] : stats.label_counts)
+      std::printf("  label %s: %zu\n", label.c_str(), n);
   }
   return d;
 }
 
 // ---- train --------------------------------------------------------------------------------------
 
-nlohmann::json base_config(ProjectStore& store, const std::string& config_arg, std::string* origin) {
+nlohmann::json base_config(ProjectStore& store, const std::string& config_arg,
+                           std::string* origin) {
   const auto presets = store.presets();
   if (!config_arg.empty()) {
     if (fs::exists(config_arg)) {
@@ -157,7 +160,9 @@ nlohmann::json base_config(ProjectStore& store, const std::string& config_arg, s
       }
     }
     auto it = presets.find(config_arg);
-    if (it == presets.end()) throw InputError("--config", "'" + config_arg + "' is neither a file nor a preset of the project");
+    if (it == presets.end())
+      throw InputError("--config",
+                       "'" + config_arg + "' is neither a file nor a preset of the project");
     *origin = "preset " + config_arg;
     return nlohmann::json::parse(it->second);
   }
@@ -170,7 +175,9 @@ nlohmann::json base_config(ProjectStore& store, const std::string& config_arg, s
 }
 
 int run_training(const std::string& project, int64_t run_id, bool json) {
-  const auto mode = json ? cli::OutputMode::kJson : isatty(STDERR_FILENO) ? cli::OutputMode::kBar : cli::OutputMode::kLines;
+  const auto mode = json                    ? cli::OutputMode::kJson
+                    : isatty(STDERR_FILENO) ? cli::OutputMode::kBar
+                                            : cli::OutputMode::kLines;
   cli::ProgressPrinter printer(mode);
   RunControl control;
   g_control = &control;
@@ -184,14 +191,18 @@ int run_training(const std::string& project, int64_t run_id, bool json) {
   const auto run = store->run(run_id);
   switch (outcome.status) {
     case RunStatus::kCompleted:
-      if (!json) std::printf("run '%s' completed: %s\n", run->name.c_str(), run->final_metrics_json.c_str());
+      if (!json)
+        std::printf("run '%s' completed: %s\n", run->name.c_str(), run->final_metrics_json.c_str());
       return kExitOk;
     case RunStatus::kStopped:
-      std::fprintf(stderr, "run '%s' stopped at step %lld; continue it with: deeptune-cli resume %s %s\n",
-                   run->name.c_str(), static_cast<long long>(outcome.last_step), project.c_str(), run->name.c_str());
+      std::fprintf(stderr,
+                   "run '%s' stopped at step %lld; continue it with: deeptune-cli resume %s %s\n",
+                   run->name.c_str(), static_cast<long long>(outcome.last_step), project.c_str(),
+                   run->name.c_str());
       return kExitStopped;
     default:
-      std::fprintf(stderr, "error: run '%s' failed: %s\n", run->name.c_str(), outcome.error.c_str());
+      std::fprintf(stderr, "error: run '%s' failed: %s\n", run->name.c_str(),
+                   outcome.error.c_str());
       return outcome.error_kind == ErrorKind::kInvalidInput ? kExitBadInput : kExitFailure;
   }
 }
@@ -205,9 +216,12 @@ std::optional<RunRecord> require_run(ProjectStore& store, const std::string& nam
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"DeepTune Workbench headless runner: LoRA fine-tuning with every step recorded in a project file"};
+  CLI::App app{
+      "DeepTune Workbench headless runner: LoRA fine-tuning with every step recorded in a project "
+      "file"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "deeptune-cli " + engine_version() + " (LibTorch " + torch_version() + ")");
+  app.set_version_flag("--version",
+                       "deeptune-cli " + engine_version() + " (LibTorch " + torch_version() + ")");
 
   std::string project, file, run_name, config_file, out_dir, format, name;
   std::vector<std::string> sets;
@@ -217,11 +231,13 @@ int main(int argc, char** argv) {
   auto* init = app.add_subcommand("init", "Create a project file");
   init->add_option("PROJECT", project, "Project file to create (*.dtproj)")->required();
   init->add_option("--name", name, "Project name (default: the file name)");
-  init->add_flag("--sample", sample, "Add the bundled sample datasets and a run config that learns in a minute");
+  init->add_flag("--sample", sample,
+                 "Add the bundled sample datasets and a run config that learns in a minute");
 
   auto* data = app.add_subcommand("data", "Manage the project's datasets");
   data->require_subcommand(1);
-  auto* data_add = data->add_subcommand("add", "Register a dataset file (JSONL, JSON, CSV or plain text)");
+  auto* data_add =
+      data->add_subcommand("add", "Register a dataset file (JSONL, JSON, CSV or plain text)");
   data_add->add_option("PROJECT", add.project, "Project file")->required();
   data_add->add_option("FILE", add.file, "Dataset file")->required();
   data_add->add_option("--name", add.name, "Dataset name (default: the file name)");
@@ -234,14 +250,17 @@ int main(int argc, char** argv) {
   data_list->add_option("PROJECT", project, "Project file")->required();
   data_list->add_flag("--json", json, "Print JSON");
 
-  auto* train = app.add_subcommand("train", "Start a new run and follow it to the end (Ctrl-C stops it cleanly)");
+  auto* train = app.add_subcommand(
+      "train", "Start a new run and follow it to the end (Ctrl-C stops it cleanly)");
   train->add_option("PROJECT", project, "Project file")->required();
-  train->add_option("--config", config_file, "Run config: a JSON file or the name of a project preset");
+  train->add_option("--config", config_file,
+                    "Run config: a JSON file or the name of a project preset");
   train->add_option("--set", sets, "Override one key, e.g. --set train.lr=1e-4 (repeatable)");
   train->add_option("--name", run_name, "Run name (default: run, run-2, ...)");
   train->add_flag("--json", json, "Print progress as JSON lines");
 
-  auto* resume = app.add_subcommand("resume", "Continue a stopped or interrupted run from its last checkpoint");
+  auto* resume = app.add_subcommand(
+      "resume", "Continue a stopped or interrupted run from its last checkpoint");
   resume->add_option("PROJECT", project, "Project file")->required();
   resume->add_option("RUN", run_name, "Run name or id")->required();
   resume->add_flag("--json", json, "Print progress as JSON lines");
@@ -258,19 +277,25 @@ int main(int argc, char** argv) {
   auto* exp = app.add_subcommand("export", "Export a run's latest checkpoint");
   exp->add_option("PROJECT", project, "Project file")->required();
   exp->add_option("RUN", run_name, "Run name or id")->required();
-  exp->add_option("--format", format, "peft (LoRA adapter for Python's PEFT) or hf (merged checkpoint)")->required();
+  exp->add_option("--format", format,
+                  "peft (LoRA adapter for Python's PEFT) or hf (merged checkpoint)")
+      ->required();
   exp->add_option("--out", out_dir, "Output folder")->required();
 
   std::string prompt;
   int max_tokens = 64;
-  auto* gen = app.add_subcommand("generate", "Continue a prompt with a causal-LM run's latest checkpoint (greedy)");
+  auto* gen = app.add_subcommand(
+      "generate", "Continue a prompt with a causal-LM run's latest checkpoint (greedy)");
   gen->add_option("PROJECT", project, "Project file")->required();
   gen->add_option("RUN", run_name, "Run name or id")->required();
-  gen->add_option("--prompt", prompt, "Prompt text, e.g. \"Write 2024-03-15 in words: \"")->required();
-  gen->add_option("--max-tokens", max_tokens, "Most tokens to generate")->check(CLI::Range(1, 4096));
+  gen->add_option("--prompt", prompt, "Prompt text, e.g. \"Write 2024-03-15 in words: \"")
+      ->required();
+  gen->add_option("--max-tokens", max_tokens, "Most tokens to generate")
+      ->check(CLI::Range(1, 4096));
   gen->add_flag("--json", json, "Print text, token ids and the first step's logits as JSON");
 
-  auto* config = app.add_subcommand("config", "Print the full default run config (every key) as JSON");
+  auto* config =
+      app.add_subcommand("config", "Print the full default run config (every key) as JSON");
 
   auto* models = app.add_subcommand("models", "List the model presets");
 
@@ -279,7 +304,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // CLI11 reports an unknown verb only as "A subcommand is required"; name the word at fault.
     if (argc > 1 && argv[1][0] != '-' && app.get_subcommands().empty()) {
-      std::fprintf(stderr, "error: unknown command '%s'; run with --help for the list of commands\n", argv[1]);
+      std::fprintf(stderr,
+                   "error: unknown command '%s'; run with --help for the list of commands\n",
+                   argv[1]);
       return kExitBadInput;
     }
     const int code = app.exit(e);
@@ -290,7 +317,8 @@ int main(int argc, char** argv) {
     if (*init) {
       const auto parent = fs::absolute(project).parent_path();
       if (!fs::exists(parent)) fs::create_directories(parent);
-      auto store = ProjectStore::create(project, name.empty() ? fs::path(project).stem().string() : name);
+      auto store =
+          ProjectStore::create(project, name.empty() ? fs::path(project).stem().string() : name);
       if (sample) {
         const fs::path dir = fs::path(store->directory()) / "sample-data";
         fs::create_directories(dir);
@@ -299,9 +327,15 @@ int main(int argc, char** argv) {
           out.write(f.data, static_cast<std::streamsize>(f.size));
           if (!out) throw RunError((dir / f.name).string(), "cannot write sample file");
         }
-        DataAddArgs dates{project, (dir / "dates.jsonl").string(), "dates", "jsonl", "", "prompt", "response", ""};
-        DataAddArgs dates_fr{project, (dir / "dates_fr.jsonl").string(), "dates-fr", "jsonl", "", "prompt", "response", ""};
-        DataAddArgs tickets{project, (dir / "tickets.csv").string(), "tickets", "csv", "text", "", "", "label"};
+        DataAddArgs dates{
+            project, (dir / "dates.jsonl").string(), "dates", "jsonl", "", "prompt", "response",
+            ""};
+        DataAddArgs dates_fr{project,    (dir / "dates_fr.jsonl").string(),
+                             "dates-fr", "jsonl",
+                             "",         "prompt",
+                             "response", ""};
+        DataAddArgs tickets{
+            project, (dir / "tickets.csv").string(), "tickets", "csv", "text", "", "", "label"};
         add_dataset(*store, dates, true);
         add_dataset(*store, dates_fr, true);
         add_dataset(*store, tickets, true);
@@ -317,9 +351,10 @@ int main(int argc, char** argv) {
       std::printf("created project %s%s\n", store->path().c_str(),
                   sample ? " with the sample datasets 'dates', 'dates-fr' and 'tickets'" : "");
       if (sample)
-        std::printf("next: deeptune-cli train %s --config pretrain --name %s   (the base model)\n"
-                    "then: deeptune-cli train %s   (LoRA: adapt it to French dates)\n",
-                    project.c_str(), kSampleBaseRun, project.c_str());
+        std::printf(
+            "next: deeptune-cli train %s --config pretrain --name %s   (the base model)\n"
+            "then: deeptune-cli train %s   (LoRA: adapt it to French dates)\n",
+            project.c_str(), kSampleBaseRun, project.c_str());
       return kExitOk;
     }
     if (*data_add) {
@@ -333,15 +368,21 @@ int main(int argc, char** argv) {
       if (json) {
         nlohmann::json arr = nlohmann::json::array();
         for (const auto& d : all)
-          arr.push_back({{"id", d.id}, {"name", d.name}, {"path", d.path}, {"format", d.format},
-                         {"mapping", nlohmann::json::parse(d.mapping_json)}, {"rows", d.rows},
+          arr.push_back({{"id", d.id},
+                         {"name", d.name},
+                         {"path", d.path},
+                         {"format", d.format},
+                         {"mapping", nlohmann::json::parse(d.mapping_json)},
+                         {"rows", d.rows},
                          {"sha256", d.sha256},
-                         {"stats", d.stats_json.empty() ? nlohmann::json() : nlohmann::json::parse(d.stats_json)}});
+                         {"stats", d.stats_json.empty() ? nlohmann::json()
+                                                        : nlohmann::json::parse(d.stats_json)}});
         std::printf("%s\n", arr.dump(2).c_str());
       } else {
         std::vector<std::vector<std::string>> rows;
         for (const auto& d : all)
-          rows.push_back({std::to_string(d.id), d.name, d.format, std::to_string(d.rows), d.mapping_json, d.path});
+          rows.push_back({std::to_string(d.id), d.name, d.format, std::to_string(d.rows),
+                          d.mapping_json, d.path});
         print_table({"id", "name", "format", "rows", "mapping", "path"}, rows);
       }
       return kExitOk;
@@ -357,7 +398,9 @@ int main(int argc, char** argv) {
         for (const auto& a : cfg.advisories()) std::fprintf(stderr, "warning: %s\n", a.c_str());
         run_id = create_run(project, cfg, run_name);
         const auto r = store->run(run_id);
-        if (!json) std::printf("run '%s' (#%lld) created from %s\n", r->name.c_str(), static_cast<long long>(run_id), origin.c_str());
+        if (!json)
+          std::printf("run '%s' (#%lld) created from %s\n", r->name.c_str(),
+                      static_cast<long long>(run_id), origin.c_str());
       }
       return run_training(project, run_id, json);
     }
@@ -367,7 +410,9 @@ int main(int argc, char** argv) {
         auto store = ProjectStore::open(project);
         const auto r = require_run(*store, run_name);
         if (!is_resumable(r->status))
-          throw InputError(r->name, "is " + to_string(r->status) + "; only stopped, paused or interrupted runs can be resumed");
+          throw InputError(r->name,
+                           "is " + to_string(r->status) +
+                               "; only stopped, paused or interrupted runs can be resumed");
         run_id = r->id;
       }
       return run_training(project, run_id, json);
@@ -378,25 +423,38 @@ int main(int argc, char** argv) {
       if (json) {
         nlohmann::json arr = nlohmann::json::array();
         for (const auto& r : all)
-          arr.push_back({{"id", r.id}, {"name", r.name}, {"status", to_string(r.status)},
-                         {"step", r.last_step}, {"max_steps", r.max_steps},
+          arr.push_back({{"id", r.id},
+                         {"name", r.name},
+                         {"status", to_string(r.status)},
+                         {"step", r.last_step},
+                         {"max_steps", r.max_steps},
                          {"config", nlohmann::json::parse(r.config_json)},
-                         {"final_metrics", r.final_metrics_json.empty() ? nlohmann::json() : nlohmann::json::parse(r.final_metrics_json)},
-                         {"device", r.device}, {"created_at", r.created_at}, {"error", r.error_text},
-                         {"engine_version", r.engine_version}, {"torch_version", r.torch_version}});
+                         {"final_metrics", r.final_metrics_json.empty()
+                                               ? nlohmann::json()
+                                               : nlohmann::json::parse(r.final_metrics_json)},
+                         {"device", r.device},
+                         {"created_at", r.created_at},
+                         {"error", r.error_text},
+                         {"engine_version", r.engine_version},
+                         {"torch_version", r.torch_version}});
         std::printf("%s\n", arr.dump(2).c_str());
       } else {
         std::vector<std::vector<std::string>> rows;
         for (const auto& r : all) {
           const auto c = nlohmann::json::parse(r.config_json);
-          const auto fm = r.final_metrics_json.empty() ? nlohmann::json::object() : nlohmann::json::parse(r.final_metrics_json);
-          rows.push_back({std::to_string(r.id), r.name, to_string(r.status),
-                          std::to_string(r.last_step) + "/" + std::to_string(r.max_steps),
-                          c["data"]["dataset"].get<std::string>(), c["train"]["mode"].get<std::string>(),
-                          fmt(c["train"]["lr"].get<double>()), std::to_string(c["lora"]["r"].get<int>()),
-                          fm.contains("val_loss") ? fmt(fm["val_loss"].get<double>()) : "-", r.created_at});
+          const auto fm = r.final_metrics_json.empty()
+                              ? nlohmann::json::object()
+                              : nlohmann::json::parse(r.final_metrics_json);
+          rows.push_back(
+              {std::to_string(r.id), r.name, to_string(r.status),
+               std::to_string(r.last_step) + "/" + std::to_string(r.max_steps),
+               c["data"]["dataset"].get<std::string>(), c["train"]["mode"].get<std::string>(),
+               fmt(c["train"]["lr"].get<double>()), std::to_string(c["lora"]["r"].get<int>()),
+               fm.contains("val_loss") ? fmt(fm["val_loss"].get<double>()) : "-", r.created_at});
         }
-        print_table({"id", "name", "status", "step", "dataset", "mode", "lr", "r", "val_loss", "created"}, rows);
+        print_table(
+            {"id", "name", "status", "step", "dataset", "mode", "lr", "r", "val_loss", "created"},
+            rows);
       }
       return kExitOk;
     }
@@ -439,9 +497,12 @@ int main(int argc, char** argv) {
     if (*gen) {
       const auto g = generate(project, run_name, prompt, max_tokens);
       if (json)
-        std::printf("%s\n", nlohmann::json{{"text", g.text}, {"prompt_ids", g.prompt_ids},
-                                           {"output_ids", g.output_ids}, {"first_logits", g.first_logits}}
-                                .dump().c_str());
+        std::printf("%s\n", nlohmann::json{{"text", g.text},
+                                           {"prompt_ids", g.prompt_ids},
+                                           {"output_ids", g.output_ids},
+                                           {"first_logits", g.first_logits}}
+                                .dump()
+                                .c_str());
       else
         std::printf("%s%s\n", prompt.c_str(), g.text.c_str());
       return kExitOk;
@@ -451,7 +512,8 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
     if (*models) {
-      for (const auto& [n, d] : model_presets()) std::printf("preset:%-16s %s\n", n.c_str(), d.c_str());
+      for (const auto& [n, d] : model_presets())
+        std::printf("preset:%-16s %s\n", n.c_str(), d.c_str());
       return kExitOk;
     }
   } catch (const Error& e) {

@@ -2,7 +2,6 @@
 #include "progress.h"
 
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 namespace deeptune::cli {
@@ -27,10 +26,14 @@ void ProgressPrinter::clear_bar() {
 
 void ProgressPrinter::on_step(const StepMetrics& m) {
   if (mode_ == OutputMode::kJson) {
-    nlohmann::json j = {{"event", "step"},         {"step", m.step},
-                        {"max_steps", m.max_steps}, {"loss", m.loss},
-                        {"lr", m.lr},               {"grad_norm", m.grad_norm},
-                        {"tokens_per_s", m.tokens_per_second}, {"eta_s", m.eta_seconds}};
+    nlohmann::json j = {{"event", "step"},
+                        {"step", m.step},
+                        {"max_steps", m.max_steps},
+                        {"loss", m.loss},
+                        {"lr", m.lr},
+                        {"grad_norm", m.grad_norm},
+                        {"tokens_per_s", m.tokens_per_second},
+                        {"eta_s", m.eta_seconds}};
     std::printf("%s\n", j.dump().c_str());
     std::fflush(stdout);
     return;
@@ -41,7 +44,8 @@ void ProgressPrinter::on_step(const StepMetrics& m) {
     const int filled = static_cast<int>(frac * kWidth);
     std::string bar(filled, '#');
     bar.append(kWidth - filled, '-');
-    std::fprintf(stderr, "\r\033[2K[%s] %3d%% step %lld/%lld  loss %.4f  lr %.2e  %.0f tok/s  ETA %s",
+    std::fprintf(stderr,
+                 "\r\033[2K[%s] %3d%% step %lld/%lld  loss %.4f  lr %.2e  %.0f tok/s  ETA %s",
                  bar.c_str(), static_cast<int>(frac * 100), static_cast<long long>(m.step),
                  static_cast<long long>(m.max_steps), m.loss, m.lr, m.tokens_per_second,
                  format_duration(m.eta_seconds).c_str());
@@ -64,8 +68,10 @@ void ProgressPrinter::on_step(const StepMetrics& m) {
 void ProgressPrinter::on_eval(const EvalMetrics& m) {
   if (mode_ == OutputMode::kJson) {
     nlohmann::json j = {{"event", "eval"}, {"step", m.step}, {"val_loss", m.loss}};
-    if (m.accuracy) j["val_accuracy"] = *m.accuracy;
-    else j["val_perplexity"] = m.perplexity;
+    if (m.accuracy)
+      j["val_accuracy"] = *m.accuracy;
+    else
+      j["val_perplexity"] = m.perplexity;
     std::printf("%s\n", j.dump().c_str());
     std::fflush(stdout);
     return;
@@ -73,29 +79,38 @@ void ProgressPrinter::on_eval(const EvalMetrics& m) {
   clear_bar();
   FILE* out = mode_ == OutputMode::kBar ? stderr : stdout;
   if (m.accuracy)
-    std::fprintf(out, "eval step %lld: val_loss %.4f accuracy %.2f%%\n", static_cast<long long>(m.step), m.loss,
-                 100.0 * *m.accuracy);
+    std::fprintf(out, "eval step %lld: val_loss %.4f accuracy %.2f%%\n",
+                 static_cast<long long>(m.step), m.loss, 100.0 * *m.accuracy);
   else
-    std::fprintf(out, "eval step %lld: val_loss %.4f perplexity %.2f\n", static_cast<long long>(m.step), m.loss,
-                 m.perplexity);
+    std::fprintf(out, "eval step %lld: val_loss %.4f perplexity %.2f\n",
+                 static_cast<long long>(m.step), m.loss, m.perplexity);
   std::fflush(out);
 }
 
 void ProgressPrinter::on_log(const LogLine& l) {
   if (mode_ == OutputMode::kJson) {
-    const char* level = l.level == LogLevel::kError ? "error" : l.level == LogLevel::kWarning ? "warning" : "info";
-    std::printf("%s\n", nlohmann::json{{"event", "log"}, {"level", level}, {"text", l.text}}.dump().c_str());
+    const char* level = l.level == LogLevel::kError     ? "error"
+                        : l.level == LogLevel::kWarning ? "warning"
+                                                        : "info";
+    std::printf(
+        "%s\n",
+        nlohmann::json{{"event", "log"}, {"level", level}, {"text", l.text}}.dump().c_str());
     std::fflush(stdout);
     return;
   }
   clear_bar();
-  const char* prefix = l.level == LogLevel::kError ? "error: " : l.level == LogLevel::kWarning ? "warning: " : "";
+  const char* prefix = l.level == LogLevel::kError     ? "error: "
+                       : l.level == LogLevel::kWarning ? "warning: "
+                                                       : "";
   std::fprintf(stderr, "%s%s\n", prefix, l.text.c_str());
 }
 
 void ProgressPrinter::on_state(RunState s, const std::string& detail) {
   if (mode_ == OutputMode::kJson) {
-    std::printf("%s\n", nlohmann::json{{"event", "state"}, {"state", to_string(s)}, {"detail", detail}}.dump().c_str());
+    std::printf("%s\n",
+                nlohmann::json{{"event", "state"}, {"state", to_string(s)}, {"detail", detail}}
+                    .dump()
+                    .c_str());
     std::fflush(stdout);
     return;
   }

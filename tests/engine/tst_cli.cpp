@@ -24,6 +24,9 @@
 
 #include "deeptune/safetensors.h"
 #include "deeptune/store.h"
+#include "support/test_support.h"
+
+using deeptune::test::q;
 
 using deeptune::ProjectStore;
 using deeptune::RunStatus;
@@ -35,10 +38,6 @@ constexpr int kExitOk = 0, kExitFailure = 1, kExitBadInput = 2, kExitStopped = 1
 // Generous: a first LibTorch start on a loaded 2-core machine can take several seconds.
 constexpr int kQuickMs = 60'000;   // commands that do not train
 constexpr int kTrainMs = 180'000;  // a tiny training run
-
-QString q(const std::string& s) {
-  return QString::fromStdString(s);
-}
 
 struct CliResult {
   int exit_code = -1;  // -1: did not start, crashed or timed out

@@ -7,6 +7,10 @@
 
 #include "deeptune/config.h"
 #include "deeptune/error.h"
+#include "support/test_support.h"
+
+using deeptune::test::input_error_of;
+using deeptune::test::q;
 
 using deeptune::ConfigKeyInfo;
 using deeptune::InputError;
@@ -14,20 +18,6 @@ using deeptune::RunConfig;
 using nlohmann::json;
 
 namespace {
-
-QString q(const std::string& s) {
-  return QString::fromStdString(s);
-}
-
-template <typename F>
-std::optional<InputError> input_error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e;
-  }
-  return std::nullopt;
-}
 
 // Sets a dotted key ("train.lr" or "seed") in a nested document.
 void set_dotted(json& doc, const std::string& key, const json& value) {

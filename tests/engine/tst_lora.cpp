@@ -15,6 +15,10 @@
 #include "lora/lora.h"
 #include "model/llama.h"
 #include "model/presets.h"
+#include "support/test_support.h"
+
+using deeptune::test::input_error_of;
+using deeptune::test::q;
 
 using deeptune::InputError;
 using deeptune::LoraSpec;
@@ -25,10 +29,6 @@ namespace lora = deeptune::lora;
 namespace model = deeptune::model;
 
 namespace {
-
-QString q(const std::string& s) {
-  return QString::fromStdString(s);
-}
 
 template <typename Container>
 QStringList qlist(const Container& v) {
@@ -85,16 +85,6 @@ std::set<std::string> names_where(Transformer& m, bool trainable) {
   for (const auto& p : m->named_parameters())
     if (p.value().requires_grad() == trainable) out.insert(p.key());
   return out;
-}
-
-template <typename F>
-std::optional<InputError> input_error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e;
-  }
-  return std::nullopt;
 }
 
 }  // namespace

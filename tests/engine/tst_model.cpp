@@ -18,8 +18,12 @@
 #include "formats/hf_checkpoint.h"
 #include "model/llama.h"
 #include "model/presets.h"
+#include "support/test_support.h"
 #include "torch/compat.h"
 #include "torch/tensor_io.h"
+
+using deeptune::test::input_error_of;
+using deeptune::test::q;
 
 using deeptune::AttentionKind;
 using deeptune::InputError;
@@ -29,10 +33,6 @@ namespace model = deeptune::model;
 namespace compat = deeptune::compat;
 
 namespace {
-
-QString q(const std::string& s) {
-  return QString::fromStdString(s);
-}
 
 bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
@@ -206,16 +206,6 @@ std::pair<torch::Tensor, torch::Tensor> hf_rope_tables(int64_t t, int64_t hd, do
 // fp32 model vs float64 reference: the dot products are at most 344 long, so fp32 rounding stays
 // near 1e-5 of the values' scale; any layout mistake moves them by O(1).
 constexpr double kFp32Tol = 1e-4;
-
-template <typename F>
-std::optional<InputError> input_error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e;
-  }
-  return std::nullopt;
-}
 
 }  // namespace
 

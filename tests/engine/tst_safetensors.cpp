@@ -8,6 +8,9 @@
 
 #include "deeptune/error.h"
 #include "deeptune/safetensors.h"
+#include "support/test_support.h"
+
+using deeptune::test::q;
 
 using deeptune::DType;
 using deeptune::InputError;
@@ -16,10 +19,6 @@ using deeptune::SafetensorsFile;
 using deeptune::TensorView;
 
 namespace {
-
-QString q(const std::string& s) {
-  return QString::fromStdString(s);
-}
 
 template <typename Err, typename F>
 std::optional<Err> error_of(F&& f) {

@@ -19,6 +19,9 @@
 #include "deeptune/version.h"
 #include "store/schema.h"
 #include "store/sqlite.h"
+#include "support/test_support.h"
+
+using deeptune::test::q;
 
 using deeptune::ProjectStore;
 using deeptune::RunRecord;
@@ -27,10 +30,6 @@ using deeptune::store::Database;
 using deeptune::store::OpenMode;
 
 namespace {
-
-QString q(const std::string& s) {
-  return QString::fromStdString(s);
-}
 
 // What a call threw, flattened so QCOMPARE can show it when it differs.
 struct Caught {

@@ -8,6 +8,8 @@
 #include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "deeptune/config.h"
@@ -29,19 +32,20 @@
 #include "lora/lora.h"
 #include "model/llama.h"
 #include "model/presets.h"
+#include "support/test_support.h"
 #include "torch/compat.h"
 #include "torch/tensor_io.h"
 #include "train/batches.h"
 #include "train/trainer.h"
 
+using deeptune::test::q;
+using deeptune::test::RunRecorder;
+using deeptune::test::small_run_config;
+
 using namespace deeptune;
 namespace fs = std::filesystem;
 
 namespace {
-
-QString q(const std::string& s) {
-  return QString::fromStdString(s);
-}
 
 // Doubles compared bit for bit (QCOMPARE on doubles is fuzzy); 17 digits identify a double.
 QByteArray exact(double v) {
@@ -109,57 +113,7 @@ std::unique_ptr<Project> dates_project(int rows = 200) {
                       rows);
 }
 
-RunConfig base_config(const std::string& dataset) {
-  RunConfig c;
-  c.seed = 42;
-  c.device = DeviceChoice::kCpu;
-  c.data.dataset = dataset;
-  c.data.max_length = 48;
-  c.data.val_fraction = 0.1;
-  c.model.source = "preset:tiny";
-  c.train.batch_size = 8;
-  c.train.micro_batch_size = 4;
-  c.train.lr = 3e-3;
-  c.train.max_steps = 30;
-  c.train.warmup_steps = 2;
-  c.train.eval_every = 0;
-  c.train.checkpoint_every = 0;
-  c.lora.r = 8;
-  c.lora.alpha = 16;
-  c.lora.dropout = 0.0;
-  return c;
-}
-
-class Collector : public RunObserver {
- public:
-  void on_step(const StepMetrics& m) override {
-    steps.push_back(m);
-    if (control && m.step == stop_at) control->request_stop();
-  }
-  void on_eval(const EvalMetrics& m) override { evals.push_back(m); }
-  void on_log(const LogLine& l) override { logs.push_back(l); }
-  void on_state(RunState s, const std::string& detail) override { states.emplace_back(s, detail); }
-
-  std::vector<double> losses() const {
-    std::vector<double> out;
-    for (const auto& s : steps) out.push_back(s.loss);
-    return out;
-  }
-  QString log_text() const {
-    QString out;
-    for (const auto& l : logs) out += q(l.text) + "\n";
-    return out;
-  }
-
-  std::vector<StepMetrics> steps;
-  std::vector<EvalMetrics> evals;
-  std::vector<LogLine> logs;
-  std::vector<std::pair<RunState, std::string>> states;
-  RunControl* control = nullptr;
-  int64_t stop_at = -1;
-};
-
-RunOutcome execute(const Project& p, int64_t run_id, Collector& obs) {
+RunOutcome execute(const Project& p, int64_t run_id, RunRecorder& obs) {
   RunControl control;
   obs.control = &control;
   auto outcome = execute_run(p.path, run_id, obs, control);
@@ -168,7 +122,7 @@ RunOutcome execute(const Project& p, int64_t run_id, Collector& obs) {
 }
 
 // Creates and runs to the end; the run id comes back through `run_id`.
-RunOutcome create_and_run(const Project& p, const RunConfig& c, Collector& obs, int64_t* run_id,
+RunOutcome create_and_run(const Project& p, const RunConfig& c, RunRecorder& obs, int64_t* run_id,
                           const std::string& name = "") {
   *run_id = create_run(p.path, c, name);
   return execute(p, *run_id, obs);
@@ -230,6 +184,7 @@ class TestTrainer : public QObject {
   void lossDecreases();
   void exactResume_data();
   void exactResume();
+  void pauseWaitsBetweenStepsAndChangesNothing();
   void learningRateSchedule_data();
   void learningRateSchedule();
   void gradientAccumulationMatchesOneBatch();
@@ -272,12 +227,12 @@ void TestTrainer::lossDecreases() {
   QFETCH(double, ratio);
   auto p = dates_project();
   QVERIFY(p);
-  auto c = base_config(p->dataset);
+  auto c = small_run_config(p->dataset);
   c.train.mode = full ? TrainMode::kFull : TrainMode::kLora;
   c.train.max_steps = steps;
   c.train.lr = lr;
   c.lora.targets = {"q_proj", "v_proj", "o_proj", "down_proj", "lm_head"};
-  Collector obs;
+  RunRecorder obs;
   int64_t id = 0;
   const auto outcome = create_and_run(*p, c, obs, &id);
   QVERIFY2(outcome.status == RunStatus::kCompleted, qPrintable(outcome_text(outcome)));
@@ -307,24 +262,80 @@ void TestTrainer::exactResume_data() {
   QTest::newRow("full") << true;
 }
 
+// Pause holds the run between optimizer steps (state paused, in the project too) until resumed,
+// and the run then continues as if nothing had happened: same losses, bit for bit.
+void TestTrainer::pauseWaitsBetweenStepsAndChangesNothing() {
+  auto p = dates_project();
+  QVERIFY(p);
+  auto c = small_run_config(p->dataset);
+  c.train.max_steps = 8;
+  c.lora.dropout = 0.1;
+  RunRecorder plain;
+  int64_t a = 0;
+  QVERIFY(create_and_run(*p, c, plain, &a, "plain").status == RunStatus::kCompleted);
+
+  class Pauser : public RunRecorder {
+   public:
+    void on_step(const StepMetrics& m) override {
+      RunRecorder::on_step(m);
+      if (m.step == 3) {
+        control->request_pause();
+        // Resume from another thread, as the UI would, once the pause is visible in the project.
+        resumer = std::thread([this, path = path, id = id] {
+          for (int i = 0; i < 200; ++i) {
+            auto store = ProjectStore::open(path);
+            if (store->run(id)->status == RunStatus::kPaused) {
+              status_seen_while_paused = true;
+              break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          }
+          control->request_resume();
+        });
+      }
+    }
+    std::thread resumer;
+    std::string path;
+    int64_t id = 0;
+    std::atomic<bool> status_seen_while_paused{false};
+  } paused;
+  paused.path = p->path;
+  paused.id = create_run(p->path, c, "paused");
+  RunControl control;
+  paused.control = &control;
+  const auto outcome = execute_run(p->path, paused.id, paused, control);
+  paused.resumer.join();
+  QCOMPARE(int(outcome.status), int(RunStatus::kCompleted));
+  QVERIFY(paused.status_seen_while_paused);
+  int pauses = 0, resumes = 0;
+  for (const auto& [state, detail] : paused.states) {
+    pauses += state == RunState::kPaused;
+    resumes += state == RunState::kRunning && detail == "resumed";
+  }
+  QCOMPARE(pauses, 1);
+  QCOMPARE(resumes, 1);
+  QCOMPARE(int(paused.steps.size()), 8);
+  for (int i = 0; i < 8; ++i) QCOMPARE(exact(paused.steps[i].loss), exact(plain.steps[i].loss));
+}
+
 void TestTrainer::exactResume() {
   QFETCH(bool, full);
   const int n = 8, k = 5;  // k is not a checkpoint_every multiple: the stop writes its own
   auto p = dates_project();
   QVERIFY(p);
-  auto c = base_config(p->dataset);
+  auto c = small_run_config(p->dataset);
   c.train.mode = full ? TrainMode::kFull : TrainMode::kLora;
   c.train.max_steps = n;
   c.train.checkpoint_every = 3;
   c.train.eval_every = 4;
   c.lora.dropout = 0.1;
 
-  Collector a_obs;
+  RunRecorder a_obs;
   int64_t a = 0;
   auto outcome = create_and_run(*p, c, a_obs, &a, "uninterrupted");
   QVERIFY2(outcome.status == RunStatus::kCompleted, qPrintable(outcome_text(outcome)));
 
-  Collector b_obs;
+  RunRecorder b_obs;
   b_obs.stop_at = k;
   const int64_t b = create_run(p->path, c, "stopped");
   outcome = execute(*p, b, b_obs);
@@ -333,7 +344,7 @@ void TestTrainer::exactResume() {
   QVERIFY(ProjectStore::open(p->path)->run(b)->status == RunStatus::kStopped);
   QCOMPARE(int(b_obs.steps.size()), k);
 
-  Collector resume_obs;
+  RunRecorder resume_obs;
   outcome = execute(*p, b, resume_obs);
   QVERIFY2(outcome.status == RunStatus::kCompleted, qPrintable(outcome_text(outcome)));
   QCOMPARE(outcome.last_step, int64_t(n));
@@ -369,7 +380,7 @@ void TestTrainer::exactResume() {
 
   // Control: the same stop and resume with another generator state in the checkpoint diverges,
   // so the equality above rests on the restored state, not on dropout being inert.
-  Collector c_obs;
+  RunRecorder c_obs;
   c_obs.stop_at = k;
   const int64_t other = create_run(p->path, c, "other generator");
   outcome = execute(*p, other, c_obs);
@@ -379,7 +390,7 @@ void TestTrainer::exactResume() {
   torch::manual_seed(1234);
   tensor_io::save(resolve(*p, stopped.back().path) + "/rng.safetensors",
                   {{"cpu", compat::generator_state(torch::kCPU)}});
-  Collector other_obs;
+  RunRecorder other_obs;
   outcome = execute(*p, other, other_obs);
   QVERIFY2(outcome.status == RunStatus::kCompleted, qPrintable(outcome_text(outcome)));
   const auto la = metric(*p, a, "train/loss"), lo = metric(*p, other, "train/loss");
@@ -435,12 +446,12 @@ void TestTrainer::learningRateSchedule() {
 void TestTrainer::gradientAccumulationMatchesOneBatch() {
   auto p = dates_project();
   QVERIFY(p);
-  auto c = base_config(p->dataset);
+  auto c = small_run_config(p->dataset);
   c.train.mode = TrainMode::kFull;
   c.train.max_steps = 3;
   c.train.warmup_steps = 1;
   c.train.schedule = Schedule::kLinear;
-  std::map<int, Collector> runs;
+  std::map<int, RunRecorder> runs;
   for (int micro : {8, 2}) {
     c.train.micro_batch_size = micro;
     int64_t id = 0;
@@ -477,7 +488,7 @@ void TestTrainer::labelSmoothingRaisesLoss() {
   QVERIFY(p);
   const auto table = read_table(p->data_path, DataFormat::kJsonl);
   const auto examples = map_examples(table, prompt_response(), p->data_path);
-  auto c = base_config(p->dataset);
+  auto c = small_run_config(p->dataset);
   c.train.mode = TrainMode::kFull;
   c.train.max_steps = 15;
   c.train.micro_batch_size = 8;
@@ -497,7 +508,7 @@ void TestTrainer::labelSmoothingRaisesLoss() {
   DirSink sink(ckpt.path().toStdString());
   RunControl control;
   {
-    Collector obs;
+    RunRecorder obs;
     train::Trainer t(c, trained, encoded(), torch::kCPU, tok.pad_id(), obs, control, sink);
     QVERIFY(t.run() == RunStatus::kCompleted);
     QVERIFY(obs.steps.back().loss < 0.8 * obs.steps.front().loss);
@@ -514,7 +525,7 @@ void TestTrainer::labelSmoothingRaisesLoss() {
     one.train.max_steps = 1;
     one.train.warmup_steps = 0;
     one.train.label_smoothing = smoothing;
-    Collector obs;
+    RunRecorder obs;
     train::Trainer t(one, m, encoded(), torch::kCPU, tok.pad_id(), obs, control, sink);
     t.run();
     return obs.steps.at(0).loss;
@@ -545,11 +556,11 @@ void TestTrainer::labelSmoothingRaisesLoss() {
 void TestTrainer::evaluationRecordsLossAndPerplexity() {
   auto p = dates_project();
   QVERIFY(p);
-  auto c = base_config(p->dataset);
+  auto c = small_run_config(p->dataset);
   c.train.mode = TrainMode::kFull;
   c.train.max_steps = 8;
   c.train.eval_every = 3;  // before training, at 3, 6 and the last step
-  Collector obs;
+  RunRecorder obs;
   int64_t id = 0;
   const auto outcome = create_and_run(*p, c, obs, &id);
   QVERIFY2(outcome.status == RunStatus::kCompleted, qPrintable(outcome_text(outcome)));
@@ -618,12 +629,12 @@ void TestTrainer::classificationRecordsAccuracy() {
   mapping.label = "label";
   auto p = make_project("tickets.csv", sample_head("tickets.csv", rows + 1), "csv", mapping, rows);
   QVERIFY(p);
-  auto c = base_config(p->dataset);
+  auto c = small_run_config(p->dataset);
   c.model.task = Task::kClassification;
   c.data.max_length = 64;
   c.train.max_steps = 6;
   c.train.eval_every = 3;  // before training, at 3 and at 6
-  Collector obs;
+  RunRecorder obs;
   int64_t id = 0;
   const auto outcome = create_and_run(*p, c, obs, &id);
   QVERIFY2(outcome.status == RunStatus::kCompleted, qPrintable(outcome_text(outcome)));
@@ -655,11 +666,11 @@ void TestTrainer::classificationRecordsAccuracy() {
 void TestTrainer::failedRunIsRecorded() {
   auto p = dates_project();
   QVERIFY(p);
-  auto c = base_config(p->dataset);
+  auto c = small_run_config(p->dataset);
   c.train.max_steps = 3;
   const int64_t id = create_run(p->path, c, "doomed");
   QVERIFY(QFile::remove(q(p->data_path)));
-  Collector obs;
+  RunRecorder obs;
   const auto outcome = execute(*p, id, obs);
   QVERIFY2(outcome.status == RunStatus::kFailed, qPrintable(outcome_text(outcome)));
   QVERIFY2(outcome.error.find(p->data_path) != std::string::npos, outcome.error.c_str());
@@ -682,11 +693,11 @@ void TestTrainer::failedRunIsRecorded() {
 void TestTrainer::checkpointsHoldAdaptersAndStep() {
   auto p = dates_project();
   QVERIFY(p);
-  auto c = base_config(p->dataset);
+  auto c = small_run_config(p->dataset);
   c.train.max_steps = 6;
   c.train.checkpoint_every = 3;
   c.lora.targets = {"q_proj", "v_proj"};
-  Collector obs;
+  RunRecorder obs;
   int64_t id = 0;
   const auto outcome = create_and_run(*p, c, obs, &id);
   QVERIFY2(outcome.status == RunStatus::kCompleted, qPrintable(outcome_text(outcome)));

@@ -10,7 +10,9 @@
 #include "train/grad_clip.h"
 
 namespace {
-std::vector<torch::Tensor> lora_params(int layers, const std::vector<std::pair<int64_t, int64_t>>& shapes, int64_t r) {
+std::vector<torch::Tensor> lora_params(int layers,
+                                       const std::vector<std::pair<int64_t, int64_t>>& shapes,
+                                       int64_t r) {
   std::vector<torch::Tensor> out;
   auto opts = torch::TensorOptions().device(torch::kCUDA).dtype(torch::kFloat);
   for (int l = 0; l < layers; ++l)
@@ -33,7 +35,8 @@ double median_us(F&& f, int reps = 200) {
     auto a = std::chrono::steady_clock::now();
     f();
     torch::cuda::synchronize();
-    t.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - a).count());
+    t.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - a).count());
   }
   std::sort(t.begin(), t.end());
   return t[t.size() / 2];
@@ -46,12 +49,17 @@ int main() {
     return 0;
   }
   const int64_t h = 2048, kv = 256, inter = 5632, r = 16;
-  struct Case { const char* name; std::vector<std::pair<int64_t, int64_t>> shapes; };
+  struct Case {
+    const char* name;
+    std::vector<std::pair<int64_t, int64_t>> shapes;
+  };
   const Case cases[] = {
       {"q,v (88 tensors)", {{h, h}, {h, kv}}},
-      {"all 7 projections (308 tensors)", {{h, h}, {h, kv}, {h, kv}, {h, h}, {h, inter}, {h, inter}, {inter, h}}},
+      {"all 7 projections (308 tensors)",
+       {{h, h}, {h, kv}, {h, kv}, {h, h}, {h, inter}, {h, inter}, {inter, h}}},
   };
-  std::printf("%-34s %14s %14s %8s %12s\n", "LoRA r=16, 22 layers", "libtorch (us)", "fused (us)", "ratio", "|norm diff|");
+  std::printf("%-34s %14s %14s %8s %12s\n", "LoRA r=16, 22 layers", "libtorch (us)", "fused (us)",
+              "ratio", "|norm diff|");
   for (const auto& c : cases) {
     auto params = lora_params(22, c.shapes, r);
     if (!deeptune::train::uses_fused_norm(params)) {
@@ -62,7 +70,8 @@ int main() {
     const double b = deeptune::train::clip_gradients(params, 1e9);
     const double t_ref = median_us([&] { torch::nn::utils::clip_grad_norm_(params, 1e9); });
     const double t_ours = median_us([&] { deeptune::train::clip_gradients(params, 1e9); });
-    std::printf("%-34s %14.1f %14.1f %7.2fx %12.3g\n", c.name, t_ref, t_ours, t_ref / t_ours, std::abs(a - b));
+    std::printf("%-34s %14.1f %14.1f %7.2fx %12.3g\n", c.name, t_ref, t_ours, t_ref / t_ours,
+                std::abs(a - b));
   }
   return 0;
 }

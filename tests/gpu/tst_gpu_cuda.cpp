@@ -21,7 +21,12 @@
 #include "deeptune/version.h"
 #include "model/llama.h"
 #include "model/presets.h"
+#include "support/test_support.h"
 #include "torch/compat.h"
+
+using deeptune::test::q;
+using deeptune::test::RunRecorder;
+using deeptune::test::small_run_config;
 
 using namespace deeptune;
 namespace compat = deeptune::compat;
@@ -35,10 +40,6 @@ namespace compat = deeptune::compat;
   } while (false)
 
 namespace {
-
-QString q(const std::string& s) {
-  return QString::fromStdString(s);
-}
 
 const torch::Device kCuda(torch::kCUDA, 0);
 
@@ -120,35 +121,7 @@ std::unique_ptr<Project> dates_project() {
   return p;
 }
 
-RunConfig cuda_config() {
-  RunConfig c;
-  c.seed = 42;
-  c.device = DeviceChoice::kCuda;
-  c.data.dataset = "dates";
-  c.data.max_length = 48;
-  c.train.batch_size = 8;
-  c.train.micro_batch_size = 4;
-  c.train.lr = 3e-3;
-  c.train.warmup_steps = 2;
-  c.train.eval_every = 0;
-  c.train.checkpoint_every = 0;
-  c.lora.r = 8;
-  c.lora.alpha = 16;
-  return c;
-}
-
-class Collector : public RunObserver {
- public:
-  void on_step(const StepMetrics& m) override {
-    steps.push_back(m);
-    if (control && m.step == stop_at) control->request_stop();
-  }
-  std::vector<StepMetrics> steps;
-  RunControl* control = nullptr;
-  int64_t stop_at = -1;
-};
-
-RunOutcome execute(const Project& p, int64_t id, Collector& obs) {
+RunOutcome execute(const Project& p, int64_t id, RunRecorder& obs) {
   RunControl control;
   obs.control = &control;
   auto outcome = execute_run(p.path, id, obs, control);
@@ -292,12 +265,12 @@ void TestGpuCuda::trainBf16LossDecreases_CUDA() {
   REQUIRE_CUDA();
   auto p = dates_project();
   QVERIFY(p);
-  auto c = cuda_config();
+  auto c = small_run_config("dates", DeviceChoice::kCuda);
   c.train.mode = TrainMode::kFull;
   c.train.precision = Precision::kBf16;
   c.train.max_steps = 30;
   c.train.eval_every = 10;
-  Collector obs;
+  RunRecorder obs;
   const int64_t id = create_run(p->path, c, "bf16");
   const auto outcome = execute(*p, id, obs);
   QVERIFY2(outcome.status == RunStatus::kCompleted, qPrintable(outcome_text(outcome)));
@@ -321,23 +294,23 @@ void TestGpuCuda::resumeFp32MatchesUninterrupted_CUDA() {
   REQUIRE_CUDA();
   auto p = dates_project();
   QVERIFY(p);
-  auto c = cuda_config();
+  auto c = small_run_config("dates", DeviceChoice::kCuda);
   c.train.mode = TrainMode::kLora;
   c.train.max_steps = 10;
   c.train.checkpoint_every = 4;
   c.lora.dropout = 0.1;  // the CUDA generator's state must come back too
   const int k = 6;
-  Collector a_obs;
+  RunRecorder a_obs;
   const int64_t a = create_run(p->path, c, "uninterrupted");
   auto outcome = execute(*p, a, a_obs);
   QVERIFY2(outcome.status == RunStatus::kCompleted, qPrintable(outcome_text(outcome)));
 
-  Collector b_obs;
+  RunRecorder b_obs;
   b_obs.stop_at = k;
   const int64_t b = create_run(p->path, c, "stopped");
   outcome = execute(*p, b, b_obs);
   QVERIFY2(outcome.status == RunStatus::kStopped, qPrintable(outcome_text(outcome)));
-  Collector resumed;
+  RunRecorder resumed;
   outcome = execute(*p, b, resumed);
   QVERIFY2(outcome.status == RunStatus::kCompleted, qPrintable(outcome_text(outcome)));
   QCOMPARE(int(resumed.steps.size()), 10 - k);

@@ -1,7 +1,6 @@
 // Each CUDA kernel against its CPU reference on fresh random inputs (STYLE.md: kernels come in
 // pairs). Skips, saying so, where nvcc was missing at build time or no GPU is present.
 #include <QtTest>
-
 #include <random>
 
 #include "kernels/sum_squares.h"
@@ -58,7 +57,8 @@ class TestKernels : public QObject {
       host_spans.push_back({host.back().data(), n});
       float* d = nullptr;
       QCOMPARE(cudaMalloc(&d, std::max<qint64>(n, 1) * sizeof(float)), cudaSuccess);
-      QCOMPARE(cudaMemcpy(d, host.back().data(), n * sizeof(float), cudaMemcpyHostToDevice), cudaSuccess);
+      QCOMPARE(cudaMemcpy(d, host.back().data(), n * sizeof(float), cudaMemcpyHostToDevice),
+               cudaSuccess);
       device.push_back(d);
       device_spans.push_back({d, n});
     }

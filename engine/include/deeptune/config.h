@@ -4,11 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace deeptune {
 
@@ -26,7 +25,8 @@ struct DataSpec {
 };
 
 struct ModelSpec {
-  std::string source = "preset:tiny";  // "preset:NAME", "run:NAME" (an earlier run); later HF folders
+  std::string source =
+      "preset:tiny";  // "preset:NAME", "run:NAME" (an earlier run); later HF folders
   Task task = Task::kCausalLm;
 };
 
@@ -90,8 +90,8 @@ struct RunConfig {
 
 // Description of one key for forms and docs (the Hyperparameters page reads this table).
 struct ConfigKeyInfo {
-  std::string key;          // dotted, e.g. "train.lr"
-  std::string type;         // "int", "float", "bool", "string", "enum", "list"
+  std::string key;   // dotted, e.g. "train.lr"
+  std::string type;  // "int", "float", "bool", "string", "enum", "list"
   nlohmann::json default_value;
   std::optional<double> min, max;                          // hard range (numbers)
   std::optional<double> recommended_min, recommended_max;  // soft range (numbers)

@@ -6,17 +6,16 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "deeptune/tokenizer.h"
 
 namespace deeptune {
 
 enum class DataFormat { kJsonl, kJson, kCsv, kText };
-std::string to_string(DataFormat f);                      // "jsonl", "json", "csv", "txt"
+std::string to_string(DataFormat f);                       // "jsonl", "json", "csv", "txt"
 DataFormat data_format_from_string(const std::string& s);  // throws InputError naming the value
 // From the extension (.jsonl/.ndjson, .json, .csv/.tsv?, .txt/.text/.md), else by sniffing the
 // first bytes. Throws InputError when the file cannot be opened.
@@ -68,7 +67,8 @@ struct Example {
 };
 
 // Applies the mapping. Throws InputError("<path>", "column 'x' not found; columns are: a, b") when
-// a mapped column is absent, and InputError("<path>:<line>", ...) when a row's mapped text is empty.
+// a mapped column is absent, and InputError("<path>:<line>", ...) when a row's mapped text is
+// empty.
 std::vector<Example> map_examples(const Table& table, const FieldMapping& mapping,
                                   const std::string& path);
 
@@ -82,7 +82,7 @@ struct Split {
 Split split_indices(size_t n, double val_fraction, uint64_t seed);
 
 struct Histogram {
-  std::vector<double> edges;   // bin edges, size = counts.size() + 1
+  std::vector<double> edges;  // bin edges, size = counts.size() + 1
   std::vector<size_t> counts;
 };
 
@@ -90,10 +90,10 @@ struct DatasetStats {
   size_t rows = 0;
   size_t train_rows = 0;
   size_t val_rows = 0;
-  Histogram token_lengths;     // of full examples (prompt+response or text), before truncation
+  Histogram token_lengths;  // of full examples (prompt+response or text), before truncation
   size_t min_tokens = 0, max_tokens = 0;
   double mean_tokens = 0.0;
-  size_t truncated = 0;        // examples longer than max_length
+  size_t truncated = 0;                        // examples longer than max_length
   std::map<std::string, size_t> label_counts;  // kTextLabel only
   // Distance between train and validation distributions: total-variation distance of the
   // token-length histograms (same bins) and, for labels, of the label shares. In [0, 1].

@@ -11,10 +11,25 @@
 
 namespace deeptune {
 
-enum class DType { kBool, kU8, kI8, kI16, kU16, kI32, kU32, kI64, kU64, kF16, kBF16, kF32, kF64,
-                   kF8E4M3, kF8E5M2 };
-std::string to_string(DType d);            // "F32", "BF16", ...
-size_t dtype_size(DType d);                // bytes per element
+enum class DType {
+  kBool,
+  kU8,
+  kI8,
+  kI16,
+  kU16,
+  kI32,
+  kU32,
+  kI64,
+  kU64,
+  kF16,
+  kBF16,
+  kF32,
+  kF64,
+  kF8E4M3,
+  kF8E5M2
+};
+std::string to_string(DType d);  // "F32", "BF16", ...
+size_t dtype_size(DType d);      // bytes per element
 bool dtype_from_string(const std::string& s, DType* out);
 
 struct TensorInfo {
@@ -37,7 +52,7 @@ class SafetensorsFile {
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   bool contains(const std::string& name) const;
   const TensorInfo& info(const std::string& name) const;  // throws InputError if absent
-  const uint8_t* data(const TensorInfo& t) const;          // pointer to its bytes
+  const uint8_t* data(const TensorInfo& t) const;         // pointer to its bytes
   const std::string& origin() const { return origin_; }
 
  private:

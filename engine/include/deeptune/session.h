@@ -16,22 +16,22 @@
 namespace deeptune {
 
 struct StepMetrics {
-  int64_t step = 0;        // optimizer steps done (1-based)
+  int64_t step = 0;  // optimizer steps done (1-based)
   int64_t max_steps = 0;
-  double loss = 0.0;       // mean over the batch's target tokens (or examples)
+  double loss = 0.0;  // mean over the batch's target tokens (or examples)
   double lr = 0.0;
   double grad_norm = 0.0;  // global L2 norm before clipping
   double tokens_per_second = 0.0;
   double elapsed_seconds = 0.0;  // since this process started training
   double eta_seconds = 0.0;
-  double epoch = 0.0;      // fractional epochs over the training split
+  double epoch = 0.0;  // fractional epochs over the training split
 };
 
 struct EvalMetrics {
   int64_t step = 0;
   double loss = 0.0;
-  double perplexity = 0.0;            // causal LM
-  std::optional<double> accuracy;     // classification
+  double perplexity = 0.0;         // causal LM
+  std::optional<double> accuracy;  // classification
 };
 
 enum class LogLevel { kInfo, kWarning, kError };
@@ -69,13 +69,14 @@ class RunControl {
 struct RunOutcome {
   RunStatus status = RunStatus::kFailed;
   int64_t last_step = 0;
-  std::string error;                             // set when failed
-  ErrorKind error_kind = ErrorKind::kRuntime;    // bad input vs. failure while running
+  std::string error;                           // set when failed
+  ErrorKind error_kind = ErrorKind::kRuntime;  // bad input vs. failure while running
 };
 
 // Validates `config` against the project (dataset registered, mapping fits the task, model
 // source known) and records a new run. Returns its id. Throws InputError naming the key.
-int64_t create_run(const std::string& project_path, const RunConfig& config, const std::string& name);
+int64_t create_run(const std::string& project_path, const RunConfig& config,
+                   const std::string& name);
 
 // Trains a new or resumable run until done, stopped or failed. Failures end the run as 'failed'
 // with the message stored; they come back in the outcome rather than as exceptions. A resumable
@@ -102,13 +103,13 @@ std::vector<std::pair<std::string, std::string>> model_presets();
 // Greedy decoding with a run's latest checkpoint (causal LM runs). The prompt is encoded as the
 // trainer encodes it (BOS + text) so a run answers in the format it was trained on.
 struct Generation {
-  std::string text;                   // the continuation, EOS excluded
-  std::vector<int32_t> prompt_ids;    // what the model saw first
+  std::string text;                 // the continuation, EOS excluded
+  std::vector<int32_t> prompt_ids;  // what the model saw first
   std::vector<int32_t> output_ids;
-  std::vector<float> first_logits;    // (V) logits of the first generated token, for comparisons
+  std::vector<float> first_logits;  // (V) logits of the first generated token, for comparisons
 };
-Generation generate(const std::string& project_path, const std::string& run, const std::string& prompt,
-                    int max_new_tokens = 64);
+Generation generate(const std::string& project_path, const std::string& run,
+                    const std::string& prompt, int max_new_tokens = 64);
 
 enum class ExportFormat { kPeft, kHfMerged };
 ExportFormat export_format_from_string(const std::string& s);  // "peft", "hf"

@@ -15,7 +15,7 @@
 namespace deeptune {
 
 enum class RunStatus { kCreated, kRunning, kPaused, kStopped, kCompleted, kFailed, kInterrupted };
-std::string to_string(RunStatus s);   // "created", "running", ...
+std::string to_string(RunStatus s);                      // "created", "running", ...
 RunStatus run_status_from_string(const std::string& s);  // throws InputError
 // A run that can be continued from its last checkpoint: stopped, paused, interrupted.
 bool is_resumable(RunStatus s);
@@ -35,7 +35,7 @@ struct DatasetRecord {
   std::string mapping_json;  // FieldMapping::to_json().dump()
   std::string sha256;
   int64_t rows = 0;
-  std::string stats_json;    // DatasetStats::to_json().dump(), may be ""
+  std::string stats_json;  // DatasetStats::to_json().dump(), may be ""
   std::string added_at;
 };
 
@@ -51,11 +51,11 @@ struct RunRecord {
   uint64_t seed = 0;
   std::string engine_version;
   std::string torch_version;
-  std::string device;        // resolved device, e.g. "cpu", "cuda:0"
+  std::string device;  // resolved device, e.g. "cpu", "cuda:0"
   std::string created_at, started_at, finished_at, heartbeat_at;
-  int64_t pid = 0;           // process that last ran it (to detect crashes)
-  std::string host;          // host name of that process
-  int64_t last_step = 0;     // last optimizer step recorded
+  int64_t pid = 0;        // process that last ran it (to detect crashes)
+  std::string host;       // host name of that process
+  int64_t last_step = 0;  // last optimizer step recorded
   int64_t max_steps = 0;
   std::string final_metrics_json;  // {"train_loss":..,"val_loss":..}, may be ""
   std::string error_text;
@@ -64,7 +64,8 @@ struct RunRecord {
 struct MetricPoint {
   int64_t run_id = 0;
   int64_t step = 0;
-  std::string name;  // "train/loss", "train/lr", "train/grad_norm", "train/tokens_per_s", "val/loss", ...
+  std::string
+      name;  // "train/loss", "train/lr", "train/grad_norm", "train/tokens_per_s", "val/loss", ...
   double value = 0.0;
 };
 
@@ -78,8 +79,8 @@ struct LogRecord {
 struct ArtifactRecord {
   int64_t id = 0;
   int64_t run_id = 0;
-  std::string kind;   // "checkpoint", "base_model", "export_peft", ...
-  std::string path;   // relative to the project file's folder when inside it
+  std::string kind;  // "checkpoint", "base_model", "export_peft", ...
+  std::string path;  // relative to the project file's folder when inside it
   std::string sha256;
   int64_t step = 0;
   std::string created_at;
@@ -103,7 +104,7 @@ class ProjectStore {
   ProjectStore& operator=(const ProjectStore&) = delete;
 
   const std::string& path() const;
-  std::string directory() const;             // folder holding the project file
+  std::string directory() const;  // folder holding the project file
   std::string resolve(const std::string& relative_or_absolute) const;  // against directory()
   std::string relativize(const std::string& absolute) const;  // relative when inside directory()
   ProjectInfo info() const;
@@ -116,18 +117,19 @@ class ProjectStore {
                             const std::string& stats_json);
 
   // runs
-  int64_t create_run(const RunRecord& r);       // throws InputError if the name exists
-  std::vector<RunRecord> runs() const;          // ordered by id
+  int64_t create_run(const RunRecord& r);  // throws InputError if the name exists
+  std::vector<RunRecord> runs() const;     // ordered by id
   std::optional<RunRecord> find_run(const std::string& name_or_id) const;
   std::optional<RunRecord> run(int64_t id) const;
   std::string unique_run_name(const std::string& stem) const;  // "stem", "stem-2", ...
-  void mark_run_started(int64_t id, const std::string& device, int64_t pid, const std::string& host);
+  void mark_run_started(int64_t id, const std::string& device, int64_t pid,
+                        const std::string& host);
   void set_run_status(int64_t id, RunStatus s, const std::string& error_text = "");
-  void heartbeat(int64_t id, int64_t step);     // updates heartbeat_at and last_step
+  void heartbeat(int64_t id, int64_t step);  // updates heartbeat_at and last_step
   void finish_run(int64_t id, RunStatus s, const std::string& final_metrics_json,
                   const std::string& error_text);
   void rename_run(int64_t id, const std::string& new_name);
-  void delete_run(int64_t id);                   // with its metrics, logs, artifacts rows
+  void delete_run(int64_t id);  // with its metrics, logs, artifacts rows
 
   // metrics (batched: one transaction for the whole vector; a (run, name, step) written twice
   // keeps the last value — a resumed run rewrites the steps after its checkpoint)

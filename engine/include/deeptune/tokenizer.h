@@ -1,27 +1,27 @@
 // Tokenizers turn text into ids. ByteTokenizer serves models built from scratch: one id per UTF-8
-// byte plus three special tokens. (Hugging Face tokenizer.json BPE arrives with the HF-models issue.)
+// byte plus three special tokens. (Hugging Face tokenizer.json BPE arrives with the HF-models
+// issue.)
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 namespace deeptune {
 
 class Tokenizer {
  public:
   virtual ~Tokenizer() = default;
-  virtual std::vector<int32_t> encode(std::string_view text) const = 0;  // no specials added
+  virtual std::vector<int32_t> encode(std::string_view text) const = 0;   // no specials added
   virtual std::string decode(const std::vector<int32_t>& ids) const = 0;  // specials dropped
   virtual int32_t vocab_size() const = 0;
   virtual int32_t bos_id() const = 0;
   virtual int32_t eos_id() const = 0;
   virtual int32_t pad_id() const = 0;
-  virtual std::string kind() const = 0;  // "byte", ...
+  virtual std::string kind() const = 0;         // "byte", ...
   virtual nlohmann::json describe() const = 0;  // enough to rebuild it (stored with checkpoints)
 };
 

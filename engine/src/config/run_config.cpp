@@ -260,9 +260,10 @@ std::vector<KeyDescriptor> build_table() {
                   .range(8, 131072)
                   .help("Tokens per example after truncation"));
 
-  t.push_back(section_key("model.source", &RunConfig::model, &ModelSpec::source)
-                  .checked_by(check_model_source)
-                  .help("Model to start from: preset:NAME, or run:NAME to continue from an earlier run"));
+  t.push_back(
+      section_key("model.source", &RunConfig::model, &ModelSpec::source)
+          .checked_by(check_model_source)
+          .help("Model to start from: preset:NAME, or run:NAME to continue from an earlier run"));
   t.push_back(section_key("model.task", &RunConfig::model, &ModelSpec::task)
                   .help("causal_lm: next-token prediction; classification: a label per example"));
 

@@ -22,7 +22,8 @@ void remove_tree(const std::string& path) {
   if (lstat(path.c_str(), &st) != 0) return;
   // FTW_DEPTH: children before their folder; FTW_PHYS: never follow symbolic links out of the tree.
   const int rc = nftw(path.c_str(), remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-  if (rc != 0) throw RunError(path, std::string("cannot remove: ") + std::strerror(rc > 0 ? rc : errno));
+  if (rc != 0)
+    throw RunError(path, std::string("cannot remove: ") + std::strerror(rc > 0 ? rc : errno));
 }
 
 }  // namespace deeptune

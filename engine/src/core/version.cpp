@@ -3,5 +3,7 @@
 #include "deeptune_version_info.h"
 
 namespace deeptune {
-std::string engine_version() { return DEEPTUNE_VERSION_STRING; }
+std::string engine_version() {
+  return DEEPTUNE_VERSION_STRING;
+}
 }  // namespace deeptune

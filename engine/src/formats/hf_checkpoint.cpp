@@ -31,7 +31,9 @@ void write_json(const std::string& path, const nlohmann::json& j) {
   }
   fs::rename(tmp, path);
 }
-bool is_base_parameter(const std::string& name) { return name.find("lora_") == std::string::npos; }
+bool is_base_parameter(const std::string& name) {
+  return name.find("lora_") == std::string::npos;
+}
 }  // namespace
 
 void save(const std::string& dir, model::Transformer& m, const Tokenizer& tokenizer) {

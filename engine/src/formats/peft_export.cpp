@@ -53,12 +53,15 @@ std::vector<std::string> export_run(const std::string& project_path, const std::
   auto store = ProjectStore::open(project_path);
   const auto run = store->find_run(run_name);
   if (!run) throw InputError(project_path, "no run named '" + run_name + "'");
-  const RunConfig c = RunConfig::from_json(nlohmann::json::parse(run->config_json), "run " + run->name);
+  const RunConfig c =
+      RunConfig::from_json(nlohmann::json::parse(run->config_json), "run " + run->name);
   if (format == ExportFormat::kPeft && c.train.mode != TrainMode::kLora)
-    throw InputError(run->name, "trained all weights (train.mode = full): export it with --format hf");
+    throw InputError(run->name,
+                     "trained all weights (train.mode = full): export it with --format hf");
   std::string ckpt_dir;
   auto m = detail::load_run_model(*store, *run, c, &ckpt_dir);
-  const auto tok = hf::read_tokenizer(store->resolve(detail::latest_artifact(*store, run->id, "base_model")->path));
+  const auto tok = hf::read_tokenizer(
+      store->resolve(detail::latest_artifact(*store, run->id, "base_model")->path));
   const bool temperature = m->config().attention_kind == AttentionKind::kTemperature &&
                            m->config().attention_temperature != 1.0;
   if (temperature) fold_temperature(m);
@@ -73,7 +76,9 @@ std::vector<std::string> export_run(const std::string& project_path, const std::
              (out / "deeptune_tokenizer.json").string()};
   } else {
     // The adapter refers to its base by path; a folded (temperature) base is written beside it.
-    std::string base_path = fs::absolute(store->resolve(detail::latest_artifact(*store, run->id, "base_model")->path)).string();
+    std::string base_path =
+        fs::absolute(store->resolve(detail::latest_artifact(*store, run->id, "base_model")->path))
+            .string();
     if (temperature) {
       // Save the folded base weights without the adapters merged in.
       const fs::path base_out = out / "base_model";
@@ -86,7 +91,8 @@ std::vector<std::string> export_run(const std::string& project_path, const std::
       const bool adapter = p.key().find("lora_A.weight") != std::string::npos ||
                            p.key().find("lora_B.weight") != std::string::npos;
       const bool head = c.model.task == Task::kClassification && p.key().rfind("score.", 0) == 0;
-      if (adapter || head) tensors.emplace_back("base_model.model." + p.key(), p.value().to(torch::kFloat));
+      if (adapter || head)
+        tensors.emplace_back("base_model.model." + p.key(), p.value().to(torch::kFloat));
     }
     tensor_io::save((out / "adapter_model.safetensors").string(), tensors);
     nlohmann::json cfg = {
@@ -102,7 +108,7 @@ std::vector<std::string> export_run(const std::string& project_path, const std::
         {"use_rslora", c.lora.rslora},
         {"use_dora", false},
         {"modules_to_save", c.model.task == Task::kClassification ? nlohmann::json::array({"score"})
-                                                                   : nlohmann::json(nullptr)},
+                                                                  : nlohmann::json(nullptr)},
         {"inference_mode", true},
         {"init_lora_weights", true},
         {"rank_pattern", nlohmann::json::object()},
@@ -118,8 +124,9 @@ std::vector<std::string> export_run(const std::string& project_path, const std::
   a.run_id = run->id;
   a.kind = format == ExportFormat::kPeft ? "export_peft" : "export_hf";
   a.path = store->relativize(fs::absolute(out).string());
-  a.sha256 = sha256_file(format == ExportFormat::kPeft ? (out / "adapter_model.safetensors").string()
-                                                         : (out / "model.safetensors").string());
+  a.sha256 =
+      sha256_file(format == ExportFormat::kPeft ? (out / "adapter_model.safetensors").string()
+                                                : (out / "model.safetensors").string());
   a.step = run->last_step;
   store->add_artifact(a);
   (void)ckpt_dir;

@@ -39,7 +39,9 @@ __global__ void sum_squares_kernel(const Chunk* chunks, double* out) {
 }
 
 void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) throw std::runtime_error(std::string("sum_squares_cuda: ") + what + ": " + cudaGetErrorString(e));
+  if (e != cudaSuccess)
+    throw std::runtime_error(std::string("sum_squares_cuda: ") + what + ": " +
+                             cudaGetErrorString(e));
 }
 
 }  // namespace
@@ -49,7 +51,8 @@ double sum_squares_cuda(const std::vector<FloatSpan>& spans, void* stream_ptr) {
   std::vector<Chunk> table;
   for (const auto& s : spans)
     for (int64_t off = 0; off < s.size; off += kChunk)
-      table.push_back({s.data + off, static_cast<int32_t>(s.size - off < kChunk ? s.size - off : kChunk)});
+      table.push_back(
+          {s.data + off, static_cast<int32_t>(s.size - off < kChunk ? s.size - off : kChunk)});
   if (table.empty()) return 0.0;
   // One allocation holds the result and the chunk table; reused across calls (grown when needed)
   // because a training loop calls this every step.
@@ -64,12 +67,14 @@ double sum_squares_cuda(const std::vector<FloatSpan>& spans, void* stream_ptr) {
   double* d_out = static_cast<double*>(buffer);
   Chunk* d_table = reinterpret_cast<Chunk*>(static_cast<char*>(buffer) + sizeof(double));
   check(cudaMemsetAsync(d_out, 0, sizeof(double), stream), "memset");
-  check(cudaMemcpyAsync(d_table, table.data(), table.size() * sizeof(Chunk), cudaMemcpyHostToDevice, stream),
+  check(cudaMemcpyAsync(d_table, table.data(), table.size() * sizeof(Chunk), cudaMemcpyHostToDevice,
+                        stream),
         "copy chunk table");
   sum_squares_kernel<<<static_cast<unsigned>(table.size()), kThreads, 0, stream>>>(d_table, d_out);
   check(cudaGetLastError(), "launch");
   double result = 0.0;
-  check(cudaMemcpyAsync(&result, d_out, sizeof(double), cudaMemcpyDeviceToHost, stream), "copy result");
+  check(cudaMemcpyAsync(&result, d_out, sizeof(double), cudaMemcpyDeviceToHost, stream),
+        "copy result");
   check(cudaStreamSynchronize(stream), "synchronize");
   return result;
 }

@@ -36,7 +36,8 @@ std::vector<std::string> apply(model::Transformer& m, const LoraSpec& spec) {
     if (!used) {
       std::string known;
       for (const auto& c : target_choices(m)) known += (known.empty() ? "" : ", ") + c;
-      throw InputError("lora.targets", "'" + t + "' matches no layer of this model; choose from: " + known);
+      throw InputError("lora.targets",
+                       "'" + t + "' matches no layer of this model; choose from: " + known);
     }
   }
   const double scale = scale_for(spec);

@@ -86,9 +86,9 @@ LlamaConfig LlamaConfig::from_hf_json(const nlohmann::json& j, const std::string
   c.num_attention_heads = read_key<int64_t>(j, "num_attention_heads", origin, 0, true);
   c.num_key_value_heads =
       read_key<int64_t>(j, "num_key_value_heads", origin, c.num_attention_heads, false);
-  c.head_dim = read_key<int64_t>(j, "head_dim", origin,
-                                 c.num_attention_heads ? c.hidden_size / c.num_attention_heads : 0,
-                                 false);
+  c.head_dim =
+      read_key<int64_t>(j, "head_dim", origin,
+                        c.num_attention_heads ? c.hidden_size / c.num_attention_heads : 0, false);
   c.max_position_embeddings = read_key<int64_t>(j, "max_position_embeddings", origin, 2048, false);
   c.rms_norm_eps = read_key<double>(j, "rms_norm_eps", origin, 1e-6, false);
   double theta = read_key<double>(j, "rope_theta", origin, 10000.0, false);
@@ -102,8 +102,9 @@ LlamaConfig LlamaConfig::from_hf_json(const nlohmann::json& j, const std::string
   c.eos_token_id = first_id(j, "eos_token_id", -1);
   c.pad_token_id = first_id(j, "pad_token_id", -1);
   if (auto l = j.find("id2label"); l != j.end() && l->is_object() &&
-      read_key<nlohmann::json>(j, "architectures", origin, {}, false).dump().find(
-          "SequenceClassification") != std::string::npos) {
+                                   read_key<nlohmann::json>(j, "architectures", origin, {}, false)
+                                           .dump()
+                                           .find("SequenceClassification") != std::string::npos) {
     c.labels.resize(l->size());
     for (auto it = l->begin(); it != l->end(); ++it) {
       const size_t idx = std::stoul(it.key());
@@ -113,7 +114,8 @@ LlamaConfig LlamaConfig::from_hf_json(const nlohmann::json& j, const std::string
   }
   if (auto a = j.find("deeptune_attention"); a != j.end() && a->is_object()) {
     const std::string kind = a->value("kind", std::string("standard"));
-    c.attention_kind = kind == "temperature" ? AttentionKind::kTemperature : AttentionKind::kStandard;
+    c.attention_kind =
+        kind == "temperature" ? AttentionKind::kTemperature : AttentionKind::kStandard;
     c.attention_temperature = a->value("temperature", 1.0);
   }
   c.validate(origin);
@@ -147,8 +149,10 @@ LoraLinearImpl::LoraLinearImpl(int64_t in, int64_t out, bool with_bias)
 void LoraLinearImpl::attach_lora(int64_t r, double scale, double dropout) {
   TORCH_CHECK(!has_lora(), "LoRA already attached");
   lora_dropout = register_module("lora_dropout", torch::nn::Dropout(dropout));
-  lora_A = register_module("lora_A", torch::nn::Linear(torch::nn::LinearOptions(in_features, r).bias(false)));
-  lora_B = register_module("lora_B", torch::nn::Linear(torch::nn::LinearOptions(r, out_features).bias(false)));
+  lora_A = register_module("lora_A",
+                           torch::nn::Linear(torch::nn::LinearOptions(in_features, r).bias(false)));
+  lora_B = register_module(
+      "lora_B", torch::nn::Linear(torch::nn::LinearOptions(r, out_features).bias(false)));
   {
     torch::NoGradGuard no_grad;
     torch::nn::init::kaiming_uniform_(lora_A->weight, std::sqrt(5.0));
@@ -204,7 +208,8 @@ torch::Tensor rotate_half(const torch::Tensor& x) {  // (..., hd): [x1, x2] -> [
   const int64_t half = x.size(-1) / 2;
   return torch::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
 }
-torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
+torch::Tensor apply_rope(const torch::Tensor& x, const torch::Tensor& cos,
+                         const torch::Tensor& sin) {
   return x * cos + rotate_half(x) * sin;  // x: (B, n, T, hd); cos/sin: (T, hd) broadcast
 }
 }  // namespace
@@ -271,7 +276,8 @@ torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const torch::Ten
   return h + mlp(post_attention_layernorm(h));
 }
 
-LlamaModelImpl::LlamaModelImpl(const LlamaConfig& c) : head_dim_(c.head_dim), rope_theta_(c.rope_theta) {
+LlamaModelImpl::LlamaModelImpl(const LlamaConfig& c)
+    : head_dim_(c.head_dim), rope_theta_(c.rope_theta) {
   embed_tokens = register_module("embed_tokens", torch::nn::Embedding(c.vocab_size, c.hidden_size));
   layers = register_module("layers", torch::nn::ModuleList());
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) layers->push_back(DecoderLayer(c));
@@ -285,9 +291,10 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& input_ids, AttentionC
   auto opts = torch::TensorOptions().dtype(torch::kFloat).device(input_ids.device());
   auto inv_freq = 1.0 / torch::pow(rope_theta_, torch::arange(0, head_dim_, 2, opts) / head_dim_);
   auto freqs = torch::outer(torch::arange(t, opts), inv_freq);  // (T, hd/2)
-  auto emb = torch::cat({freqs, freqs}, -1);                     // (T, hd)
+  auto emb = torch::cat({freqs, freqs}, -1);                    // (T, hd)
   auto cos = emb.cos().to(h.scalar_type()), sin = emb.sin().to(h.scalar_type());
-  for (const auto& layer : *layers) h = layer->as<DecoderLayerImpl>()->forward(h, cos, sin, capture);
+  for (const auto& layer : *layers)
+    h = layer->as<DecoderLayerImpl>()->forward(h, cos, sin, capture);
   return norm(h);
 }
 
@@ -300,7 +307,8 @@ TransformerImpl::TransformerImpl(const LlamaConfig& c) : config_(c) {
     lm_head = register_module("lm_head", LoraLinear(c.hidden_size, c.vocab_size, false));
 }
 
-torch::Tensor TransformerImpl::lm_logits(const torch::Tensor& input_ids, AttentionCapture* capture) {
+torch::Tensor TransformerImpl::lm_logits(const torch::Tensor& input_ids,
+                                         AttentionCapture* capture) {
   auto h = model(input_ids, capture);
   if (lm_head) return lm_head(h);
   return torch::nn::functional::linear(h, model->embed_tokens->weight);  // tied
@@ -311,7 +319,8 @@ torch::Tensor TransformerImpl::class_logits(const torch::Tensor& input_ids,
                                             AttentionCapture* capture) {
   TORCH_CHECK(score, "class_logits on a model without a classification head");
   auto h = model(input_ids, capture);  // (B, T, H)
-  auto rows = torch::arange(h.size(0), torch::TensorOptions().dtype(torch::kLong).device(h.device()));
+  auto rows =
+      torch::arange(h.size(0), torch::TensorOptions().dtype(torch::kLong).device(h.device()));
   return score(h.index({rows, last_index}));  // (B, num_labels)
 }
 

@@ -122,7 +122,8 @@ TORCH_MODULE(DecoderLayer);
 class LlamaModelImpl : public torch::nn::Module {
  public:
   explicit LlamaModelImpl(const LlamaConfig& c);
-  torch::Tensor forward(const torch::Tensor& input_ids, AttentionCapture* capture);  // (B,T)->(B,T,H)
+  torch::Tensor forward(const torch::Tensor& input_ids,
+                        AttentionCapture* capture);  // (B,T)->(B,T,H)
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
   RMSNorm norm{nullptr};

@@ -8,12 +8,13 @@
 
 namespace deeptune {
 
-Generation generate(const std::string& project_path, const std::string& run_name, const std::string& prompt,
-                    int max_new_tokens) {
+Generation generate(const std::string& project_path, const std::string& run_name,
+                    const std::string& prompt, int max_new_tokens) {
   auto store = ProjectStore::open(project_path);
   const auto run = store->find_run(run_name);
   if (!run) throw InputError(project_path, "no run named '" + run_name + "'");
-  const RunConfig c = RunConfig::from_json(nlohmann::json::parse(run->config_json), "run " + run->name);
+  const RunConfig c =
+      RunConfig::from_json(nlohmann::json::parse(run->config_json), "run " + run->name);
   if (c.model.task != Task::kCausalLm)
     throw InputError(run->name, "generation needs a causal_lm run; this one is a classifier");
   std::string ckpt;
@@ -28,9 +29,12 @@ Generation generate(const std::string& project_path, const std::string& run_name
   for (int32_t id : tok->encode(prompt)) g.prompt_ids.push_back(id);
   std::vector<int64_t> ids(g.prompt_ids.begin(), g.prompt_ids.end());
   // No KV cache: prompts and answers here are short, and recomputing keeps one code path.
-  for (int i = 0; i < max_new_tokens && static_cast<int64_t>(ids.size()) < m->config().max_position_embeddings; ++i) {
-    auto input = torch::tensor(ids, torch::kLong).unsqueeze(0);   // (1, T)
-    auto logits = m->lm_logits(input).select(1, input.size(1) - 1).squeeze(0).to(torch::kFloat);  // (V)
+  for (int i = 0;
+       i < max_new_tokens && static_cast<int64_t>(ids.size()) < m->config().max_position_embeddings;
+       ++i) {
+    auto input = torch::tensor(ids, torch::kLong).unsqueeze(0);  // (1, T)
+    auto logits =
+        m->lm_logits(input).select(1, input.size(1) - 1).squeeze(0).to(torch::kFloat);  // (V)
     if (i == 0) {
       auto c = logits.contiguous();
       g.first_logits.assign(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());

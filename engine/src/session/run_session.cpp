@@ -2,12 +2,12 @@
 // prepares data and model, persists every event to the project file in batches, and turns any
 // failure into a 'failed' run with its message stored. Also exports finished runs.
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <thread>
-#include <unistd.h>
 
 #include "deeptune/data.h"
 #include "deeptune/session.h"
@@ -15,10 +15,10 @@
 #include "formats/hf_checkpoint.h"
 #include "lora/lora.h"
 #include "model/presets.h"
+#include "session/session_internal.h"
 #include "torch/compat.h"
 #include "torch/tensor_io.h"
 #include "train/trainer.h"
-#include "session/session_internal.h"
 
 namespace fs = std::filesystem;
 
@@ -26,12 +26,18 @@ namespace deeptune {
 
 std::string to_string(RunState s) {
   switch (s) {
-    case RunState::kPreparing: return "preparing";
-    case RunState::kRunning: return "running";
-    case RunState::kPaused: return "paused";
-    case RunState::kStopped: return "stopped";
-    case RunState::kCompleted: return "completed";
-    case RunState::kFailed: return "failed";
+    case RunState::kPreparing:
+      return "preparing";
+    case RunState::kRunning:
+      return "running";
+    case RunState::kPaused:
+      return "paused";
+    case RunState::kStopped:
+      return "stopped";
+    case RunState::kCompleted:
+      return "completed";
+    case RunState::kFailed:
+      return "failed";
   }
   return "unknown";
 }
@@ -60,12 +66,11 @@ std::optional<ArtifactRecord> latest_artifact(const ProjectStore& store, int64_t
   return best;
 }
 
-model::Transformer load_run_model(const ProjectStore& store, const RunRecord& run, const RunConfig& c,
-                                  std::string* checkpoint_dir) {
+model::Transformer load_run_model(const ProjectStore& store, const RunRecord& run,
+                                  const RunConfig& c, std::string* checkpoint_dir) {
   const auto base = latest_artifact(store, run.id, "base_model");
   const auto ckpt = latest_artifact(store, run.id, "checkpoint");
-  if (!base || !ckpt)
-    throw InputError(run.name, "the run has no checkpoint yet; train it first");
+  if (!base || !ckpt) throw InputError(run.name, "the run has no checkpoint yet; train it first");
   const std::string base_dir = store.resolve(base->path);
   model::Transformer m(hf::read_config(base_dir));
   hf::load_weights(m, base_dir);
@@ -87,7 +92,9 @@ constexpr const char* kPresetPrefix = "preset:";
 
 constexpr const char* kRunPrefix = "run:";
 
-bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+bool starts_with(const std::string& s, const char* prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
 
 std::string preset_name(const RunConfig& c) {
   const auto& src = c.model.source;
@@ -106,11 +113,13 @@ RunRecord source_run(const ProjectStore& store, const RunConfig& c) {
   return *r;
 }
 
-void apply_run_settings(model::LlamaConfig& cfg, const RunConfig& c, const std::vector<std::string>& labels) {
+void apply_run_settings(model::LlamaConfig& cfg, const RunConfig& c,
+                        const std::vector<std::string>& labels) {
   cfg.attention_kind = c.attention.kind;
   cfg.attention_temperature = c.attention.temperature;
   cfg.labels = labels;
-  if (c.data.max_length > cfg.max_position_embeddings) cfg.max_position_embeddings = c.data.max_length;
+  if (c.data.max_length > cfg.max_position_embeddings)
+    cfg.max_position_embeddings = c.data.max_length;
 }
 
 // The model a config describes, freshly initialised from the seed (weights drawn in a fixed order
@@ -134,7 +143,8 @@ model::Transformer build_preset_model(const RunConfig& c, const Tokenizer& tok,
 model::Transformer build_model_from_run(const ProjectStore& store, const RunConfig& c,
                                         const std::vector<std::string>& labels) {
   const RunRecord parent = source_run(store, c);
-  const RunConfig pc = RunConfig::from_json(nlohmann::json::parse(parent.config_json), "run " + parent.name);
+  const RunConfig pc =
+      RunConfig::from_json(nlohmann::json::parse(parent.config_json), "run " + parent.name);
   const std::string base_dir = store.resolve(latest_artifact(store, parent.id, "base_model")->path);
   model::Transformer old(hf::read_config(base_dir));
   hf::load_weights(old, base_dir);
@@ -168,8 +178,10 @@ torch::Device resolve_device(DeviceChoice choice) {
   if (choice == DeviceChoice::kCpu) return torch::kCPU;
   if (choice == DeviceChoice::kCuda) {
     if (!compat::cuda_available())
-      throw InputError("device", "cuda was requested but no CUDA device is available to this build "
-                                 "(LibTorch " + torch_version() + ")");
+      throw InputError("device",
+                       "cuda was requested but no CUDA device is available to this build "
+                       "(LibTorch " +
+                           torch_version() + ")");
     return torch::Device(torch::kCUDA, 0);
   }
   return compat::cuda_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
@@ -198,11 +210,13 @@ DatasetRecord find_dataset_for(const ProjectStore& store, const RunConfig& c) {
   if (c.data.dataset.empty()) {
     const auto all = store.datasets();
     if (all.size() == 1) return all.front();
-    throw InputError("data.dataset", all.empty() ? "the project has no dataset; add one with 'data add'"
-                                                 : "several datasets exist; name one in data.dataset");
+    throw InputError("data.dataset", all.empty()
+                                         ? "the project has no dataset; add one with 'data add'"
+                                         : "several datasets exist; name one in data.dataset");
   }
   auto d = store.find_dataset(c.data.dataset);
-  if (!d) throw InputError("data.dataset", "no dataset named '" + c.data.dataset + "' in the project");
+  if (!d)
+    throw InputError("data.dataset", "no dataset named '" + c.data.dataset + "' in the project");
   return *d;
 }
 
@@ -236,13 +250,17 @@ class PersistingObserver : public RunObserver {
   }
   void on_eval(const EvalMetrics& m) override {
     add(m.step, "val/loss", m.loss);
-    if (m.accuracy) add(m.step, "val/accuracy", *m.accuracy);
-    else add(m.step, "val/perplexity", m.perplexity);
+    if (m.accuracy)
+      add(m.step, "val/accuracy", *m.accuracy);
+    else
+      add(m.step, "val/perplexity", m.perplexity);
     next_.on_eval(m);
     maybe_flush();
   }
   void on_log(const LogLine& l) override {
-    const char* level = l.level == LogLevel::kError ? "error" : l.level == LogLevel::kWarning ? "warning" : "info";
+    const char* level = l.level == LogLevel::kError     ? "error"
+                        : l.level == LogLevel::kWarning ? "warning"
+                                                        : "info";
     logs_.push_back({run_id_, utc_now_iso(), level, l.text});
     next_.on_log(l);
     maybe_flush();
@@ -263,7 +281,9 @@ class PersistingObserver : public RunObserver {
   }
 
  private:
-  void add(int64_t step, const char* name, double v) { points_.push_back({run_id_, step, name, v}); }
+  void add(int64_t step, const char* name, double v) {
+    points_.push_back({run_id_, step, name, v});
+  }
   void maybe_flush() {
     if (std::chrono::steady_clock::now() - last_flush_ >= std::chrono::seconds(1)) flush();
   }
@@ -281,7 +301,8 @@ class StoreCheckpointSink : public train::CheckpointSink {
   StoreCheckpointSink(ProjectStore& store, int64_t run_id, PersistingObserver& obs)
       : store_(store), run_id_(run_id), obs_(obs) {}
   std::string directory_for(int64_t step) override {
-    return (fs::path(runs_folder(store_, run_id_)) / ("checkpoint-" + std::to_string(step))).string();
+    return (fs::path(runs_folder(store_, run_id_)) / ("checkpoint-" + std::to_string(step)))
+        .string();
   }
   void saved(int64_t step, const std::string& dir) override {
     obs_.flush();  // metrics up to the checkpoint are on disk before the checkpoint is recorded
@@ -304,15 +325,18 @@ nlohmann::json final_metrics(const train::Trainer& t) {
   nlohmann::json j = {{"steps", t.step()}, {"train_loss", t.last_train_loss()}};
   if (const auto& e = t.last_eval()) {
     j["val_loss"] = e->loss;
-    if (e->accuracy) j["val_accuracy"] = *e->accuracy;
-    else j["val_perplexity"] = e->perplexity;
+    if (e->accuracy)
+      j["val_accuracy"] = *e->accuracy;
+    else
+      j["val_perplexity"] = e->perplexity;
   }
   return j;
 }
 
 }  // namespace
 
-int64_t create_run(const std::string& project_path, const RunConfig& config, const std::string& name) {
+int64_t create_run(const std::string& project_path, const RunConfig& config,
+                   const std::string& name) {
   auto store = ProjectStore::open(project_path);
   RunConfig c = config;
   std::optional<int64_t> r_parent;
@@ -326,11 +350,12 @@ int64_t create_run(const std::string& project_path, const RunConfig& config, con
   }
   const auto kind = FieldMapping::from_json(nlohmann::json::parse(dataset.mapping_json)).kind();
   if ((c.model.task == Task::kClassification) != (kind == MappingKind::kTextLabel))
-    throw InputError("model.task", c.model.task == Task::kClassification
-                                       ? "classification needs a dataset mapped as text + label; '" +
-                                             dataset.name + "' is not"
-                                       : "dataset '" + dataset.name +
-                                             "' is mapped as text + label: set model.task=classification");
+    throw InputError(
+        "model.task",
+        c.model.task == Task::kClassification
+            ? "classification needs a dataset mapped as text + label; '" + dataset.name + "' is not"
+            : "dataset '" + dataset.name +
+                  "' is mapped as text + label: set model.task=classification");
   RunRecord r;
   r.name = name.empty() ? store->unique_run_name("run") : name;
   r.config_json = c.to_json().dump();
@@ -357,7 +382,8 @@ RunOutcome execute_run(const std::string& project_path, int64_t run_id, RunObser
   if (record->status == RunStatus::kCompleted)
     throw InputError(record->name, "the run has already completed");
   if (record->status == RunStatus::kRunning)
-    throw InputError(record->name, "the run is already running (process " + std::to_string(record->pid) + ")");
+    throw InputError(record->name,
+                     "the run is already running (process " + std::to_string(record->pid) + ")");
   const bool resuming = record->status != RunStatus::kCreated;
 
   PersistingObserver persist(*store, run_id, observer);
@@ -366,23 +392,29 @@ RunOutcome execute_run(const std::string& project_path, int64_t run_id, RunObser
   std::unique_ptr<train::Trainer> trainer;
   try {
     persist.on_state(RunState::kPreparing, resuming ? "resuming" : "preparing");
-    const RunConfig c = RunConfig::from_json(nlohmann::json::parse(record->config_json), "run " + record->name);
+    const RunConfig c =
+        RunConfig::from_json(nlohmann::json::parse(record->config_json), "run " + record->name);
     const torch::Device device = resolve_device(c.device);
     const auto dataset = find_dataset_for(*store, c);
     auto data = load_dataset(*store, dataset, c);
     if (!record->dataset_sha256.empty() && data.sha256 != record->dataset_sha256)
-      persist.on_log({resuming ? LogLevel::kError : LogLevel::kWarning,
-                      "dataset file " + store->resolve(dataset.path) + " changed since the run was created"});
+      persist.on_log(
+          {resuming ? LogLevel::kError : LogLevel::kWarning,
+           "dataset file " + store->resolve(dataset.path) + " changed since the run was created"});
     if (resuming && !record->dataset_sha256.empty() && data.sha256 != record->dataset_sha256)
-      throw InputError(store->resolve(dataset.path), "changed since the run started; it cannot be resumed exactly");
+      throw InputError(store->resolve(dataset.path),
+                       "changed since the run started; it cannot be resumed exactly");
     const auto tok_ptr = tokenizer_for(*store, c);
     const Tokenizer& tok = *tok_ptr;
-    auto encoded = train::encode(data.examples, data.split, data.mapping, c.model.task, tok, c.data.max_length);
+    auto encoded = train::encode(data.examples, data.split, data.mapping, c.model.task, tok,
+                                 c.data.max_length);
     if (encoded.truncated)
-      persist.on_log({LogLevel::kInfo, std::to_string(encoded.truncated) + " examples truncated to data.max_length = " +
+      persist.on_log({LogLevel::kInfo, std::to_string(encoded.truncated) +
+                                           " examples truncated to data.max_length = " +
                                            std::to_string(c.data.max_length)});
     if (encoded.dropped)
-      persist.on_log({LogLevel::kWarning, std::to_string(encoded.dropped) + " examples dropped: prompt fills data.max_length"});
+      persist.on_log({LogLevel::kWarning, std::to_string(encoded.dropped) +
+                                              " examples dropped: prompt fills data.max_length"});
 
     // Base model: a resumed run reloads the exact base it started from.
     model::Transformer m{nullptr};
@@ -406,28 +438,33 @@ RunOutcome execute_run(const std::string& project_path, int64_t run_id, RunObser
     adapt(m, c);
     m->to(device);
     const auto counts = lora::count_parameters(m);
-    persist.on_log({LogLevel::kInfo, "model: " + std::to_string(counts.total) + " parameters, " +
-                                         std::to_string(counts.trainable) + " trainable (" +
-                                         std::to_string(100.0 * counts.trainable_share()).substr(0, 6) + "%)"});
+    persist.on_log({LogLevel::kInfo,
+                    "model: " + std::to_string(counts.total) + " parameters, " +
+                        std::to_string(counts.trainable) + " trainable (" +
+                        std::to_string(100.0 * counts.trainable_share()).substr(0, 6) + "%)"});
     sink = std::make_unique<StoreCheckpointSink>(*store, run_id, persist);
-    trainer = std::make_unique<train::Trainer>(c, m, std::move(encoded), device, tok.pad_id(), persist,
-                                               control, *sink);
+    trainer = std::make_unique<train::Trainer>(c, m, std::move(encoded), device, tok.pad_id(),
+                                               persist, control, *sink);
     if (ckpt) {
       trainer->restore(store->resolve(ckpt->path));
       store->truncate_metrics(run_id, trainer->step());
-      persist.on_log({LogLevel::kInfo, "resuming from checkpoint at step " + std::to_string(trainer->step())});
+      persist.on_log(
+          {LogLevel::kInfo, "resuming from checkpoint at step " + std::to_string(trainer->step())});
     } else if (resuming) {
       store->truncate_metrics(run_id, 0);
-      persist.on_log({LogLevel::kWarning, "no checkpoint found: starting the run again from step 0"});
+      persist.on_log(
+          {LogLevel::kWarning, "no checkpoint found: starting the run again from step 0"});
     }
     store->mark_run_started(run_id, compat::device_name(device), getpid(), host_name());
-    persist.on_log({LogLevel::kInfo, "training on " + compat::device_name(device) + " with LibTorch " + torch_version()});
+    persist.on_log({LogLevel::kInfo, "training on " + compat::device_name(device) +
+                                         " with LibTorch " + torch_version()});
     outcome.status = trainer->run();
     outcome.last_step = trainer->step();
     persist.flush();
     store->finish_run(run_id, outcome.status, final_metrics(*trainer).dump(), "");
-    persist.on_state(outcome.status == RunStatus::kCompleted ? RunState::kCompleted : RunState::kStopped,
-                     "step " + std::to_string(outcome.last_step));
+    persist.on_state(
+        outcome.status == RunStatus::kCompleted ? RunState::kCompleted : RunState::kStopped,
+        "step " + std::to_string(outcome.last_step));
   } catch (const Error& e) {
     outcome.status = RunStatus::kFailed;
     outcome.error = e.what();
@@ -444,7 +481,8 @@ RunOutcome execute_run(const std::string& project_path, int64_t run_id, RunObser
     try {
       persist.on_log({LogLevel::kError, outcome.error});
       persist.flush();
-      store->finish_run(run_id, RunStatus::kFailed, trainer ? final_metrics(*trainer).dump() : "", outcome.error);
+      store->finish_run(run_id, RunStatus::kFailed, trainer ? final_metrics(*trainer).dump() : "",
+                        outcome.error);
     } catch (const std::exception&) {
       // The project file itself is failing; the outcome still carries the message.
     }
@@ -453,7 +491,8 @@ RunOutcome execute_run(const std::string& project_path, int64_t run_id, RunObser
   return outcome;
 }
 
-ModelSummary summarize_model(const RunConfig& config, int num_labels, const std::string& project_path) {
+ModelSummary summarize_model(const RunConfig& config, int num_labels,
+                             const std::string& project_path) {
   std::vector<std::string> labels;
   for (int i = 0; i < num_labels; ++i) labels.push_back("class" + std::to_string(i));
   model::Transformer m{nullptr};
@@ -463,7 +502,8 @@ ModelSummary summarize_model(const RunConfig& config, int num_labels, const std:
       throw InputError("model.source", "a run:NAME source needs the project it belongs to");
     auto store = ProjectStore::open(project_path);
     m = build_model_from_run(*store, config, labels);
-    s.description = "final weights of " + config.model.source.substr(std::char_traits<char>::length(kRunPrefix));
+    s.description = "final weights of " +
+                    config.model.source.substr(std::char_traits<char>::length(kRunPrefix));
   } else {
     ByteTokenizer tok;
     m = build_preset_model(config, tok, labels);

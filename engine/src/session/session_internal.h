@@ -19,7 +19,7 @@ std::optional<ArtifactRecord> latest_artifact(const ProjectStore& store, int64_t
 void adapt(model::Transformer& m, const RunConfig& c);
 // A run's model as of its latest checkpoint: base weights + trained weights (adapters unmerged).
 // Throws InputError when the run has no checkpoint. `checkpoint_dir` receives the folder used.
-model::Transformer load_run_model(const ProjectStore& store, const RunRecord& run, const RunConfig& c,
-                                  std::string* checkpoint_dir);
+model::Transformer load_run_model(const ProjectStore& store, const RunRecord& run,
+                                  const RunConfig& c, std::string* checkpoint_dir);
 
 }  // namespace deeptune::detail

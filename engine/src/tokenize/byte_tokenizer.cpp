@@ -22,7 +22,11 @@ std::string ByteTokenizer::decode(const std::vector<int32_t>& ids) const {
 }
 
 nlohmann::json ByteTokenizer::describe() const {
-  return {{"kind", "byte"}, {"vocab_size", kVocab}, {"pad_id", kPad}, {"bos_id", kBos}, {"eos_id", kEos}};
+  return {{"kind", "byte"},
+          {"vocab_size", kVocab},
+          {"pad_id", kPad},
+          {"bos_id", kBos},
+          {"eos_id", kEos}};
 }
 
 std::unique_ptr<Tokenizer> make_tokenizer(const nlohmann::json& description) {

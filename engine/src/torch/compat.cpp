@@ -127,7 +127,9 @@ void set_generator_state(const torch::Device& device, const torch::Tensor& state
   gen.set_state(state);
 }
 
-bool cuda_available() { return torch::cuda::is_available(); }
+bool cuda_available() {
+  return torch::cuda::is_available();
+}
 
 std::string device_name(const torch::Device& device) {
   if (!device.is_cuda()) return "cpu";

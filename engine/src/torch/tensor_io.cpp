@@ -7,33 +7,56 @@ namespace deeptune::tensor_io {
 
 DType to_dtype(torch::ScalarType t) {
   switch (t) {
-    case torch::kBool: return DType::kBool;
-    case torch::kByte: return DType::kU8;
-    case torch::kChar: return DType::kI8;
-    case torch::kShort: return DType::kI16;
-    case torch::kInt: return DType::kI32;
-    case torch::kLong: return DType::kI64;
-    case torch::kHalf: return DType::kF16;
-    case torch::kBFloat16: return DType::kBF16;
-    case torch::kFloat: return DType::kF32;
-    case torch::kDouble: return DType::kF64;
-    default: throw RunError("safetensors", std::string("cannot store tensors of type ") + c10::toString(t));
+    case torch::kBool:
+      return DType::kBool;
+    case torch::kByte:
+      return DType::kU8;
+    case torch::kChar:
+      return DType::kI8;
+    case torch::kShort:
+      return DType::kI16;
+    case torch::kInt:
+      return DType::kI32;
+    case torch::kLong:
+      return DType::kI64;
+    case torch::kHalf:
+      return DType::kF16;
+    case torch::kBFloat16:
+      return DType::kBF16;
+    case torch::kFloat:
+      return DType::kF32;
+    case torch::kDouble:
+      return DType::kF64;
+    default:
+      throw RunError("safetensors",
+                     std::string("cannot store tensors of type ") + c10::toString(t));
   }
 }
 
 torch::ScalarType to_scalar_type(DType d) {
   switch (d) {
-    case DType::kBool: return torch::kBool;
-    case DType::kU8: return torch::kByte;
-    case DType::kI8: return torch::kChar;
-    case DType::kI16: return torch::kShort;
-    case DType::kI32: return torch::kInt;
-    case DType::kI64: return torch::kLong;
-    case DType::kF16: return torch::kHalf;
-    case DType::kBF16: return torch::kBFloat16;
-    case DType::kF32: return torch::kFloat;
-    case DType::kF64: return torch::kDouble;
-    default: throw InputError("safetensors", "tensor type " + to_string(d) + " is not supported here");
+    case DType::kBool:
+      return torch::kBool;
+    case DType::kU8:
+      return torch::kByte;
+    case DType::kI8:
+      return torch::kChar;
+    case DType::kI16:
+      return torch::kShort;
+    case DType::kI32:
+      return torch::kInt;
+    case DType::kI64:
+      return torch::kLong;
+    case DType::kF16:
+      return torch::kHalf;
+    case DType::kBF16:
+      return torch::kBFloat16;
+    case DType::kF32:
+      return torch::kFloat;
+    case DType::kF64:
+      return torch::kDouble;
+    default:
+      throw InputError("safetensors", "tensor type " + to_string(d) + " is not supported here");
   }
 }
 

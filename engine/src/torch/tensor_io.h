@@ -14,8 +14,8 @@ namespace deeptune::tensor_io {
 
 using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 
-DType to_dtype(torch::ScalarType t);            // throws RunError for unsupported types
-torch::ScalarType to_scalar_type(DType d);      // throws InputError for unsupported types
+DType to_dtype(torch::ScalarType t);        // throws RunError for unsupported types
+torch::ScalarType to_scalar_type(DType d);  // throws InputError for unsupported types
 
 // Copies to CPU and writes in the given order (atomic replace).
 void save(const std::string& path, const NamedTensors& tensors,

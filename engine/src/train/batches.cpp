@@ -63,12 +63,15 @@ EncodedData encode(const std::vector<Example>& examples, const Split& split, Map
   for (size_t i : split.val)
     if (auto t = one(examples[i])) out.val.push_back(std::move(*t));
   if (out.train.empty())
-    throw InputError("data.dataset", "no training examples left (dataset too small, or every "
-                                     "prompt longer than data.max_length)");
+    throw InputError("data.dataset",
+                     "no training examples left (dataset too small, or every "
+                     "prompt longer than data.max_length)");
   return out;
 }
 
-Sampler::Sampler(size_t n, uint64_t seed) : n_(n), seed_(seed) { shuffle(); }
+Sampler::Sampler(size_t n, uint64_t seed) : n_(n), seed_(seed) {
+  shuffle();
+}
 
 void Sampler::shuffle() {
   order_.resize(n_);

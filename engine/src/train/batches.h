@@ -50,12 +50,12 @@ class Sampler {
 };
 
 struct Batch {
-  torch::Tensor input_ids;   // (B, T) int64, right-padded with pad_id
-  torch::Tensor targets;     // (B, T) int64: the token to predict at t+1 ... see collate; -100 = none
-  torch::Tensor labels;      // (B) int64 class indices (classification)
+  torch::Tensor input_ids;  // (B, T) int64, right-padded with pad_id
+  torch::Tensor targets;  // (B, T) int64: the token to predict at t+1 ... see collate; -100 = none
+  torch::Tensor labels;   // (B) int64 class indices (classification)
   torch::Tensor last_index;  // (B) int64 position of each row's last real token
-  int64_t tokens = 0;         // real (non-pad) tokens
-  int64_t target_count = 0;   // predicted tokens (causal LM) or examples (classification)
+  int64_t tokens = 0;        // real (non-pad) tokens
+  int64_t target_count = 0;  // predicted tokens (causal LM) or examples (classification)
 };
 
 // targets[b][t] is the id at position t+1 when that position is predicted, else -100, so the loss

@@ -3,7 +3,6 @@
 
 #include <filesystem>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "deeptune/error.h"
@@ -65,8 +64,8 @@ TrainPosition load_checkpoint(const std::string& dir, model::Transformer& m,
   try {
     torch::load(opt, (d / "optimizer.pt").string());
   } catch (const c10::Error& e) {
-    throw InputError((d / "optimizer.pt").string(), std::string("cannot read optimizer state: ") +
-                                                        e.what_without_backtrace());
+    throw InputError((d / "optimizer.pt").string(),
+                     std::string("cannot read optimizer state: ") + e.what_without_backtrace());
   }
   // Moments come back on the device they were saved from; the run may have moved (CPU <-> GPU).
   // Every trainable parameter lives on `device`.

@@ -17,9 +17,12 @@ constexpr double kPi = 3.14159265358979323846;
 
 torch::ScalarType autocast_type(Precision p) {
   switch (p) {
-    case Precision::kBf16: return torch::kBFloat16;
-    case Precision::kFp16: return torch::kHalf;
-    default: return torch::kFloat;
+    case Precision::kBf16:
+      return torch::kBFloat16;
+    case Precision::kFp16:
+      return torch::kHalf;
+    default:
+      return torch::kFloat;
   }
 }
 }  // namespace
@@ -30,9 +33,12 @@ double learning_rate(const TrainSpec& spec, int64_t step) {
   const double span = std::max<int64_t>(1, spec.max_steps - spec.warmup_steps);
   const double progress = std::clamp(double(step - spec.warmup_steps) / span, 0.0, 1.0);
   switch (spec.schedule) {
-    case Schedule::kCosine: return spec.lr * 0.5 * (1.0 + std::cos(kPi * progress));
-    case Schedule::kLinear: return spec.lr * (1.0 - progress);
-    case Schedule::kConstant: return spec.lr;
+    case Schedule::kCosine:
+      return spec.lr * 0.5 * (1.0 + std::cos(kPi * progress));
+    case Schedule::kLinear:
+      return spec.lr * (1.0 - progress);
+    case Schedule::kConstant:
+      return spec.lr;
   }
   return spec.lr;
 }
@@ -53,7 +59,8 @@ Trainer::Trainer(const RunConfig& config, model::Transformer model, EncodedData 
   if (autocast_dtype_ == torch::kHalf && !device_.is_cuda())
     throw InputError("train.precision", "fp16 needs a CUDA device; use bf16 or fp32 on the CPU");
   if (!compat::autocast_supported(device_, autocast_dtype_))
-    throw InputError("train.precision", "this device cannot compute in " + to_string(config_.train.precision));
+    throw InputError("train.precision",
+                     "this device cannot compute in " + to_string(config_.train.precision));
 
   // Weight decay on matrices only: decaying norms and biases hurts and PEFT users expect this.
   std::vector<torch::Tensor> decay, no_decay;
@@ -62,7 +69,8 @@ Trainer::Trainer(const RunConfig& config, model::Transformer model, EncodedData 
     trainable_.push_back(p);
     (p.dim() >= 2 ? decay : no_decay).push_back(p);
   }
-  if (trainable_.empty()) throw InputError("train.mode", "nothing to train: no trainable parameters");
+  if (trainable_.empty())
+    throw InputError("train.mode", "nothing to train: no trainable parameters");
   std::vector<torch::optim::OptimizerParamGroup> groups;
   auto options = [&](double wd) {
     return std::make_unique<torch::optim::AdamWOptions>(
@@ -71,7 +79,8 @@ Trainer::Trainer(const RunConfig& config, model::Transformer model, EncodedData 
   if (!decay.empty()) groups.emplace_back(decay, options(config_.train.weight_decay));
   if (!no_decay.empty()) groups.emplace_back(no_decay, options(0.0));
   optimizer_ = std::make_unique<torch::optim::AdamW>(
-      groups, torch::optim::AdamWOptions(config_.train.lr).weight_decay(config_.train.weight_decay));
+      groups,
+      torch::optim::AdamWOptions(config_.train.lr).weight_decay(config_.train.weight_decay));
 }
 
 void Trainer::restore(const std::string& dir) {
@@ -85,8 +94,8 @@ void Trainer::restore(const std::string& dir) {
 // logits: (N, C) fp32; targets: (N) int64.
 torch::Tensor cross_entropy_sum(const torch::Tensor& logits, const torch::Tensor& targets,
                                 double smoothing) {
-  const auto logp = torch::log_softmax(logits, -1);                      // (N, C)
-  const auto keep = targets.ne(-100);                                    // (N)
+  const auto logp = torch::log_softmax(logits, -1);                              // (N, C)
+  const auto keep = targets.ne(-100);                                            // (N)
   auto loss = -logp.gather(-1, targets.clamp_min(0).unsqueeze(-1)).squeeze(-1);  // (N)
   if (smoothing > 0) loss = (1.0 - smoothing) * loss - smoothing * logp.mean(-1);
   return loss.masked_select(keep).sum();
@@ -110,7 +119,8 @@ double Trainer::train_step(const std::vector<size_t>& indices, int64_t* tokens, 
   int64_t targets = 0;
   for (size_t i = 0; i < indices.size(); i += micro) {
     std::vector<const TokenizedExample*> part;
-    for (size_t j = i; j < std::min(indices.size(), i + micro); ++j) part.push_back(&data_.train[indices[j]]);
+    for (size_t j = i; j < std::min(indices.size(), i + micro); ++j)
+      part.push_back(&data_.train[indices[j]]);
     micro_batches.push_back(collate(part, pad_id_, device_));
     targets += micro_batches.back().target_count;
     *tokens += micro_batches.back().tokens;
@@ -136,11 +146,13 @@ double Trainer::train_step(const std::vector<size_t>& indices, int64_t* tokens, 
     optimizer_->zero_grad();
     if (fp16) {  // overflow in half precision: skip this step and halve the scale
       pos_.loss_scale /= 2.0;
-      observer_.on_log({LogLevel::kWarning, "fp16 overflow at step " + std::to_string(pos_.step + 1) +
-                                                "; loss scale now " + std::to_string(pos_.loss_scale)});
+      observer_.on_log(
+          {LogLevel::kWarning, "fp16 overflow at step " + std::to_string(pos_.step + 1) +
+                                   "; loss scale now " + std::to_string(pos_.loss_scale)});
       return total;
     }
-    throw RunError("training", "the gradient became " + std::string(std::isnan(*grad_norm) ? "NaN" : "infinite") +
+    throw RunError("training", "the gradient became " +
+                                   std::string(std::isnan(*grad_norm) ? "NaN" : "infinite") +
                                    " at step " + std::to_string(pos_.step + 1) +
                                    " (try a lower train.lr or enable train.grad_clip)");
   }
@@ -177,7 +189,8 @@ EvalMetrics Trainer::evaluate() {
   const bool classify = config_.model.task == Task::kClassification;
   for (size_t i = 0; i < data_.val.size(); i += micro) {
     std::vector<const TokenizedExample*> part;
-    for (size_t j = i; j < std::min(data_.val.size(), i + micro); ++j) part.push_back(&data_.val[j]);
+    for (size_t j = i; j < std::min(data_.val.size(), i + micro); ++j)
+      part.push_back(&data_.val[j]);
     const auto b = collate(part, pad_id_, device_);
     if (classify) {
       compat::AutocastGuard autocast(device_, autocast_dtype_);
@@ -207,14 +220,16 @@ RunStatus Trainer::run() {
   const auto start = Clock::now();
   double ema_step_seconds = 0.0;
   const int64_t first = pos_.step;
-  observer_.on_state(RunState::kRunning, pos_.step ? "resumed at step " + std::to_string(pos_.step) : "started");
+  observer_.on_state(RunState::kRunning,
+                     pos_.step ? "resumed at step " + std::to_string(pos_.step) : "started");
   // The step-0 evaluation is the "before" every curve is read against.
   if (pos_.step == 0 && spec.eval_every > 0) evaluate();
   while (pos_.step < spec.max_steps) {
     wait_while_paused();
     if (control_.stop_requested()) {
       checkpoint();
-      observer_.on_log({LogLevel::kInfo, "stopped at step " + std::to_string(pos_.step) + "; checkpoint saved"});
+      observer_.on_log(
+          {LogLevel::kInfo, "stopped at step " + std::to_string(pos_.step) + "; checkpoint saved"});
       return RunStatus::kStopped;
     }
     const auto t0 = Clock::now();
@@ -226,8 +241,9 @@ RunStatus Trainer::run() {
     double grad_norm = 0.0;
     const double loss = train_step(indices, &tokens, &grad_norm);
     if (!std::isfinite(loss))
-      throw RunError("training", "the loss became " + std::string(std::isnan(loss) ? "NaN" : "infinite") +
-                                     " at step " + std::to_string(pos_.step + 1) + " (try a lower train.lr)");
+      throw RunError("training",
+                     "the loss became " + std::string(std::isnan(loss) ? "NaN" : "infinite") +
+                         " at step " + std::to_string(pos_.step + 1) + " (try a lower train.lr)");
     ++pos_.step;
     compat::synchronize(device_);
     const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
