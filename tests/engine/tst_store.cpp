@@ -527,6 +527,13 @@ void TestStore::artifactsAndPaths() {
   QCOMPARE(q(all[1].path), QStringLiteral("/models/tiny"));
   QVERIFY(store->artifacts(run + 1).empty());
 
+  // Removing one row leaves the other; an unknown id is refused.
+  const int64_t third = store->add_artifact(outside);
+  store->remove_artifact(third);
+  QCOMPARE(store->artifacts(run).size(), size_t{2});
+  QCOMPARE(store->artifacts(run).back().id, second);
+  QVERIFY_THROWS_EXCEPTION(deeptune::InputError, store->remove_artifact(third));
+
   // Moving the whole folder keeps relative paths valid.
   store.reset();
   const QString moved = m_dir->path() + "-moved";

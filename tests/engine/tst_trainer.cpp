@@ -694,13 +694,18 @@ void TestTrainer::checkpointsHoldAdaptersAndStep() {
   auto p = dates_project();
   QVERIFY(p);
   auto c = small_run_config(p->dataset);
-  c.train.max_steps = 6;
+  c.train.max_steps = 12;
   c.train.checkpoint_every = 3;
   c.lora.targets = {"q_proj", "v_proj"};
   RunRecorder obs;
   int64_t id = 0;
   const auto outcome = create_and_run(*p, c, obs, &id);
   QVERIFY2(outcome.status == RunStatus::kCompleted, qPrintable(outcome_text(outcome)));
+  // Checkpoints at 3, 6, 9, 12: the two newest stay, the older folders are gone with their rows.
+  const std::string run_dir =
+      fs::path(resolve(*p, artifacts_of(*p, id, "base_model").at(0).path)).parent_path().string();
+  QVERIFY(!fs::exists(run_dir + "/checkpoint-3"));
+  QVERIFY(!fs::exists(run_dir + "/checkpoint-6"));
   std::set<std::string> expected;
   for (int l = 0; l < 2; ++l)
     for (const char* proj : {"q_proj", "v_proj"})
@@ -711,7 +716,7 @@ void TestTrainer::checkpointsHoldAdaptersAndStep() {
   QCOMPARE(int(ckpts.size()), 2);
   for (size_t i = 0; i < ckpts.size(); ++i) {
     const auto& a = ckpts[i];
-    QCOMPARE(a.step, int64_t(3 * (i + 1)));
+    QCOMPARE(a.step, int64_t(9 + 3 * i));
     const std::string dir = resolve(*p, a.path);
     QCOMPARE(q(fs::path(dir).filename().string()), QString("checkpoint-%1").arg(a.step));
     const auto file = SafetensorsFile::read(dir + "/trainable.safetensors");

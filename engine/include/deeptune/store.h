@@ -144,6 +144,7 @@ class ProjectStore {
 
   int64_t add_artifact(const ArtifactRecord& a);
   std::vector<ArtifactRecord> artifacts(int64_t run_id) const;  // ordered by id
+  void remove_artifact(int64_t id);  // the row only; the caller deletes the files
 
   // Named hyperparameter presets (JSON documents).
   void save_preset(const std::string& name, const std::string& json);

@@ -683,6 +683,13 @@ std::vector<ArtifactRecord> ProjectStore::artifacts(int64_t run_id) const {
   return out;
 }
 
+void ProjectStore::remove_artifact(int64_t id) {
+  impl_->db.prepare("DELETE FROM artifacts WHERE id = ?", "removing artifact " + std::to_string(id))
+      .bind_int64(1, id)
+      .run();
+  impl_->require_changed("artifact", id);
+}
+
 void ProjectStore::save_preset(const std::string& name, const std::string& json) {
   impl_->db
       .prepare(
