@@ -1,0 +1,1 @@
+// Placeholder: RowCursor arrives in this commit series.
