@@ -13,7 +13,7 @@
 #include "deeptune/config.h"
 #include "deeptune/data.h"
 #include "deeptune/error.h"
-#include "deeptune/sample_data.h"
+#include "deeptune/project.h"
 #include "deeptune/session.h"
 #include "deeptune/store.h"
 #include "deeptune/version.h"
@@ -25,40 +25,6 @@ using namespace deeptune;
 namespace {
 
 constexpr int kExitOk = 0, kExitFailure = 1, kExitBadInput = 2, kExitStopped = 130;
-
-// The run configs `init --sample` stores as project presets. "pretrain" builds the base: a tiny
-// model trained from scratch on English dates (a full fine-tune). "default" adapts that base to
-// French dates with LoRA. Each learns visibly within a minute on a 2-core CPU.
-constexpr const char* kSampleBaseRun = "base";
-
-RunConfig sample_common() {
-  RunConfig c;
-  c.data.max_length = 64;
-  c.train.lr = 3e-3;
-  c.train.batch_size = 32;
-  c.train.micro_batch_size = 32;
-  c.train.max_steps = 300;
-  c.train.warmup_steps = 20;
-  c.train.eval_every = 50;
-  c.train.checkpoint_every = 100;
-  return c;
-}
-
-nlohmann::json sample_pretrain_config() {
-  RunConfig c = sample_common();
-  c.data.dataset = "dates";
-  c.model.source = "preset:tiny";
-  c.train.mode = TrainMode::kFull;
-  return c.to_json();
-}
-
-nlohmann::json sample_lora_config() {
-  RunConfig c = sample_common();
-  c.data.dataset = "dates-fr";
-  c.model.source = std::string("run:") + kSampleBaseRun;
-  c.lora.targets = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
-  return c.to_json();
-}
 
 RunControl* g_control = nullptr;
 volatile std::sig_atomic_t g_interrupts = 0;
@@ -104,43 +70,30 @@ struct DataAddArgs {
   std::string project, file, name, format, text, prompt, response, label;
 };
 
-DatasetRecord add_dataset(ProjectStore& store, const DataAddArgs& a, bool quiet) {
-  const std::string abs = fs::absolute(a.file).lexically_normal().string();
-  const DataFormat format =
-      a.format.empty() ? detect_format(abs) : data_format_from_string(a.format);
-  const Table table = read_table(abs, format);
-  FieldMapping mapping;
-  if (a.text.empty() && a.prompt.empty() && a.response.empty() && a.label.empty()) {
-    mapping = guess_mapping(table.columns);
-  } else {
+DatasetRecord add_dataset(ProjectStore& store, const DataAddArgs& a) {
+  DatasetSource source;
+  source.path = a.file;
+  source.name = a.name;
+  if (!a.format.empty()) source.format = data_format_from_string(a.format);
+  if (!a.text.empty() || !a.prompt.empty() || !a.response.empty() || !a.label.empty()) {
+    FieldMapping mapping;
     mapping.text = a.text;
     mapping.prompt = a.prompt;
     mapping.response = a.response;
     mapping.label = a.label;
+    source.mapping = mapping;
   }
-  mapping.kind();  // validates the combination
-  const auto examples = map_examples(table, mapping, abs);
-  const RunConfig defaults;
-  ByteTokenizer tok;
-  const auto split = split_indices(examples.size(), defaults.data.val_fraction, defaults.seed);
-  const auto stats = compute_stats(examples, split, tok, defaults.data.max_length);
-  DatasetRecord d;
-  d.name = a.name.empty() ? fs::path(abs).stem().string() : a.name;
-  d.path = store.relativize(abs);
-  d.format = to_string(format);
-  d.mapping_json = mapping.to_json().dump();
-  d.sha256 = sha256_file(abs);
-  d.rows = static_cast<int64_t>(examples.size());
-  d.stats_json = stats.to_json().dump();
-  d.id = store.add_dataset(d);
-  if (!quiet) {
+  const DatasetRecord d = register_dataset(store, source);
+  const auto stats = nlohmann::json::parse(d.stats_json);
+  {
     std::printf("added dataset '%s' (#%lld): %s, %lld rows, mapping %s\n", d.name.c_str(),
                 static_cast<long long>(d.id), d.format.c_str(), static_cast<long long>(d.rows),
                 d.mapping_json.c_str());
-    std::printf("  tokens per example (byte tokenizer): min %zu, mean %.1f, max %zu\n",
-                stats.min_tokens, stats.mean_tokens, stats.max_tokens);
-    for (const auto& [label, n] : stats.label_counts)
-      std::printf("  label %s: %zu\n", label.c_str(), n);
+    std::printf("  tokens per example (byte tokenizer): min %lld, mean %.1f, max %lld\n",
+                stats["min_tokens"].get<long long>(), stats["mean_tokens"].get<double>(),
+                stats["max_tokens"].get<long long>());
+    for (const auto& [label, n] : stats["label_counts"].items())
+      std::printf("  label %s: %lld\n", label.c_str(), n.get<long long>());
   }
   return d;
 }
@@ -319,35 +272,7 @@ int main(int argc, char** argv) {
       if (!fs::exists(parent)) fs::create_directories(parent);
       auto store =
           ProjectStore::create(project, name.empty() ? fs::path(project).stem().string() : name);
-      if (sample) {
-        const fs::path dir = fs::path(store->directory()) / "sample-data";
-        fs::create_directories(dir);
-        for (const auto& f : sample_files()) {
-          std::ofstream out(dir / f.name, std::ios::binary | std::ios::trunc);
-          out.write(f.data, static_cast<std::streamsize>(f.size));
-          if (!out) throw RunError((dir / f.name).string(), "cannot write sample file");
-        }
-        DataAddArgs dates{
-            project, (dir / "dates.jsonl").string(), "dates", "jsonl", "", "prompt", "response",
-            ""};
-        DataAddArgs dates_fr{project,    (dir / "dates_fr.jsonl").string(),
-                             "dates-fr", "jsonl",
-                             "",         "prompt",
-                             "response", ""};
-        DataAddArgs tickets{
-            project, (dir / "tickets.csv").string(), "tickets", "csv", "text", "", "", "label"};
-        add_dataset(*store, dates, true);
-        add_dataset(*store, dates_fr, true);
-        add_dataset(*store, tickets, true);
-        store->save_preset("pretrain", sample_pretrain_config().dump());
-        store->save_preset("default", sample_lora_config().dump());
-        auto cls = sample_pretrain_config();
-        cls["data"]["dataset"] = "tickets";
-        cls["model"]["task"] = "classification";
-        cls["train"]["mode"] = "lora";
-        cls["model"]["source"] = std::string("run:") + kSampleBaseRun;
-        store->save_preset("tickets-classifier", cls.dump());
-      }
+      if (sample) add_sample_content(*store);
       std::printf("created project %s%s\n", store->path().c_str(),
                   sample ? " with the sample datasets 'dates', 'dates-fr' and 'tickets'" : "");
       if (sample)
@@ -359,7 +284,7 @@ int main(int argc, char** argv) {
     }
     if (*data_add) {
       auto store = ProjectStore::open(add.project);
-      add_dataset(*store, add, false);
+      add_dataset(*store, add);
       return kExitOk;
     }
     if (*data_list) {

@@ -99,8 +99,19 @@ struct DatasetStats {
   // token-length histograms (same bins) and, for labels, of the label shares. In [0, 1].
   double length_drift = 0.0;
   double label_drift = 0.0;
+  // The two distributions the drift compares: per length bin (token_lengths' bins) and per label.
+  std::vector<size_t> train_length_counts, val_length_counts;
+  std::map<std::string, size_t> train_label_counts, val_label_counts;
   nlohmann::json to_json() const;
+  // Reads to_json()'s document; keys missing from files written by older versions stay empty.
+  static DatasetStats from_json(const nlohmann::json& j);
 };
+
+// The drift above which train and validation look different rather than merely sampled: the
+// larger of 0.1 and twice the total-variation distance a random split of `val_rows` rows over
+// `categories` occupied bins shows by chance (about sqrt(k / (2 pi m))), so small validation sets
+// are not flagged for noise.
+double drift_threshold(size_t val_rows, size_t categories);
 // Token counts include the specials the trainer adds (BOS, and EOS for causal LM).
 DatasetStats compute_stats(const std::vector<Example>& examples, const Split& split,
                            const Tokenizer& tokenizer, int max_length, int bins = 20);

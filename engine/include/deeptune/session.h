@@ -58,6 +58,10 @@ class RunControl {
   void request_pause() { pause_ = true; }
   void request_resume() { pause_ = false; }
   void request_stop() { stop_ = true; }
+  void reset() {  // before the next run reuses this control
+    pause_ = false;
+    stop_ = false;
+  }
   bool pause_requested() const { return pause_; }
   bool stop_requested() const { return stop_; }
 
@@ -83,6 +87,11 @@ int64_t create_run(const std::string& project_path, const RunConfig& config,
 // run (stopped / paused / interrupted) continues from its last checkpoint.
 RunOutcome execute_run(const std::string& project_path, int64_t run_id, RunObserver& observer,
                        RunControl& control);
+
+// Deletes a run: its row (metrics, logs and artifact rows go with it) and its folder of base
+// model and checkpoints. Exports written elsewhere stay. Throws InputError when the run is
+// running in a live process.
+void delete_run(const std::string& project_path, int64_t run_id);
 
 // What a config builds, without training: parameter counts and LoRA target choices.
 struct ModelSummary {

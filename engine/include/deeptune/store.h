@@ -134,8 +134,10 @@ class ProjectStore {
   // metrics (batched: one transaction for the whole vector; a (run, name, step) written twice
   // keeps the last value — a resumed run rewrites the steps after its checkpoint)
   void append_metrics(const std::vector<MetricPoint>& points);
-  // name -> [(step, value)] ordered by step
-  std::map<std::string, std::vector<std::pair<int64_t, double>>> metrics(int64_t run_id) const;
+  // name -> [(step, value)] ordered by step; only steps > after_step (a live view polls a run
+  // that another process trains with the last step it has).
+  std::map<std::string, std::vector<std::pair<int64_t, double>>> metrics(
+      int64_t run_id, int64_t after_step = -1) const;
   // Deletes metrics with step > after_step (used when resuming from an earlier checkpoint).
   void truncate_metrics(int64_t run_id, int64_t after_step);
 

@@ -277,6 +277,8 @@ DatasetStats compute_stats(const std::vector<Example>& examples, const Split& sp
   for (size_t index : split.train) ++train_bins[bin_of(lengths[index])];
   for (size_t index : split.val) ++val_bins[bin_of(lengths[index])];
   stats.length_drift = total_variation(train_bins, val_bins);
+  stats.train_length_counts = train_bins;
+  stats.val_length_counts = val_bins;
 
   for (const Example& example : examples)
     if (!example.label.empty()) ++stats.label_counts[example.label];
@@ -289,6 +291,10 @@ DatasetStats compute_stats(const std::vector<Example>& examples, const Split& sp
     for (size_t index : split.val)
       if (!examples[index].label.empty()) ++val_labels[slot.at(examples[index].label)];
     stats.label_drift = total_variation(train_labels, val_labels);
+    for (const auto& [label, index] : slot) {
+      stats.train_label_counts[label] = train_labels[index];
+      stats.val_label_counts[label] = val_labels[index];
+    }
   }
   return stats;
 }
@@ -304,7 +310,46 @@ nlohmann::json DatasetStats::to_json() const {
           {"truncated", truncated},
           {"label_counts", nlohmann::json(label_counts)},
           {"length_drift", length_drift},
-          {"label_drift", label_drift}};
+          {"label_drift", label_drift},
+          {"train_length_counts", train_length_counts},
+          {"val_length_counts", val_length_counts},
+          {"train_label_counts", nlohmann::json(train_label_counts)},
+          {"val_label_counts", nlohmann::json(val_label_counts)}};
+}
+
+DatasetStats DatasetStats::from_json(const nlohmann::json& j) {
+  DatasetStats s;
+  if (!j.is_object()) return s;
+  const auto get = [&](const char* key, auto& out) {
+    if (j.contains(key) && !j[key].is_null()) j[key].get_to(out);
+  };
+  get("rows", s.rows);
+  get("train_rows", s.train_rows);
+  get("val_rows", s.val_rows);
+  if (j.contains("token_lengths")) {
+    j["token_lengths"].at("edges").get_to(s.token_lengths.edges);
+    j["token_lengths"].at("counts").get_to(s.token_lengths.counts);
+  }
+  get("min_tokens", s.min_tokens);
+  get("max_tokens", s.max_tokens);
+  get("mean_tokens", s.mean_tokens);
+  get("truncated", s.truncated);
+  get("label_counts", s.label_counts);
+  get("length_drift", s.length_drift);
+  get("label_drift", s.label_drift);
+  get("train_length_counts", s.train_length_counts);
+  get("val_length_counts", s.val_length_counts);
+  get("train_label_counts", s.train_label_counts);
+  get("val_label_counts", s.val_label_counts);
+  return s;
+}
+
+double drift_threshold(size_t val_rows, size_t categories) {
+  if (val_rows == 0) return 1.0;  // nothing to compare against
+  constexpr double kPi = 3.14159265358979323846;
+  const double chance = std::sqrt(static_cast<double>(std::max<size_t>(categories, 1)) /
+                                  (2.0 * kPi * static_cast<double>(val_rows)));
+  return std::max(0.1, 2.0 * chance);
 }
 
 }  // namespace deeptune

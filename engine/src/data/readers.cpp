@@ -3,8 +3,6 @@
 // turning into silently wrong training examples.
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -13,54 +11,13 @@
 
 #include "deeptune/data.h"
 #include "deeptune/error.h"
+#include "text_util.h"
 
 namespace deeptune {
 namespace {
 
-// Keeps object keys in file order, so the columns of a JSON/JSONL table follow the file.
-using OrderedJson = nlohmann::ordered_json;
-
-constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
-constexpr std::string_view kUtf16LeBom = "\xFF\xFE";
-constexpr std::string_view kUtf16BeBom = "\xFE\xFF";
-
-std::string at_line(const std::string& path, size_t line) {
-  return path + ":" + std::to_string(line);
-}
-
-std::string at_item(const std::string& path, size_t item) {
-  return path + ": item " + std::to_string(item);
-}
-
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
-bool is_blank(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-std::string lowercase_extension(const std::string& path) {
-  std::string ext = std::filesystem::path(path).extension().string();
-  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return ext;
-}
-
-// Opens for binary reading; a directory counts as "cannot open" (ifstream would accept it).
-std::ifstream open_or_throw(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw InputError(path, "cannot open file: it is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, "cannot open file");
-  return in;
-}
+// Shared with the row cursor, which must accept and reject the same bytes.
+using namespace text_util;
 
 std::string read_all(const std::string& path) {
   std::ifstream in = open_or_throw(path);
@@ -68,84 +25,6 @@ std::string read_all(const std::string& path) {
   bytes << in.rdbuf();
   if (in.bad()) throw InputError(path, "read error");
   return bytes.str();
-}
-
-void reject_utf16(std::string_view bytes, const std::string& path) {
-  if (starts_with(bytes, kUtf16LeBom) || starts_with(bytes, kUtf16BeBom))
-    throw InputError(path,
-                     "the file is UTF-16 encoded (it starts with a UTF-16 byte-order mark); "
-                     "save it as UTF-8");
-  // Without a byte-order mark, UTF-16 text that starts with an ASCII character has exactly
-  // one zero byte among its first two.
-  if (bytes.size() >= 2 && (bytes[0] == '\0') != (bytes[1] == '\0'))
-    throw InputError(path,
-                     "the file looks UTF-16 encoded (zero bytes between characters); "
-                     "save it as UTF-8");
-}
-
-// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF, no
-// truncated sequences. Names the line and byte column of the first offence.
-void validate_utf8(std::string_view s, const std::string& path) {
-  size_t line = 1;
-  size_t line_start = 0;
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto lead = static_cast<unsigned char>(s[i]);
-    if (lead < 0x80) {
-      if (lead == '\n') {
-        ++line;
-        line_start = i + 1;
-      }
-      ++i;
-      continue;
-    }
-    // Allowed range of the second byte; narrowed for the leads where the full range would allow
-    // an overlong form (E0, F0), a surrogate (ED) or a code point above U+10FFFF (F4).
-    size_t length = 0;
-    unsigned char low = 0x80, high = 0xBF;
-    const char* problem = nullptr;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      length = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      length = 3;
-      if (lead == 0xE0) low = 0xA0;
-      if (lead == 0xED) high = 0x9F;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      length = 4;
-      if (lead == 0xF0) low = 0x90;
-      if (lead == 0xF4) high = 0x8F;
-    } else if (lead < 0xC0) {
-      problem = "a continuation byte without a lead byte";
-    } else if (lead < 0xC2) {
-      problem = "an overlong encoding";
-    } else {
-      problem = "a byte that never occurs in UTF-8";
-    }
-    for (size_t k = 1; problem == nullptr && k < length; ++k) {
-      if (i + k >= s.size()) {
-        problem = "a multi-byte sequence cut off by the end of the file";
-        break;
-      }
-      const auto c = static_cast<unsigned char>(s[i + k]);
-      const bool continuation = c >= 0x80 && c <= 0xBF;
-      if (k == 1 && continuation && (c < low || c > high)) {
-        problem = lead == 0xED   ? "an encoded UTF-16 surrogate"
-                  : lead == 0xF4 ? "a code point above U+10FFFF"
-                                 : "an overlong encoding";
-      } else if (!continuation) {
-        problem = "an incomplete multi-byte sequence";
-      }
-    }
-    if (problem != nullptr) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "0x%02X", lead);
-      throw InputError(at_line(path, line),
-                       "invalid UTF-8 at column " + std::to_string(i - line_start + 1) + " (byte " +
-                           hex + ", " + problem +
-                           "); save the file as UTF-8 (it may be Latin-1 or Windows-1252)");
-    }
-    i += length;
-  }
 }
 
 // Calls f(line_number, line) for each line, without its "\n" or "\r\n".
@@ -162,30 +41,6 @@ void for_each_line(std::string_view s, F&& f) {
     start = end + 1;
     ++line;
   }
-}
-
-// The reason part of nlohmann's message, without its own "line 1, column N" (wrong for JSONL,
-// where every line is parsed on its own).
-std::string parse_reason(const nlohmann::json::parse_error& e) {
-  const std::string what = e.what();
-  const size_t at = what.find("syntax error");
-  return at == std::string::npos ? what : what.substr(at);
-}
-
-// "an object", "a number", ...: for messages that say what was found instead.
-std::string a_type_name(const OrderedJson& value) {
-  if (value.is_null()) return "null";
-  const std::string name = value.type_name();
-  return (value.is_array() || value.is_object() ? "an " : "a ") + name;
-}
-
-std::string cell_text(const OrderedJson& value, const std::string& where, const std::string& key) {
-  if (value.is_string()) return value.get<std::string>();
-  if (value.is_null()) return "";
-  if (value.is_structured())
-    throw InputError(where, "the value of '" + key + "' is " + a_type_name(value) +
-                                "; cells must be strings, numbers, booleans or null");
-  return value.dump();
 }
 
 // Builds a table from JSON objects: columns are the union of keys in first-seen order, and a
@@ -222,19 +77,7 @@ Table read_jsonl(std::string_view bytes, const std::string& path) {
   for_each_line(bytes, [&](size_t line, std::string_view text) {
     if (is_blank(text)) return;
     const std::string where = at_line(path, line);
-    OrderedJson value;
-    try {
-      value = OrderedJson::parse(text.begin(), text.end());
-    } catch (const nlohmann::json::parse_error& e) {
-      std::string message =
-          "invalid JSON at column " + std::to_string(e.byte) + ": " + parse_reason(e);
-      // The parser ran off the end of the line: a cut-off file, or one object spread over lines.
-      if (e.byte > text.size())
-        message += " (each line must hold one complete JSON object; is the file truncated?)";
-      throw InputError(where, message);
-    }
-    if (!value.is_object())
-      throw InputError(where, "expected a JSON object, found " + a_type_name(value));
+    const OrderedJson value = parse_jsonl_object(text, where);
     rows.add(value, line, where);
     any = true;
   });
@@ -277,87 +120,27 @@ Table read_json(std::string_view bytes, const std::string& path) {
   return table;
 }
 
-// RFC 4180 with the usual liberties: LF or CRLF line ends (a lone CR too), blank lines skipped,
-// a stray quote inside an unquoted field kept as text (12" pipe). CRLF inside a quoted field
-// becomes "\n" so text does not depend on the platform that wrote the file.
+// RFC 4180 as parse_csv_record reads it; blank lines skipped.
 Table read_csv(std::string_view s, const std::string& path, char delimiter) {
   std::vector<std::vector<std::string>> records;
   std::vector<size_t> record_lines;
   size_t line = 1;
   size_t i = 0;
-  const auto at_line_end = [&](size_t k) {
-    return k >= s.size() || s[k] == delimiter || s[k] == '\n' || s[k] == '\r';
-  };
   while (i < s.size()) {
     const size_t record_line = line;
-    std::vector<std::string> record;
-    bool quoted = false;
-    for (;;) {
-      std::string field;
-      if (i < s.size() && s[i] == '"') {
-        quoted = true;
-        const size_t quote_line = line;
-        for (++i;; ++i) {
-          if (i >= s.size())
-            throw InputError(at_line(path, quote_line),
-                             "unterminated quoted field starting at line " +
-                                 std::to_string(quote_line) + " (is the file truncated?)");
-          if (s[i] == '"') {
-            if (i + 1 < s.size() && s[i + 1] == '"') {
-              field += '"';
-              ++i;
-              continue;
-            }
-            ++i;
-            break;
-          }
-          if (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n') continue;
-          if (s[i] == '\n') ++line;
-          field += s[i];
-        }
-        if (!at_line_end(i))
-          throw InputError(at_line(path, line),
-                           "unexpected text after the closing quote of field " +
-                               std::to_string(record.size() + 1) +
-                               " (a quote inside a quoted field is written \"\")");
-      } else {
-        const size_t start = i;
-        while (!at_line_end(i)) ++i;
-        field.assign(s.substr(start, i - start));
-      }
-      record.push_back(std::move(field));
-      if (i < s.size() && s[i] == delimiter) {
-        ++i;
-        continue;
-      }
-      if (i < s.size()) {
-        if (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n') ++i;
-        ++i;
-        ++line;
-      }
-      break;
-    }
-    if (record.size() == 1 && !quoted && is_blank(record[0])) continue;
-    records.push_back(std::move(record));
+    CsvRecord record = parse_csv_record(s, i, line, path, delimiter);
+    if (record.blank()) continue;
+    records.push_back(std::move(record.fields));
     record_lines.push_back(record_line);
   }
   if (records.empty()) throw InputError(path, "no header row: the file has only blank lines");
 
   Table table;
-  std::unordered_map<std::string, size_t> seen;
-  for (size_t c = 0; c < records[0].size(); ++c) {
-    // Spreadsheets and pandas write an unnamed index column; give it a name rather than failing.
-    std::string name(trim(records[0][c]));
-    if (name.empty()) name = "column_" + std::to_string(c + 1);
-    if (!seen.emplace(name, c).second)
-      throw InputError(at_line(path, record_lines[0]), "duplicate column name '" + name + "'");
-    table.columns.push_back(std::move(name));
-  }
+  table.columns = csv_header_columns(records[0], at_line(path, record_lines[0]));
   for (size_t r = 1; r < records.size(); ++r) {
     if (records[r].size() != table.columns.size())
       throw InputError(at_line(path, record_lines[r]),
-                       "row has " + std::to_string(records[r].size()) +
-                           " fields but the header has " + std::to_string(table.columns.size()));
+                       csv_width_mismatch(records[r].size(), table.columns.size()));
     table.rows.push_back(std::move(records[r]));
     table.source_lines.push_back(record_lines[r]);
   }
@@ -459,7 +242,7 @@ Table read_table(const std::string& path, DataFormat format) {
     case DataFormat::kJson:
       return read_json(content, path);
     case DataFormat::kCsv:
-      return read_csv(content, path, lowercase_extension(path) == ".tsv" ? '\t' : ',');
+      return read_csv(content, path, csv_delimiter(path));
     case DataFormat::kText:
       return read_text(content, path);
   }

@@ -389,6 +389,17 @@ int64_t create_run(const std::string& project_path, const RunConfig& config,
   return store->create_run(r);
 }
 
+void delete_run(const std::string& project_path, int64_t run_id) {
+  auto store = ProjectStore::open(project_path);  // marks runs of dead processes interrupted
+  const auto r = store->run(run_id);
+  if (!r) throw InputError(project_path, "no run with id " + std::to_string(run_id));
+  if (r->status == RunStatus::kRunning || r->status == RunStatus::kPaused)
+    throw InputError(r->name, "is " + to_string(r->status) +
+                                  " in a live process; stop it before deleting it");
+  store->delete_run(run_id);
+  remove_tree(runs_folder(*store, run_id));
+}
+
 RunOutcome execute_run(const std::string& project_path, int64_t run_id, RunObserver& observer,
                        RunControl& control) {
   // One LibTorch (OpenMP) thread unless the user pins a count: the matrix products run in

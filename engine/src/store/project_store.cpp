@@ -587,11 +587,11 @@ void ProjectStore::append_metrics(const std::vector<MetricPoint>& points) {
 }
 
 std::map<std::string, std::vector<std::pair<int64_t, double>>> ProjectStore::metrics(
-    int64_t run_id) const {
+    int64_t run_id, int64_t after_step) const {
   Statement st = impl_->db.prepare(
-      "SELECT name, step, value FROM metrics WHERE run_id = ? ORDER BY name, step",
+      "SELECT name, step, value FROM metrics WHERE run_id = ? AND step > ? ORDER BY name, step",
       "reading metrics");
-  st.bind_int64(1, run_id);
+  st.bind_int64(1, run_id).bind_int64(2, after_step);
   std::map<std::string, std::vector<std::pair<int64_t, double>>> out;
   std::vector<std::pair<int64_t, double>>* series = nullptr;
   std::string current;

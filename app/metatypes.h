@@ -1,0 +1,16 @@
+// Engine value types carried by queued signals between the training worker and the UI thread.
+#pragma once
+
+#include <QList>
+#include <QMetaType>
+
+#include "deeptune/session.h"
+
+Q_DECLARE_METATYPE(deeptune::StepMetrics)
+Q_DECLARE_METATYPE(deeptune::EvalMetrics)
+Q_DECLARE_METATYPE(deeptune::LogLine)
+Q_DECLARE_METATYPE(deeptune::RunState)
+Q_DECLARE_METATYPE(deeptune::RunStatus)
+
+// Registers the types above (and their lists) once, before the first queued connection.
+void registerDeepTuneMetaTypes();

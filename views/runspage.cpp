@@ -1,0 +1,307 @@
+// Overlay and comparison follow the selection; the list refreshes in place once a second while
+// runs change, keeping the selection.
+#include "runspage.h"
+
+#include <QBrush>
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSplitter>
+#include <QTableView>
+#include <QTableWidget>
+#include <QVBoxLayout>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "configdraft.h"
+#include "deeptune/session.h"
+#include "liveplot.h"
+#include "messagebanner.h"
+#include "projectsession.h"
+#include "runcontroller.h"
+#include "runsmodel.h"
+
+namespace {
+
+// Ten distinguishable colours (the usual categorical palette).
+const QColor kPalette[] = {{0x1f, 0x77, 0xb4}, {0xff, 0x7f, 0x0e}, {0x2c, 0xa0, 0x2c},
+                           {0xd6, 0x27, 0x28}, {0x94, 0x67, 0xbd}, {0x8c, 0x56, 0x4b},
+                           {0xe3, 0x77, 0xc2}, {0x7f, 0x7f, 0x7f}, {0xbc, 0xbd, 0x22},
+                           {0x17, 0xbe, 0xcf}};
+
+void flatten(const nlohmann::json& j, const std::string& prefix,
+             std::map<std::string, std::string>& out) {
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) flatten(v, prefix.empty() ? k : prefix + "." + k, out);
+    return;
+  }
+  out[prefix] = j.is_string() ? j.get<std::string>() : j.dump();
+}
+
+}  // namespace
+
+RunsPage::RunsPage(const WorkbenchContext& context, QWidget* parent)
+    : QWidget(parent), m_context(context) {
+  auto* layout = new QVBoxLayout(this);
+  auto* bar = new QHBoxLayout;
+  m_show = new QPushButton(tr("Show in Train"), this);
+  m_rename = new QPushButton(tr("Rename"), this);
+  m_duplicate = new QPushButton(tr("Duplicate as new config"), this);
+  m_resume = new QPushButton(tr("Resume"), this);
+  m_delete = new QPushButton(tr("Delete…"), this);
+  for (QPushButton* b : {m_show, m_rename, m_duplicate, m_resume}) bar->addWidget(b);
+  bar->addStretch(1);
+  bar->addWidget(m_delete);
+  layout->addLayout(bar);
+  m_banner = new MessageBanner(this);
+  layout->addWidget(m_banner);
+
+  auto* split = new QSplitter(Qt::Vertical, this);
+  m_model = new RunsModel(m_context.session, this);
+  m_table = new QTableView(split);
+  m_table->setModel(m_model);
+  m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+  m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
+  m_table->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
+  m_table->verticalHeader()->hide();
+  m_table->horizontalHeader()->setStretchLastSection(true);
+  split->addWidget(m_table);
+
+  auto* compare = new QSplitter(Qt::Horizontal, split);
+  auto* plotBox = new QWidget(compare);
+  auto* pv = new QVBoxLayout(plotBox);
+  pv->setContentsMargins(0, 0, 0, 0);
+  auto* metricRow = new QHBoxLayout;
+  metricRow->addWidget(new QLabel(tr("Compare:"), plotBox));
+  m_metric = new QComboBox(plotBox);
+  m_metric->addItem(tr("Validation loss"), QStringLiteral("val/loss"));
+  m_metric->addItem(tr("Training loss"), QStringLiteral("train/loss"));
+  m_metric->addItem(tr("Learning rate"), QStringLiteral("train/lr"));
+  m_metric->addItem(tr("Gradient norm"), QStringLiteral("train/grad_norm"));
+  m_metric->addItem(tr("Tokens/s"), QStringLiteral("train/tokens_per_s"));
+  metricRow->addWidget(m_metric);
+  metricRow->addStretch(1);
+  pv->addLayout(metricRow);
+  m_overlay = new LivePlot(plotBox);
+  m_overlay->setAxisLabels(tr("step"), QString());
+  pv->addWidget(m_overlay, 1);
+  compare->addWidget(plotBox);
+  m_configs = new QTableWidget(compare);
+  m_configs->verticalHeader()->setDefaultSectionSize(20);
+  compare->addWidget(m_configs);
+  split->addWidget(compare);
+  layout->addWidget(split, 1);
+
+  connect(m_context.session, &ProjectSession::runsChanged, this, &RunsPage::refresh);
+  connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
+    updateComparison();
+    updateButtons();
+  });
+  connect(m_metric, &QComboBox::currentIndexChanged, this, &RunsPage::updateComparison);
+  connect(m_model, &RunsModel::renameFailed, this, [this](const QString& detail) {
+    m_banner->showMessage(MessageBanner::Kind::kError, tr("The run was not renamed"), detail);
+  });
+  connect(m_rename, &QPushButton::clicked, this, [this] {
+    const auto rows = m_table->selectionModel()->selectedRows(RunsModel::kName);
+    if (!rows.isEmpty()) m_table->edit(rows.first());
+  });
+  connect(m_show, &QPushButton::clicked, this, [this] {
+    const auto ids = selectedRunIds();
+    if (!ids.isEmpty()) Q_EMIT showRequested(ids.first());
+  });
+  connect(m_duplicate, &QPushButton::clicked, this, [this] {
+    const auto ids = selectedRunIds();
+    if (!ids.isEmpty()) duplicateRun(ids.first());
+  });
+  connect(m_resume, &QPushButton::clicked, this, [this] {
+    const auto ids = selectedRunIds();
+    if (!ids.isEmpty()) resumeRun(ids.first());
+  });
+  connect(m_delete, &QPushButton::clicked, this, &RunsPage::confirmDelete);
+  connect(m_context.runs, &RunController::busyChanged, this, &RunsPage::updateButtons);
+  updateButtons();
+}
+
+void RunsPage::refresh() {
+  const auto ids = selectedRunIds();
+  m_model->setRuns(m_context.session->runs());
+  if (m_model->rowCount() > 0 && selectedRunIds() != ids) selectRuns(ids);
+  m_table->resizeColumnsToContents();
+  updateComparison();
+  updateButtons();
+}
+
+QList<qint64> RunsPage::selectedRunIds() const {
+  QList<qint64> ids;
+  for (const QModelIndex& i : m_table->selectionModel()->selectedRows())
+    ids << i.data(RunsModel::kIdRole).toLongLong();
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+void RunsPage::selectRuns(const QList<qint64>& ids) {
+  QItemSelection selection;
+  for (qint64 id : ids) {
+    const int row = m_model->rowOfId(id);
+    if (row >= 0)
+      selection.select(m_model->index(row, 0), m_model->index(row, RunsModel::kColumnCount - 1));
+  }
+  m_table->selectionModel()->select(selection, QItemSelectionModel::ClearAndSelect);
+}
+
+void RunsPage::updateComparison() {
+  const auto ids = selectedRunIds();
+  auto* store = m_context.session->store();
+  m_overlay->clearSeries();
+  m_configs->clear();
+  m_configs->setRowCount(0);
+  m_configs->setColumnCount(0);
+  if (!store || ids.isEmpty()) return;
+  const std::string metric = m_metric->currentData().toString().toStdString();
+  m_overlay->setTitle(m_metric->currentText());
+  std::vector<std::map<std::string, std::string>> configs;
+  QStringList names;
+  int colour = 0;
+  for (qint64 id : ids) {
+    const auto run = m_context.session->run(id);
+    if (!run) continue;
+    const QString name = QString::fromStdString(run->name);
+    names << name;
+    try {
+      const auto m = store->metrics(id);
+      const int series = m_overlay->addSeries(name, kPalette[colour++ % 10], metric == "val/loss");
+      if (const auto it = m.find(metric); it != m.end()) {
+        QVector<QPointF> points;
+        for (const auto& [step, v] : it->second) points.append(QPointF(double(step), v));
+        m_overlay->setPoints(series, points);
+      }
+      std::map<std::string, std::string> flat;
+      flatten(nlohmann::json::parse(run->config_json), "", flat);
+      configs.push_back(std::move(flat));
+    } catch (const std::exception& e) {
+      m_banner->showMessage(MessageBanner::Kind::kError, tr("The run's records cannot be read"),
+                            QString::fromStdString(e.what()));
+      return;
+    }
+  }
+  // Keys in a stable order; rows whose values differ are marked and listed first.
+  std::set<std::string> keys;
+  for (const auto& c : configs)
+    for (const auto& [k, v] : c) keys.insert(k);
+  std::vector<std::pair<bool, std::string>> rows;
+  for (const auto& k : keys) {
+    bool differs = false;
+    for (const auto& c : configs) {
+      const auto a = c.find(k);
+      const auto b = configs.front().find(k);
+      if ((a == c.end()) != (b == configs.front().end()) ||
+          (a != c.end() && b != configs.front().end() && a->second != b->second))
+        differs = true;
+    }
+    rows.emplace_back(!differs, k);
+  }
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  m_configs->setColumnCount(static_cast<int>(configs.size()));
+  m_configs->setHorizontalHeaderLabels(names);
+  m_configs->setRowCount(static_cast<int>(rows.size()));
+  QStringList keyLabels;
+  const QBrush marked(QColor(0xff, 0xf0, 0xb3));
+  for (int r = 0; r < static_cast<int>(rows.size()); ++r) {
+    const auto& [same, key] = rows[r];
+    keyLabels << QString::fromStdString(key);
+    for (int c = 0; c < static_cast<int>(configs.size()); ++c) {
+      const auto it = configs[c].find(key);
+      auto* item = new QTableWidgetItem(
+          it == configs[c].end() ? QStringLiteral("—") : QString::fromStdString(it->second));
+      item->setFlags(Qt::ItemIsSelectable | Qt::ItemIsEnabled);
+      if (!same && configs.size() > 1) {
+        item->setBackground(marked);
+        QFont f = item->font();
+        f.setBold(true);
+        item->setFont(f);
+      }
+      m_configs->setItem(r, c, item);
+    }
+  }
+  m_configs->setVerticalHeaderLabels(keyLabels);
+  m_configs->resizeColumnsToContents();
+}
+
+void RunsPage::updateButtons() {
+  const auto ids = selectedRunIds();
+  const auto run = ids.size() == 1 ? m_context.session->run(ids.first()) : std::nullopt;
+  const bool busy = m_context.runs->isBusy();
+  m_show->setEnabled(run.has_value());
+  m_rename->setEnabled(run.has_value());
+  m_duplicate->setEnabled(run.has_value());
+  m_resume->setEnabled(run && deeptune::is_resumable(run->status) && !busy);
+  m_delete->setEnabled(run && !(busy && m_context.runs->currentRunId() == run->id));
+  if (run && run->status == deeptune::RunStatus::kFailed && !run->error_text.empty())
+    m_banner->showMessage(MessageBanner::Kind::kError,
+                          tr("Run '%1' failed").arg(QString::fromStdString(run->name)),
+                          QString::fromStdString(run->error_text));
+  else if (m_banner->kind() == MessageBanner::Kind::kError)
+    m_banner->clearMessage();
+}
+
+void RunsPage::confirmDelete() {
+  const auto ids = selectedRunIds();
+  if (ids.size() != 1) return;
+  const auto run = m_context.session->run(ids.first());
+  if (!run) return;
+  auto* box = new QMessageBox(
+      QMessageBox::Warning, tr("Delete run"),
+      tr("Delete run '%1' with its metrics, logs and checkpoints?")
+          .arg(QString::fromStdString(run->name)),
+      QMessageBox::Cancel, this);
+  box->setInformativeText(tr("Exports written elsewhere are kept. This cannot be undone."));
+  QPushButton* yes = box->addButton(tr("Delete"), QMessageBox::DestructiveRole);
+  box->setDefaultButton(QMessageBox::Cancel);
+  box->setAttribute(Qt::WA_DeleteOnClose);
+  const qint64 id = run->id;
+  connect(box, &QMessageBox::finished, this, [this, box, yes, id] {
+    if (box->clickedButton() == yes) deleteRun(id);
+  });
+  box->open();
+}
+
+bool RunsPage::deleteRun(qint64 id) {
+  try {
+    deeptune::delete_run(m_context.session->path().toStdString(), id);
+  } catch (const std::exception& e) {
+    m_banner->showMessage(MessageBanner::Kind::kError, tr("The run was not deleted"),
+                          QString::fromStdString(e.what()));
+    return false;
+  }
+  m_context.session->reloadRuns();
+  return true;
+}
+
+void RunsPage::duplicateRun(qint64 id) {
+  const auto run = m_context.session->run(id);
+  if (!run) return;
+  try {
+    m_context.draft->setDocument(nlohmann::json::parse(run->config_json));
+  } catch (const std::exception& e) {
+    m_banner->showMessage(MessageBanner::Kind::kError, tr("The run's config cannot be read"),
+                          QString::fromStdString(e.what()));
+    return;
+  }
+  m_banner->showMessage(
+      MessageBanner::Kind::kSuccess,
+      tr("The config of '%1' is now the draft").arg(QString::fromStdString(run->name)),
+      tr("Change it in Model & LoRA or Hyperparameters, then start it in Train."));
+  Q_EMIT runDuplicated();
+}
+
+bool RunsPage::resumeRun(qint64 id) {
+  const auto run = m_context.session->run(id);
+  if (!run || !deeptune::is_resumable(run->status)) return false;
+  if (!m_context.runs->resumeRun(m_context.session->path(), id)) return false;
+  Q_EMIT resumeRequested(id);
+  return true;
+}

@@ -1,0 +1,81 @@
+// Train page: start, pause, resume and stop a run; progress with ETA; live plots of training and
+// validation loss, learning rate, gradient norm and tokens/s; the log console and run state. It
+// shows the run this window trains, or — when another process (deeptune-cli) trains one — that
+// run's curves as they are recorded in the project file.
+#pragma once
+
+#include <QMap>
+#include <QTimer>
+#include <QWidget>
+
+#include "deeptune/session.h"
+#include "metatypes.h"
+#include "workbenchcontext.h"
+
+class LivePlot;
+class MessageBanner;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QProgressBar;
+class QPushButton;
+
+class TrainPage : public QWidget {
+  Q_OBJECT
+ public:
+  explicit TrainPage(const WorkbenchContext& context, QWidget* parent = nullptr);
+
+  // Starts a run from the draft config. Returns false (and says why in the banner) when the
+  // config is invalid or a run is already going on.
+  bool startRun(const QString& name = {});
+  // Shows a recorded run (its curves, logs and state); follows it live when another process is
+  // training it.
+  void showRun(qint64 runId);
+  qint64 displayedRunId() const { return m_runId; }
+  bool isFollowingExternalRun() const { return m_follow.isActive(); }
+
+  LivePlot* lossPlot() const { return m_loss; }
+  LivePlot* lrPlot() const { return m_lr; }
+  LivePlot* gradNormPlot() const { return m_gradNorm; }
+  LivePlot* throughputPlot() const { return m_throughput; }
+  MessageBanner* banner() const { return m_banner; }
+  QString stateText() const;
+  QString logText() const;
+
+ private:
+  void onSteps(qint64 runId, const QList<deeptune::StepMetrics>& steps);
+  void onEval(qint64 runId, const deeptune::EvalMetrics& eval);
+  void onLog(qint64 runId, const deeptune::LogLine& line);
+  void onState(qint64 runId, deeptune::RunState state, const QString& detail);
+  void onFinished(qint64 runId, deeptune::RunStatus status, const QString& error);
+  void onRunsChanged();
+  void pollExternalRun();
+  void appendLog(const QString& level, const QString& text);
+  void setProgress(qint64 step, qint64 maxSteps, double etaSeconds);
+  void setStateText(const QString& text);
+  void updateButtons();
+  void clearPlots();
+  void appendRecorded(const std::map<std::string, std::vector<std::pair<int64_t, double>>>& m);
+
+  WorkbenchContext m_context;
+  qint64 m_runId = 0;
+  QMap<QString, qint64> m_lastStep;  // metric name -> last step plotted
+  QTimer m_follow;
+
+  QLineEdit* m_name;
+  QPushButton* m_start;
+  QPushButton* m_pause;
+  QPushButton* m_resume;
+  QPushButton* m_stop;
+  QLabel* m_title;
+  QLabel* m_state;
+  QLabel* m_eta;
+  QProgressBar* m_progress;
+  MessageBanner* m_banner;
+  LivePlot* m_loss;
+  LivePlot* m_lr;
+  LivePlot* m_gradNorm;
+  LivePlot* m_throughput;
+  int m_trainLoss = 0, m_valLoss = 0, m_lrSeries = 0, m_gradSeries = 0, m_tokSeries = 0;
+  QPlainTextEdit* m_log;
+};
