@@ -2,6 +2,7 @@
 #include "configdraft.h"
 
 #include "deeptune/config.h"
+#include "deeptune/error.h"
 
 namespace {
 
@@ -51,17 +52,23 @@ QString ConfigDraft::validationError() const {
 }
 
 QStringList ConfigDraft::invalidKeys() const {
-  // Check key by key, so every bad value is marked, not only the first the parser meets.
+  // The engine names the key at fault; put that key back to its default and validate again, so
+  // every bad value is marked — cross-field ones too (batch vs micro-batch) — not only the first.
   QStringList keys;
-  for (const auto& k : deeptune::config_schema()) {
-    nlohmann::json probe = deeptune::RunConfig{}.to_json();
-    const auto ptr = toPointer(QString::fromStdString(k.key));
-    if (!m_doc.contains(ptr)) continue;
-    probe[ptr] = m_doc.at(ptr);
+  nlohmann::json probe = m_doc;
+  const nlohmann::json defaults = deeptune::RunConfig{}.to_json();
+  for (size_t attempt = 0; attempt < deeptune::config_schema().size(); ++attempt) {
     try {
       deeptune::RunConfig::from_json(probe);
+      break;
+    } catch (const deeptune::InputError& e) {
+      const QString key = QString::fromStdString(e.where());
+      const auto ptr = toPointer(key);
+      if (key.isEmpty() || keys.contains(key) || !defaults.contains(ptr)) break;
+      keys << key;
+      probe[ptr] = defaults.at(ptr);
     } catch (const std::exception&) {
-      keys << QString::fromStdString(k.key);
+      break;
     }
   }
   return keys;

@@ -3,6 +3,7 @@
 
 #include <QBrush>
 #include <QColor>
+#include <QScopedValueRollback>
 
 #include "deeptune/row_cursor.h"
 
@@ -94,7 +95,9 @@ bool DatasetPreviewModel::canFetchMore(const QModelIndex& parent) const {
 }
 
 void DatasetPreviewModel::fetchMore(const QModelIndex& parent) {
-  if (!canFetchMore(parent)) return;
+  // Views (and QAbstractItemModelTester) may ask for more from inside the insertion signals.
+  if (m_fetching || !canFetchMore(parent)) return;
+  const QScopedValueRollback<bool> guard(m_fetching, true);
   // Index first (it may find fewer rows than asked), then announce exactly what was added.
   const size_t before = m_cursor->indexed_rows();
   size_t added = 0;

@@ -45,4 +45,5 @@ class DatasetPreviewModel : public QAbstractTableModel {
  private:
   std::unique_ptr<deeptune::RowCursor> m_cursor;
   int m_rows = 0;
+  bool m_fetching = false;
 };

@@ -187,5 +187,7 @@ bool RunsModel::setData(const QModelIndex& index, const QVariant& value, int rol
   }
   r->name = name.toStdString();
   Q_EMIT dataChanged(index, index);
+  // Other pages read the session's cached runs: refresh them once the edit has settled.
+  QMetaObject::invokeMethod(m_session, &ProjectSession::reloadRuns, Qt::QueuedConnection);
   return true;
 }

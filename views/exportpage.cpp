@@ -138,7 +138,8 @@ bool ExportPage::exportRun(qint64 runId, const QString& format, const QString& f
   const std::string project = m_context.session->path().toStdString();
   const std::string out = folder.toStdString();
   const std::string fmt = format.toStdString();
-  const auto record = m_context.session->run(runId);
+  // Read afresh: the run may have been renamed since the list was loaded.
+  const auto record = m_context.session->store()->run(runId);
   if (!record) return false;
   const std::string run = record->name;
   m_watcher.setFuture(QtConcurrent::run([project, run, fmt, out]() -> Result {

@@ -815,12 +815,30 @@ void TstData::statsToJson() {
     "rows": 4, "train_rows": 3, "val_rows": 1,
     "token_lengths": {"edges": [2.0, 4.5, 7.0], "counts": [3, 1]},
     "min_tokens": 2, "max_tokens": 7, "mean_tokens": 4.0, "truncated": 1,
-    "label_counts": {"neg": 1, "pos": 3}})");
+    "label_counts": {"neg": 1, "pos": 3},
+    "train_length_counts": [2, 1], "val_length_counts": [1, 0],
+    "train_label_counts": {"neg": 1, "pos": 2}, "val_label_counts": {"neg": 0, "pos": 1}})");
   for (const auto& item : expected.items())
     QVERIFY2(j.at(item.key()) == item.value(), item.key().c_str());
   QCOMPARE(j.at("length_drift").get<double>(), 1.0 / 3.0);
   QCOMPARE(j.at("label_drift").get<double>(), 1.0 / 3.0);
-  QCOMPARE(j.size(), size_t{11});
+  QCOMPARE(j.size(), size_t{15});
+
+  // from_json reads back what to_json wrote; an older document (fewer keys) still reads.
+  const auto back = deeptune::DatasetStats::from_json(j);
+  QCOMPARE(back.to_json(), j);
+  nlohmann::json old = j;
+  old.erase("train_length_counts");
+  old.erase("val_label_counts");
+  const auto partial = deeptune::DatasetStats::from_json(old);
+  QVERIFY(partial.train_length_counts.empty());
+  QCOMPARE(partial.rows, size_t{4});
+
+  // The drift warning threshold: 0.1 for large validation sets, higher where chance alone drifts.
+  QCOMPARE(deeptune::drift_threshold(100000, 20), 0.1);
+  QVERIFY(deeptune::drift_threshold(50, 20) > 0.5);
+  QVERIFY(deeptune::drift_threshold(150, 20) < deeptune::drift_threshold(50, 20));
+  QCOMPARE(deeptune::drift_threshold(0, 5), 1.0);
 
   const nlohmann::json empty = deeptune::DatasetStats().to_json();
   QVERIFY(empty.at("label_counts").is_object());

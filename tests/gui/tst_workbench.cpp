@@ -1,0 +1,406 @@
+// The workbench end to end, as a user drives it, on the offscreen platform: create a project, add
+// the sample dataset through the Data page, train, watch the plots fill, stop, reopen, find the
+// run; then the Runs, Model, Hyperparameters and Export pages, failures and bad files.
+#include <QApplication>
+#include <QCryptographicHash>
+#include <QListWidget>
+#include <QSignalSpy>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <sqlite3.h>
+
+#include "appsettings.h"
+#include "configdraft.h"
+#include "datapage.h"
+#include "datasetpreviewmodel.h"
+#include "datasetsmodel.h"
+#include "deeptune/store.h"
+#include "exportpage.h"
+#include "gui_support.h"
+#include "hyperparameterspage.h"
+#include "liveplot.h"
+#include "mainwindow.h"
+#include "messagebanner.h"
+#include "modelpage.h"
+#include "projectsession.h"
+#include "runcontroller.h"
+#include "runsmodel.h"
+#include "runspage.h"
+#include "trainpage.h"
+#include "barplot.h"
+
+using deeptune::RunStatus;
+using deeptune::test::shortRunConfig;
+
+namespace {
+
+QByteArray fileHash(const QString& path) {
+  QFile f(path);
+  if (!f.open(QIODevice::ReadOnly)) return {};
+  return QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256);
+}
+
+std::optional<deeptune::RunRecord> runNamed(const QString& project, const std::string& name) {
+  auto store = deeptune::ProjectStore::open(project.toStdString());
+  return store->find_run(name);
+}
+
+}  // namespace
+
+class TstWorkbench : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void initTestCase();
+  void createProjectAndAddDataset();
+  void trainLiveThenStop();
+  void reopenFindsRunAndResumes();
+  void modelPageCountsTrainableParameters();
+  void hyperparametersMarkValuesAndSavePresets();
+  void runsPageOverlayDiffRenameDuplicateDelete();
+  void exportPeftAdapter();
+  void failedRunIsStoredAndShown();
+  void malformedDatasetGivesMessage();
+  void nonProjectAndNewerFilesAreRefusedUnchanged();
+  void settingsRememberPageAndRecent();
+  void cleanupTestCase();
+
+ private:
+  QTemporaryDir m_dir;
+  QString m_project;
+  std::unique_ptr<MainWindow> m_window;
+};
+
+void TstWorkbench::initTestCase() {
+  QVERIFY(m_dir.isValid());
+  deeptune::test::isolateSettings(m_dir.filePath(QStringLiteral("settings")));
+  m_window = std::make_unique<MainWindow>();
+  m_window->session()->setPollInterval(200);
+  m_window->show();
+  m_project = m_dir.filePath(QStringLiteral("gui.dtproj"));
+}
+
+void TstWorkbench::createProjectAndAddDataset() {
+  QVERIFY(m_window->createProject(m_project, false));
+  QVERIFY(m_window->windowTitle().contains(QStringLiteral("gui.dtproj")));
+  DataPage* data = m_window->dataPage();
+  QCOMPARE(data->datasetsModel()->rowCount(), 0);
+
+  const QString file = deeptune::test::writeSample(m_dir.path(), "dates.jsonl");
+  QVERIFY(!file.isEmpty());
+  QSignalSpy added(data, &DataPage::datasetAdded);
+  deeptune::FieldMapping mapping;
+  mapping.prompt = "prompt";
+  mapping.response = "response";
+  QVERIFY(data->addDataset(file, QStringLiteral("dates"), deeptune::DataFormat::kJsonl, mapping));
+  QVERIFY(added.wait(30000));
+  QCOMPARE(added.first().first().toString(), QStringLiteral("dates"));
+  QCOMPARE(data->datasetsModel()->rowCount(), 1);
+  QCOMPARE(data->datasetsModel()->index(0, DatasetsModel::kRows).data().toLongLong(), 2000);
+  // Selecting it previews the file and plots its statistics.
+  QCOMPARE(data->previewModel()->columns(), QStringList({"prompt", "response"}));
+  QVERIFY(data->previewModel()->rowCount() > 0);
+  QVERIFY(data->lengthPlot()->categoryCount() > 1);
+  QCOMPARE(data->driftPlot()->seriesCount(), 2);
+  QVERIFY(!data->driftPlot()->note().isEmpty());
+  QCOMPARE(m_window->draft()->value("data.dataset").get<std::string>(), std::string("dates"));
+  // The project file holds it.
+  auto store = deeptune::ProjectStore::open(m_project.toStdString());
+  QCOMPARE(store->datasets().size(), size_t{1});
+  QCOMPARE(store->datasets()[0].rows, int64_t{2000});
+}
+
+void TstWorkbench::trainLiveThenStop() {
+  m_window->draft()->setDocument(shortRunConfig("dates", 400));
+  m_window->showPage(MainWindow::kTrain);
+  TrainPage* train = m_window->trainPage();
+  RunController* runs = m_window->runController();
+  QSignalSpy steps(runs, &RunController::stepsFinished);
+  QSignalSpy evals(runs, &RunController::evalFinished);
+  QSignalSpy finished(runs, &RunController::runFinished);
+  QVERIFY(train->startRun(QStringLiteral("first")));
+  QVERIFY(!train->startRun(QStringLiteral("second")));  // one run at a time
+  // Wait for a few batches of steps, then stop.
+  QTRY_VERIFY_WITH_TIMEOUT(steps.count() >= 3 && evals.count() >= 1, 120000);
+  int stepsSeen = 0;
+  for (const auto& args : steps) {
+    const auto batch = args.at(1).value<QList<deeptune::StepMetrics>>();
+    QVERIFY(!batch.isEmpty());
+    stepsSeen += batch.size();
+  }
+  QVERIFY(stepsSeen >= 3);
+  runs->stop();
+  QVERIFY(finished.wait(60000));
+  QCOMPARE(finished.first().at(1).value<deeptune::RunStatus>(), RunStatus::kStopped);
+
+  // The plots received every step the worker sent, and the project file holds the same points.
+  const auto run = runNamed(m_project, "first");
+  QVERIFY(run.has_value());
+  QCOMPARE(run->status, RunStatus::kStopped);
+  auto store = deeptune::ProjectStore::open(m_project.toStdString());
+  const auto metrics = store->metrics(run->id);
+  const int recorded = static_cast<int>(metrics.at("train/loss").size());
+  QVERIFY(recorded >= stepsSeen);
+  QCOMPARE(train->lossPlot()->pointCount(0), recorded);
+  QVERIFY(train->lossPlot()->pointCount(1) >= 1);  // validation points
+  QCOMPARE(train->lrPlot()->pointCount(0), recorded);
+  QCOMPARE(train->gradNormPlot()->pointCount(0), recorded);
+  QCOMPARE(train->throughputPlot()->pointCount(0), recorded);
+  QVERIFY(train->lossPlot()->replotCount() >= 1);
+  QVERIFY(train->logText().contains(QStringLiteral("validation")));
+  QVERIFY(train->banner()->headline().contains(QStringLiteral("stopped")));
+}
+
+void TstWorkbench::reopenFindsRunAndResumes() {
+  m_window->closeProject();
+  QVERIFY(!m_window->session()->isOpen());
+  QVERIFY(m_window->openProject(m_project));
+  RunsModel* model = m_window->runsPage()->runsModel();
+  QCOMPARE(model->rowCount(), 1);
+  QCOMPARE(model->index(0, RunsModel::kName).data().toString(), QStringLiteral("first"));
+  QCOMPARE(model->index(0, RunsModel::kStatus).data(RunsModel::kStatusRole).toInt(),
+           static_cast<int>(RunStatus::kStopped));
+  // The Train page shows the recorded curves.
+  const qint64 id = model->index(0, 0).data(RunsModel::kIdRole).toLongLong();
+  m_window->trainPage()->showRun(id);
+  QVERIFY(m_window->trainPage()->lossPlot()->pointCount(0) > 0);
+
+  // Resume it to the end (a short run: shorten it by editing its max steps is not allowed, so
+  // resume and stop again quickly, then check it continued from its checkpoint).
+  QSignalSpy finished(m_window->runController(), &RunController::runFinished);
+  QSignalSpy steps(m_window->runController(), &RunController::stepsFinished);
+  QVERIFY(m_window->runsPage()->resumeRun(id));
+  QVERIFY(steps.wait(60000));
+  const auto firstBatch = steps.first().at(1).value<QList<deeptune::StepMetrics>>();
+  QVERIFY(firstBatch.first().step > 1);  // continued, not restarted
+  m_window->runController()->stop();
+  QVERIFY(finished.wait(60000));
+  QCOMPARE(runNamed(m_project, "first")->status, RunStatus::kStopped);
+}
+
+void TstWorkbench::modelPageCountsTrainableParameters() {
+  m_window->draft()->setDocument(shortRunConfig("dates", 12));
+  ModelPage* page = m_window->modelPage();
+  QSignalSpy updated(page, &ModelPage::summaryUpdated);
+  m_window->draft()->setValue("lora.targets", nlohmann::json::array({"q_proj", "v_proj"}));
+  QTRY_VERIFY_WITH_TIMEOUT(updated.count() > 0 && page->summary().trainable_parameters > 0, 30000);
+  const QStringList choices = page->targetChoices();
+  for (const char* name : {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
+                           "down_proj"})
+    QVERIFY2(choices.contains(QString::fromLatin1(name)), name);
+  const auto two = page->summary();
+  QVERIFY(two.trainable_parameters < two.total_parameters);
+  updated.clear();
+  m_window->draft()->setValue("lora.targets",
+                              nlohmann::json::array({"q_proj", "k_proj", "v_proj", "o_proj"}));
+  QTRY_VERIFY_WITH_TIMEOUT(page->summary().trainable_parameters != two.trainable_parameters,
+                           30000);
+  // q, k, v, o all have the same in-features here, so four targets train about twice as much.
+  QVERIFY(page->summary().trainable_parameters > two.trainable_parameters);
+  QVERIFY(page->summary().trainable_share > 0.0 && page->summary().trainable_share < 1.0);
+}
+
+void TstWorkbench::hyperparametersMarkValuesAndSavePresets() {
+  HyperparametersPage* page = m_window->hyperparametersPage();
+  QVERIFY(page->keys().contains(QStringLiteral("train.lr")));
+  QVERIFY(page->keys().contains(QStringLiteral("train.max_steps")));
+  QVERIFY(page->setEditorText("train.lr", "5"));  // above the hard maximum
+  QVERIFY(page->markedInvalid().contains(QStringLiteral("train.lr")));
+  QVERIFY(!m_window->draft()->validationError().isEmpty());
+  QVERIFY(!m_window->trainPage()->startRun());  // refused before it starts
+  QVERIFY(m_window->trainPage()->banner()->detail().contains(QStringLiteral("train.lr")));
+  QVERIFY(page->setEditorText("train.lr", "0.005"));  // allowed, not recommended
+  QVERIFY(!page->markedInvalid().contains(QStringLiteral("train.lr")));
+  QVERIFY(page->markedAdvisory().contains(QStringLiteral("train.lr")));
+  QVERIFY(page->setEditorText("train.lr", "0.0002"));
+  QVERIFY(!page->markedAdvisory().contains(QStringLiteral("train.lr")));
+  QVERIFY(page->setEditorText("train.max_steps", "abc"));
+  QVERIFY(page->markedInvalid().contains(QStringLiteral("train.max_steps")));
+  QVERIFY(page->setEditorText("train.max_steps", "12"));
+  QVERIFY2(page->markedInvalid().isEmpty(), qPrintable(page->markedInvalid().join(',')));
+
+  QVERIFY(page->savePreset(QStringLiteral("quick")));
+  auto store = deeptune::ProjectStore::open(m_project.toStdString());
+  const auto presets = store->presets();
+  QVERIFY(presets.count("quick"));
+  QCOMPARE(nlohmann::json::parse(presets.at("quick"))["train"]["lr"].get<double>(), 0.0002);
+  m_window->draft()->setValue("train.lr", 0.01);
+  QVERIFY(page->loadPreset(QStringLiteral("quick")));
+  QCOMPARE(m_window->draft()->value("train.lr").get<double>(), 0.0002);
+}
+
+void TstWorkbench::runsPageOverlayDiffRenameDuplicateDelete() {
+  // A second, complete run to compare with the first.
+  auto config = shortRunConfig("dates", 12);
+  config["lora"]["r"] = 4;
+  m_window->draft()->setDocument(config);
+  QSignalSpy finished(m_window->runController(), &RunController::runFinished);
+  QVERIFY(m_window->trainPage()->startRun(QStringLiteral("second")));
+  QVERIFY(finished.wait(120000));
+  QCOMPARE(finished.first().at(1).value<deeptune::RunStatus>(), RunStatus::kCompleted);
+  m_window->session()->reloadRuns();
+
+  RunsPage* page = m_window->runsPage();
+  QAbstractItemModelTester tester(page->runsModel(),
+                                  QAbstractItemModelTester::FailureReportingMode::QtTest);
+  QCOMPARE(page->runsModel()->rowCount(), 2);
+  const qint64 first = runNamed(m_project, "first")->id;
+  const qint64 second = runNamed(m_project, "second")->id;
+  page->selectRuns({first, second});
+  QCOMPARE(page->selectedRunIds().size(), 2);
+  QCOMPARE(page->overlayPlot()->seriesCount(), 2);
+  QVERIFY(page->overlayPlot()->pointCount(0) > 0);
+  QVERIFY(page->overlayPlot()->pointCount(1) > 0);
+  // Side-by-side configs: the differing keys come first and are marked.
+  QTableWidget* table = page->configTable();
+  QCOMPARE(table->columnCount(), 2);
+  QStringList differing;
+  for (int r = 0; r < table->rowCount(); ++r)
+    if (table->item(r, 0)->font().bold()) differing << table->verticalHeaderItem(r)->text();
+  QCOMPARE(differing, QStringList({"lora.r", "train.max_steps"}));
+
+  // Rename through the model (what editing the cell does).
+  const int row = page->runsModel()->rowOfId(second);
+  QVERIFY(page->runsModel()->setData(page->runsModel()->index(row, RunsModel::kName),
+                                     QStringLiteral("small-rank")));
+  QVERIFY(runNamed(m_project, "small-rank").has_value());
+  // A taken name is refused with a message, nothing changes.
+  QSignalSpy renameFailed(page->runsModel(), &RunsModel::renameFailed);
+  QVERIFY(!page->runsModel()->setData(page->runsModel()->index(row, RunsModel::kName),
+                                      QStringLiteral("first")));
+  QCOMPARE(renameFailed.count(), 1);
+
+  // Duplicate: the draft becomes that run's config.
+  page->duplicateRun(second);
+  QCOMPARE(m_window->draft()->value("lora.r").get<int>(), 4);
+  QCOMPARE(m_window->currentPage(), MainWindow::kHyperparameters);
+}
+
+void TstWorkbench::exportPeftAdapter() {
+  ExportPage* page = m_window->exportPage();
+  QSignalSpy done(page, &ExportPage::exportFinished);
+  const qint64 id = runNamed(m_project, "small-rank")->id;
+  const QString out = m_dir.filePath(QStringLiteral("export-peft"));
+  QVERIFY(page->exportRun(id, QStringLiteral("peft"), out));
+  QVERIFY(done.wait(60000));
+  QVERIFY2(done.first().at(0).toBool(), qPrintable(page->banner()->detail()));
+  const QStringList files = done.first().at(1).toStringList();
+  QVERIFY(QFileInfo::exists(out + QStringLiteral("/adapter_config.json")));
+  QVERIFY(QFileInfo::exists(out + QStringLiteral("/adapter_model.safetensors")));
+  QVERIFY(files.size() >= 2);
+  QCOMPARE(page->banner()->kind(), MessageBanner::Kind::kSuccess);
+
+  // A bad destination (a file where a folder must go) fails with the engine's message.
+  const QString blocker = m_dir.filePath(QStringLiteral("blocker"));
+  QFile(blocker).open(QIODevice::WriteOnly);
+  done.clear();
+  QVERIFY(page->exportRun(id, QStringLiteral("peft"), blocker + QStringLiteral("/sub")));
+  QVERIFY(done.wait(60000));
+  QVERIFY(!done.first().at(0).toBool());
+  QCOMPARE(page->banner()->kind(), MessageBanner::Kind::kError);
+  QVERIFY(!page->banner()->detail().isEmpty());
+}
+
+void TstWorkbench::failedRunIsStoredAndShown() {
+  // A dataset whose file disappears after it was registered: the run fails while preparing.
+  const QString file = deeptune::test::writeSample(m_dir.path(), "dates_fr.jsonl");
+  DataPage* data = m_window->dataPage();
+  QSignalSpy added(data, &DataPage::datasetAdded);
+  QVERIFY(data->addDataset(file, QStringLiteral("vanishing")));
+  QVERIFY(added.wait(30000));
+  QVERIFY(QFile::remove(file));
+  m_window->draft()->setDocument(shortRunConfig("vanishing", 5));
+  QSignalSpy finished(m_window->runController(), &RunController::runFinished);
+  QVERIFY(m_window->trainPage()->startRun(QStringLiteral("doomed")));
+  QVERIFY(finished.wait(60000));
+  QCOMPARE(finished.first().at(1).value<deeptune::RunStatus>(), RunStatus::kFailed);
+  const auto run = runNamed(m_project, "doomed");
+  QCOMPARE(run->status, RunStatus::kFailed);
+  QVERIFY(QString::fromStdString(run->error_text).contains(QStringLiteral("dates_fr.jsonl")));
+  MessageBanner* banner = m_window->trainPage()->banner();
+  QCOMPARE(banner->kind(), MessageBanner::Kind::kError);
+  QCOMPARE(banner->headline(), QStringLiteral("The run failed"));
+  QVERIFY(banner->detail().contains(QStringLiteral("dates_fr.jsonl")));
+  // Still usable: the next run starts.
+  m_window->draft()->setDocument(shortRunConfig("dates", 3));
+  finished.clear();
+  QVERIFY(m_window->trainPage()->startRun(QStringLiteral("after-failure")));
+  QVERIFY(finished.wait(120000));
+  QCOMPARE(finished.first().at(1).value<deeptune::RunStatus>(), RunStatus::kCompleted);
+
+  // Deleting a run removes its row and its folder.
+  RunsPage* runs = m_window->runsPage();
+  const auto doomed = runNamed(m_project, "after-failure");
+  const QString folder = QFileInfo(m_project).absolutePath() +
+                         QStringLiteral("/gui.runs/run-%1").arg(doomed->id);
+  QVERIFY(QFileInfo::exists(folder));
+  QVERIFY(runs->deleteRun(doomed->id));
+  QVERIFY(!runNamed(m_project, "after-failure").has_value());
+  QVERIFY(!QFileInfo::exists(folder));
+}
+
+void TstWorkbench::malformedDatasetGivesMessage() {
+  const QString bad = m_dir.filePath(QStringLiteral("bad.jsonl"));
+  QFile f(bad);
+  QVERIFY(f.open(QIODevice::WriteOnly));
+  f.write("{\"prompt\": \"a\", \"response\": \"b\"}\n{\"prompt\": \"c\", \"resp\n");
+  f.close();
+  const QByteArray before = fileHash(m_project);
+  DataPage* data = m_window->dataPage();
+  const int rows = data->datasetsModel()->rowCount();
+  QSignalSpy failed(data, &DataPage::datasetAddFailed);
+  QVERIFY(data->addDataset(bad, QStringLiteral("bad")));
+  QVERIFY(failed.wait(30000));
+  const QString message = failed.first().first().toString();
+  QVERIFY2(message.contains(QStringLiteral("bad.jsonl:2")), qPrintable(message));
+  QCOMPARE(data->banner()->kind(), MessageBanner::Kind::kError);
+  QCOMPARE(data->datasetsModel()->rowCount(), rows);
+  auto store = deeptune::ProjectStore::open(m_project.toStdString());
+  QVERIFY(!store->find_dataset("bad").has_value());
+  Q_UNUSED(before);
+}
+
+void TstWorkbench::nonProjectAndNewerFilesAreRefusedUnchanged() {
+  const QString text = m_dir.filePath(QStringLiteral("notes.dtproj"));
+  QFile f(text);
+  QVERIFY(f.open(QIODevice::WriteOnly));
+  f.write("just some notes, not a database\n");
+  f.close();
+  const QByteArray before = fileHash(text);
+  QVERIFY(!m_window->openProject(text));
+  QCOMPARE(m_window->banner()->headline(), QStringLiteral("Could not open the project"));
+  QVERIFY(m_window->banner()->detail().contains(QStringLiteral("notes.dtproj")));
+  QCOMPARE(fileHash(text), before);
+  QCOMPARE(m_window->session()->path(), QFileInfo(m_project).absoluteFilePath());  // still open
+
+  // A project written by a newer version.
+  const QString newer = m_dir.filePath(QStringLiteral("newer.dtproj"));
+  deeptune::ProjectStore::create(newer.toStdString(), "newer");
+  sqlite3* db = nullptr;
+  QCOMPARE(sqlite3_open(newer.toUtf8().constData(), &db), SQLITE_OK);
+  QCOMPARE(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  const QByteArray newerBefore = fileHash(newer);
+  QVERIFY(!m_window->openProject(newer));
+  QVERIFY2(m_window->banner()->detail().contains(QStringLiteral("newer")),
+           qPrintable(m_window->banner()->detail()));
+  QCOMPARE(fileHash(newer), newerBefore);
+  QCOMPARE(m_window->session()->path(), QFileInfo(m_project).absoluteFilePath());
+}
+
+void TstWorkbench::settingsRememberPageAndRecent() {
+  m_window->showPage(MainWindow::kRuns);
+  QCOMPARE(AppSettings::lastPage(), QStringLiteral("runs"));
+  QCOMPARE(AppSettings::recentProjects().value(0), QFileInfo(m_project).absoluteFilePath());
+  m_window->close();  // saves geometry
+  QVERIFY(!AppSettings::windowGeometry().isEmpty());
+  // A new window comes back on the same page.
+  MainWindow second;
+  QCOMPARE(second.currentPage(), MainWindow::kRuns);
+  QCOMPARE(second.pageList()->count(), int(MainWindow::kPageCount));
+}
+
+void TstWorkbench::cleanupTestCase() { m_window.reset(); }
+
+QTEST_MAIN(TstWorkbench)
+#include "tst_workbench.moc"
