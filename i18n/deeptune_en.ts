@@ -6,92 +6,92 @@
     <message>
         <location filename="../views/adddatasetdialog.cpp" line="+25"/>
         <source>Add dataset</source>
-        <translation type="unfinished"></translation>
+        <translation>Add dataset</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Name:</source>
-        <translation type="unfinished"></translation>
+        <translation>Name:</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>File:</source>
-        <translation type="unfinished"></translation>
+        <translation>File:</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>JSON Lines (one object per line)</source>
-        <translation type="unfinished"></translation>
+        <translation>JSON Lines (one object per line)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>JSON (array of objects)</source>
-        <translation type="unfinished"></translation>
+        <translation>JSON (array of objects)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>CSV (header row)</source>
-        <translation type="unfinished"></translation>
+        <translation>CSV (header row)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Plain text (one example per line)</source>
-        <translation type="unfinished"></translation>
+        <translation>Plain text (one example per line)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Format:</source>
-        <translation type="unfinished"></translation>
+        <translation>Format:</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Text (learn the whole text)</source>
-        <translation type="unfinished"></translation>
+        <translation>Text (learn the whole text)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Prompt and response (learn the response)</source>
-        <translation type="unfinished"></translation>
+        <translation>Prompt and response (learn the response)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Text and label (classification)</source>
-        <translation type="unfinished"></translation>
+        <translation>Text and label (classification)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Examples are:</source>
-        <translation type="unfinished"></translation>
+        <translation>Examples are:</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Text column:</source>
-        <translation type="unfinished"></translation>
+        <translation>Text column:</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Prompt column:</source>
-        <translation type="unfinished"></translation>
+        <translation>Prompt column:</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Response column:</source>
-        <translation type="unfinished"></translation>
+        <translation>Response column:</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Label column:</source>
-        <translation type="unfinished"></translation>
+        <translation>Label column:</translation>
     </message>
     <message>
         <location line="+12"/>
         <source>Add</source>
-        <translation type="unfinished"></translation>
+        <translation>Add</translation>
     </message>
     <message>
         <location line="+51"/>
         <source>Detected columns: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Detected columns: %1</translation>
     </message>
 </context>
 <context>
@@ -99,174 +99,174 @@
     <message>
         <location filename="../views/datapage.cpp" line="+47"/>
         <source>Datasets</source>
-        <translation type="unfinished"></translation>
+        <translation>Datasets</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>Drop a JSONL, JSON, CSV or text file here, or</source>
-        <translation type="unfinished"></translation>
+        <translation>Drop a JSONL, JSON, CSV or text file here, or</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Add dataset…</source>
-        <translation type="unfinished"></translation>
+        <translation>Add dataset…</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+29"/>
         <source>Preview</source>
-        <translation type="unfinished"></translation>
+        <translation>Preview</translation>
     </message>
     <message>
         <location line="+9"/>
         <source>Tokens per example</source>
-        <translation type="unfinished"></translation>
+        <translation>Tokens per example</translation>
     </message>
     <message>
         <location line="+1"/>
         <location line="+6"/>
-        <location line="+172"/>
+        <location line="+174"/>
         <source>tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>tokens</translation>
     </message>
     <message>
-        <location line="-178"/>
+        <location line="-180"/>
         <location line="+3"/>
-        <location line="+161"/>
+        <location line="+163"/>
         <source>examples</source>
-        <translation type="unfinished"></translation>
+        <translation>examples</translation>
     </message>
     <message>
-        <location line="-162"/>
+        <location line="-164"/>
         <source>Label balance</source>
-        <translation type="unfinished"></translation>
+        <translation>Label balance</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+175"/>
+        <location line="+177"/>
         <source>label</source>
-        <translation type="unfinished"></translation>
+        <translation>label</translation>
     </message>
     <message>
-        <location line="-173"/>
+        <location line="-175"/>
         <source>Train vs validation</source>
-        <translation type="unfinished"></translation>
+        <translation>Train vs validation</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+172"/>
+        <location line="+174"/>
         <source>% of split</source>
-        <translation type="unfinished"></translation>
+        <translation>% of split</translation>
     </message>
     <message>
-        <location line="-167"/>
+        <location line="-169"/>
         <source>Statistics</source>
-        <translation type="unfinished"></translation>
+        <translation>Statistics</translation>
     </message>
     <message numerus="yes">
         <location line="+11"/>
         <source>%n row(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n row</numerusform>
+            <numerusform>%n rows</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <location line="+1"/>
         <source>First %n row(s) read (%1% of the file); scroll for more</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>First %n row read (%1% of the file); scroll for more</numerusform>
+            <numerusform>First %n rows read (%1% of the file); scroll for more</numerusform>
         </translation>
     </message>
     <message>
         <location line="+10"/>
         <source>The dataset was not added</source>
-        <translation type="unfinished"></translation>
+        <translation>The dataset was not added</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>Dataset &apos;%1&apos; added</source>
-        <translation type="unfinished"></translation>
+        <translation>Dataset &apos;%1&apos; added</translation>
     </message>
     <message>
         <location line="+8"/>
         <source>Add dataset</source>
-        <translation type="unfinished"></translation>
+        <translation>Add dataset</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Datasets (*.jsonl *.ndjson *.json *.csv *.tsv *.txt);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>Datasets (*.jsonl *.ndjson *.json *.csv *.tsv *.txt);;All files (*)</translation>
     </message>
     <message>
         <location line="+9"/>
         <source>This file cannot be read as a dataset</source>
-        <translation type="unfinished"></translation>
+        <translation>This file cannot be read as a dataset</translation>
     </message>
     <message>
         <location line="+15"/>
         <source>Reading %1…</source>
-        <translation type="unfinished"></translation>
+        <translation>Reading %1…</translation>
     </message>
     <message>
         <location line="+30"/>
         <source>No dataset yet: add one to start.</source>
-        <translation type="unfinished"></translation>
+        <translation>No dataset yet: add one to start.</translation>
     </message>
     <message>
         <location line="+17"/>
         <source>The next run trains on &apos;%1&apos;.</source>
-        <translation type="unfinished"></translation>
+        <translation>The next run trains on &apos;%1&apos;.</translation>
     </message>
     <message>
         <location line="+10"/>
         <source>The file cannot be previewed: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>The file cannot be previewed: %1</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+7"/>
         <source>No statistics: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>No statistics: %1</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>%1 examples (%2 train, %3 validation) · tokens per example: min %4, mean %5, max %6 · %7 longer than the default maximum length</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 examples (%2 train, %3 validation) · tokens per example: min %4, mean %5, max %6 · %7 longer than the default maximum length</translation>
     </message>
     <message>
         <location line="+15"/>
         <source>all</source>
-        <translation type="unfinished"></translation>
+        <translation>all</translation>
     </message>
     <message>
         <location line="+10"/>
         <source>No label column</source>
-        <translation type="unfinished"></translation>
+        <translation>No label column</translation>
     </message>
     <message>
         <location line="+15"/>
         <source>train</source>
-        <translation type="unfinished"></translation>
+        <translation>train</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>validation</source>
-        <translation type="unfinished"></translation>
+        <translation>validation</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>Statistics from an older version: re-add the dataset for this figure</source>
-        <translation type="unfinished"></translation>
+        <translation>Statistics from an older version: re-add the dataset for this figure</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Drift %1 exceeds %2: validation does not look like training</source>
-        <translation type="unfinished"></translation>
+        <translation>Drift %1 exceeds %2: validation does not look like training</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Drift %1 (warning above %2)</source>
-        <translation type="unfinished"></translation>
+        <translation>Drift %1 (warning above %2)</translation>
     </message>
 </context>
 <context>
@@ -274,27 +274,27 @@
     <message>
         <location filename="../app/datasetsmodel.cpp" line="+77"/>
         <source>Name</source>
-        <translation type="unfinished"></translation>
+        <translation>Name</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Format</source>
-        <translation type="unfinished"></translation>
+        <translation>Format</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Rows</source>
-        <translation type="unfinished"></translation>
+        <translation>Rows</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Mapping</source>
-        <translation type="unfinished"></translation>
+        <translation>Mapping</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>File</source>
-        <translation type="unfinished"></translation>
+        <translation>File</translation>
     </message>
 </context>
 <context>
@@ -302,80 +302,80 @@
     <message>
         <location filename="../views/exportpage.cpp" line="+30"/>
         <source>Run:</source>
-        <translation type="unfinished"></translation>
+        <translation>Run:</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>PEFT LoRA adapter</source>
-        <translation type="unfinished"></translation>
+        <translation>PEFT LoRA adapter</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Merged Hugging Face checkpoint</source>
-        <translation type="unfinished"></translation>
+        <translation>Merged Hugging Face checkpoint</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Format:</source>
-        <translation type="unfinished"></translation>
+        <translation>Format:</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>Browse…</source>
-        <translation type="unfinished"></translation>
+        <translation>Browse…</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Folder:</source>
-        <translation type="unfinished"></translation>
+        <translation>Folder:</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Export</source>
-        <translation type="unfinished"></translation>
+        <translation>Export</translation>
     </message>
     <message>
         <location line="+12"/>
         <source>The files written appear here.</source>
-        <translation type="unfinished"></translation>
+        <translation>The files written appear here.</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>adapter_config.json + adapter_model.safetensors: load with PeftModel.from_pretrained on top of the base model. LoRA runs only.</source>
-        <translation type="unfinished"></translation>
+        <translation>adapter_config.json + adapter_model.safetensors: load with PeftModel.from_pretrained on top of the base model. LoRA runs only.</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>config.json + model.safetensors with the adapters merged in: loads with AutoModelForCausalLM.from_pretrained, no PEFT needed.</source>
-        <translation type="unfinished"></translation>
+        <translation>config.json + model.safetensors with the adapters merged in: loads with AutoModelForCausalLM.from_pretrained, no PEFT needed.</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>Export to</source>
-        <translation type="unfinished"></translation>
+        <translation>Export to</translation>
     </message>
     <message>
         <location line="+15"/>
         <source>The export failed</source>
-        <translation type="unfinished"></translation>
+        <translation>The export failed</translation>
     </message>
     <message numerus="yes">
         <location line="+6"/>
         <source>Exported %n file(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>Exported %n file</numerusform>
+            <numerusform>Exported %n files</numerusform>
         </translation>
     </message>
     <message>
         <location line="+36"/>
         <source>Choose a folder to export to</source>
-        <translation type="unfinished"></translation>
+        <translation>Choose a folder to export to</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Exporting…</source>
-        <translation type="unfinished"></translation>
+        <translation>Exporting…</translation>
     </message>
 </context>
 <context>
@@ -384,53 +384,53 @@
         <location filename="../views/hyperparameterspage.cpp" line="+35"/>
         <location line="+4"/>
         <source>General</source>
-        <translation type="unfinished"></translation>
+        <translation>General</translation>
     </message>
     <message>
         <location line="-3"/>
         <source>Random seed</source>
-        <translation type="unfinished"></translation>
+        <translation>Random seed</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Same seed, data and config give the same run (split, init, order)</source>
-        <translation type="unfinished"></translation>
+        <translation>Same seed, data and config give the same run (split, init, order)</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Device</source>
-        <translation type="unfinished"></translation>
+        <translation>Device</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>auto uses the GPU when one is present</source>
-        <translation type="unfinished"></translation>
+        <translation>auto uses the GPU when one is present</translation>
     </message>
     <message>
         <location line="+1"/>
         <location line="+3"/>
         <source>Data</source>
-        <translation type="unfinished"></translation>
+        <translation>Data</translation>
     </message>
     <message>
         <location line="-2"/>
         <source>Validation share</source>
-        <translation type="unfinished"></translation>
+        <translation>Validation share</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Share of rows held out to measure generalisation</source>
-        <translation type="unfinished"></translation>
+        <translation>Share of rows held out to measure generalisation</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Maximum length (tokens)</source>
-        <translation type="unfinished"></translation>
+        <translation>Maximum length (tokens)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Longer examples are truncated</source>
-        <translation type="unfinished"></translation>
+        <translation>Longer examples are truncated</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -441,215 +441,215 @@
         <location line="+3"/>
         <location line="+3"/>
         <source>Optimisation</source>
-        <translation type="unfinished"></translation>
+        <translation>Optimisation</translation>
     </message>
     <message>
         <location line="-18"/>
         <source>Learning rate</source>
-        <translation type="unfinished"></translation>
+        <translation>Learning rate</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Peak learning rate of AdamW after warm-up</source>
-        <translation type="unfinished"></translation>
+        <translation>Peak learning rate of AdamW after warm-up</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Batch size</source>
-        <translation type="unfinished"></translation>
+        <translation>Batch size</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Examples per optimizer step</source>
-        <translation type="unfinished"></translation>
+        <translation>Examples per optimizer step</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Micro-batch size</source>
-        <translation type="unfinished"></translation>
+        <translation>Micro-batch size</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Examples per forward pass; the batch is accumulated from micro-batches</source>
-        <translation type="unfinished"></translation>
+        <translation>Examples per forward pass; the batch is accumulated from micro-batches</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Weight decay</source>
-        <translation type="unfinished"></translation>
+        <translation>Weight decay</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Decoupled decay on weight matrices</source>
-        <translation type="unfinished"></translation>
+        <translation>Decoupled decay on weight matrices</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Gradient clipping</source>
-        <translation type="unfinished"></translation>
+        <translation>Gradient clipping</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Maximum global gradient norm; 0 turns it off</source>
-        <translation type="unfinished"></translation>
+        <translation>Maximum global gradient norm; 0 turns it off</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Label smoothing</source>
-        <translation type="unfinished"></translation>
+        <translation>Label smoothing</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Share of probability spread over other tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>Share of probability spread over other tokens</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Precision</source>
-        <translation type="unfinished"></translation>
+        <translation>Precision</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>bf16 and fp16 need a GPU to pay off</source>
-        <translation type="unfinished"></translation>
+        <translation>bf16 and fp16 need a GPU to pay off</translation>
     </message>
     <message>
         <location line="+1"/>
         <location line="+3"/>
         <location line="+3"/>
         <source>Schedule</source>
-        <translation type="unfinished"></translation>
+        <translation>Schedule</translation>
     </message>
     <message>
         <location line="-5"/>
         <source>Steps</source>
-        <translation type="unfinished"></translation>
+        <translation>Steps</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Optimizer steps in the run</source>
-        <translation type="unfinished"></translation>
+        <translation>Optimizer steps in the run</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Warm-up steps</source>
-        <translation type="unfinished"></translation>
+        <translation>Warm-up steps</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Steps of linear rise to the peak learning rate</source>
-        <translation type="unfinished"></translation>
+        <translation>Steps of linear rise to the peak learning rate</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Decay</source>
-        <translation type="unfinished"></translation>
+        <translation>Decay</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Learning-rate shape after warm-up</source>
-        <translation type="unfinished"></translation>
+        <translation>Learning-rate shape after warm-up</translation>
     </message>
     <message>
         <location line="+1"/>
         <location line="+3"/>
         <source>Checks and checkpoints</source>
-        <translation type="unfinished"></translation>
+        <translation>Checks and checkpoints</translation>
     </message>
     <message>
         <location line="-2"/>
         <source>Evaluate every</source>
-        <translation type="unfinished"></translation>
+        <translation>Evaluate every</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Steps between validation passes; 0 = at the end</source>
-        <translation type="unfinished"></translation>
+        <translation>Steps between validation passes; 0 = at the end</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Checkpoint every</source>
-        <translation type="unfinished"></translation>
+        <translation>Checkpoint every</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Steps between checkpoints; 0 = at stop and end</source>
-        <translation type="unfinished"></translation>
+        <translation>Steps between checkpoints; 0 = at stop and end</translation>
     </message>
     <message>
         <location line="+32"/>
         <source>Preset:</source>
-        <translation type="unfinished"></translation>
+        <translation>Preset:</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Load</source>
-        <translation type="unfinished"></translation>
+        <translation>Load</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Save as preset…</source>
-        <translation type="unfinished"></translation>
+        <translation>Save as preset…</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Reset to defaults</source>
-        <translation type="unfinished"></translation>
+        <translation>Reset to defaults</translation>
     </message>
     <message>
         <location line="+27"/>
         <source>Allowed</source>
-        <translation type="unfinished"></translation>
+        <translation>Allowed</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Recommended</source>
-        <translation type="unfinished"></translation>
+        <translation>Recommended</translation>
     </message>
     <message>
         <location line="+49"/>
         <source>Save preset</source>
-        <translation type="unfinished"></translation>
+        <translation>Save preset</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Preset name:</source>
-        <translation type="unfinished"></translation>
+        <translation>Preset name:</translation>
     </message>
     <message>
         <location line="+72"/>
         <source>outside the allowed range</source>
-        <translation type="unfinished"></translation>
+        <translation>outside the allowed range</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>outside the recommended range</source>
-        <translation type="unfinished"></translation>
+        <translation>outside the recommended range</translation>
     </message>
     <message>
         <location line="+9"/>
         <source>This config cannot start a run</source>
-        <translation type="unfinished"></translation>
+        <translation>This config cannot start a run</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Some values are outside the recommended ranges</source>
-        <translation type="unfinished"></translation>
+        <translation>Some values are outside the recommended ranges</translation>
     </message>
     <message>
         <location line="+35"/>
         <source>The preset was not saved</source>
-        <translation type="unfinished"></translation>
+        <translation>The preset was not saved</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>Preset &apos;%1&apos; saved in the project</source>
-        <translation type="unfinished"></translation>
+        <translation>Preset &apos;%1&apos; saved in the project</translation>
     </message>
     <message>
         <location line="+14"/>
         <source>The preset cannot be read</source>
-        <translation type="unfinished"></translation>
+        <translation>The preset cannot be read</translation>
     </message>
 </context>
 <context>
@@ -658,12 +658,12 @@
         <location filename="../widgets/liveplot.cpp" line="+57"/>
         <source>Follow latest</source>
         <comment>plot: keep the newest points in view</comment>
-        <translation type="unfinished"></translation>
+        <translation>Follow latest</translation>
     </message>
     <message>
         <location line="+9"/>
         <source>Keep the newest points in view. Dragging or zooming the plot turns this off; a double-click on the plot turns it back on.</source>
-        <translation type="unfinished"></translation>
+        <translation>Keep the newest points in view. Dragging or zooming the plot turns this off; a double-click on the plot turns it back on.</translation>
     </message>
 </context>
 <context>
@@ -671,239 +671,241 @@
     <message>
         <location filename="../views/mainwindow.cpp" line="+40"/>
         <source>DeepTune projects (*.dtproj)</source>
-        <translation type="unfinished"></translation>
+        <translation>DeepTune projects (*.dtproj)</translation>
     </message>
     <message>
         <location line="+29"/>
         <source>Data</source>
-        <translation type="unfinished"></translation>
+        <translation>Data</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Model &amp; LoRA</source>
-        <translation type="unfinished"></translation>
+        <translation>Model &amp; LoRA</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Hyperparameters</source>
-        <translation type="unfinished"></translation>
+        <translation>Hyperparameters</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Train</source>
-        <translation type="unfinished"></translation>
+        <translation>Train</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Runs</source>
-        <translation type="unfinished"></translation>
+        <translation>Runs</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Export</source>
-        <translation type="unfinished"></translation>
+        <translation>Export</translation>
     </message>
     <message>
         <location line="+1"/>
         <location line="+22"/>
         <source>Attention</source>
-        <translation type="unfinished"></translation>
+        <translation>Attention</translation>
     </message>
     <message>
         <location line="-21"/>
         <location line="+25"/>
         <source>Memory</source>
-        <translation type="unfinished"></translation>
+        <translation>Memory</translation>
     </message>
     <message>
         <location line="-3"/>
         <source>Attention maps of a training run, layer by layer and head by head, arrive with the next release.</source>
-        <translation type="unfinished"></translation>
+        <translation>Attention maps of a training run, layer by layer and head by head, arrive with the next release.</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>The memory estimate before a run and the GPU memory timeline during it arrive with the next release.</source>
-        <translation type="unfinished"></translation>
+        <translation>The memory estimate before a run and the GPU memory timeline during it arrive with the next release.</translation>
     </message>
     <message>
         <location line="+30"/>
         <source>Training: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Training: %1</translation>
     </message>
     <message>
         <location line="+3"/>
         <location line="+4"/>
         <source>Idle</source>
-        <translation type="unfinished"></translation>
+        <translation>Idle</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>DeepTune Workbench %1</source>
-        <translation type="unfinished"></translation>
+        <translation>DeepTune Workbench %1</translation>
     </message>
     <message>
         <location line="+33"/>
         <location line="+135"/>
         <source>DeepTune Workbench</source>
-        <translation type="unfinished"></translation>
+        <translation>DeepTune Workbench</translation>
     </message>
     <message>
         <location line="-128"/>
         <source>Fine-tune transformer models with LoRA and watch what happens inside. A project is one file that holds your datasets, runs and their curves.</source>
-        <translation type="unfinished"></translation>
+        <translation>Fine-tune transformer models with LoRA and watch what happens inside. A project is one file that holds your datasets, runs and their curves.</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>New sample project…</source>
-        <translation type="unfinished"></translation>
+        <translation>New sample project…</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>New empty project…</source>
-        <translation type="unfinished"></translation>
+        <translation>New empty project…</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Open project…</source>
-        <translation type="unfinished"></translation>
+        <translation>Open project…</translation>
     </message>
     <message>
         <location line="+38"/>
         <source>&amp;Project</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Project</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>&amp;New Project…</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;New Project…</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>New &amp;Sample Project…</source>
-        <translation type="unfinished"></translation>
+        <translation>New &amp;Sample Project…</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>&amp;Open…</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Open…</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Open &amp;Recent</source>
-        <translation type="unfinished"></translation>
+        <translation>Open &amp;Recent</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>&amp;Close Project</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Close Project</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>&amp;Add Dataset…</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Add Dataset…</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Add dataset</source>
-        <translation type="unfinished"></translation>
+        <translation>Add dataset</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Datasets (*.jsonl *.ndjson *.json *.csv *.tsv *.txt);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>Datasets (*.jsonl *.ndjson *.json *.csv *.tsv *.txt);;All files (*)</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>&amp;Quit</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Quit</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>&amp;Settings</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Settings</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>&amp;Language</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Language</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>System language</source>
-        <translation type="unfinished"></translation>
+        <translation>System language</translation>
     </message>
     <message>
         <location line="+15"/>
         <source>The language changes the next time the workbench starts.</source>
-        <translation type="unfinished"></translation>
+        <translation>The language changes the next time the workbench starts.</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>&amp;Help</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Help</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>&amp;About DeepTune Workbench</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;About DeepTune Workbench</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>About DeepTune Workbench</source>
-        <translation type="unfinished"></translation>
+        <translation>About DeepTune Workbench</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>DeepTune Workbench %1
 LoRA fine-tuning with every step recorded in a project file.
 LibTorch %2</source>
-        <translation type="unfinished"></translation>
+        <translation>DeepTune Workbench %1
+LoRA fine-tuning with every step recorded in a project file.
+LibTorch %2</translation>
     </message>
     <message>
         <location line="+18"/>
         <source>Clear list</source>
-        <translation type="unfinished"></translation>
+        <translation>Clear list</translation>
     </message>
     <message>
         <location line="+11"/>
         <source>%1 — DeepTune Workbench</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 — DeepTune Workbench</translation>
     </message>
     <message>
         <location line="+10"/>
         <location line="+31"/>
         <source>A run is in progress</source>
-        <translation type="unfinished"></translation>
+        <translation>A run is in progress</translation>
     </message>
     <message>
         <location line="-30"/>
         <source>Stop it before opening another project.</source>
-        <translation type="unfinished"></translation>
+        <translation>Stop it before opening another project.</translation>
     </message>
     <message>
         <location line="+31"/>
         <source>Stop it before closing the project.</source>
-        <translation type="unfinished"></translation>
+        <translation>Stop it before closing the project.</translation>
     </message>
     <message>
         <location line="+9"/>
         <source>New sample project</source>
-        <translation type="unfinished"></translation>
+        <translation>New sample project</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>New project</source>
-        <translation type="unfinished"></translation>
+        <translation>New project</translation>
     </message>
     <message>
         <location line="+9"/>
         <source>Open project</source>
-        <translation type="unfinished"></translation>
+        <translation>Open project</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>All files (*)</translation>
     </message>
 </context>
 <context>
@@ -911,7 +913,7 @@ LibTorch %2</source>
     <message>
         <location filename="../views/messagebanner.cpp" line="+30"/>
         <source>Dismiss</source>
-        <translation type="unfinished"></translation>
+        <translation>Dismiss</translation>
     </message>
 </context>
 <context>
@@ -919,144 +921,144 @@ LibTorch %2</source>
     <message>
         <location filename="../views/modelpage.cpp" line="+43"/>
         <source>Base model</source>
-        <translation type="unfinished"></translation>
+        <translation>Base model</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Start from:</source>
-        <translation type="unfinished"></translation>
+        <translation>Start from:</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Causal language model (continue text)</source>
-        <translation type="unfinished"></translation>
+        <translation>Causal language model (continue text)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Classification (text → label)</source>
-        <translation type="unfinished"></translation>
+        <translation>Classification (text → label)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Task:</source>
-        <translation type="unfinished"></translation>
+        <translation>Task:</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>LoRA adapters (base frozen)</source>
-        <translation type="unfinished"></translation>
+        <translation>LoRA adapters (base frozen)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Full fine-tune (every weight trains)</source>
-        <translation type="unfinished"></translation>
+        <translation>Full fine-tune (every weight trains)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Training:</source>
-        <translation type="unfinished"></translation>
+        <translation>Training:</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Standard</source>
-        <translation type="unfinished"></translation>
+        <translation>Standard</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>With temperature</source>
-        <translation type="unfinished"></translation>
+        <translation>With temperature</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Attention:</source>
-        <translation type="unfinished"></translation>
+        <translation>Attention:</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Temperature:</source>
-        <translation type="unfinished"></translation>
+        <translation>Temperature:</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>LoRA</source>
-        <translation type="unfinished"></translation>
+        <translation>LoRA</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Rank r:</source>
-        <translation type="unfinished"></translation>
+        <translation>Rank r:</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Alpha:</source>
-        <translation type="unfinished"></translation>
+        <translation>Alpha:</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Dropout:</source>
-        <translation type="unfinished"></translation>
+        <translation>Dropout:</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Rank-stabilised scaling (alpha / √r)</source>
-        <translation type="unfinished"></translation>
+        <translation>Rank-stabilised scaling (alpha / √r)</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Target modules:</source>
-        <translation type="unfinished"></translation>
+        <translation>Target modules:</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>Parameters</source>
-        <translation type="unfinished"></translation>
+        <translation>Parameters</translation>
     </message>
     <message>
         <location line="+10"/>
         <source>Model:</source>
-        <translation type="unfinished"></translation>
+        <translation>Model:</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Trainable:</source>
-        <translation type="unfinished"></translation>
+        <translation>Trainable:</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Share trained:</source>
-        <translation type="unfinished"></translation>
+        <translation>Share trained:</translation>
     </message>
     <message>
         <location line="+48"/>
         <source>Preset: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Preset: %1</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Run: %1 (its latest weights)</source>
-        <translation type="unfinished"></translation>
+        <translation>Run: %1 (its latest weights)</translation>
     </message>
     <message>
         <location line="+70"/>
         <source>computing…</source>
-        <translation type="unfinished"></translation>
+        <translation>computing…</translation>
     </message>
     <message>
         <location line="+25"/>
         <source>Cannot build this model: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Cannot build this model: %1</translation>
     </message>
     <message>
         <location line="+8"/>
         <source>%1 parameters</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 parameters</translation>
     </message>
     <message numerus="yes">
         <location line="+5"/>
         <source>%n module(s) adapted</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n module adapted</numerusform>
+            <numerusform>%n modules adapted</numerusform>
         </translation>
     </message>
 </context>
@@ -1065,18 +1067,18 @@ LibTorch %2</source>
     <message>
         <location filename="../app/projectsession.cpp" line="+39"/>
         <source>Could not open the project</source>
-        <translation type="unfinished"></translation>
+        <translation>Could not open the project</translation>
     </message>
     <message>
         <location line="+7"/>
         <location line="+12"/>
         <source>Could not create the project</source>
-        <translation type="unfinished"></translation>
+        <translation>Could not create the project</translation>
     </message>
     <message>
         <location line="-11"/>
         <source>%1: a file with this name already exists</source>
-        <translation type="unfinished"></translation>
+        <translation>%1: a file with this name already exists</translation>
     </message>
 </context>
 <context>
@@ -1084,210 +1086,210 @@ LibTorch %2</source>
     <message>
         <location filename="../app/runsmodel.cpp" line="+74"/>
         <source>created</source>
-        <translation type="unfinished"></translation>
+        <translation>created</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>running</source>
-        <translation type="unfinished"></translation>
+        <translation>running</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>paused</source>
-        <translation type="unfinished"></translation>
+        <translation>paused</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>stopped</source>
-        <translation type="unfinished"></translation>
+        <translation>stopped</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>completed</source>
-        <translation type="unfinished"></translation>
+        <translation>completed</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>failed</source>
-        <translation type="unfinished"></translation>
+        <translation>failed</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>interrupted</source>
-        <translation type="unfinished"></translation>
+        <translation>interrupted</translation>
     </message>
     <message>
         <location line="+57"/>
         <source>Run</source>
-        <translation type="unfinished"></translation>
+        <translation>Run</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Status</source>
-        <translation type="unfinished"></translation>
+        <translation>Status</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Step</source>
-        <translation type="unfinished"></translation>
+        <translation>Step</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Dataset</source>
-        <translation type="unfinished"></translation>
+        <translation>Dataset</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Base model</source>
-        <translation type="unfinished"></translation>
+        <translation>Base model</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Mode</source>
-        <translation type="unfinished"></translation>
+        <translation>Mode</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Learning rate</source>
-        <translation type="unfinished"></translation>
+        <translation>Learning rate</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>LoRA r</source>
-        <translation type="unfinished"></translation>
+        <translation>LoRA r</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Train loss</source>
-        <translation type="unfinished"></translation>
+        <translation>Train loss</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Val loss</source>
-        <translation type="unfinished"></translation>
+        <translation>Val loss</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Created</source>
-        <translation type="unfinished"></translation>
+        <translation>Created</translation>
     </message>
 </context>
 <context>
     <name>RunsPage</name>
     <message>
-        <location filename="../views/runspage.cpp" line="+49"/>
+        <location filename="../views/runspage.cpp" line="+50"/>
         <source>Show in Train</source>
-        <translation type="unfinished"></translation>
+        <translation>Show in Train</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Rename</source>
-        <translation type="unfinished"></translation>
+        <translation>Rename</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Duplicate as new config</source>
-        <translation type="unfinished"></translation>
+        <translation>Duplicate as new config</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Resume</source>
-        <translation type="unfinished"></translation>
+        <translation>Resume</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Delete…</source>
-        <translation type="unfinished"></translation>
+        <translation>Delete…</translation>
     </message>
     <message>
         <location line="+24"/>
         <source>Compare:</source>
-        <translation type="unfinished"></translation>
+        <translation>Compare:</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Validation loss</source>
-        <translation type="unfinished"></translation>
+        <translation>Validation loss</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Training loss</source>
-        <translation type="unfinished"></translation>
+        <translation>Training loss</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Learning rate</source>
-        <translation type="unfinished"></translation>
+        <translation>Learning rate</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Gradient norm</source>
-        <translation type="unfinished"></translation>
+        <translation>Gradient norm</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Tokens/s</source>
-        <translation type="unfinished"></translation>
+        <translation>Tokens/s</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>step</source>
-        <translation type="unfinished"></translation>
+        <translation>step</translation>
     </message>
     <message>
         <location line="+16"/>
         <source>The run was not renamed</source>
-        <translation type="unfinished"></translation>
+        <translation>The run was not renamed</translation>
     </message>
     <message>
         <location line="+80"/>
         <source>The run&apos;s records cannot be read</source>
-        <translation type="unfinished"></translation>
+        <translation>The run&apos;s records cannot be read</translation>
     </message>
     <message>
         <location line="+60"/>
         <source>Run &apos;%1&apos; failed</source>
-        <translation type="unfinished"></translation>
+        <translation>Run &apos;%1&apos; failed</translation>
     </message>
     <message>
         <location line="+12"/>
         <source>Delete run</source>
-        <translation type="unfinished"></translation>
+        <translation>Delete run</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Delete run &apos;%1&apos; with its metrics, logs and checkpoints?</source>
-        <translation type="unfinished"></translation>
+        <translation>Delete run &apos;%1&apos; with its metrics, logs and checkpoints?</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Exports written elsewhere are kept. This cannot be undone.</source>
-        <translation type="unfinished"></translation>
+        <translation>Exports written elsewhere are kept. This cannot be undone.</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Delete</source>
-        <translation type="unfinished"></translation>
+        <translation>Delete</translation>
     </message>
     <message>
         <location line="+14"/>
         <source>The run was not deleted</source>
-        <translation type="unfinished"></translation>
+        <translation>The run was not deleted</translation>
     </message>
     <message>
         <location line="+14"/>
         <source>The run&apos;s config cannot be read</source>
-        <translation type="unfinished"></translation>
+        <translation>The run&apos;s config cannot be read</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>The config of &apos;%1&apos; is now the draft</source>
-        <translation type="unfinished"></translation>
+        <translation>The config of &apos;%1&apos; is now the draft</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Change it in Model &amp; LoRA or Hyperparameters, then start it in Train.</source>
-        <translation type="unfinished"></translation>
+        <translation>Change it in Model &amp; LoRA or Hyperparameters, then start it in Train.</translation>
     </message>
 </context>
 <context>
@@ -1295,42 +1297,42 @@ LibTorch %2</source>
     <message>
         <location filename="../views/trainpage.cpp" line="+49"/>
         <source>Run name:</source>
-        <translation type="unfinished"></translation>
+        <translation>Run name:</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>automatic</source>
-        <translation type="unfinished"></translation>
+        <translation>automatic</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Start</source>
-        <translation type="unfinished"></translation>
+        <translation>Start</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Pause</source>
-        <translation type="unfinished"></translation>
+        <translation>Pause</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Resume</source>
-        <translation type="unfinished"></translation>
+        <translation>Resume</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Stop</source>
-        <translation type="unfinished"></translation>
+        <translation>Stop</translation>
     </message>
     <message>
         <location line="+14"/>
         <source>step %v of %m</source>
-        <translation type="unfinished"></translation>
+        <translation>step %v of %m</translation>
     </message>
     <message>
         <location line="+16"/>
         <source>Loss</source>
-        <translation type="unfinished"></translation>
+        <translation>Loss</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -1338,186 +1340,186 @@ LibTorch %2</source>
         <location line="+4"/>
         <location line="+4"/>
         <source>step</source>
-        <translation type="unfinished"></translation>
+        <translation>step</translation>
     </message>
     <message>
         <location line="-13"/>
         <source>loss</source>
-        <translation type="unfinished"></translation>
+        <translation>loss</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>training</source>
-        <translation type="unfinished"></translation>
+        <translation>training</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>validation</source>
-        <translation type="unfinished"></translation>
+        <translation>validation</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Learning rate</source>
-        <translation type="unfinished"></translation>
+        <translation>Learning rate</translation>
     </message>
     <message>
         <location line="+1"/>
         <location line="+1"/>
         <source>learning rate</source>
-        <translation type="unfinished"></translation>
+        <translation>learning rate</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Gradient norm</source>
-        <translation type="unfinished"></translation>
+        <translation>Gradient norm</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>norm before clipping</source>
-        <translation type="unfinished"></translation>
+        <translation>norm before clipping</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>gradient norm</source>
-        <translation type="unfinished"></translation>
+        <translation>gradient norm</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Throughput</source>
-        <translation type="unfinished"></translation>
+        <translation>Throughput</translation>
     </message>
     <message>
         <location line="+1"/>
         <location line="+1"/>
         <source>tokens/s</source>
-        <translation type="unfinished"></translation>
+        <translation>tokens/s</translation>
     </message>
     <message>
         <location line="+10"/>
         <source>The run&apos;s log appears here.</source>
-        <translation type="unfinished"></translation>
+        <translation>The run&apos;s log appears here.</translation>
     </message>
     <message>
         <location line="+22"/>
         <source>The run could not start</source>
-        <translation type="unfinished"></translation>
+        <translation>The run could not start</translation>
     </message>
     <message>
         <location line="+23"/>
         <source>The run config is not valid</source>
-        <translation type="unfinished"></translation>
+        <translation>The run config is not valid</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>No dataset chosen</source>
-        <translation type="unfinished"></translation>
+        <translation>No dataset chosen</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Pick the dataset to train on in the Data page.</source>
-        <translation type="unfinished"></translation>
+        <translation>Pick the dataset to train on in the Data page.</translation>
     </message>
     <message>
         <location line="+6"/>
         <location line="+162"/>
         <source>preparing</source>
-        <translation type="unfinished"></translation>
+        <translation>preparing</translation>
     </message>
     <message>
         <location line="-136"/>
         <source>The run&apos;s records cannot be read</source>
-        <translation type="unfinished"></translation>
+        <translation>The run&apos;s records cannot be read</translation>
     </message>
     <message>
         <location line="+4"/>
         <location line="+172"/>
         <source>The run failed</source>
-        <translation type="unfinished"></translation>
+        <translation>The run failed</translation>
     </message>
     <message>
         <location line="-165"/>
         <source>Following run &apos;%1&apos;, trained by another process</source>
-        <translation type="unfinished"></translation>
+        <translation>Following run &apos;%1&apos;, trained by another process</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Its curves update as it records them (host %1, pid %2).</source>
-        <translation type="unfinished"></translation>
+        <translation>Its curves update as it records them (host %1, pid %2).</translation>
     </message>
     <message>
         <location line="+56"/>
         <source>Run &apos;%1&apos; ended: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>Run &apos;%1&apos; ended: %2</translation>
     </message>
     <message>
         <location line="+48"/>
         <source>validation at step %1: loss %2</source>
-        <translation type="unfinished"></translation>
+        <translation>validation at step %1: loss %2</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>, accuracy %1</source>
-        <translation type="unfinished"></translation>
+        <translation>, accuracy %1</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>, perplexity %1</source>
-        <translation type="unfinished"></translation>
+        <translation>, perplexity %1</translation>
     </message>
     <message>
         <location line="+20"/>
         <source>running</source>
-        <translation type="unfinished"></translation>
+        <translation>running</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>paused</source>
-        <translation type="unfinished"></translation>
+        <translation>paused</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>stopped</source>
-        <translation type="unfinished"></translation>
+        <translation>stopped</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>completed</source>
-        <translation type="unfinished"></translation>
+        <translation>completed</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>failed</source>
-        <translation type="unfinished"></translation>
+        <translation>failed</translation>
     </message>
     <message>
         <location line="+16"/>
         <source>Run &apos;%1&apos; completed</source>
-        <translation type="unfinished"></translation>
+        <translation>Run &apos;%1&apos; completed</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Run &apos;%1&apos; stopped</source>
-        <translation type="unfinished"></translation>
+        <translation>Run &apos;%1&apos; stopped</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>It can be resumed from its last checkpoint in the Runs page.</source>
-        <translation type="unfinished"></translation>
+        <translation>It can be resumed from its last checkpoint in the Runs page.</translation>
     </message>
     <message>
         <location line="+14"/>
         <source>error</source>
-        <translation type="unfinished"></translation>
+        <translation>error</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>warning</source>
-        <translation type="unfinished"></translation>
+        <translation>warning</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>ETA %1</source>
-        <translation type="unfinished"></translation>
+        <translation>ETA %1</translation>
     </message>
 </context>
 <context>
@@ -1525,22 +1527,22 @@ LibTorch %2</source>
     <message>
         <location filename="../app/main.cpp" line="+26"/>
         <source>DeepTune Workbench: LoRA fine-tuning you can watch.</source>
-        <translation type="unfinished"></translation>
+        <translation>DeepTune Workbench: LoRA fine-tuning you can watch.</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Project file to open</source>
-        <translation type="unfinished"></translation>
+        <translation>Project file to open</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Save a PNG of the window and quit</source>
-        <translation type="unfinished"></translation>
+        <translation>Save a PNG of the window and quit</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Page to show first</source>
-        <translation type="unfinished"></translation>
+        <translation>Page to show first</translation>
     </message>
 </context>
 </TS>

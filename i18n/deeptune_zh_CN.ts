@@ -6,92 +6,92 @@
     <message>
         <location filename="../views/adddatasetdialog.cpp" line="+25"/>
         <source>Add dataset</source>
-        <translation type="unfinished"></translation>
+        <translation>添加数据集</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Name:</source>
-        <translation type="unfinished"></translation>
+        <translation>名称：</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>File:</source>
-        <translation type="unfinished"></translation>
+        <translation>文件：</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>JSON Lines (one object per line)</source>
-        <translation type="unfinished"></translation>
+        <translation>JSON Lines（每行一个对象）</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>JSON (array of objects)</source>
-        <translation type="unfinished"></translation>
+        <translation>JSON（对象数组）</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>CSV (header row)</source>
-        <translation type="unfinished"></translation>
+        <translation>CSV（首行为表头）</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Plain text (one example per line)</source>
-        <translation type="unfinished"></translation>
+        <translation>纯文本（每行一个样本）</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Format:</source>
-        <translation type="unfinished"></translation>
+        <translation>格式：</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Text (learn the whole text)</source>
-        <translation type="unfinished"></translation>
+        <translation>文本（学习全部文本）</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Prompt and response (learn the response)</source>
-        <translation type="unfinished"></translation>
+        <translation>提示与回复（学习回复部分）</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Text and label (classification)</source>
-        <translation type="unfinished"></translation>
+        <translation>文本与标签（分类）</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Examples are:</source>
-        <translation type="unfinished"></translation>
+        <translation>样本类型：</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Text column:</source>
-        <translation type="unfinished"></translation>
+        <translation>文本列：</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Prompt column:</source>
-        <translation type="unfinished"></translation>
+        <translation>提示列：</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Response column:</source>
-        <translation type="unfinished"></translation>
+        <translation>回复列：</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Label column:</source>
-        <translation type="unfinished"></translation>
+        <translation>标签列：</translation>
     </message>
     <message>
         <location line="+12"/>
         <source>Add</source>
-        <translation type="unfinished"></translation>
+        <translation>添加</translation>
     </message>
     <message>
         <location line="+51"/>
         <source>Detected columns: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>检测到的列：%1</translation>
     </message>
 </context>
 <context>
@@ -99,172 +99,172 @@
     <message>
         <location filename="../views/datapage.cpp" line="+47"/>
         <source>Datasets</source>
-        <translation type="unfinished"></translation>
+        <translation>数据集</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>Drop a JSONL, JSON, CSV or text file here, or</source>
-        <translation type="unfinished"></translation>
+        <translation>将 JSONL、JSON、CSV 或文本文件拖放到此处，或</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Add dataset…</source>
-        <translation type="unfinished"></translation>
+        <translation>添加数据集…</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+29"/>
         <source>Preview</source>
-        <translation type="unfinished"></translation>
+        <translation>预览</translation>
     </message>
     <message>
         <location line="+9"/>
         <source>Tokens per example</source>
-        <translation type="unfinished"></translation>
+        <translation>每个样本的词元数</translation>
     </message>
     <message>
         <location line="+1"/>
         <location line="+6"/>
-        <location line="+172"/>
+        <location line="+174"/>
         <source>tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>词元</translation>
     </message>
     <message>
-        <location line="-178"/>
+        <location line="-180"/>
         <location line="+3"/>
-        <location line="+161"/>
+        <location line="+163"/>
         <source>examples</source>
-        <translation type="unfinished"></translation>
+        <translation>样本数</translation>
     </message>
     <message>
-        <location line="-162"/>
+        <location line="-164"/>
         <source>Label balance</source>
-        <translation type="unfinished"></translation>
+        <translation>标签分布</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+175"/>
+        <location line="+177"/>
         <source>label</source>
-        <translation type="unfinished"></translation>
+        <translation>标签</translation>
     </message>
     <message>
-        <location line="-173"/>
+        <location line="-175"/>
         <source>Train vs validation</source>
-        <translation type="unfinished"></translation>
+        <translation>训练集与验证集对比</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+172"/>
+        <location line="+174"/>
         <source>% of split</source>
-        <translation type="unfinished"></translation>
+        <translation>占该部分的 %</translation>
     </message>
     <message>
-        <location line="-167"/>
+        <location line="-169"/>
         <source>Statistics</source>
-        <translation type="unfinished"></translation>
+        <translation>统计</translation>
     </message>
     <message numerus="yes">
         <location line="+11"/>
         <source>%n row(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n 行</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <location line="+1"/>
         <source>First %n row(s) read (%1% of the file); scroll for more</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>已读取前 %n 行（文件的 %1%）；向下滚动以加载更多</numerusform>
         </translation>
     </message>
     <message>
         <location line="+10"/>
         <source>The dataset was not added</source>
-        <translation type="unfinished"></translation>
+        <translation>数据集未添加</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>Dataset &apos;%1&apos; added</source>
-        <translation type="unfinished"></translation>
+        <translation>已添加数据集“%1”</translation>
     </message>
     <message>
         <location line="+8"/>
         <source>Add dataset</source>
-        <translation type="unfinished"></translation>
+        <translation>添加数据集</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Datasets (*.jsonl *.ndjson *.json *.csv *.tsv *.txt);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>数据集 (*.jsonl *.ndjson *.json *.csv *.tsv *.txt);;所有文件 (*)</translation>
     </message>
     <message>
         <location line="+9"/>
         <source>This file cannot be read as a dataset</source>
-        <translation type="unfinished"></translation>
+        <translation>无法将此文件作为数据集读取</translation>
     </message>
     <message>
         <location line="+15"/>
         <source>Reading %1…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在读取 %1…</translation>
     </message>
     <message>
         <location line="+30"/>
         <source>No dataset yet: add one to start.</source>
-        <translation type="unfinished"></translation>
+        <translation>还没有数据集：请先添加一个。</translation>
     </message>
     <message>
         <location line="+17"/>
         <source>The next run trains on &apos;%1&apos;.</source>
-        <translation type="unfinished"></translation>
+        <translation>下一次运行将使用“%1”训练。</translation>
     </message>
     <message>
         <location line="+10"/>
         <source>The file cannot be previewed: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>无法预览该文件：%1</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+7"/>
         <source>No statistics: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>无统计信息：%1</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>%1 examples (%2 train, %3 validation) · tokens per example: min %4, mean %5, max %6 · %7 longer than the default maximum length</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 个样本（训练 %2，验证 %3）· 每个样本的词元数：最少 %4，平均 %5，最多 %6 · %7 个超过默认最大长度</translation>
     </message>
     <message>
         <location line="+15"/>
         <source>all</source>
-        <translation type="unfinished"></translation>
+        <translation>全部</translation>
     </message>
     <message>
         <location line="+10"/>
         <source>No label column</source>
-        <translation type="unfinished"></translation>
+        <translation>没有标签列</translation>
     </message>
     <message>
         <location line="+15"/>
         <source>train</source>
-        <translation type="unfinished"></translation>
+        <translation>训练</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>validation</source>
-        <translation type="unfinished"></translation>
+        <translation>验证</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>Statistics from an older version: re-add the dataset for this figure</source>
-        <translation type="unfinished"></translation>
+        <translation>统计信息来自旧版本：重新添加数据集后才能显示此图</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Drift %1 exceeds %2: validation does not look like training</source>
-        <translation type="unfinished"></translation>
+        <translation>漂移 %1 超过 %2：验证集与训练集分布不一致</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Drift %1 (warning above %2)</source>
-        <translation type="unfinished"></translation>
+        <translation>漂移 %1（超过 %2 时警告）</translation>
     </message>
 </context>
 <context>
@@ -272,27 +272,27 @@
     <message>
         <location filename="../app/datasetsmodel.cpp" line="+77"/>
         <source>Name</source>
-        <translation type="unfinished"></translation>
+        <translation>名称</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Format</source>
-        <translation type="unfinished"></translation>
+        <translation>格式</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Rows</source>
-        <translation type="unfinished"></translation>
+        <translation>行数</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Mapping</source>
-        <translation type="unfinished"></translation>
+        <translation>字段映射</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>File</source>
-        <translation type="unfinished"></translation>
+        <translation>文件</translation>
     </message>
 </context>
 <context>
@@ -300,79 +300,79 @@
     <message>
         <location filename="../views/exportpage.cpp" line="+30"/>
         <source>Run:</source>
-        <translation type="unfinished"></translation>
+        <translation>运行：</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>PEFT LoRA adapter</source>
-        <translation type="unfinished"></translation>
+        <translation>PEFT LoRA 适配器</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Merged Hugging Face checkpoint</source>
-        <translation type="unfinished"></translation>
+        <translation>合并后的 Hugging Face 检查点</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Format:</source>
-        <translation type="unfinished"></translation>
+        <translation>格式：</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>Browse…</source>
-        <translation type="unfinished"></translation>
+        <translation>浏览…</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Folder:</source>
-        <translation type="unfinished"></translation>
+        <translation>文件夹：</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Export</source>
-        <translation type="unfinished"></translation>
+        <translation>导出</translation>
     </message>
     <message>
         <location line="+12"/>
         <source>The files written appear here.</source>
-        <translation type="unfinished"></translation>
+        <translation>写入的文件会显示在这里。</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>adapter_config.json + adapter_model.safetensors: load with PeftModel.from_pretrained on top of the base model. LoRA runs only.</source>
-        <translation type="unfinished"></translation>
+        <translation>adapter_config.json + adapter_model.safetensors：在基础模型之上用 PeftModel.from_pretrained 加载。仅适用于 LoRA 运行。</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>config.json + model.safetensors with the adapters merged in: loads with AutoModelForCausalLM.from_pretrained, no PEFT needed.</source>
-        <translation type="unfinished"></translation>
+        <translation>config.json + model.safetensors，已合并适配器：可直接用 AutoModelForCausalLM.from_pretrained 加载，无需 PEFT。</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>Export to</source>
-        <translation type="unfinished"></translation>
+        <translation>导出到</translation>
     </message>
     <message>
         <location line="+15"/>
         <source>The export failed</source>
-        <translation type="unfinished"></translation>
+        <translation>导出失败</translation>
     </message>
     <message numerus="yes">
         <location line="+6"/>
         <source>Exported %n file(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>已导出 %n 个文件</numerusform>
         </translation>
     </message>
     <message>
         <location line="+36"/>
         <source>Choose a folder to export to</source>
-        <translation type="unfinished"></translation>
+        <translation>请选择导出文件夹</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Exporting…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在导出…</translation>
     </message>
 </context>
 <context>
@@ -381,53 +381,53 @@
         <location filename="../views/hyperparameterspage.cpp" line="+35"/>
         <location line="+4"/>
         <source>General</source>
-        <translation type="unfinished"></translation>
+        <translation>常规</translation>
     </message>
     <message>
         <location line="-3"/>
         <source>Random seed</source>
-        <translation type="unfinished"></translation>
+        <translation>随机种子</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Same seed, data and config give the same run (split, init, order)</source>
-        <translation type="unfinished"></translation>
+        <translation>相同的种子、数据和配置会得到相同的运行（划分、初始化、顺序）</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Device</source>
-        <translation type="unfinished"></translation>
+        <translation>设备</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>auto uses the GPU when one is present</source>
-        <translation type="unfinished"></translation>
+        <translation>auto 表示有 GPU 时使用 GPU</translation>
     </message>
     <message>
         <location line="+1"/>
         <location line="+3"/>
         <source>Data</source>
-        <translation type="unfinished"></translation>
+        <translation>数据</translation>
     </message>
     <message>
         <location line="-2"/>
         <source>Validation share</source>
-        <translation type="unfinished"></translation>
+        <translation>验证集比例</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Share of rows held out to measure generalisation</source>
-        <translation type="unfinished"></translation>
+        <translation>留出用于衡量泛化能力的行的比例</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Maximum length (tokens)</source>
-        <translation type="unfinished"></translation>
+        <translation>最大长度（词元）</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Longer examples are truncated</source>
-        <translation type="unfinished"></translation>
+        <translation>更长的样本会被截断</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -438,215 +438,215 @@
         <location line="+3"/>
         <location line="+3"/>
         <source>Optimisation</source>
-        <translation type="unfinished"></translation>
+        <translation>优化</translation>
     </message>
     <message>
         <location line="-18"/>
         <source>Learning rate</source>
-        <translation type="unfinished"></translation>
+        <translation>学习率</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Peak learning rate of AdamW after warm-up</source>
-        <translation type="unfinished"></translation>
+        <translation>预热结束后 AdamW 的峰值学习率</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Batch size</source>
-        <translation type="unfinished"></translation>
+        <translation>批大小</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Examples per optimizer step</source>
-        <translation type="unfinished"></translation>
+        <translation>每个优化步的样本数</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Micro-batch size</source>
-        <translation type="unfinished"></translation>
+        <translation>微批大小</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Examples per forward pass; the batch is accumulated from micro-batches</source>
-        <translation type="unfinished"></translation>
+        <translation>每次前向传播的样本数；一个批次由多个微批次累积而成</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Weight decay</source>
-        <translation type="unfinished"></translation>
+        <translation>权重衰减</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Decoupled decay on weight matrices</source>
-        <translation type="unfinished"></translation>
+        <translation>对权重矩阵施加的解耦权重衰减</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Gradient clipping</source>
-        <translation type="unfinished"></translation>
+        <translation>梯度裁剪</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Maximum global gradient norm; 0 turns it off</source>
-        <translation type="unfinished"></translation>
+        <translation>全局梯度范数上限；0 表示不裁剪</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Label smoothing</source>
-        <translation type="unfinished"></translation>
+        <translation>标签平滑</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Share of probability spread over other tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>分摊到其他词元上的概率比例</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Precision</source>
-        <translation type="unfinished"></translation>
+        <translation>精度</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>bf16 and fp16 need a GPU to pay off</source>
-        <translation type="unfinished"></translation>
+        <translation>bf16 和 fp16 需要 GPU 才有收益</translation>
     </message>
     <message>
         <location line="+1"/>
         <location line="+3"/>
         <location line="+3"/>
         <source>Schedule</source>
-        <translation type="unfinished"></translation>
+        <translation>调度</translation>
     </message>
     <message>
         <location line="-5"/>
         <source>Steps</source>
-        <translation type="unfinished"></translation>
+        <translation>步数</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Optimizer steps in the run</source>
-        <translation type="unfinished"></translation>
+        <translation>本次运行的优化步数</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Warm-up steps</source>
-        <translation type="unfinished"></translation>
+        <translation>预热步数</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Steps of linear rise to the peak learning rate</source>
-        <translation type="unfinished"></translation>
+        <translation>学习率线性升至峰值所用的步数</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Decay</source>
-        <translation type="unfinished"></translation>
+        <translation>衰减方式</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Learning-rate shape after warm-up</source>
-        <translation type="unfinished"></translation>
+        <translation>预热之后学习率的变化曲线</translation>
     </message>
     <message>
         <location line="+1"/>
         <location line="+3"/>
         <source>Checks and checkpoints</source>
-        <translation type="unfinished"></translation>
+        <translation>评估与检查点</translation>
     </message>
     <message>
         <location line="-2"/>
         <source>Evaluate every</source>
-        <translation type="unfinished"></translation>
+        <translation>评估间隔</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Steps between validation passes; 0 = at the end</source>
-        <translation type="unfinished"></translation>
+        <translation>两次验证之间的步数；0 表示仅在结束时验证</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Checkpoint every</source>
-        <translation type="unfinished"></translation>
+        <translation>检查点间隔</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Steps between checkpoints; 0 = at stop and end</source>
-        <translation type="unfinished"></translation>
+        <translation>两次检查点之间的步数；0 表示仅在停止和结束时保存</translation>
     </message>
     <message>
         <location line="+32"/>
         <source>Preset:</source>
-        <translation type="unfinished"></translation>
+        <translation>预设：</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Load</source>
-        <translation type="unfinished"></translation>
+        <translation>加载</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Save as preset…</source>
-        <translation type="unfinished"></translation>
+        <translation>另存为预设…</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Reset to defaults</source>
-        <translation type="unfinished"></translation>
+        <translation>恢复默认值</translation>
     </message>
     <message>
         <location line="+27"/>
         <source>Allowed</source>
-        <translation type="unfinished"></translation>
+        <translation>允许范围</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Recommended</source>
-        <translation type="unfinished"></translation>
+        <translation>推荐范围</translation>
     </message>
     <message>
         <location line="+49"/>
         <source>Save preset</source>
-        <translation type="unfinished"></translation>
+        <translation>保存预设</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>Preset name:</source>
-        <translation type="unfinished"></translation>
+        <translation>预设名称：</translation>
     </message>
     <message>
         <location line="+72"/>
         <source>outside the allowed range</source>
-        <translation type="unfinished"></translation>
+        <translation>超出允许范围</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>outside the recommended range</source>
-        <translation type="unfinished"></translation>
+        <translation>超出推荐范围</translation>
     </message>
     <message>
         <location line="+9"/>
         <source>This config cannot start a run</source>
-        <translation type="unfinished"></translation>
+        <translation>此配置无法启动运行</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Some values are outside the recommended ranges</source>
-        <translation type="unfinished"></translation>
+        <translation>部分取值超出推荐范围</translation>
     </message>
     <message>
         <location line="+35"/>
         <source>The preset was not saved</source>
-        <translation type="unfinished"></translation>
+        <translation>预设未保存</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>Preset &apos;%1&apos; saved in the project</source>
-        <translation type="unfinished"></translation>
+        <translation>预设“%1”已保存到项目中</translation>
     </message>
     <message>
         <location line="+14"/>
         <source>The preset cannot be read</source>
-        <translation type="unfinished"></translation>
+        <translation>无法读取该预设</translation>
     </message>
 </context>
 <context>
@@ -655,12 +655,12 @@
         <location filename="../widgets/liveplot.cpp" line="+57"/>
         <source>Follow latest</source>
         <comment>plot: keep the newest points in view</comment>
-        <translation type="unfinished"></translation>
+        <translation>跟随最新</translation>
     </message>
     <message>
         <location line="+9"/>
         <source>Keep the newest points in view. Dragging or zooming the plot turns this off; a double-click on the plot turns it back on.</source>
-        <translation type="unfinished"></translation>
+        <translation>始终显示最新的数据点。拖动或缩放图表会关闭此选项；双击图表可重新开启。</translation>
     </message>
 </context>
 <context>
@@ -668,239 +668,241 @@
     <message>
         <location filename="../views/mainwindow.cpp" line="+40"/>
         <source>DeepTune projects (*.dtproj)</source>
-        <translation type="unfinished"></translation>
+        <translation>DeepTune 项目 (*.dtproj)</translation>
     </message>
     <message>
         <location line="+29"/>
         <source>Data</source>
-        <translation type="unfinished"></translation>
+        <translation>数据</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Model &amp; LoRA</source>
-        <translation type="unfinished"></translation>
+        <translation>模型与 LoRA</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Hyperparameters</source>
-        <translation type="unfinished"></translation>
+        <translation>超参数</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Train</source>
-        <translation type="unfinished"></translation>
+        <translation>训练</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Runs</source>
-        <translation type="unfinished"></translation>
+        <translation>运行</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Export</source>
-        <translation type="unfinished"></translation>
+        <translation>导出</translation>
     </message>
     <message>
         <location line="+1"/>
         <location line="+22"/>
         <source>Attention</source>
-        <translation type="unfinished"></translation>
+        <translation>注意力</translation>
     </message>
     <message>
         <location line="-21"/>
         <location line="+25"/>
         <source>Memory</source>
-        <translation type="unfinished"></translation>
+        <translation>显存</translation>
     </message>
     <message>
         <location line="-3"/>
         <source>Attention maps of a training run, layer by layer and head by head, arrive with the next release.</source>
-        <translation type="unfinished"></translation>
+        <translation>训练过程中逐层、逐头的注意力图将在下一个版本中提供。</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>The memory estimate before a run and the GPU memory timeline during it arrive with the next release.</source>
-        <translation type="unfinished"></translation>
+        <translation>运行前的显存估算和运行中的 GPU 显存时间线将在下一个版本中提供。</translation>
     </message>
     <message>
         <location line="+30"/>
         <source>Training: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>训练：%1</translation>
     </message>
     <message>
         <location line="+3"/>
         <location line="+4"/>
         <source>Idle</source>
-        <translation type="unfinished"></translation>
+        <translation>空闲</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>DeepTune Workbench %1</source>
-        <translation type="unfinished"></translation>
+        <translation>DeepTune 工作台 %1</translation>
     </message>
     <message>
         <location line="+33"/>
         <location line="+135"/>
         <source>DeepTune Workbench</source>
-        <translation type="unfinished"></translation>
+        <translation>DeepTune 工作台</translation>
     </message>
     <message>
         <location line="-128"/>
         <source>Fine-tune transformer models with LoRA and watch what happens inside. A project is one file that holds your datasets, runs and their curves.</source>
-        <translation type="unfinished"></translation>
+        <translation>用 LoRA 微调 Transformer 模型，并实时观察模型内部的变化。一个项目就是一个文件，保存你的数据集、运行及其曲线。</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>New sample project…</source>
-        <translation type="unfinished"></translation>
+        <translation>新建示例项目…</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>New empty project…</source>
-        <translation type="unfinished"></translation>
+        <translation>新建空项目…</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Open project…</source>
-        <translation type="unfinished"></translation>
+        <translation>打开项目…</translation>
     </message>
     <message>
         <location line="+38"/>
         <source>&amp;Project</source>
-        <translation type="unfinished"></translation>
+        <translation>项目(&amp;P)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>&amp;New Project…</source>
-        <translation type="unfinished"></translation>
+        <translation>新建项目(&amp;N)…</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>New &amp;Sample Project…</source>
-        <translation type="unfinished"></translation>
+        <translation>新建示例项目(&amp;S)…</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>&amp;Open…</source>
-        <translation type="unfinished"></translation>
+        <translation>打开(&amp;O)…</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Open &amp;Recent</source>
-        <translation type="unfinished"></translation>
+        <translation>最近打开(&amp;R)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>&amp;Close Project</source>
-        <translation type="unfinished"></translation>
+        <translation>关闭项目(&amp;C)</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>&amp;Add Dataset…</source>
-        <translation type="unfinished"></translation>
+        <translation>添加数据集(&amp;A)…</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Add dataset</source>
-        <translation type="unfinished"></translation>
+        <translation>添加数据集</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Datasets (*.jsonl *.ndjson *.json *.csv *.tsv *.txt);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>数据集 (*.jsonl *.ndjson *.json *.csv *.tsv *.txt);;所有文件 (*)</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>&amp;Quit</source>
-        <translation type="unfinished"></translation>
+        <translation>退出(&amp;Q)</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>&amp;Settings</source>
-        <translation type="unfinished"></translation>
+        <translation>设置(&amp;S)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>&amp;Language</source>
-        <translation type="unfinished"></translation>
+        <translation>语言(&amp;L)</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>System language</source>
-        <translation type="unfinished"></translation>
+        <translation>系统语言</translation>
     </message>
     <message>
         <location line="+15"/>
         <source>The language changes the next time the workbench starts.</source>
-        <translation type="unfinished"></translation>
+        <translation>语言将在下次启动工作台时生效。</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>&amp;Help</source>
-        <translation type="unfinished"></translation>
+        <translation>帮助(&amp;H)</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>&amp;About DeepTune Workbench</source>
-        <translation type="unfinished"></translation>
+        <translation>关于 DeepTune 工作台(&amp;A)</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>About DeepTune Workbench</source>
-        <translation type="unfinished"></translation>
+        <translation>关于 DeepTune 工作台</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>DeepTune Workbench %1
 LoRA fine-tuning with every step recorded in a project file.
 LibTorch %2</source>
-        <translation type="unfinished"></translation>
+        <translation>DeepTune 工作台 %1
+LoRA 微调，每一步都记录在项目文件中。
+LibTorch %2</translation>
     </message>
     <message>
         <location line="+18"/>
         <source>Clear list</source>
-        <translation type="unfinished"></translation>
+        <translation>清空列表</translation>
     </message>
     <message>
         <location line="+11"/>
         <source>%1 — DeepTune Workbench</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 — DeepTune 工作台</translation>
     </message>
     <message>
         <location line="+10"/>
         <location line="+31"/>
         <source>A run is in progress</source>
-        <translation type="unfinished"></translation>
+        <translation>有一个运行正在进行</translation>
     </message>
     <message>
         <location line="-30"/>
         <source>Stop it before opening another project.</source>
-        <translation type="unfinished"></translation>
+        <translation>请先停止它，再打开其他项目。</translation>
     </message>
     <message>
         <location line="+31"/>
         <source>Stop it before closing the project.</source>
-        <translation type="unfinished"></translation>
+        <translation>请先停止它，再关闭项目。</translation>
     </message>
     <message>
         <location line="+9"/>
         <source>New sample project</source>
-        <translation type="unfinished"></translation>
+        <translation>新建示例项目</translation>
     </message>
     <message>
         <location line="+0"/>
         <source>New project</source>
-        <translation type="unfinished"></translation>
+        <translation>新建项目</translation>
     </message>
     <message>
         <location line="+9"/>
         <source>Open project</source>
-        <translation type="unfinished"></translation>
+        <translation>打开项目</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>所有文件 (*)</translation>
     </message>
 </context>
 <context>
@@ -908,7 +910,7 @@ LibTorch %2</source>
     <message>
         <location filename="../views/messagebanner.cpp" line="+30"/>
         <source>Dismiss</source>
-        <translation type="unfinished"></translation>
+        <translation>关闭</translation>
     </message>
 </context>
 <context>
@@ -916,143 +918,143 @@ LibTorch %2</source>
     <message>
         <location filename="../views/modelpage.cpp" line="+43"/>
         <source>Base model</source>
-        <translation type="unfinished"></translation>
+        <translation>基础模型</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Start from:</source>
-        <translation type="unfinished"></translation>
+        <translation>起点：</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Causal language model (continue text)</source>
-        <translation type="unfinished"></translation>
+        <translation>因果语言模型（续写文本）</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Classification (text → label)</source>
-        <translation type="unfinished"></translation>
+        <translation>分类（文本 → 标签）</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Task:</source>
-        <translation type="unfinished"></translation>
+        <translation>任务：</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>LoRA adapters (base frozen)</source>
-        <translation type="unfinished"></translation>
+        <translation>LoRA 适配器（冻结基础模型）</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Full fine-tune (every weight trains)</source>
-        <translation type="unfinished"></translation>
+        <translation>全量微调（训练所有权重）</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Training:</source>
-        <translation type="unfinished"></translation>
+        <translation>训练方式：</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Standard</source>
-        <translation type="unfinished"></translation>
+        <translation>标准</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>With temperature</source>
-        <translation type="unfinished"></translation>
+        <translation>带温度</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Attention:</source>
-        <translation type="unfinished"></translation>
+        <translation>注意力：</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Temperature:</source>
-        <translation type="unfinished"></translation>
+        <translation>温度：</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>LoRA</source>
-        <translation type="unfinished"></translation>
+        <translation>LoRA</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Rank r:</source>
-        <translation type="unfinished"></translation>
+        <translation>秩 r：</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Alpha:</source>
-        <translation type="unfinished"></translation>
+        <translation>Alpha：</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Dropout:</source>
-        <translation type="unfinished"></translation>
+        <translation>Dropout：</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Rank-stabilised scaling (alpha / √r)</source>
-        <translation type="unfinished"></translation>
+        <translation>秩稳定缩放（alpha / √r）</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Target modules:</source>
-        <translation type="unfinished"></translation>
+        <translation>目标模块：</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>Parameters</source>
-        <translation type="unfinished"></translation>
+        <translation>参数</translation>
     </message>
     <message>
         <location line="+10"/>
         <source>Model:</source>
-        <translation type="unfinished"></translation>
+        <translation>模型：</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Trainable:</source>
-        <translation type="unfinished"></translation>
+        <translation>可训练：</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Share trained:</source>
-        <translation type="unfinished"></translation>
+        <translation>训练占比：</translation>
     </message>
     <message>
         <location line="+48"/>
         <source>Preset: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>预设：%1</translation>
     </message>
     <message>
         <location line="+4"/>
         <source>Run: %1 (its latest weights)</source>
-        <translation type="unfinished"></translation>
+        <translation>运行：%1（其最新权重）</translation>
     </message>
     <message>
         <location line="+70"/>
         <source>computing…</source>
-        <translation type="unfinished"></translation>
+        <translation>计算中…</translation>
     </message>
     <message>
         <location line="+25"/>
         <source>Cannot build this model: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>无法构建此模型：%1</translation>
     </message>
     <message>
         <location line="+8"/>
         <source>%1 parameters</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 个参数</translation>
     </message>
     <message numerus="yes">
         <location line="+5"/>
         <source>%n module(s) adapted</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>已适配 %n 个模块</numerusform>
         </translation>
     </message>
 </context>
@@ -1061,18 +1063,18 @@ LibTorch %2</source>
     <message>
         <location filename="../app/projectsession.cpp" line="+39"/>
         <source>Could not open the project</source>
-        <translation type="unfinished"></translation>
+        <translation>无法打开项目</translation>
     </message>
     <message>
         <location line="+7"/>
         <location line="+12"/>
         <source>Could not create the project</source>
-        <translation type="unfinished"></translation>
+        <translation>无法创建项目</translation>
     </message>
     <message>
         <location line="-11"/>
         <source>%1: a file with this name already exists</source>
-        <translation type="unfinished"></translation>
+        <translation>%1：已存在同名文件</translation>
     </message>
 </context>
 <context>
@@ -1080,210 +1082,210 @@ LibTorch %2</source>
     <message>
         <location filename="../app/runsmodel.cpp" line="+74"/>
         <source>created</source>
-        <translation type="unfinished"></translation>
+        <translation>已创建</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>running</source>
-        <translation type="unfinished"></translation>
+        <translation>运行中</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>paused</source>
-        <translation type="unfinished"></translation>
+        <translation>已暂停</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>stopped</source>
-        <translation type="unfinished"></translation>
+        <translation>已停止</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>completed</source>
-        <translation type="unfinished"></translation>
+        <translation>已完成</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>failed</source>
-        <translation type="unfinished"></translation>
+        <translation>失败</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>interrupted</source>
-        <translation type="unfinished"></translation>
+        <translation>已中断</translation>
     </message>
     <message>
         <location line="+57"/>
         <source>Run</source>
-        <translation type="unfinished"></translation>
+        <translation>运行</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Status</source>
-        <translation type="unfinished"></translation>
+        <translation>状态</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Step</source>
-        <translation type="unfinished"></translation>
+        <translation>步数</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Dataset</source>
-        <translation type="unfinished"></translation>
+        <translation>数据集</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Base model</source>
-        <translation type="unfinished"></translation>
+        <translation>基础模型</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Mode</source>
-        <translation type="unfinished"></translation>
+        <translation>模式</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Learning rate</source>
-        <translation type="unfinished"></translation>
+        <translation>学习率</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>LoRA r</source>
-        <translation type="unfinished"></translation>
+        <translation>LoRA 秩</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Train loss</source>
-        <translation type="unfinished"></translation>
+        <translation>训练损失</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Val loss</source>
-        <translation type="unfinished"></translation>
+        <translation>验证损失</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Created</source>
-        <translation type="unfinished"></translation>
+        <translation>创建时间</translation>
     </message>
 </context>
 <context>
     <name>RunsPage</name>
     <message>
-        <location filename="../views/runspage.cpp" line="+49"/>
+        <location filename="../views/runspage.cpp" line="+50"/>
         <source>Show in Train</source>
-        <translation type="unfinished"></translation>
+        <translation>在训练页显示</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Rename</source>
-        <translation type="unfinished"></translation>
+        <translation>重命名</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Duplicate as new config</source>
-        <translation type="unfinished"></translation>
+        <translation>复制为新配置</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Resume</source>
-        <translation type="unfinished"></translation>
+        <translation>继续</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Delete…</source>
-        <translation type="unfinished"></translation>
+        <translation>删除…</translation>
     </message>
     <message>
         <location line="+24"/>
         <source>Compare:</source>
-        <translation type="unfinished"></translation>
+        <translation>比较：</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Validation loss</source>
-        <translation type="unfinished"></translation>
+        <translation>验证损失</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Training loss</source>
-        <translation type="unfinished"></translation>
+        <translation>训练损失</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Learning rate</source>
-        <translation type="unfinished"></translation>
+        <translation>学习率</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Gradient norm</source>
-        <translation type="unfinished"></translation>
+        <translation>梯度范数</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Tokens/s</source>
-        <translation type="unfinished"></translation>
+        <translation>词元/秒</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>step</source>
-        <translation type="unfinished"></translation>
+        <translation>步</translation>
     </message>
     <message>
         <location line="+16"/>
         <source>The run was not renamed</source>
-        <translation type="unfinished"></translation>
+        <translation>运行未重命名</translation>
     </message>
     <message>
         <location line="+80"/>
         <source>The run&apos;s records cannot be read</source>
-        <translation type="unfinished"></translation>
+        <translation>无法读取该运行的记录</translation>
     </message>
     <message>
         <location line="+60"/>
         <source>Run &apos;%1&apos; failed</source>
-        <translation type="unfinished"></translation>
+        <translation>运行“%1”失败</translation>
     </message>
     <message>
         <location line="+12"/>
         <source>Delete run</source>
-        <translation type="unfinished"></translation>
+        <translation>删除运行</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Delete run &apos;%1&apos; with its metrics, logs and checkpoints?</source>
-        <translation type="unfinished"></translation>
+        <translation>删除运行“%1”及其指标、日志和检查点？</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Exports written elsewhere are kept. This cannot be undone.</source>
-        <translation type="unfinished"></translation>
+        <translation>保存在其他位置的导出文件会保留。此操作无法撤销。</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Delete</source>
-        <translation type="unfinished"></translation>
+        <translation>删除</translation>
     </message>
     <message>
         <location line="+14"/>
         <source>The run was not deleted</source>
-        <translation type="unfinished"></translation>
+        <translation>运行未删除</translation>
     </message>
     <message>
         <location line="+14"/>
         <source>The run&apos;s config cannot be read</source>
-        <translation type="unfinished"></translation>
+        <translation>无法读取该运行的配置</translation>
     </message>
     <message>
         <location line="+6"/>
         <source>The config of &apos;%1&apos; is now the draft</source>
-        <translation type="unfinished"></translation>
+        <translation>“%1”的配置已成为当前草稿</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Change it in Model &amp; LoRA or Hyperparameters, then start it in Train.</source>
-        <translation type="unfinished"></translation>
+        <translation>可在“模型与 LoRA”或“超参数”中修改，然后在“训练”中启动。</translation>
     </message>
 </context>
 <context>
@@ -1291,42 +1293,42 @@ LibTorch %2</source>
     <message>
         <location filename="../views/trainpage.cpp" line="+49"/>
         <source>Run name:</source>
-        <translation type="unfinished"></translation>
+        <translation>运行名称：</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>automatic</source>
-        <translation type="unfinished"></translation>
+        <translation>自动</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Start</source>
-        <translation type="unfinished"></translation>
+        <translation>开始</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Pause</source>
-        <translation type="unfinished"></translation>
+        <translation>暂停</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Resume</source>
-        <translation type="unfinished"></translation>
+        <translation>继续</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Stop</source>
-        <translation type="unfinished"></translation>
+        <translation>停止</translation>
     </message>
     <message>
         <location line="+14"/>
         <source>step %v of %m</source>
-        <translation type="unfinished"></translation>
+        <translation>第 %v 步，共 %m 步</translation>
     </message>
     <message>
         <location line="+16"/>
         <source>Loss</source>
-        <translation type="unfinished"></translation>
+        <translation>损失</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -1334,186 +1336,186 @@ LibTorch %2</source>
         <location line="+4"/>
         <location line="+4"/>
         <source>step</source>
-        <translation type="unfinished"></translation>
+        <translation>步</translation>
     </message>
     <message>
         <location line="-13"/>
         <source>loss</source>
-        <translation type="unfinished"></translation>
+        <translation>损失</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>training</source>
-        <translation type="unfinished"></translation>
+        <translation>训练</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>validation</source>
-        <translation type="unfinished"></translation>
+        <translation>验证</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Learning rate</source>
-        <translation type="unfinished"></translation>
+        <translation>学习率</translation>
     </message>
     <message>
         <location line="+1"/>
         <location line="+1"/>
         <source>learning rate</source>
-        <translation type="unfinished"></translation>
+        <translation>学习率</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Gradient norm</source>
-        <translation type="unfinished"></translation>
+        <translation>梯度范数</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>norm before clipping</source>
-        <translation type="unfinished"></translation>
+        <translation>裁剪前的范数</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>gradient norm</source>
-        <translation type="unfinished"></translation>
+        <translation>梯度范数</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Throughput</source>
-        <translation type="unfinished"></translation>
+        <translation>吞吐量</translation>
     </message>
     <message>
         <location line="+1"/>
         <location line="+1"/>
         <source>tokens/s</source>
-        <translation type="unfinished"></translation>
+        <translation>词元/秒</translation>
     </message>
     <message>
         <location line="+10"/>
         <source>The run&apos;s log appears here.</source>
-        <translation type="unfinished"></translation>
+        <translation>运行日志会显示在这里。</translation>
     </message>
     <message>
         <location line="+22"/>
         <source>The run could not start</source>
-        <translation type="unfinished"></translation>
+        <translation>运行无法启动</translation>
     </message>
     <message>
         <location line="+23"/>
         <source>The run config is not valid</source>
-        <translation type="unfinished"></translation>
+        <translation>运行配置无效</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>No dataset chosen</source>
-        <translation type="unfinished"></translation>
+        <translation>未选择数据集</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>Pick the dataset to train on in the Data page.</source>
-        <translation type="unfinished"></translation>
+        <translation>请在“数据”页面选择用于训练的数据集。</translation>
     </message>
     <message>
         <location line="+6"/>
         <location line="+162"/>
         <source>preparing</source>
-        <translation type="unfinished"></translation>
+        <translation>准备中</translation>
     </message>
     <message>
         <location line="-136"/>
         <source>The run&apos;s records cannot be read</source>
-        <translation type="unfinished"></translation>
+        <translation>无法读取该运行的记录</translation>
     </message>
     <message>
         <location line="+4"/>
         <location line="+172"/>
         <source>The run failed</source>
-        <translation type="unfinished"></translation>
+        <translation>运行失败</translation>
     </message>
     <message>
         <location line="-165"/>
         <source>Following run &apos;%1&apos;, trained by another process</source>
-        <translation type="unfinished"></translation>
+        <translation>正在跟随由另一个进程训练的运行“%1”</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>Its curves update as it records them (host %1, pid %2).</source>
-        <translation type="unfinished"></translation>
+        <translation>曲线会随其记录实时更新（主机 %1，进程号 %2）。</translation>
     </message>
     <message>
         <location line="+56"/>
         <source>Run &apos;%1&apos; ended: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>运行“%1”已结束：%2</translation>
     </message>
     <message>
         <location line="+48"/>
         <source>validation at step %1: loss %2</source>
-        <translation type="unfinished"></translation>
+        <translation>第 %1 步验证：损失 %2</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>, accuracy %1</source>
-        <translation type="unfinished"></translation>
+        <translation>，准确率 %1</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>, perplexity %1</source>
-        <translation type="unfinished"></translation>
+        <translation>，困惑度 %1</translation>
     </message>
     <message>
         <location line="+20"/>
         <source>running</source>
-        <translation type="unfinished"></translation>
+        <translation>运行中</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>paused</source>
-        <translation type="unfinished"></translation>
+        <translation>已暂停</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>stopped</source>
-        <translation type="unfinished"></translation>
+        <translation>已停止</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>completed</source>
-        <translation type="unfinished"></translation>
+        <translation>已完成</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>failed</source>
-        <translation type="unfinished"></translation>
+        <translation>失败</translation>
     </message>
     <message>
         <location line="+16"/>
         <source>Run &apos;%1&apos; completed</source>
-        <translation type="unfinished"></translation>
+        <translation>运行“%1”已完成</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Run &apos;%1&apos; stopped</source>
-        <translation type="unfinished"></translation>
+        <translation>运行“%1”已停止</translation>
     </message>
     <message>
         <location line="+1"/>
         <source>It can be resumed from its last checkpoint in the Runs page.</source>
-        <translation type="unfinished"></translation>
+        <translation>可在“运行”页面从最近的检查点继续。</translation>
     </message>
     <message>
         <location line="+14"/>
         <source>error</source>
-        <translation type="unfinished"></translation>
+        <translation>错误</translation>
     </message>
     <message>
         <location line="+2"/>
         <source>warning</source>
-        <translation type="unfinished"></translation>
+        <translation>警告</translation>
     </message>
     <message>
         <location line="+7"/>
         <source>ETA %1</source>
-        <translation type="unfinished"></translation>
+        <translation>预计剩余 %1</translation>
     </message>
 </context>
 <context>
@@ -1521,22 +1523,22 @@ LibTorch %2</source>
     <message>
         <location filename="../app/main.cpp" line="+26"/>
         <source>DeepTune Workbench: LoRA fine-tuning you can watch.</source>
-        <translation type="unfinished"></translation>
+        <translation>DeepTune 工作台：看得见的 LoRA 微调。</translation>
     </message>
     <message>
         <location line="+5"/>
         <source>Project file to open</source>
-        <translation type="unfinished"></translation>
+        <translation>要打开的项目文件</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Save a PNG of the window and quit</source>
-        <translation type="unfinished"></translation>
+        <translation>将窗口保存为 PNG 后退出</translation>
     </message>
     <message>
         <location line="+3"/>
         <source>Page to show first</source>
-        <translation type="unfinished"></translation>
+        <translation>启动时显示的页面</translation>
     </message>
 </context>
 </TS>
