@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # DeepTune Workbench — one script for the README's two commands, on Debian 12.
-#   installer/setup.sh run    install what is missing, build, and run the sample project
+#   installer/setup.sh run    install what is missing, build, and open the workbench on the sample
+#                             project (with no display: run the sample headless instead)
 #   installer/setup.sh test   install what is missing, build, and run every test (CTest)
 #   installer/setup.sh deps | build
 # Idempotent: packages already installed are not touched, builds are incremental.
@@ -18,6 +19,7 @@ packages=(
   qt6-base-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libqcustomplot-dev libgl1-mesa-dev
   libsqlite3-dev nlohmann-json3-dev libcli11-dev
   xvfb xauth                              # GUI tests and screenshots without a display
+  fonts-wqy-microhei                      # CJK glyphs for the 简体中文 interface
 )
 
 install_deps() {
@@ -54,6 +56,12 @@ run_sample() {
     echo "== 1/2: pretraining the base model on English dates (full fine-tune, preset:tiny) =="
     "$cli" train "$project" --config pretrain --name base
   fi
+  local gui=$build_dir/app/deeptune
+  if [ -x "$gui" ] && [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -z "${DEEPTUNE_HEADLESS:-}" ]; then
+    echo "== opening the workbench on $project (the 'default' preset: LoRA to French dates) =="
+    exec "$gui" "$project"
+  fi
+  echo "setup: no display (DISPLAY and WAYLAND_DISPLAY are unset): running the sample headless"
   echo "== 2/2: LoRA — adapting the base to French dates =="
   "$cli" train "$project"
   local run
