@@ -190,7 +190,8 @@ void TrainPage::showRun(qint64 runId) {
   try {
     appendRecorded(store->metrics(runId));
     for (const auto& l : store->logs(runId))
-      appendLog(QString::fromStdString(l.level), QString::fromStdString(l.text));
+      appendLog(QString::fromStdString(l.level), QString::fromStdString(l.text),
+                QDateTime::fromString(QString::fromStdString(l.time), Qt::ISODateWithMs));
   } catch (const std::exception& e) {
     m_banner->showMessage(MessageBanner::Kind::kError, tr("The run's records cannot be read"),
                           QString::fromStdString(e.what()));
@@ -375,8 +376,9 @@ void TrainPage::onFinished(qint64 runId, deeptune::RunStatus status, const QStri
   updateButtons();
 }
 
-void TrainPage::appendLog(const QString& level, const QString& text) {
-  const QString time = QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss"));
+void TrainPage::appendLog(const QString& level, const QString& text, const QDateTime& when) {
+  const QString time = (when.isValid() ? when.toLocalTime() : QDateTime::currentDateTime())
+                           .toString(QStringLiteral("HH:mm:ss"));
   QString line = QStringLiteral("%1  %2").arg(time, text);
   if (level == QLatin1String("error"))
     line = QStringLiteral("%1  [%2] %3").arg(time, tr("error"), text);

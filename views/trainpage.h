@@ -4,6 +4,7 @@
 // run's curves as they are recorded in the project file.
 #pragma once
 
+#include <QDateTime>
 #include <QMap>
 #include <QTimer>
 #include <QWidget>
@@ -50,7 +51,7 @@ class TrainPage : public QWidget {
   void onFinished(qint64 runId, deeptune::RunStatus status, const QString& error);
   void onRunsChanged();
   void pollExternalRun();
-  void appendLog(const QString& level, const QString& text);
+  void appendLog(const QString& level, const QString& text, const QDateTime& when = {});
   void setProgress(qint64 step, qint64 maxSteps, double etaSeconds);
   void setStateText(const QString& text);
   void updateButtons();
