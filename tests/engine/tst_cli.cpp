@@ -236,6 +236,7 @@ class TestCli : public QObject {
   void initRefusesExistingPath_data();
   void initRefusesExistingPath();
   void initSampleListsDatasets();
+  void openConnectionsSeeAnotherProcessWrites();
 
   void dataAddReadsEachFormat_data();
   void dataAddReadsEachFormat();
@@ -412,6 +413,48 @@ void TestCli::initRefusesExistingPath() {
   QCOMPARE(readBytes(p), before);
   QCOMPARE(QDir(folder).entryList(QDir::AllEntries | QDir::NoDotAndDotDot),
            QStringList{"existing.dtproj"});
+}
+
+// A process holding a project open (the workbench) keeps seeing what deeptune-cli writes, even
+// after it opened and closed another connection to the file. Reading the file's header with an
+// ifstream used to drop this process's SQLite locks on close; the CLI then believed it was alone,
+// reset the WAL index, and this process's connections kept reading an old snapshot.
+void TestCli::openConnectionsSeeAnotherProcessWrites() {
+  const QString p = m_dir.filePath(QStringLiteral("shared.dtproj"));
+  const QString data = m_dir.filePath(QStringLiteral("shared.txt"));
+  QByteArray lines;
+  for (int i = 0; i < 64; ++i) lines += "line number " + QByteArray::number(i) + "\n";
+  QVERIFY(writeBytes(data, lines));
+  QCOMPARE_EXIT(runCli({QStringLiteral("init"), p}), kExitOk);
+  QCOMPARE_EXIT(runCli({QStringLiteral("data"), QStringLiteral("add"), p, data}), kExitOk);
+  auto held = deeptune::ProjectStore::open(p.toStdString());
+  QCOMPARE(held->runs().size(), size_t{0});
+  deeptune::ProjectStore::open(p.toStdString());  // opened and closed again at once
+  // While the CLI trains it keeps its connection open and writes into the WAL.
+  QProcess cli;
+  cli.setProcessEnvironment(cliEnvironment());
+  cli.start(QStringLiteral(DEEPTUNE_CLI_PATH),
+            {QStringLiteral("train"), p, QStringLiteral("--name"), QStringLiteral("shared"),
+             QStringLiteral("--set"), QStringLiteral("data.dataset=shared"),
+             QStringLiteral("--set"), QStringLiteral("model.source=preset:tiny"),
+             QStringLiteral("--set"), QStringLiteral("train.max_steps=100000"),
+             QStringLiteral("--set"), QStringLiteral("train.batch_size=8"),
+             QStringLiteral("--set"), QStringLiteral("train.micro_batch_size=8")});
+  QVERIFY(cli.waitForStarted());
+  QElapsedTimer clock;
+  clock.start();
+  int64_t step = 0;
+  while (clock.elapsed() < 60'000 && step < 20) {
+    QTest::qWait(200);
+    auto r = held->find_run("shared");
+    if (r && r->status == deeptune::RunStatus::kRunning) step = r->last_step;
+  }
+  ::kill(static_cast<pid_t>(cli.processId()), SIGINT);
+  QVERIFY(cli.waitForFinished(60'000));
+  QVERIFY2(step >= 20, qPrintable(QStringLiteral("the held connection saw step %1; the CLI said:\n%2")
+                                      .arg(step)
+                                      .arg(QString::fromUtf8(cli.readAll().right(2000)))));
+  QCOMPARE(held->find_run("shared")->status, deeptune::RunStatus::kStopped);
 }
 
 void TestCli::initSampleListsDatasets() {

@@ -12,7 +12,6 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 
 #include "deeptune/error.h"
@@ -88,18 +87,18 @@ void check_openable(const std::string& path) {
   if (!fs::exists(status)) throw InputError(path, "does not exist");
   if (fs::is_directory(status)) throw InputError(path, "is a folder, not a DeepTune project");
 
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, "cannot be read (check its permissions)");
-  char header[16] = {};
-  in.read(header, sizeof header);
-  const std::streamsize got = in.gcount();
-  if (got == 0) throw InputError(path, "is empty, not a DeepTune project");
+  std::string header;
+  try {
+    header = store::read_file_start(path, 16);
+  } catch (const SqliteError&) {
+    throw InputError(path, "cannot be read (check its permissions)");
+  }
+  if (header.empty()) throw InputError(path, "is empty, not a DeepTune project");
   static const char kSqliteMagic[16] = "SQLite format 3";  // 15 characters and the '\0'
-  if (got < static_cast<std::streamsize>(sizeof header) ||
-      std::memcmp(header, kSqliteMagic, sizeof header) != 0) {
+  if (header.size() < sizeof kSqliteMagic ||
+      std::memcmp(header.data(), kSqliteMagic, sizeof kSqliteMagic) != 0) {
     throw InputError(path, "is not a SQLite database, so not a DeepTune project");
   }
-  in.close();
 
   int64_t application_id = 0, version = 0;
   bool has_project_table = false;

@@ -4,7 +4,9 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cctype>
+#include <cstddef>
 #include <utility>
 
 namespace deeptune::store {
@@ -67,6 +69,30 @@ Database::~Database() {
 
 void Database::exec(const std::string& sql, const std::string& what) const {
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) fail(what);
+}
+
+std::string read_file_start(const std::string& path, size_t size) {
+  sqlite3_vfs* vfs = sqlite3_vfs_find(nullptr);
+  // The VFS parses URI parameters from the name, so it must be a name SQLite made.
+  sqlite3_filename name = sqlite3_create_filename(path.c_str(), "", "", 0, nullptr);
+  std::vector<std::max_align_t> storage(
+      (static_cast<size_t>(vfs->szOsFile) + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t));
+  auto* file = reinterpret_cast<sqlite3_file*>(storage.data());
+  int flags = 0;
+  int rc = vfs->xOpen(vfs, name, file, SQLITE_OPEN_READONLY | SQLITE_OPEN_MAIN_DB, &flags);
+  if (rc != SQLITE_OK) {
+    sqlite3_free_filename(name);
+    throw SqliteError(path, "cannot be read (check its permissions)", rc);
+  }
+  sqlite3_int64 file_size = 0;
+  file->pMethods->xFileSize(file, &file_size);
+  std::string bytes(std::min<size_t>(size, static_cast<size_t>(std::max<sqlite3_int64>(file_size, 0))),
+                    '\0');
+  if (!bytes.empty()) rc = file->pMethods->xRead(file, bytes.data(), static_cast<int>(bytes.size()), 0);
+  file->pMethods->xClose(file);
+  sqlite3_free_filename(name);
+  if (rc != SQLITE_OK) throw SqliteError(path, "cannot be read", rc);
+  return bytes;
 }
 
 Statement Database::prepare(const std::string& sql, std::string what) const {

@@ -37,6 +37,13 @@ enum class OpenMode {
 
 class Statement;
 
+// The first `size` bytes of a file (fewer when it is shorter), read through SQLite's own file
+// layer. Never read a database file with an ifstream: closing any descriptor of a file drops
+// every POSIX lock this process holds on it, SQLite's included, and another process then believes
+// it is alone and resets the WAL index under this process's open connections (seen: a GUI
+// connection stopped seeing a deeptune-cli run's writes). SQLite's own close keeps such locks.
+std::string read_file_start(const std::string& path, size_t size);
+
 class Database {
  public:
   Database(std::string path, OpenMode mode);
