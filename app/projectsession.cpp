@@ -130,7 +130,8 @@ void ProjectSession::poll() {
       m_runs = std::move(runs);
       Q_EMIT runsChanged();
     }
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
     // A busy or briefly locked file: the next poll tries again.
+    qWarning("DeepTune: reading the project's runs failed (retrying): %s", e.what());
   }
 }

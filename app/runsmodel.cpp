@@ -88,6 +88,24 @@ QString RunsModel::statusText(deeptune::RunStatus status) {
   return {};
 }
 
+QString RunsModel::stateText(deeptune::RunState state) {
+  switch (state) {
+    case deeptune::RunState::kPreparing:
+      return tr("preparing");
+    case deeptune::RunState::kRunning:
+      return statusText(deeptune::RunStatus::kRunning);
+    case deeptune::RunState::kPaused:
+      return statusText(deeptune::RunStatus::kPaused);
+    case deeptune::RunState::kStopped:
+      return statusText(deeptune::RunStatus::kStopped);
+    case deeptune::RunState::kCompleted:
+      return statusText(deeptune::RunStatus::kCompleted);
+    case deeptune::RunState::kFailed:
+      return statusText(deeptune::RunStatus::kFailed);
+  }
+  return {};
+}
+
 QVariant RunsModel::data(const QModelIndex& index, int role) const {
   const auto* r = index.isValid() ? runAt(index.row()) : nullptr;
   if (!r) return {};

@@ -6,6 +6,7 @@
 #include <QAbstractTableModel>
 #include <vector>
 
+#include "deeptune/session.h"
 #include "deeptune/store.h"
 
 class ProjectSession;
@@ -44,7 +45,8 @@ class RunsModel : public QAbstractTableModel {
   Qt::ItemFlags flags(const QModelIndex& index) const override;
   bool setData(const QModelIndex& index, const QVariant& value, int role = Qt::EditRole) override;
 
-  static QString statusText(deeptune::RunStatus status);
+  static QString statusText(deeptune::RunStatus status);  // as stored: "completed", ...
+  static QString stateText(deeptune::RunState state);     // as reported live: "preparing", ...
 
  Q_SIGNALS:
   void renameFailed(const QString& detail);

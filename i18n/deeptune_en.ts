@@ -669,7 +669,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../views/mainwindow.cpp" line="+40"/>
+        <location filename="../views/mainwindow.cpp" line="+41"/>
         <source>DeepTune projects (*.dtproj)</source>
         <translation>DeepTune projects (*.dtproj)</translation>
     </message>
@@ -726,7 +726,7 @@
         <translation>The memory estimate before a run and the GPU memory timeline during it arrive with the next release.</translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+31"/>
         <source>Training: %1</source>
         <translation>Training: %1</translation>
     </message>
@@ -743,12 +743,12 @@
     </message>
     <message>
         <location line="+33"/>
-        <location line="+135"/>
+        <location line="+131"/>
         <source>DeepTune Workbench</source>
         <translation>DeepTune Workbench</translation>
     </message>
     <message>
-        <location line="-128"/>
+        <location line="-124"/>
         <source>Fine-tune transformer models with LoRA and watch what happens inside. A project is one file that holds your datasets, runs and their curves.</source>
         <translation>Fine-tune transformer models with LoRA and watch what happens inside. A project is one file that holds your datasets, runs and their curves.</translation>
     </message>
@@ -768,7 +768,7 @@
         <translation>Open project…</translation>
     </message>
     <message>
-        <location line="+38"/>
+        <location line="+37"/>
         <source>&amp;Project</source>
         <translation>&amp;Project</translation>
     </message>
@@ -803,17 +803,7 @@
         <translation>&amp;Add Dataset…</translation>
     </message>
     <message>
-        <location line="+4"/>
-        <source>Add dataset</source>
-        <translation>Add dataset</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Datasets (*.jsonl *.ndjson *.json *.csv *.tsv *.txt);;All files (*)</source>
-        <translation>Datasets (*.jsonl *.ndjson *.json *.csv *.tsv *.txt);;All files (*)</translation>
-    </message>
-    <message>
-        <location line="+4"/>
+        <location line="+6"/>
         <source>&amp;Quit</source>
         <translation>&amp;Quit</translation>
     </message>
@@ -873,17 +863,17 @@ LibTorch %2</translation>
     </message>
     <message>
         <location line="+10"/>
-        <location line="+31"/>
+        <location line="+36"/>
         <source>A run is in progress</source>
         <translation>A run is in progress</translation>
     </message>
     <message>
-        <location line="-30"/>
+        <location line="-35"/>
         <source>Stop it before opening another project.</source>
         <translation>Stop it before opening another project.</translation>
     </message>
     <message>
-        <location line="+31"/>
+        <location line="+36"/>
         <source>Stop it before closing the project.</source>
         <translation>Stop it before closing the project.</translation>
     </message>
@@ -1119,7 +1109,12 @@ LibTorch %2</translation>
         <translation>interrupted</translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+8"/>
+        <source>preparing</source>
+        <translation>preparing</translation>
+    </message>
+    <message>
+        <location line="+67"/>
         <source>Run</source>
         <translation>Run</translation>
     </message>
@@ -1202,7 +1197,7 @@ LibTorch %2</translation>
         <translation>Delete…</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+25"/>
         <source>Compare:</source>
         <translation>Compare:</translation>
     </message>
@@ -1242,7 +1237,7 @@ LibTorch %2</translation>
         <translation>The run was not renamed</translation>
     </message>
     <message>
-        <location line="+80"/>
+        <location line="+88"/>
         <source>The run&apos;s records cannot be read</source>
         <translation>The run&apos;s records cannot be read</translation>
     </message>
@@ -1405,7 +1400,7 @@ LibTorch %2</translation>
         <translation>The run could not start</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+24"/>
         <source>The run config is not valid</source>
         <translation>The run config is not valid</translation>
     </message>
@@ -1420,24 +1415,18 @@ LibTorch %2</translation>
         <translation>Pick the dataset to train on in the Data page.</translation>
     </message>
     <message>
-        <location line="+6"/>
-        <location line="+162"/>
-        <source>preparing</source>
-        <translation>preparing</translation>
-    </message>
-    <message>
-        <location line="-136"/>
+        <location line="+32"/>
         <source>The run&apos;s records cannot be read</source>
         <translation>The run&apos;s records cannot be read</translation>
     </message>
     <message>
         <location line="+4"/>
-        <location line="+172"/>
+        <location line="+166"/>
         <source>The run failed</source>
         <translation>The run failed</translation>
     </message>
     <message>
-        <location line="-165"/>
+        <location line="-159"/>
         <source>Following run &apos;%1&apos;, trained by another process</source>
         <translation>Following run &apos;%1&apos;, trained by another process</translation>
     </message>
@@ -1447,12 +1436,12 @@ LibTorch %2</translation>
         <translation>Its curves update as it records them (host %1, pid %2).</translation>
     </message>
     <message>
-        <location line="+56"/>
+        <location line="+65"/>
         <source>Run &apos;%1&apos; ended: %2</source>
         <translation>Run &apos;%1&apos; ended: %2</translation>
     </message>
     <message>
-        <location line="+48"/>
+        <location line="+53"/>
         <source>validation at step %1: loss %2</source>
         <translation>validation at step %1: loss %2</translation>
     </message>
@@ -1467,32 +1456,7 @@ LibTorch %2</translation>
         <translation>, perplexity %1</translation>
     </message>
     <message>
-        <location line="+20"/>
-        <source>running</source>
-        <translation>running</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>paused</source>
-        <translation>paused</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>stopped</source>
-        <translation>stopped</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>completed</source>
-        <translation>completed</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>failed</source>
-        <translation>failed</translation>
-    </message>
-    <message>
-        <location line="+16"/>
+        <location line="+28"/>
         <source>Run &apos;%1&apos; completed</source>
         <translation>Run &apos;%1&apos; completed</translation>
     </message>
@@ -1507,7 +1471,7 @@ LibTorch %2</translation>
         <translation>It can be resumed from its last checkpoint in the Runs page.</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+15"/>
         <source>error</source>
         <translation>error</translation>
     </message>

@@ -666,7 +666,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../views/mainwindow.cpp" line="+40"/>
+        <location filename="../views/mainwindow.cpp" line="+41"/>
         <source>DeepTune projects (*.dtproj)</source>
         <translation>DeepTune 项目 (*.dtproj)</translation>
     </message>
@@ -723,7 +723,7 @@
         <translation>运行前的显存估算和运行中的 GPU 显存时间线将在下一个版本中提供。</translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+31"/>
         <source>Training: %1</source>
         <translation>训练：%1</translation>
     </message>
@@ -740,12 +740,12 @@
     </message>
     <message>
         <location line="+33"/>
-        <location line="+135"/>
+        <location line="+131"/>
         <source>DeepTune Workbench</source>
         <translation>DeepTune 工作台</translation>
     </message>
     <message>
-        <location line="-128"/>
+        <location line="-124"/>
         <source>Fine-tune transformer models with LoRA and watch what happens inside. A project is one file that holds your datasets, runs and their curves.</source>
         <translation>用 LoRA 微调 Transformer 模型，并实时观察模型内部的变化。一个项目就是一个文件，保存你的数据集、运行及其曲线。</translation>
     </message>
@@ -765,7 +765,7 @@
         <translation>打开项目…</translation>
     </message>
     <message>
-        <location line="+38"/>
+        <location line="+37"/>
         <source>&amp;Project</source>
         <translation>项目(&amp;P)</translation>
     </message>
@@ -800,17 +800,7 @@
         <translation>添加数据集(&amp;A)…</translation>
     </message>
     <message>
-        <location line="+4"/>
-        <source>Add dataset</source>
-        <translation>添加数据集</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Datasets (*.jsonl *.ndjson *.json *.csv *.tsv *.txt);;All files (*)</source>
-        <translation>数据集 (*.jsonl *.ndjson *.json *.csv *.tsv *.txt);;所有文件 (*)</translation>
-    </message>
-    <message>
-        <location line="+4"/>
+        <location line="+6"/>
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
@@ -870,17 +860,17 @@ LibTorch %2</translation>
     </message>
     <message>
         <location line="+10"/>
-        <location line="+31"/>
+        <location line="+36"/>
         <source>A run is in progress</source>
         <translation>有一个运行正在进行</translation>
     </message>
     <message>
-        <location line="-30"/>
+        <location line="-35"/>
         <source>Stop it before opening another project.</source>
         <translation>请先停止它，再打开其他项目。</translation>
     </message>
     <message>
-        <location line="+31"/>
+        <location line="+36"/>
         <source>Stop it before closing the project.</source>
         <translation>请先停止它，再关闭项目。</translation>
     </message>
@@ -1115,7 +1105,12 @@ LibTorch %2</translation>
         <translation>已中断</translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+8"/>
+        <source>preparing</source>
+        <translation>准备中</translation>
+    </message>
+    <message>
+        <location line="+67"/>
         <source>Run</source>
         <translation>运行</translation>
     </message>
@@ -1198,7 +1193,7 @@ LibTorch %2</translation>
         <translation>删除…</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+25"/>
         <source>Compare:</source>
         <translation>比较：</translation>
     </message>
@@ -1238,7 +1233,7 @@ LibTorch %2</translation>
         <translation>运行未重命名</translation>
     </message>
     <message>
-        <location line="+80"/>
+        <location line="+88"/>
         <source>The run&apos;s records cannot be read</source>
         <translation>无法读取该运行的记录</translation>
     </message>
@@ -1401,7 +1396,7 @@ LibTorch %2</translation>
         <translation>运行无法启动</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+24"/>
         <source>The run config is not valid</source>
         <translation>运行配置无效</translation>
     </message>
@@ -1416,24 +1411,18 @@ LibTorch %2</translation>
         <translation>请在“数据”页面选择用于训练的数据集。</translation>
     </message>
     <message>
-        <location line="+6"/>
-        <location line="+162"/>
-        <source>preparing</source>
-        <translation>准备中</translation>
-    </message>
-    <message>
-        <location line="-136"/>
+        <location line="+32"/>
         <source>The run&apos;s records cannot be read</source>
         <translation>无法读取该运行的记录</translation>
     </message>
     <message>
         <location line="+4"/>
-        <location line="+172"/>
+        <location line="+166"/>
         <source>The run failed</source>
         <translation>运行失败</translation>
     </message>
     <message>
-        <location line="-165"/>
+        <location line="-159"/>
         <source>Following run &apos;%1&apos;, trained by another process</source>
         <translation>正在跟随由另一个进程训练的运行“%1”</translation>
     </message>
@@ -1443,12 +1432,12 @@ LibTorch %2</translation>
         <translation>曲线会随其记录实时更新（主机 %1，进程号 %2）。</translation>
     </message>
     <message>
-        <location line="+56"/>
+        <location line="+65"/>
         <source>Run &apos;%1&apos; ended: %2</source>
         <translation>运行“%1”已结束：%2</translation>
     </message>
     <message>
-        <location line="+48"/>
+        <location line="+53"/>
         <source>validation at step %1: loss %2</source>
         <translation>第 %1 步验证：损失 %2</translation>
     </message>
@@ -1463,32 +1452,7 @@ LibTorch %2</translation>
         <translation>，困惑度 %1</translation>
     </message>
     <message>
-        <location line="+20"/>
-        <source>running</source>
-        <translation>运行中</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>paused</source>
-        <translation>已暂停</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>stopped</source>
-        <translation>已停止</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>completed</source>
-        <translation>已完成</translation>
-    </message>
-    <message>
-        <location line="+3"/>
-        <source>failed</source>
-        <translation>失败</translation>
-    </message>
-    <message>
-        <location line="+16"/>
+        <location line="+28"/>
         <source>Run &apos;%1&apos; completed</source>
         <translation>运行“%1”已完成</translation>
     </message>
@@ -1503,7 +1467,7 @@ LibTorch %2</translation>
         <translation>可在“运行”页面从最近的检查点继续。</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+15"/>
         <source>error</source>
         <translation>错误</translation>
     </message>

@@ -25,6 +25,8 @@ class DataPage : public QWidget {
  public:
   explicit DataPage(const WorkbenchContext& context, QWidget* parent = nullptr);
 
+  // File dialog, then addDatasetInteractively.
+  void chooseFile();
   // Asks for the mapping (dialog), then registers the file in the background.
   void addDatasetInteractively(const QString& path);
   // Registers without asking (also what the dialog ends in). Returns false when a registration is
@@ -50,7 +52,6 @@ class DataPage : public QWidget {
   void dropEvent(QDropEvent* event) override;
 
  private:
-  void chooseFile();
   void refresh();
   void showDataset(int row);
   void showStats(const deeptune::DatasetStats& stats);

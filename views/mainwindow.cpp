@@ -32,6 +32,7 @@
 #include "modelpage.h"
 #include "projectsession.h"
 #include "runcontroller.h"
+#include "runsmodel.h"
 #include "runspage.h"
 #include "trainpage.h"
 #include "translations.h"
@@ -120,6 +121,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     rebuildRecentMenu();
     // A project opens on its "default" preset when it has one (the sample does).
     if (!m_hyper->loadPreset(QStringLiteral("default"))) m_draft->resetToDefaults();
+    m_welcomeBanner->clearMessage();
     m_outer->setCurrentIndex(1);
     updateTitle();
   });
@@ -129,7 +131,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   });
   connect(m_runs, &RunController::stateChanged, this,
           [this](qint64, deeptune::RunState s, const QString&) {
-            m_status->setText(tr("Training: %1").arg(QString::fromStdString(deeptune::to_string(s))));
+            m_status->setText(tr("Training: %1").arg(RunsModel::stateText(s)));
           });
   connect(m_runs, &RunController::busyChanged, this, [this](bool busy) {
     if (!busy) m_status->setText(tr("Idle"));
@@ -195,9 +197,8 @@ QWidget* MainWindow::makeWelcome() {
   connect(sample, &QPushButton::clicked, this, [this] { newProject(true); });
   connect(fresh, &QPushButton::clicked, this, [this] { newProject(false); });
   connect(open, &QPushButton::clicked, this, &MainWindow::chooseProject);
-  auto* welcomeBanner = new MessageBanner(box);
-  welcomeBanner->setObjectName(QStringLiteral("welcomeBanner"));
-  layout->addWidget(welcomeBanner);
+  m_welcomeBanner = new MessageBanner(box);
+  layout->addWidget(m_welcomeBanner);
   auto* h = new QHBoxLayout;
   h->addStretch(1);
   h->addWidget(box, 2);
@@ -239,10 +240,7 @@ void MainWindow::buildMenus() {
   file->addAction(tr("&Add Dataset…"), this, [this] {
     if (!m_session->isOpen()) return;
     showPage(kData);
-    const QString path = QFileDialog::getOpenFileName(
-        this, tr("Add dataset"), QFileInfo(m_session->path()).absolutePath(),
-        tr("Datasets (*.jsonl *.ndjson *.json *.csv *.tsv *.txt);;All files (*)"));
-    if (!path.isEmpty()) m_data->addDatasetInteractively(path);
+    m_data->chooseFile();
   });
   file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
@@ -319,10 +317,11 @@ bool MainWindow::openProject(const QString& path) {
   }
   const UserMessage error = m_session->open(path);
   if (!error.isEmpty()) {
-    auto* welcome = findChild<MessageBanner*>(QStringLiteral("welcomeBanner"));
-    for (MessageBanner* b : {m_banner, welcome})
-      if (b) b->showMessage(MessageBanner::Kind::kError, error.headline, error.detail);
-    if (!QFileInfo::exists(path)) AppSettings::removeRecentProject(path), rebuildRecentMenu();
+    showProjectError(error);
+    if (!QFileInfo::exists(path)) {
+      AppSettings::removeRecentProject(path);
+      rebuildRecentMenu();
+    }
     return false;
   }
   m_banner->clearMessage();
@@ -333,13 +332,17 @@ bool MainWindow::createProject(const QString& path, bool withSample) {
   if (m_runs->isBusy()) return false;
   const UserMessage error = m_session->create(path, withSample);
   if (!error.isEmpty()) {
-    auto* welcome = findChild<MessageBanner*>(QStringLiteral("welcomeBanner"));
-    for (MessageBanner* b : {m_banner, welcome})
-      if (b) b->showMessage(MessageBanner::Kind::kError, error.headline, error.detail);
+    showProjectError(error);
     return false;
   }
   m_banner->clearMessage();
   return true;
+}
+
+void MainWindow::showProjectError(const UserMessage& error) {
+  // Shown where the user is: the pages' banner, and the welcome screen when no project is open.
+  m_banner->showMessage(MessageBanner::Kind::kError, error.headline, error.detail);
+  m_welcomeBanner->showMessage(MessageBanner::Kind::kError, error.headline, error.detail);
 }
 
 void MainWindow::closeProject() {

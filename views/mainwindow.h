@@ -15,6 +15,7 @@ class HyperparametersPage;
 class ModelPage;
 class MessageBanner;
 class ProjectSession;
+struct UserMessage;
 class QLabel;
 class QListWidget;
 class QMenu;
@@ -65,6 +66,7 @@ class MainWindow : public QMainWindow {
   void newProject(bool withSample);
   void chooseProject();
   QWidget* makeWelcome();
+  void showProjectError(const UserMessage& error);
   QWidget* makeReserved(const QString& title, const QString& text);
 
   ProjectSession* m_session;
@@ -75,6 +77,7 @@ class MainWindow : public QMainWindow {
   QStackedWidget* m_stack;
   QStackedWidget* m_outer;  // welcome screen vs pages
   MessageBanner* m_banner;
+  MessageBanner* m_welcomeBanner = nullptr;
   QMenu* m_recent;
   QLabel* m_status;
   DataPage* m_data;

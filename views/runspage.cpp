@@ -52,6 +52,7 @@ RunsPage::RunsPage(const WorkbenchContext& context, QWidget* parent)
   m_duplicate = new QPushButton(tr("Duplicate as new config"), this);
   m_resume = new QPushButton(tr("Resume"), this);
   m_delete = new QPushButton(tr("Delete…"), this);
+  m_delete->setObjectName(QStringLiteral("deleteRunButton"));
   for (QPushButton* b : {m_show, m_rename, m_duplicate, m_resume}) bar->addWidget(b);
   bar->addStretch(1);
   bar->addWidget(m_delete);
@@ -155,6 +156,14 @@ void RunsPage::selectRuns(const QList<qint64>& ids) {
 void RunsPage::updateComparison() {
   const auto ids = selectedRunIds();
   auto* store = m_context.session->store();
+  // The runs list refreshes every second while something trains: rebuild only when the selection,
+  // a selected run's progress or the metric changed, so a zoomed overlay is not reset for nothing.
+  QString key = m_metric->currentData().toString();
+  for (qint64 id : ids)
+    if (const auto run = m_context.session->run(id))
+      key += QStringLiteral("|%1:%2:%3").arg(id).arg(run->last_step).arg(int(run->status));
+  if (key == m_compared) return;
+  m_compared = key;
   m_overlay->clearSeries();
   m_configs->clear();
   m_configs->setRowCount(0);

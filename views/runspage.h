@@ -43,6 +43,7 @@ class RunsPage : public QWidget {
   void confirmDelete();
 
   WorkbenchContext m_context;
+  QString m_compared;  // what the overlay and config table show: runs, their progress, metric
   RunsModel* m_model;
   QTableView* m_table;
   MessageBanner* m_banner;

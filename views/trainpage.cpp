@@ -138,6 +138,7 @@ TrainPage::TrainPage(const WorkbenchContext& context, QWidget* parent)
   connect(m_context.session, &ProjectSession::runsChanged, this, &TrainPage::onRunsChanged);
   connect(m_context.session, &ProjectSession::closed, this, [this] {
     m_runId = 0;
+    m_autoShown.clear();
     m_follow.stop();
     clearPlots();
     m_log->clear();
@@ -166,7 +167,7 @@ bool TrainPage::startRun(const QString& name) {
   m_banner->clearMessage();
   clearPlots();
   m_log->clear();
-  setStateText(tr("preparing"));
+  setStateText(RunsModel::stateText(deeptune::RunState::kPreparing));
   return m_context.runs->startRun(m_context.session->path(),
                                   QString::fromStdString(m_context.draft->document().dump()), name);
 }
@@ -187,11 +188,10 @@ void TrainPage::showRun(qint64 runId) {
   setStateText(RunsModel::statusText(run->status));
   setProgress(run->last_step, run->max_steps, -1);
   auto* store = m_context.session->store();
+  m_logsShown = 0;
   try {
     appendRecorded(store->metrics(runId));
-    for (const auto& l : store->logs(runId))
-      appendLog(QString::fromStdString(l.level), QString::fromStdString(l.text),
-                QDateTime::fromString(QString::fromStdString(l.time), Qt::ISODateWithMs));
+    appendRecordedLogs();
   } catch (const std::exception& e) {
     m_banner->showMessage(MessageBanner::Kind::kError, tr("The run's records cannot be read"),
                           QString::fromStdString(e.what()));
@@ -239,6 +239,14 @@ void TrainPage::appendRecorded(
   }
 }
 
+void TrainPage::appendRecordedLogs() {
+  const auto logs = m_context.session->store()->logs(m_runId);
+  for (size_t i = m_logsShown; i < logs.size(); ++i)
+    appendLog(QString::fromStdString(logs[i].level), QString::fromStdString(logs[i].text),
+              QDateTime::fromString(QString::fromStdString(logs[i].time), Qt::ISODateWithMs));
+  m_logsShown = logs.size();
+}
+
 void TrainPage::pollExternalRun() {
   const auto run = m_context.session->run(m_runId);
   auto* store = m_context.session->store();
@@ -254,6 +262,7 @@ void TrainPage::pollExternalRun() {
   }
   try {
     appendRecorded(store->metrics(m_runId, after));
+    appendRecordedLogs();
   } catch (const std::exception&) {
     return;  // the writer holds the lock for a moment; next second
   }
@@ -271,18 +280,23 @@ void TrainPage::pollExternalRun() {
 void TrainPage::onRunsChanged() {
   if (!m_context.session->isOpen()) return;
   if (m_context.runs->isBusy()) return;  // our own run feeds the page directly
-  // A run another process started shows up here by itself, unless the user is looking at one.
-  if (!m_follow.isActive()) {
-    for (const auto& r : m_context.session->runs()) {
-      if (r.status == deeptune::RunStatus::kRunning && r.id != m_runId) {
-        showRun(r.id);
-        return;
-      }
+  if (m_follow.isActive()) {
+    pollExternalRun();
+    return;
+  }
+  // A run another process is training shows up here by itself, once: if the user then opens
+  // another run, the page stays on that one.
+  for (const auto& r : m_context.session->runs()) {
+    const bool live =
+        r.status == deeptune::RunStatus::kRunning || r.status == deeptune::RunStatus::kPaused;
+    if (live && !m_autoShown.contains(r.id)) {
+      m_autoShown.insert(r.id);
+      showRun(r.id);
+      return;
     }
   }
   if (m_runId == 0 && !m_context.session->runs().empty())
     showRun(m_context.session->runs().back().id);
-  if (m_follow.isActive()) pollExternalRun();
 }
 
 void TrainPage::onSteps(qint64 runId, const QList<deeptune::StepMetrics>& steps) {
@@ -326,27 +340,7 @@ void TrainPage::onLog(qint64 runId, const deeptune::LogLine& line) {
 
 void TrainPage::onState(qint64 runId, deeptune::RunState state, const QString& detail) {
   if (runId != m_runId) return;
-  QString text;
-  switch (state) {
-    case deeptune::RunState::kPreparing:
-      text = tr("preparing");
-      break;
-    case deeptune::RunState::kRunning:
-      text = tr("running");
-      break;
-    case deeptune::RunState::kPaused:
-      text = tr("paused");
-      break;
-    case deeptune::RunState::kStopped:
-      text = tr("stopped");
-      break;
-    case deeptune::RunState::kCompleted:
-      text = tr("completed");
-      break;
-    case deeptune::RunState::kFailed:
-      text = tr("failed");
-      break;
-  }
+  const QString text = RunsModel::stateText(state);
   setStateText(text);
   if (!detail.isEmpty()) appendLog(QStringLiteral("info"), detail);
   updateButtons();

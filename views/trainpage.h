@@ -6,6 +6,7 @@
 
 #include <QDateTime>
 #include <QMap>
+#include <QSet>
 #include <QTimer>
 #include <QWidget>
 
@@ -56,11 +57,14 @@ class TrainPage : public QWidget {
   void setStateText(const QString& text);
   void updateButtons();
   void clearPlots();
+  void appendRecordedLogs();
   void appendRecorded(const std::map<std::string, std::vector<std::pair<int64_t, double>>>& m);
 
   WorkbenchContext m_context;
   qint64 m_runId = 0;
   QMap<QString, qint64> m_lastStep;  // metric name -> last step plotted
+  size_t m_logsShown = 0;            // recorded log lines already in the console
+  QSet<qint64> m_autoShown;          // runs of other processes the page switched to by itself
   QTimer m_follow;
 
   QLineEdit* m_name;

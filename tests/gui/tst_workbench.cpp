@@ -2,6 +2,10 @@
 // the sample dataset through the Data page, train, watch the plots fill, stop, reopen, find the
 // run; then the Runs, Model, Hyperparameters and Export pages, failures and bad files.
 #include <QApplication>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProcess>
+#include <QPushButton>
 #include <QCryptographicHash>
 #include <QListWidget>
 #include <QSignalSpy>
@@ -10,6 +14,7 @@
 #include <QtTest>
 #include <sqlite3.h>
 
+#include "adddatasetdialog.h"
 #include "appsettings.h"
 #include "configdraft.h"
 #include "datapage.h"
@@ -60,8 +65,11 @@ class TstWorkbench : public QObject {
   void runsPageOverlayDiffRenameDuplicateDelete();
   void exportPeftAdapter();
   void failedRunIsStoredAndShown();
+  void droppedFileOpensMappingDialog();
+  void deleteAsksFirst();
   void malformedDatasetGivesMessage();
   void nonProjectAndNewerFilesAreRefusedUnchanged();
+  void followsRunOfAnotherProcess();
   void settingsRememberPageAndRecent();
   void cleanupTestCase();
 
@@ -339,13 +347,79 @@ void TstWorkbench::failedRunIsStoredAndShown() {
   QVERIFY(!QFileInfo::exists(folder));
 }
 
+void TstWorkbench::droppedFileOpensMappingDialog() {
+  // Dropping a CSV on the Data page opens the mapping dialog with the detected format, the
+  // file's columns and the guessed text + label mapping; accepting it registers the file.
+  m_window->showPage(MainWindow::kData);
+  DataPage* data = m_window->dataPage();
+  const QString file = deeptune::test::writeSample(m_dir.path(), "tickets.csv");
+  QMimeData mime;
+  mime.setUrls({QUrl::fromLocalFile(file)});
+  QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+  QApplication::sendEvent(data, &enter);
+  QVERIFY(enter.isAccepted());
+  QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+  QApplication::sendEvent(data, &drop);
+  AddDatasetDialog* dialog = data->findChild<AddDatasetDialog*>();
+  QVERIFY(dialog);
+  QVERIFY(dialog->isVisible());
+  QCOMPARE(dialog->loadError(), QString());
+  QCOMPARE(dialog->datasetName(), QStringLiteral("tickets"));
+  QCOMPARE(dialog->format(), deeptune::DataFormat::kCsv);
+  QCOMPARE(dialog->mapping().kind(), deeptune::MappingKind::kTextLabel);
+  QCOMPARE(dialog->mapping().text, std::string("text"));
+  QCOMPARE(dialog->mapping().label, std::string("label"));
+  QSignalSpy added(data, &DataPage::datasetAdded);
+  dialog->accept();
+  QVERIFY(added.wait(30000));
+  QCOMPARE(added.first().first().toString(), QStringLiteral("tickets"));
+  QVERIFY(data->labelPlot()->categoryCount() >= 2);  // its label balance is plotted
+
+  // A file that is not a dataset gets the message, not the dialog.
+  const QString binary = m_dir.filePath(QStringLiteral("wide.txt"));
+  QFile f(binary);
+  QVERIFY(f.open(QIODevice::WriteOnly));
+  f.write(QByteArray("\xff\xfeh\0i\0", 6));
+  f.close();
+  data->addDatasetInteractively(binary);
+  QCOMPARE(data->banner()->kind(), MessageBanner::Kind::kError);
+  QVERIFY(data->banner()->detail().contains(QStringLiteral("wide.txt")));
+}
+
+void TstWorkbench::deleteAsksFirst() {
+  m_window->session()->reloadRuns();
+  RunsPage* page = m_window->runsPage();
+  const qint64 id = runNamed(m_project, "doomed")->id;
+  page->selectRuns({id});
+  auto* button = page->findChild<QPushButton*>(QStringLiteral("deleteRunButton"));
+  QVERIFY(button && button->isEnabled());
+  const auto confirm = [&](bool yes) {
+    button->click();
+    QMessageBox* box = nullptr;
+    for (QMessageBox* b : page->findChildren<QMessageBox*>())
+      if (b->isVisible()) box = b;
+    QVERIFY(box);
+    QVERIFY(box->text().contains(QStringLiteral("doomed")));
+    if (yes) {
+      for (QAbstractButton* b : box->buttons())
+        if (box->buttonRole(b) == QMessageBox::DestructiveRole) b->click();
+    } else {
+      box->button(QMessageBox::Cancel)->click();
+    }
+    QCoreApplication::processEvents();
+  };
+  confirm(false);
+  QVERIFY(runNamed(m_project, "doomed").has_value());
+  confirm(true);
+  QVERIFY(!runNamed(m_project, "doomed").has_value());
+}
+
 void TstWorkbench::malformedDatasetGivesMessage() {
   const QString bad = m_dir.filePath(QStringLiteral("bad.jsonl"));
   QFile f(bad);
   QVERIFY(f.open(QIODevice::WriteOnly));
   f.write("{\"prompt\": \"a\", \"response\": \"b\"}\n{\"prompt\": \"c\", \"resp\n");
   f.close();
-  const QByteArray before = fileHash(m_project);
   DataPage* data = m_window->dataPage();
   const int rows = data->datasetsModel()->rowCount();
   QSignalSpy failed(data, &DataPage::datasetAddFailed);
@@ -357,7 +431,6 @@ void TstWorkbench::malformedDatasetGivesMessage() {
   QCOMPARE(data->datasetsModel()->rowCount(), rows);
   auto store = deeptune::ProjectStore::open(m_project.toStdString());
   QVERIFY(!store->find_dataset("bad").has_value());
-  Q_UNUSED(before);
 }
 
 void TstWorkbench::nonProjectAndNewerFilesAreRefusedUnchanged() {
@@ -386,6 +459,37 @@ void TstWorkbench::nonProjectAndNewerFilesAreRefusedUnchanged() {
            qPrintable(m_window->banner()->detail()));
   QCOMPARE(fileHash(newer), newerBefore);
   QCOMPARE(m_window->session()->path(), QFileInfo(m_project).absoluteFilePath());
+}
+
+void TstWorkbench::followsRunOfAnotherProcess() {
+  // deeptune-cli trains a run of the open project; the Train page picks it up and plots what it
+  // records, then notices it ended when the process stops it (SIGTERM stops cleanly).
+  QProcess cli;
+  cli.setProcessChannelMode(QProcess::MergedChannels);
+  cli.start(QStringLiteral(DEEPTUNE_CLI_PATH),
+            {QStringLiteral("train"), m_project, QStringLiteral("--name"), QStringLiteral("from-cli"),
+             QStringLiteral("--set"), QStringLiteral("data.dataset=dates"),
+             QStringLiteral("--set"), QStringLiteral("model.source=preset:tiny"),
+             QStringLiteral("--set"), QStringLiteral("device=cpu"),
+             QStringLiteral("--set"), QStringLiteral("data.max_length=48"),
+             QStringLiteral("--set"), QStringLiteral("train.batch_size=8"),
+             QStringLiteral("--set"), QStringLiteral("train.micro_batch_size=8"),
+             QStringLiteral("--set"), QStringLiteral("train.max_steps=100000"),
+             QStringLiteral("--set"), QStringLiteral("train.eval_every=10")});
+  QVERIFY(cli.waitForStarted());
+  TrainPage* train = m_window->trainPage();
+  QTRY_VERIFY2_WITH_TIMEOUT(train->isFollowingExternalRun(), cli.readAll().constData(), 60000);
+  const qint64 id = train->displayedRunId();
+  QCOMPARE(m_window->session()->run(id)->name, std::string("from-cli"));
+  QTRY_VERIFY_WITH_TIMEOUT(train->lossPlot()->pointCount(0) >= 5, 60000);
+  QTRY_VERIFY_WITH_TIMEOUT(train->logText().contains(QStringLiteral("training on")), 10000);
+  cli.terminate();
+  QVERIFY(cli.waitForFinished(60000));
+  QTRY_VERIFY_WITH_TIMEOUT(!train->isFollowingExternalRun(), 10000);
+  QCOMPARE(runNamed(m_project, "from-cli")->status, RunStatus::kStopped);
+  auto store = deeptune::ProjectStore::open(m_project.toStdString());
+  QCOMPARE(train->lossPlot()->pointCount(0),
+           static_cast<int>(store->metrics(id).at("train/loss").size()));
 }
 
 void TstWorkbench::settingsRememberPageAndRecent() {
