@@ -1072,6 +1072,19 @@ LibTorch %2</translation>
     </message>
 </context>
 <context>
+    <name>QFileDialog</name>
+    <message>
+        <location filename="../views/filedialogs.cpp" line="+23"/>
+        <source>Folder</source>
+        <translation>Folder</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>File</source>
+        <translation>File</translation>
+    </message>
+</context>
+<context>
     <name>RunsModel</name>
     <message>
         <location filename="../app/runsmodel.cpp" line="+74"/>

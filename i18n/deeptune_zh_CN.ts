@@ -1068,6 +1068,19 @@ LibTorch %2</translation>
     </message>
 </context>
 <context>
+    <name>QFileDialog</name>
+    <message>
+        <location filename="../views/filedialogs.cpp" line="+23"/>
+        <source>Folder</source>
+        <translation>文件夹</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+</context>
+<context>
     <name>RunsModel</name>
     <message>
         <location filename="../app/runsmodel.cpp" line="+74"/>

@@ -3,7 +3,6 @@
 #include "datapage.h"
 
 #include <QDragEnterEvent>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -22,6 +21,7 @@
 #include "configdraft.h"
 #include "datasetpreviewmodel.h"
 #include "datasetsmodel.h"
+#include "filedialogs.h"
 #include "deeptune/project.h"
 #include "messagebanner.h"
 #include "projectsession.h"
@@ -139,7 +139,7 @@ DataPage::DataPage(const WorkbenchContext& context, QWidget* parent)
 
 void DataPage::chooseFile() {
   if (!m_context.session->isOpen()) return;
-  const QString path = QFileDialog::getOpenFileName(
+  const QString path = chooseOpenFile(
       this, tr("Add dataset"), QFileInfo(m_context.session->path()).absolutePath(),
       tr("Datasets (*.jsonl *.ndjson *.json *.csv *.tsv *.txt);;All files (*)"));
   if (!path.isEmpty()) addDatasetInteractively(path);

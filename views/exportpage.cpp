@@ -4,7 +4,6 @@
 
 #include <QComboBox>
 #include <QDir>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -18,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "deeptune/session.h"
+#include "filedialogs.h"
 #include "messagebanner.h"
 #include "projectsession.h"
 
@@ -71,7 +71,7 @@ ExportPage::ExportPage(const WorkbenchContext& context, QWidget* parent)
   connect(m_format, &QComboBox::currentIndexChanged, this, updateHelp);
   connect(m_run, &QComboBox::currentIndexChanged, this, &ExportPage::suggestFolder);
   connect(browse, &QPushButton::clicked, this, [this] {
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Export to"), m_folder->text());
+    const QString dir = chooseFolder(this, tr("Export to"), m_folder->text());
     if (!dir.isEmpty()) m_folder->setText(dir);
   });
   connect(m_export, &QPushButton::clicked, this, [this] {

@@ -7,7 +7,6 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDragEnterEvent>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -27,6 +26,7 @@
 #include "datapage.h"
 #include "deeptune/version.h"
 #include "exportpage.h"
+#include "filedialogs.h"
 #include "hyperparameterspage.h"
 #include "messagebanner.h"
 #include "modelpage.h"
@@ -356,7 +356,7 @@ void MainWindow::closeProject() {
 
 void MainWindow::newProject(bool withSample) {
   const QString dir = QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation);
-  const QString path = QFileDialog::getSaveFileName(
+  const QString path = chooseSaveFile(
       this, withSample ? tr("New sample project") : tr("New project"),
       dir + (withSample ? QStringLiteral("/sample.dtproj") : QStringLiteral("/project.dtproj")),
       tr(kProjectFilter));
@@ -366,7 +366,7 @@ void MainWindow::newProject(bool withSample) {
 }
 
 void MainWindow::chooseProject() {
-  const QString path = QFileDialog::getOpenFileName(this, tr("Open project"), QString(),
+  const QString path = chooseOpenFile(this, tr("Open project"), QString(),
                                                     tr(kProjectFilter) + QStringLiteral(";;") +
                                                         tr("All files (*)"));
   if (!path.isEmpty()) openProject(path);

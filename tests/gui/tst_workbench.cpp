@@ -2,6 +2,7 @@
 // the sample dataset through the Data page, train, watch the plots fill, stop, reopen, find the
 // run; then the Runs, Model, Hyperparameters and Export pages, failures and bad files.
 #include <QApplication>
+#include <QFileDialog>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProcess>
@@ -22,6 +23,7 @@
 #include "datasetsmodel.h"
 #include "deeptune/store.h"
 #include "exportpage.h"
+#include "filedialogs.h"
 #include "gui_support.h"
 #include "hyperparameterspage.h"
 #include "liveplot.h"
@@ -464,6 +466,16 @@ void TstWorkbench::nonProjectAndNewerFilesAreRefusedUnchanged() {
 void TstWorkbench::followsRunOfAnotherProcess() {
   // deeptune-cli trains a run of the open project; the Train page picks it up and plots what it
   // records, then notices it ended when the process stops it (SIGTERM stops cleanly).
+  // First a file dialog lists the project's folder, as Add dataset does: it must not open the
+  // project file (see filedialogs.h), or the window would stop seeing the CLI's writes.
+  {
+    std::unique_ptr<QFileDialog> dialog(makeFileDialog(m_window.get(), QStringLiteral("browse"),
+                                                       QFileInfo(m_project).absolutePath(),
+                                                       QString()));
+    dialog->setViewMode(QFileDialog::Detail);
+    dialog->show();
+    QTest::qWait(1500);
+  }
   QProcess cli;
   cli.setProcessChannelMode(QProcess::MergedChannels);
   cli.start(QStringLiteral(DEEPTUNE_CLI_PATH),
