@@ -103,7 +103,7 @@ RunsPage::RunsPage(const WorkbenchContext& context, QWidget* parent)
   });
   connect(m_metric, &QComboBox::currentIndexChanged, this, &RunsPage::updateComparison);
   connect(m_model, &RunsModel::renameFailed, this, [this](const QString& detail) {
-    m_banner->showMessage(MessageBanner::Kind::kError, tr("The run was not renamed"), detail);
+    showError(tr("The run was not renamed"), detail);
   });
   connect(m_rename, &QPushButton::clicked, this, [this] {
     const auto rows = m_table->selectionModel()->selectedRows(RunsModel::kName);
@@ -249,12 +249,22 @@ void RunsPage::updateButtons() {
   m_duplicate->setEnabled(run.has_value());
   m_resume->setEnabled(run && deeptune::is_resumable(run->status) && !busy);
   m_delete->setEnabled(run && !(busy && m_context.runs->currentRunId() == run->id));
-  if (run && run->status == deeptune::RunStatus::kFailed && !run->error_text.empty())
-    m_banner->showMessage(MessageBanner::Kind::kError,
-                          tr("Run '%1' failed").arg(QString::fromStdString(run->name)),
+  // The banner explains a selected failed run; it leaves other messages (a refused rename) alone.
+  const QString failedHeadline =
+      run ? tr("Run '%1' failed").arg(QString::fromStdString(run->name)) : QString();
+  if (run && run->status == deeptune::RunStatus::kFailed && !run->error_text.empty()) {
+    m_banner->showMessage(MessageBanner::Kind::kError, failedHeadline,
                           QString::fromStdString(run->error_text));
-  else if (m_banner->kind() == MessageBanner::Kind::kError)
+    m_showsRunFailure = true;
+  } else if (m_showsRunFailure) {
     m_banner->clearMessage();
+    m_showsRunFailure = false;
+  }
+}
+
+void RunsPage::showError(const QString& headline, const QString& detail) {
+  m_banner->showMessage(MessageBanner::Kind::kError, headline, detail);
+  m_showsRunFailure = false;
 }
 
 void RunsPage::confirmDelete() {
@@ -282,8 +292,7 @@ bool RunsPage::deleteRun(qint64 id) {
   try {
     deeptune::delete_run(m_context.session->path().toStdString(), id);
   } catch (const std::exception& e) {
-    m_banner->showMessage(MessageBanner::Kind::kError, tr("The run was not deleted"),
-                          QString::fromStdString(e.what()));
+    showError(tr("The run was not deleted"), QString::fromStdString(e.what()));
     return false;
   }
   m_context.session->reloadRuns();

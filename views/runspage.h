@@ -41,8 +41,10 @@ class RunsPage : public QWidget {
   void updateComparison();
   void updateButtons();
   void confirmDelete();
+  void showError(const QString& headline, const QString& detail);
 
   WorkbenchContext m_context;
+  bool m_showsRunFailure = false;  // the banner holds the selected run's failure
   QString m_compared;  // what the overlay and config table show: runs, their progress, metric
   RunsModel* m_model;
   QTableView* m_table;

@@ -279,6 +279,9 @@ void TstWorkbench::runsPageOverlayDiffRenameDuplicateDelete() {
   QVERIFY(!page->runsModel()->setData(page->runsModel()->index(row, RunsModel::kName),
                                       QStringLiteral("first")));
   QCOMPARE(renameFailed.count(), 1);
+  // The refusal stays on screen through the once-a-second refresh of the list.
+  m_window->session()->reloadRuns();
+  QVERIFY(page->findChild<MessageBanner*>()->headline().contains(QStringLiteral("renamed")));
 
   // Duplicate: the draft becomes that run's config.
   page->duplicateRun(second);
