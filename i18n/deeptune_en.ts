@@ -1260,7 +1260,7 @@ LibTorch %2</translation>
         <translation>Run &apos;%1&apos; failed</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+22"/>
         <source>Delete run</source>
         <translation>Delete run</translation>
     </message>
@@ -1285,7 +1285,7 @@ LibTorch %2</translation>
         <translation>The run was not deleted</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+13"/>
         <source>The run&apos;s config cannot be read</source>
         <translation>The run&apos;s config cannot be read</translation>
     </message>

@@ -1256,7 +1256,7 @@ LibTorch %2</translation>
         <translation>运行“%1”失败</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+22"/>
         <source>Delete run</source>
         <translation>删除运行</translation>
     </message>
@@ -1281,7 +1281,7 @@ LibTorch %2</translation>
         <translation>运行未删除</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+13"/>
         <source>The run&apos;s config cannot be read</source>
         <translation>无法读取该运行的配置</translation>
     </message>
