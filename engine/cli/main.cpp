@@ -1,18 +1,20 @@
 // deeptune-cli: the headless runner. Same project file and RunConfig as the workbench.
-// Exit status: 0 success, 2 bad usage or bad input, 1 failure while running, 130 stopped by Ctrl-C.
+// Exit status: 0 success, 2 bad usage or bad input, 1 failure while running, 130 stopped by Ctrl-C
+// (also a run interrupted because the disk filled: 75, "try again later").
+// One function per verb; main() only parses the command line and maps errors to exit statuses.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "deeptune/config.h"
 #include "deeptune/data.h"
 #include "deeptune/error.h"
+#include "deeptune/files.h"
+#include "deeptune/json_input.h"
 #include "deeptune/project.h"
 #include "deeptune/session.h"
 #include "deeptune/store.h"
@@ -24,7 +26,8 @@ using namespace deeptune;
 
 namespace {
 
-constexpr int kExitOk = 0, kExitFailure = 1, kExitBadInput = 2, kExitStopped = 130;
+constexpr int kExitOk = 0, kExitFailure = 1, kExitBadInput = 2, kExitTempFailure = 75,
+              kExitStopped = 130;
 
 RunControl* g_control = nullptr;
 volatile std::sig_atomic_t g_interrupts = 0;
@@ -32,12 +35,6 @@ volatile std::sig_atomic_t g_interrupts = 0;
 void on_sigint(int) {
   if (++g_interrupts > 1) _exit(kExitStopped);  // second Ctrl-C: leave now (run shows interrupted)
   if (g_control) g_control->request_stop();
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, "cannot open file");
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 void print_table(const std::vector<std::string>& header,
@@ -64,13 +61,53 @@ std::string fmt(double v, const char* f = "%.4g") {
   return buf;
 }
 
-// ---- data ---------------------------------------------------------------------------------------
+std::optional<RunRecord> require_run(ProjectStore& store, const std::string& name) {
+  auto r = store.find_run(name);
+  if (!r) throw InputError(store.path(), "no run named '" + name + "'");
+  return r;
+}
+
+// A JSON document stored in the project, or null with a warning naming the row: one bad row must
+// not hide the others.
+nlohmann::json stored_json(const std::string& text, const std::string& what) {
+  if (text.empty()) return nullptr;
+  try {
+    return parse_json(text, what);
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "warning: %s\n", e.what());
+    return nullptr;
+  }
+}
+
+// ---- verbs --------------------------------------------------------------------------------------
+
+struct InitArgs {
+  std::string project, name;
+  bool sample = false;
+};
+
+int cmd_init(const InitArgs& a) {
+  const auto parent = fs::absolute(a.project).parent_path();
+  if (!fs::exists(parent)) fs::create_directories(parent);
+  auto store = ProjectStore::create(a.project,
+                                    a.name.empty() ? fs::path(a.project).stem().string() : a.name);
+  if (a.sample) add_sample_content(*store);
+  std::printf("created project %s%s\n", store->path().c_str(),
+              a.sample ? " with the sample datasets 'dates', 'dates-fr' and 'tickets'" : "");
+  if (a.sample)
+    std::printf(
+        "next: deeptune-cli train %s --config pretrain --name %s   (the base model)\n"
+        "then: deeptune-cli train %s   (LoRA: adapt it to French dates)\n",
+        a.project.c_str(), kSampleBaseRun, a.project.c_str());
+  return kExitOk;
+}
 
 struct DataAddArgs {
   std::string project, file, name, format, text, prompt, response, label;
 };
 
-DatasetRecord add_dataset(ProjectStore& store, const DataAddArgs& a) {
+int cmd_data_add(const DataAddArgs& a) {
+  auto store = ProjectStore::open(a.project);
   DatasetSource source;
   source.path = a.file;
   source.name = a.name;
@@ -83,50 +120,70 @@ DatasetRecord add_dataset(ProjectStore& store, const DataAddArgs& a) {
     mapping.label = a.label;
     source.mapping = mapping;
   }
-  const DatasetRecord d = register_dataset(store, source);
-  const auto stats = nlohmann::json::parse(d.stats_json);
-  {
-    std::printf("added dataset '%s' (#%lld): %s, %lld rows, mapping %s\n", d.name.c_str(),
-                static_cast<long long>(d.id), d.format.c_str(), static_cast<long long>(d.rows),
-                d.mapping_json.c_str());
-    std::printf("  tokens per example (byte tokenizer): min %lld, mean %.1f, max %lld\n",
-                stats["min_tokens"].get<long long>(), stats["mean_tokens"].get<double>(),
-                stats["max_tokens"].get<long long>());
-    for (const auto& [label, n] : stats["label_counts"].items())
-      std::printf("  label %s: %lld\n", label.c_str(), n.get<long long>());
-  }
-  return d;
+  const DatasetRecord d = register_dataset(*store, source);
+  const auto stats = DatasetStats::from_json(parse_json(d.stats_json, "dataset " + d.name));
+  std::printf("added dataset '%s' (#%lld): %s, %lld rows, mapping %s\n", d.name.c_str(),
+              static_cast<long long>(d.id), d.format.c_str(), static_cast<long long>(d.rows),
+              d.mapping_json.c_str());
+  std::printf("  tokens per example (byte tokenizer): min %zu, mean %.1f, max %zu\n",
+              stats.min_tokens, stats.mean_tokens, stats.max_tokens);
+  for (const auto& [label, n] : stats.label_counts)
+    std::printf("  label %s: %zu\n", label.c_str(), n);
+  return kExitOk;
 }
 
-// ---- train --------------------------------------------------------------------------------------
+int cmd_data_list(const std::string& project, bool json) {
+  auto store = ProjectStore::open(project);
+  const auto all = store->datasets();
+  if (json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& d : all)
+      arr.push_back({{"id", d.id},
+                     {"name", d.name},
+                     {"path", d.path},
+                     {"format", d.format},
+                     {"mapping", stored_json(d.mapping_json, "dataset " + d.name + ": mapping")},
+                     {"rows", d.rows},
+                     {"sha256", d.sha256},
+                     {"stats", stored_json(d.stats_json, "dataset " + d.name + ": statistics")}});
+    std::printf("%s\n", arr.dump(2).c_str());
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& d : all)
+    rows.push_back(
+        {std::to_string(d.id), d.name, d.format, std::to_string(d.rows), d.mapping_json, d.path});
+  print_table({"id", "name", "format", "rows", "mapping", "path"}, rows);
+  return kExitOk;
+}
 
+// The run config `train` starts from: a JSON file, a project preset, the project's "default"
+// preset, or the built-in defaults. `origin` names it for messages.
 nlohmann::json base_config(ProjectStore& store, const std::string& config_arg,
                            std::string* origin) {
   const auto presets = store.presets();
   if (!config_arg.empty()) {
-    if (fs::exists(config_arg)) {
+    std::error_code ec;
+    if (fs::exists(config_arg, ec)) {
       *origin = config_arg;
-      try {
-        return nlohmann::json::parse(read_file(config_arg));
-      } catch (const nlohmann::json::parse_error& e) {
-        throw InputError(config_arg, std::string("invalid JSON: ") + e.what());
-      }
+      return read_json_object_file(config_arg);
     }
     auto it = presets.find(config_arg);
     if (it == presets.end())
       throw InputError("--config",
                        "'" + config_arg + "' is neither a file nor a preset of the project");
     *origin = "preset " + config_arg;
-    return nlohmann::json::parse(it->second);
+    return parse_json(it->second, "preset " + config_arg);
   }
   if (auto it = presets.find("default"); it != presets.end()) {
     *origin = "preset default";
-    return nlohmann::json::parse(it->second);
+    return parse_json(it->second, "preset default");
   }
   *origin = "defaults";
   return RunConfig{}.to_json();
 }
 
+// Follows a run in this process until it ends; maps how it ended to an exit status.
 int run_training(const std::string& project, int64_t run_id, bool json) {
   const auto mode = json                    ? cli::OutputMode::kJson
                     : isatty(STDERR_FILENO) ? cli::OutputMode::kBar
@@ -136,34 +193,227 @@ int run_training(const std::string& project, int64_t run_id, bool json) {
   g_control = &control;
   std::signal(SIGINT, on_sigint);
   std::signal(SIGTERM, on_sigint);
-  const auto outcome = execute_run(project, run_id, printer, control);
+  RunOutcome outcome;
+  try {
+    outcome = execute_run(project, run_id, printer, control);
+  } catch (...) {
+    printer.finish();
+    g_control = nullptr;
+    throw;  // refused before training: nothing was recorded
+  }
   printer.finish();
   g_control = nullptr;
   std::signal(SIGINT, SIG_DFL);
-  auto store = ProjectStore::open(project);
-  const auto run = store->run(run_id);
+  // The outcome says everything; reading the project back could fail on a full disk.
+  std::string name = std::to_string(run_id), final_metrics;
+  try {
+    auto store = ProjectStore::open(project);
+    if (const auto run = store->run(run_id)) {
+      name = run->name;
+      final_metrics = run->final_metrics_json;
+    }
+  } catch (const Error&) {
+  }
   switch (outcome.status) {
     case RunStatus::kCompleted:
-      if (!json)
-        std::printf("run '%s' completed: %s\n", run->name.c_str(), run->final_metrics_json.c_str());
+      if (!json) std::printf("run '%s' completed: %s\n", name.c_str(), final_metrics.c_str());
       return kExitOk;
     case RunStatus::kStopped:
-      std::fprintf(stderr,
-                   "run '%s' stopped at step %lld; continue it with: deeptune-cli resume %s %s\n",
-                   run->name.c_str(), static_cast<long long>(outcome.last_step), project.c_str(),
-                   run->name.c_str());
+      std::fprintf(
+          stderr, "run '%s' stopped at step %lld; continue it with: deeptune-cli resume %s %s\n",
+          name.c_str(), static_cast<long long>(outcome.last_step), project.c_str(), name.c_str());
       return kExitStopped;
+    case RunStatus::kInterrupted:
+      std::fprintf(stderr,
+                   "error: run '%s' interrupted: %s\nfree some space, then continue it with: "
+                   "deeptune-cli resume %s %s\n",
+                   name.c_str(), outcome.error.c_str(), project.c_str(), name.c_str());
+      return kExitTempFailure;
     default:
-      std::fprintf(stderr, "error: run '%s' failed: %s\n", run->name.c_str(),
-                   outcome.error.c_str());
+      std::fprintf(stderr, "error: run '%s' failed: %s\n", name.c_str(), outcome.error.c_str());
       return outcome.error_kind == ErrorKind::kInvalidInput ? kExitBadInput : kExitFailure;
   }
 }
 
-std::optional<RunRecord> require_run(ProjectStore& store, const std::string& name) {
-  auto r = store.find_run(name);
-  if (!r) throw InputError(store.path(), "no run named '" + name + "'");
-  return r;
+struct TrainArgs {
+  std::string project, config, name;
+  std::vector<std::string> sets;
+  bool json = false;
+};
+
+int cmd_train(const TrainArgs& a) {
+  int64_t run_id = 0;
+  {
+    auto store = ProjectStore::open(a.project);
+    std::string origin;
+    auto doc = base_config(*store, a.config, &origin);
+    for (const auto& s : a.sets) RunConfig::apply_override(doc, s);
+    const auto cfg = RunConfig::from_json(doc, origin == "defaults" ? "" : origin);
+    for (const auto& adv : cfg.advisories()) std::fprintf(stderr, "warning: %s\n", adv.c_str());
+    run_id = create_run(a.project, cfg, a.name);
+    const auto r = store->run(run_id);
+    if (!a.json)
+      std::printf("run '%s' (#%lld) created from %s\n", r->name.c_str(),
+                  static_cast<long long>(run_id), origin.c_str());
+  }
+  return run_training(a.project, run_id, a.json);
+}
+
+int cmd_resume(const std::string& project, const std::string& run_name, bool json) {
+  int64_t run_id = 0;
+  {
+    auto store = ProjectStore::open(project);
+    const auto r = require_run(*store, run_name);
+    // Running or paused runs are refused by the claim itself, naming the process that has them.
+    if (r->status == RunStatus::kCreated || r->status == RunStatus::kCompleted ||
+        (r->status == RunStatus::kFailed && !is_resumable(*r)))
+      throw InputError(r->name, "is " + to_string(r->status) +
+                                    "; only stopped or interrupted runs, and failed runs with a "
+                                    "checkpoint, can be resumed");
+    run_id = r->id;
+  }
+  return run_training(project, run_id, json);
+}
+
+int cmd_runs(const std::string& project, bool json) {
+  auto store = ProjectStore::open(project);
+  if (!store->read_only_reason().empty())
+    std::fprintf(stderr, "note: %s is open read-only (%s)\n", store->path().c_str(),
+                 store->read_only_reason().c_str());
+  const auto all = store->runs();
+  if (json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& r : all)
+      arr.push_back({{"id", r.id},
+                     {"name", r.name},
+                     {"status", to_string(r.status)},
+                     {"step", r.last_step},
+                     {"max_steps", r.max_steps},
+                     {"checkpoint_step", r.checkpoint_step},
+                     {"config", stored_json(r.config_json, "run " + r.name + ": config")},
+                     {"final_metrics",
+                      stored_json(r.final_metrics_json, "run " + r.name + ": final metrics")},
+                     {"parent_run_id",
+                      r.parent_run_id ? nlohmann::json(*r.parent_run_id) : nlohmann::json(nullptr)},
+                     {"device", r.device},
+                     {"created_at", r.created_at},
+                     {"error", r.error_text},
+                     {"engine_version", r.engine_version},
+                     {"torch_version", r.torch_version}});
+    std::printf("%s\n", arr.dump(2).c_str());
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : all) {
+    const auto c = stored_json(r.config_json, "run " + r.name + ": config");
+    const auto fm = stored_json(r.final_metrics_json, "run " + r.name + ": final metrics");
+    // Each cell on its own: a config edited by hand may lack a key or hold the wrong type.
+    auto cell = [](const nlohmann::json& j, const char* section, const char* key,
+                   auto&& show) -> std::string {
+      try {
+        if (j.is_object() && j.contains(section) && j[section].contains(key))
+          return show(j[section][key]);
+      } catch (const nlohmann::json::exception&) {
+      }
+      return "?";
+    };
+    auto text = [](const nlohmann::json& v) { return v.get<std::string>(); };
+    auto number = [](const nlohmann::json& v) { return fmt(v.get<double>()); };
+    const std::string val = fm.is_object() && fm.contains("val_loss") && fm["val_loss"].is_number()
+                                ? fmt(fm["val_loss"].get<double>())
+                                : "-";
+    rows.push_back({std::to_string(r.id), r.name, to_string(r.status),
+                    std::to_string(r.last_step) + "/" + std::to_string(r.max_steps),
+                    cell(c, "data", "dataset", text), cell(c, "train", "mode", text),
+                    cell(c, "train", "lr", number),
+                    cell(c, "lora", "r", [](const nlohmann::json& v) { return v.dump(); }), val,
+                    r.created_at});
+  }
+  print_table({"id", "name", "status", "step", "dataset", "mode", "lr", "r", "val_loss", "created"},
+              rows);
+  return kExitOk;
+}
+
+int cmd_metrics(const std::string& project, const std::string& run_name, bool json) {
+  auto store = ProjectStore::open(project);
+  const auto r = require_run(*store, run_name);
+  const auto m = store->metrics(r->id);
+  if (json) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [metric, points] : m) {
+      nlohmann::json arr = nlohmann::json::array();
+      for (const auto& [step, v] : points) arr.push_back({step, v});
+      j[metric] = arr;
+    }
+    std::printf("%s\n", j.dump().c_str());
+    return kExitOk;
+  }
+  std::map<int64_t, std::map<std::string, double>> by_step;
+  std::vector<std::string> names;
+  for (const auto& [metric, points] : m) {
+    names.push_back(metric);
+    for (const auto& [step, v] : points) by_step[step][metric] = v;
+  }
+  std::vector<std::string> header{"step"};
+  header.insert(header.end(), names.begin(), names.end());
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [step, vals] : by_step) {
+    std::vector<std::string> row{std::to_string(step)};
+    for (const auto& n : names) row.push_back(vals.count(n) ? fmt(vals.at(n)) : "");
+    rows.push_back(row);
+  }
+  print_table(header, rows);
+  return kExitOk;
+}
+
+int cmd_export(const std::string& project, const std::string& run_name, const std::string& format,
+               const std::string& out_dir) {
+  const auto files = export_run(project, run_name, export_format_from_string(format), out_dir);
+  for (const auto& f : files) std::printf("wrote %s\n", f.c_str());
+  return kExitOk;
+}
+
+int cmd_generate(const std::string& project, const std::string& run_name, const std::string& prompt,
+                 int max_tokens, bool json) {
+  const auto g = generate(project, run_name, prompt, max_tokens);
+  if (json)
+    std::printf("%s\n", nlohmann::json{{"text", g.text},
+                                       {"prompt_ids", g.prompt_ids},
+                                       {"output_ids", g.output_ids},
+                                       {"first_logits", g.first_logits}}
+                            .dump()
+                            .c_str());
+  else
+    std::printf("%s%s\n", prompt.c_str(), g.text.c_str());
+  return kExitOk;
+}
+
+int cmd_delete(const std::string& project, const std::string& run_name, bool force) {
+  int64_t run_id = 0;
+  std::string name;
+  {
+    auto store = ProjectStore::open(project);
+    const auto r = require_run(*store, run_name);
+    run_id = r->id;
+    name = r->name;
+  }
+  const auto dependents = run_dependents(project, run_id);
+  delete_run(project, run_id, force);
+  std::printf("deleted run '%s' with its checkpoints\n", name.c_str());
+  for (const auto& d : dependents)
+    std::printf("  run '%s' started from it: %s\n", d.name.c_str(),
+                d.needs_parent ? "it can no longer start" : "it keeps its own copy of the weights");
+  return kExitOk;
+}
+
+int cmd_config() {
+  std::printf("%s\n", RunConfig{}.to_json().dump(2).c_str());
+  return kExitOk;
+}
+
+int cmd_models() {
+  for (const auto& [n, d] : model_presets()) std::printf("preset:%-16s %s\n", n.c_str(), d.c_str());
+  return kExitOk;
 }
 
 }  // namespace
@@ -176,15 +426,16 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version",
                        "deeptune-cli " + engine_version() + " (LibTorch " + torch_version() + ")");
 
-  std::string project, file, run_name, config_file, out_dir, format, name;
-  std::vector<std::string> sets;
-  bool json = false, sample = false;
+  std::string project, run_name, out_dir, format;
+  bool json = false, force = false;
+  InitArgs init_args;
   DataAddArgs add;
+  TrainArgs train_args;
 
   auto* init = app.add_subcommand("init", "Create a project file");
-  init->add_option("PROJECT", project, "Project file to create (*.dtproj)")->required();
-  init->add_option("--name", name, "Project name (default: the file name)");
-  init->add_flag("--sample", sample,
+  init->add_option("PROJECT", init_args.project, "Project file to create (*.dtproj)")->required();
+  init->add_option("--name", init_args.name, "Project name (default: the file name)");
+  init->add_flag("--sample", init_args.sample,
                  "Add the bundled sample datasets and a run config that learns in a minute");
 
   auto* data = app.add_subcommand("data", "Manage the project's datasets");
@@ -205,15 +456,18 @@ int main(int argc, char** argv) {
 
   auto* train = app.add_subcommand(
       "train", "Start a new run and follow it to the end (Ctrl-C stops it cleanly)");
-  train->add_option("PROJECT", project, "Project file")->required();
-  train->add_option("--config", config_file,
+  train->add_option("PROJECT", train_args.project, "Project file")->required();
+  train->add_option("--config", train_args.config,
                     "Run config: a JSON file or the name of a project preset");
-  train->add_option("--set", sets, "Override one key, e.g. --set train.lr=1e-4 (repeatable)");
-  train->add_option("--name", run_name, "Run name (default: run, run-2, ...)");
-  train->add_flag("--json", json, "Print progress as JSON lines");
+  train->add_option("--set", train_args.sets,
+                    "Override one key, e.g. --set train.lr=1e-4 (repeatable)");
+  train->add_option("--name", train_args.name, "Run name (default: run, run-2, ...)");
+  train->add_flag("--json", train_args.json, "Print progress as JSON lines");
 
   auto* resume = app.add_subcommand(
-      "resume", "Continue a stopped or interrupted run from its last checkpoint");
+      "resume",
+      "Continue a stopped or interrupted run (or a failed one that has a checkpoint) from its "
+      "last checkpoint");
   resume->add_option("PROJECT", project, "Project file")->required();
   resume->add_option("RUN", run_name, "Run name or id")->required();
   resume->add_flag("--json", json, "Print progress as JSON lines");
@@ -247,9 +501,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 4096));
   gen->add_flag("--json", json, "Print text, token ids and the first step's logits as JSON");
 
+  auto* del = app.add_subcommand("delete", "Delete a run with its checkpoints and metrics");
+  del->add_option("PROJECT", project, "Project file")->required();
+  del->add_option("RUN", run_name, "Run name or id")->required();
+  del->add_flag("--force", force,
+                "Delete even when runs that have not started yet start from its weights");
+
   auto* config =
       app.add_subcommand("config", "Print the full default run config (every key) as JSON");
-
   auto* models = app.add_subcommand("models", "List the model presets");
 
   try {
@@ -267,180 +526,21 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (*init) {
-      const auto parent = fs::absolute(project).parent_path();
-      if (!fs::exists(parent)) fs::create_directories(parent);
-      auto store =
-          ProjectStore::create(project, name.empty() ? fs::path(project).stem().string() : name);
-      if (sample) add_sample_content(*store);
-      std::printf("created project %s%s\n", store->path().c_str(),
-                  sample ? " with the sample datasets 'dates', 'dates-fr' and 'tickets'" : "");
-      if (sample)
-        std::printf(
-            "next: deeptune-cli train %s --config pretrain --name %s   (the base model)\n"
-            "then: deeptune-cli train %s   (LoRA: adapt it to French dates)\n",
-            project.c_str(), kSampleBaseRun, project.c_str());
-      return kExitOk;
-    }
-    if (*data_add) {
-      auto store = ProjectStore::open(add.project);
-      add_dataset(*store, add);
-      return kExitOk;
-    }
-    if (*data_list) {
-      auto store = ProjectStore::open(project);
-      const auto all = store->datasets();
-      if (json) {
-        nlohmann::json arr = nlohmann::json::array();
-        for (const auto& d : all)
-          arr.push_back({{"id", d.id},
-                         {"name", d.name},
-                         {"path", d.path},
-                         {"format", d.format},
-                         {"mapping", nlohmann::json::parse(d.mapping_json)},
-                         {"rows", d.rows},
-                         {"sha256", d.sha256},
-                         {"stats", d.stats_json.empty() ? nlohmann::json()
-                                                        : nlohmann::json::parse(d.stats_json)}});
-        std::printf("%s\n", arr.dump(2).c_str());
-      } else {
-        std::vector<std::vector<std::string>> rows;
-        for (const auto& d : all)
-          rows.push_back({std::to_string(d.id), d.name, d.format, std::to_string(d.rows),
-                          d.mapping_json, d.path});
-        print_table({"id", "name", "format", "rows", "mapping", "path"}, rows);
-      }
-      return kExitOk;
-    }
-    if (*train) {
-      int64_t run_id = 0;
-      {
-        auto store = ProjectStore::open(project);
-        std::string origin;
-        auto doc = base_config(*store, config_file, &origin);
-        for (const auto& s : sets) RunConfig::apply_override(doc, s);
-        const auto cfg = RunConfig::from_json(doc, origin == "defaults" ? "" : origin);
-        for (const auto& a : cfg.advisories()) std::fprintf(stderr, "warning: %s\n", a.c_str());
-        run_id = create_run(project, cfg, run_name);
-        const auto r = store->run(run_id);
-        if (!json)
-          std::printf("run '%s' (#%lld) created from %s\n", r->name.c_str(),
-                      static_cast<long long>(run_id), origin.c_str());
-      }
-      return run_training(project, run_id, json);
-    }
-    if (*resume) {
-      int64_t run_id = 0;
-      {
-        auto store = ProjectStore::open(project);
-        const auto r = require_run(*store, run_name);
-        if (!is_resumable(r->status))
-          throw InputError(r->name,
-                           "is " + to_string(r->status) +
-                               "; only stopped, paused or interrupted runs can be resumed");
-        run_id = r->id;
-      }
-      return run_training(project, run_id, json);
-    }
-    if (*runs) {
-      auto store = ProjectStore::open(project);
-      const auto all = store->runs();
-      if (json) {
-        nlohmann::json arr = nlohmann::json::array();
-        for (const auto& r : all)
-          arr.push_back({{"id", r.id},
-                         {"name", r.name},
-                         {"status", to_string(r.status)},
-                         {"step", r.last_step},
-                         {"max_steps", r.max_steps},
-                         {"config", nlohmann::json::parse(r.config_json)},
-                         {"final_metrics", r.final_metrics_json.empty()
-                                               ? nlohmann::json()
-                                               : nlohmann::json::parse(r.final_metrics_json)},
-                         {"device", r.device},
-                         {"created_at", r.created_at},
-                         {"error", r.error_text},
-                         {"engine_version", r.engine_version},
-                         {"torch_version", r.torch_version}});
-        std::printf("%s\n", arr.dump(2).c_str());
-      } else {
-        std::vector<std::vector<std::string>> rows;
-        for (const auto& r : all) {
-          const auto c = nlohmann::json::parse(r.config_json);
-          const auto fm = r.final_metrics_json.empty()
-                              ? nlohmann::json::object()
-                              : nlohmann::json::parse(r.final_metrics_json);
-          rows.push_back(
-              {std::to_string(r.id), r.name, to_string(r.status),
-               std::to_string(r.last_step) + "/" + std::to_string(r.max_steps),
-               c["data"]["dataset"].get<std::string>(), c["train"]["mode"].get<std::string>(),
-               fmt(c["train"]["lr"].get<double>()), std::to_string(c["lora"]["r"].get<int>()),
-               fm.contains("val_loss") ? fmt(fm["val_loss"].get<double>()) : "-", r.created_at});
-        }
-        print_table(
-            {"id", "name", "status", "step", "dataset", "mode", "lr", "r", "val_loss", "created"},
-            rows);
-      }
-      return kExitOk;
-    }
-    if (*metrics) {
-      auto store = ProjectStore::open(project);
-      const auto r = require_run(*store, run_name);
-      const auto m = store->metrics(r->id);
-      if (json) {
-        nlohmann::json j = nlohmann::json::object();
-        for (const auto& [metric, points] : m) {
-          nlohmann::json arr = nlohmann::json::array();
-          for (const auto& [step, v] : points) arr.push_back({step, v});
-          j[metric] = arr;
-        }
-        std::printf("%s\n", j.dump().c_str());
-      } else {
-        std::map<int64_t, std::map<std::string, double>> by_step;
-        std::vector<std::string> names;
-        for (const auto& [metric, points] : m) {
-          names.push_back(metric);
-          for (const auto& [step, v] : points) by_step[step][metric] = v;
-        }
-        std::vector<std::string> header{"step"};
-        header.insert(header.end(), names.begin(), names.end());
-        std::vector<std::vector<std::string>> rows;
-        for (const auto& [step, vals] : by_step) {
-          std::vector<std::string> row{std::to_string(step)};
-          for (const auto& n : names) row.push_back(vals.count(n) ? fmt(vals.at(n)) : "");
-          rows.push_back(row);
-        }
-        print_table(header, rows);
-      }
-      return kExitOk;
-    }
-    if (*exp) {
-      const auto files = export_run(project, run_name, export_format_from_string(format), out_dir);
-      for (const auto& f : files) std::printf("wrote %s\n", f.c_str());
-      return kExitOk;
-    }
-    if (*gen) {
-      const auto g = generate(project, run_name, prompt, max_tokens);
-      if (json)
-        std::printf("%s\n", nlohmann::json{{"text", g.text},
-                                           {"prompt_ids", g.prompt_ids},
-                                           {"output_ids", g.output_ids},
-                                           {"first_logits", g.first_logits}}
-                                .dump()
-                                .c_str());
-      else
-        std::printf("%s%s\n", prompt.c_str(), g.text.c_str());
-      return kExitOk;
-    }
-    if (*config) {
-      std::printf("%s\n", RunConfig{}.to_json().dump(2).c_str());
-      return kExitOk;
-    }
-    if (*models) {
-      for (const auto& [n, d] : model_presets())
-        std::printf("preset:%-16s %s\n", n.c_str(), d.c_str());
-      return kExitOk;
-    }
+    if (*init) return cmd_init(init_args);
+    if (*data_add) return cmd_data_add(add);
+    if (*data_list) return cmd_data_list(project, json);
+    if (*train) return cmd_train(train_args);
+    if (*resume) return cmd_resume(project, run_name, json);
+    if (*runs) return cmd_runs(project, json);
+    if (*metrics) return cmd_metrics(project, run_name, json);
+    if (*exp) return cmd_export(project, run_name, format, out_dir);
+    if (*gen) return cmd_generate(project, run_name, prompt, max_tokens, json);
+    if (*del) return cmd_delete(project, run_name, force);
+    if (*config) return cmd_config();
+    if (*models) return cmd_models();
+  } catch (const DiskFullError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return kExitTempFailure;
   } catch (const Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return e.kind() == ErrorKind::kInvalidInput ? kExitBadInput : kExitFailure;

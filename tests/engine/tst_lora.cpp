@@ -42,9 +42,8 @@ LlamaConfig tiny_config() {
 }
 
 Transformer initialised(LlamaConfig c = tiny_config(), uint64_t seed = 1) {
-  torch::manual_seed(seed);
   Transformer m(c);
-  model::init_weights(m);
+  model::init_weights(m, seed);
   m->eval();
   return m;
 }
@@ -102,6 +101,10 @@ class TestLora : public QObject {
   void scale();
   void adapterShapesAndInit();
   void dropoutOnlyWhileTraining();
+  void dropoutDrawsFromItsGeneratorOnly();
+  void adapterInitIsDeterministicPerSeed();
+  void planMatchesAppliedModel_data();
+  void planMatchesAppliedModel();
   void setTrainableLeavesOnlyAdapters_data();
   void setTrainableLeavesOnlyAdapters();
   void countParametersByFormula_data();
@@ -148,7 +151,7 @@ void TestLora::targetMatches() {
 
 void TestLora::fullNameTargetAdaptsOneLayer() {
   auto m = initialised();
-  const auto adapted = lora::apply(m, spec({"model.layers.1.self_attn.q_proj", "down_proj"}));
+  const auto adapted = lora::apply(m, spec({"model.layers.1.self_attn.q_proj", "down_proj"}), 7);
   QCOMPARE(qlist(adapted),
            (QStringList{"model.layers.0.mlp.down_proj", "model.layers.1.self_attn.q_proj",
                         "model.layers.1.mlp.down_proj"}));
@@ -164,12 +167,13 @@ void TestLora::freshAdapterChangesNoOutput() {
     torch::NoGradGuard no_grad;
     before = m->lm_logits(ids);
   }
-  const auto adapted = lora::apply(m, spec(kAllTargets, 8, 16.0, /*dropout=*/0.1));
+  const auto adapted = lora::apply(m, spec(kAllTargets, 8, 16.0, /*dropout=*/0.1), 7);
   QCOMPARE(int(adapted.size()), 7 * 2 + 1);
   torch::NoGradGuard no_grad;
   m->eval();
   QVERIFY(torch::equal(before, m->lm_logits(ids)));
   // B = 0 makes the branch exactly zero even with dropout drawing masks.
+  lora::set_dropout_generator(m, at::detail::createCPUGenerator(2));
   m->train();
   QVERIFY(torch::equal(before, m->lm_logits(ids)));
 }
@@ -178,7 +182,7 @@ void TestLora::mergeEqualsUnmergedAndUnmergeRestores() {
   auto m = initialised();
   std::map<std::string, torch::Tensor> original;
   for (const auto& p : m->named_parameters()) original[p.key()] = p.value().detach().clone();
-  lora::apply(m, spec(kAllTargets, 8, 16.0));
+  lora::apply(m, spec(kAllTargets, 8, 16.0), 7);
   perturb_adapters(m, 5);
   torch::NoGradGuard no_grad;
   const auto ids = random_ids(2, 11, 7);
@@ -242,7 +246,8 @@ void TestLora::scale() {
     torch::NoGradGuard no_grad;
     lin->weight.normal_();
   }
-  lin->attach_lora(r, lora::scale_for(s), 0.0);
+  auto gen = at::detail::createCPUGenerator(11);
+  lin->attach_lora(r, lora::scale_for(s), 0.0, gen);
   QCOMPARE(lin->lora_scale(), expected);
   torch::NoGradGuard no_grad;
   lin->lora_B->weight.normal_();
@@ -258,7 +263,7 @@ void TestLora::scale() {
 void TestLora::adapterShapesAndInit() {
   auto m = initialised();
   const int r = 8;
-  const auto adapted = lora::apply(m, spec({"q_proj", "v_proj", "down_proj", "lm_head"}, r));
+  const auto adapted = lora::apply(m, spec({"q_proj", "v_proj", "down_proj", "lm_head"}, r), 7);
   QCOMPARE(
       qlist(adapted),
       (QStringList{"model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.v_proj",
@@ -297,7 +302,8 @@ void TestLora::adapterShapesAndInit() {
 
 void TestLora::dropoutOnlyWhileTraining() {
   auto m = initialised();
-  lora::apply(m, spec({"q_proj", "v_proj", "lm_head"}, 8, 16.0, /*dropout=*/0.5));
+  lora::apply(m, spec({"q_proj", "v_proj", "lm_head"}, 8, 16.0, /*dropout=*/0.5), 7);
+  lora::set_dropout_generator(m, at::detail::createCPUGenerator(3));
   perturb_adapters(m, 13);
   torch::NoGradGuard no_grad;
   const auto ids = random_ids(1, 9, 17);
@@ -305,6 +311,79 @@ void TestLora::dropoutOnlyWhileTraining() {
   QVERIFY(torch::equal(m->lm_logits(ids), m->lm_logits(ids)));
   m->train();
   QVERIFY(max_abs_diff(m->lm_logits(ids), m->lm_logits(ids)) > 1e-4);
+}
+
+// Dropout masks come from the generator the trainer hands over: the same generator state gives
+// the same masks whatever else the process draws, and without one, training refuses to run.
+void TestLora::dropoutDrawsFromItsGeneratorOnly() {
+  auto m = initialised();
+  lora::apply(m, spec({"q_proj", "v_proj"}, 8, 16.0, /*dropout=*/0.5), 7);
+  perturb_adapters(m, 13);
+  torch::NoGradGuard no_grad;
+  const auto ids = random_ids(1, 9, 17);
+  m->train();
+  QVERIFY_THROWS_EXCEPTION(c10::Error, m->lm_logits(ids));
+  auto run = [&](bool disturb) {
+    lora::set_dropout_generator(m, at::detail::createCPUGenerator(3));
+    if (disturb) torch::randn({1000});  // another thread's draws from the global generator
+    return m->lm_logits(ids);
+  };
+  QVERIFY(torch::equal(run(false), run(true)));
+}
+
+void TestLora::adapterInitIsDeterministicPerSeed() {
+  auto a = initialised(), b = initialised(), c = initialised();
+  lora::apply(a, spec({"q_proj"}), 11);
+  torch::randn({100});  // the global generator plays no part
+  lora::apply(b, spec({"q_proj"}), 11);
+  lora::apply(c, spec({"q_proj"}), 12);
+  const std::string name = "model.layers.0.self_attn.q_proj.lora_A.weight";
+  const auto pa = a->named_parameters()[name], pb = b->named_parameters()[name],
+             pc = c->named_parameters()[name];
+  QVERIFY(torch::equal(pa, pb));
+  QVERIFY(!torch::equal(pa, pc));
+  // kaiming_uniform(a = sqrt(5)) over fan_in: U(-1/sqrt(in), 1/sqrt(in)).
+  const double bound = 1.0 / std::sqrt(double(pa.size(1)));
+  QVERIFY(pa.abs().max().item<double>() <= bound);
+  QVERIFY(pa.abs().max().item<double>() > 0.9 * bound);
+}
+
+void TestLora::planMatchesAppliedModel_data() {
+  QTest::addColumn<QStringList>("targets");
+  QTest::addColumn<bool>("lora_mode");
+  QTest::addColumn<int>("labels");
+  QTest::newRow("q v") << QStringList{"q_proj", "v_proj"} << true << 0;
+  QTest::newRow("all") << QStringList{"q_proj",    "k_proj",  "v_proj",    "o_proj",
+                                      "gate_proj", "up_proj", "down_proj", "lm_head"}
+                       << true << 0;
+  QTest::newRow("one layer") << QStringList{"model.layers.1.mlp.down_proj"} << true << 0;
+  QTest::newRow("classifier") << QStringList{"q_proj"} << true << 3;
+  QTest::newRow("full") << QStringList{"q_proj"} << false << 0;
+  QTest::newRow("full classifier") << QStringList{"q_proj"} << false << 3;
+}
+
+// What the Model page shows before a run (lora::plan, from shapes) is what the run builds.
+void TestLora::planMatchesAppliedModel() {
+  QFETCH(QStringList, targets);
+  QFETCH(bool, lora_mode);
+  QFETCH(int, labels);
+  auto c = tiny_config();
+  for (int i = 0; i < labels; ++i) c.labels.push_back("c" + std::to_string(i));
+  std::vector<std::string> t;
+  for (const auto& s : targets) t.push_back(s.toStdString());
+  const auto mode = lora_mode ? TrainMode::kLora : TrainMode::kFull;
+  const auto plan = lora::plan(c, spec(t, 4), mode);
+  Transformer m(c);
+  std::vector<std::string> adapted;
+  if (lora_mode) adapted = lora::apply(m, spec(t, 4), 1);
+  lora::set_trainable(m, mode);
+  const auto counted = lora::count_parameters(m);
+  QCOMPARE(plan.count.total, counted.total);
+  QCOMPARE(plan.count.trainable, counted.trainable);
+  QCOMPARE(qlist(plan.adapted_modules), qlist(adapted));
+  QCOMPARE(qlist(plan.target_choices), qlist(lora::target_choices(m)));
+  const auto bad = input_error_of([&] { lora::plan(c, spec({"nope"}), TrainMode::kLora); });
+  QVERIFY(bad && q(bad->what()).contains("choose from"));
 }
 
 void TestLora::setTrainableLeavesOnlyAdapters_data() {
@@ -324,7 +403,7 @@ void TestLora::setTrainableLeavesOnlyAdapters() {
   auto m = initialised(c);
   std::set<std::string> expected;
   if (lora_mode) {
-    for (const auto& name : lora::apply(m, spec({"q_proj", "up_proj"}))) {
+    for (const auto& name : lora::apply(m, spec({"q_proj", "up_proj"}), 7)) {
       expected.insert(name + ".lora_A.weight");
       expected.insert(name + ".lora_B.weight");
     }
@@ -360,7 +439,7 @@ void TestLora::countParametersByFormula() {
   auto c = tiny_config();
   for (int i = 0; i < labels; ++i) c.labels.push_back("c" + std::to_string(i));
   auto m = initialised(c);
-  lora::apply(m, spec({"q_proj", "v_proj"}, 8));
+  lora::apply(m, spec({"q_proj", "v_proj"}, 8), 7);
   lora::set_trainable(m, TrainMode::kLora);
   const auto counts = lora::count_parameters(m);
   QCOMPARE(qint64(counts.total), total);
@@ -387,7 +466,9 @@ void TestLora::unknownTargetListsChoices() {
   auto m = initialised(c);
   std::vector<std::string> choices(kAllTargets.begin(), kAllTargets.end() - (classify ? 1 : 0));
   QCOMPARE(qlist(lora::target_choices(m)), qlist(choices));
-  const auto err = input_error_of([&] { lora::apply(m, spec({"q_proj", target.toStdString()})); });
+  const auto err = input_error_of([&] {
+    lora::apply(m, spec({"q_proj", target.toStdString()}), 7);
+  });
   QVERIFY2(err.has_value(), "an unknown target was accepted");
   QCOMPARE(q(err->where()), QString("lora.targets"));
   const QString message = q(err->message());

@@ -218,6 +218,9 @@ class TestModel : public QObject {
   void classificationHasScoreHead();
   void parameterCountMatchesFormula_data();
   void parameterCountMatchesFormula();
+  void parameterShapesMatchTheBuiltModel_data();
+  void parameterShapesMatchTheBuiltModel();
+  void buildingDrawsNoGlobalRandomNumbers();
   void logitsShape();
   void causalOutputIgnoresLaterTokens();
   void modelMatchesIndependentReference_data();
@@ -324,6 +327,50 @@ void TestModel::parameterCountMatchesFormula() {
   for (const auto& p : m->parameters()) counted += p.numel();
   QCOMPARE(counted, parameter_formula(c));
   if (published > 0) QCOMPARE(qint64(counted), published);
+}
+
+void TestModel::parameterShapesMatchTheBuiltModel_data() {
+  parameterCountMatchesFormula_data();
+  QTest::newRow("tiny with q/k/v biases") << "tiny" << false << 0 << qint64(-1);
+}
+
+// Summaries and LoRA plans count from parameter_shapes() instead of building the model; it must
+// list exactly what the model builds, in its order.
+void TestModel::parameterShapesMatchTheBuiltModel() {
+  QFETCH(QString, preset);
+  QFETCH(bool, tied);
+  QFETCH(int, labels);
+  auto c = model::find_preset(preset.toStdString()).config;
+  c.tie_word_embeddings = tied;
+  c.attention_bias = QByteArray(QTest::currentDataTag()).contains("biases");
+  for (int i = 0; i < labels; ++i) c.labels.push_back("c" + std::to_string(i));
+  Transformer m(c);
+  QStringList built, listed;
+  for (const auto& p : m->named_parameters())
+    built << q(p.key()) + " " + q(c10::str(p.value().sizes()));
+  for (const auto& p : model::parameter_shapes(c))
+    listed << q(p.name) + " " + q(c10::str(c10::IntArrayRef(p.shape)));
+  QCOMPARE(listed, built);
+  QStringList linears;
+  for (const auto& [name, layer] : model::linear_modules(m))
+    linears << q(name) + " " + QString::number(layer->in_features) + "x" +
+                   QString::number(layer->out_features);
+  QStringList planned;
+  for (const auto& l : model::linear_shapes(c))
+    planned << q(l.name) + " " + QString::number(l.in_features) + "x" +
+                   QString::number(l.out_features);
+  QCOMPARE(planned, linears);
+}
+
+// A model built on the workbench's threads (summaries, exports) must not shift a run training at
+// the same time: building and initialising draw nothing from LibTorch's process-wide generator.
+void TestModel::buildingDrawsNoGlobalRandomNumbers() {
+  torch::manual_seed(99);
+  const auto before = torch::randn({4});
+  torch::manual_seed(99);
+  Transformer m(tiny_config());
+  model::init_weights(m, 5);
+  QVERIFY(torch::equal(torch::randn({4}), before));
 }
 
 void TestModel::logitsShape() {
@@ -560,9 +607,8 @@ void TestModel::classLogitsUseLastRealToken() {
 void TestModel::initWeightsIsDeterministicPerSeed() {
   const auto c = tiny_config();
   auto make = [&](uint64_t seed) {
-    torch::manual_seed(seed);
     Transformer m(c);
-    model::init_weights(m);
+    model::init_weights(m, seed);
     return m;
   };
   auto a = make(7), b = make(7), other = make(8);

@@ -106,6 +106,11 @@ class TestStore : public QObject {
   void secondConnectionSeesWrites();
   void deadLocalProcessMarksRunInterrupted();
   void staleHeartbeatOnOtherHost();
+  void claimIsAtomicAcrossProcesses();
+  void createdRunOfDeadCreatorIsRemoved();
+  void damagedFileIsRefusedWithAdvice();
+  void logsAfterId();
+  void checkpointStepOfRuns();
 
  private:
   std::string file(const char* name) const { return (m_dir->path() + "/" + name).toStdString(); }
@@ -201,12 +206,19 @@ void TestStore::runStatusStrings() {
   QVERIFY(c.thrown);
   QVERIFY(c.kind == deeptune::ErrorKind::kInvalidInput);
   QVERIFY(deeptune::is_resumable(RunStatus::kStopped));
-  QVERIFY(deeptune::is_resumable(RunStatus::kPaused));
   QVERIFY(deeptune::is_resumable(RunStatus::kInterrupted));
+  // Paused means paused inside a live process: that process resumes it, not a new one.
+  QVERIFY(!deeptune::is_resumable(RunStatus::kPaused));
   QVERIFY(!deeptune::is_resumable(RunStatus::kCreated));
   QVERIFY(!deeptune::is_resumable(RunStatus::kRunning));
   QVERIFY(!deeptune::is_resumable(RunStatus::kCompleted));
   QVERIFY(!deeptune::is_resumable(RunStatus::kFailed));
+  // A failed run continues from its checkpoint when it has one.
+  RunRecord failed;
+  failed.status = RunStatus::kFailed;
+  QVERIFY(!deeptune::is_resumable(failed));
+  failed.checkpoint_step = 0;
+  QVERIFY(deeptune::is_resumable(failed));
 }
 
 void TestStore::datasetsCrud() {
@@ -383,7 +395,12 @@ void TestStore::runLifecycle() {
   store->set_run_status(id, RunStatus::kFailed, "boom");
   QCOMPARE(q(store->run(id)->error_text), QStringLiteral("boom"));
 
-  store->mark_run_started(id, "cpu", 4321, "hostA");
+  // Failed without a checkpoint: nothing to continue from.
+  QVERIFY(caught([&] { store->claim_run(id, 4321, "hostA"); }).message.contains("failed before"));
+  store->set_run_status(id, RunStatus::kStopped, "boom");
+  const auto before = store->claim_run(id, 4321, "hostA");
+  QVERIFY(before.status == RunStatus::kStopped);
+  store->set_run_device(id, "cpu");
   auto r = *store->run(id);
   QVERIFY(r.status == RunStatus::kRunning);
   QCOMPARE(q(r.device), QStringLiteral("cpu"));
@@ -408,8 +425,14 @@ void TestStore::runLifecycle() {
   store->set_run_status(id, RunStatus::kPaused);
   QVERIFY(store->run(id)->status == RunStatus::kPaused);
 
+  // Claims refuse what another process holds, and what is done.
+  QCOMPARE(caught([&] { store->claim_run(id, 1, "h"); }).message,
+           QStringLiteral("run 'r' is already paused (pid 4321 on host hostA)"));
+  store->finish_run(id, RunStatus::kCompleted, "", "");
+  QCOMPARE(caught([&] { store->claim_run(id, 1, "h"); }).message,
+           QStringLiteral("run 'r' has already completed"));
   QCOMPARE(caught([&] { store->heartbeat(999, 1); }).message, QStringLiteral("no run with id 999"));
-  QVERIFY(caught([&] { store->mark_run_started(999, "cpu", 1, "h"); }).thrown);
+  QVERIFY(caught([&] { store->claim_run(999, 1, "h"); }).thrown);
   QVERIFY(caught([&] { store->delete_run(999); }).thrown);
 }
 
@@ -527,8 +550,17 @@ void TestStore::artifactsAndPaths() {
   QCOMPARE(q(all[1].path), QStringLiteral("/models/tiny"));
   QVERIFY(store->artifacts(run + 1).empty());
 
+  // One row per path: recording the same folder again updates its row (a checkpoint of the same
+  // step written twice), so pruning one row can never delete what another points to.
+  inside.sha256 = "cafe";
+  QCOMPARE(store->add_artifact(inside), first);
+  QCOMPARE(store->artifacts(run).size(), size_t{2});
+  QCOMPARE(q(store->artifacts(run).at(0).sha256), QStringLiteral("cafe"));
+
   // Removing one row leaves the other; an unknown id is refused.
-  const int64_t third = store->add_artifact(outside);
+  deeptune::ArtifactRecord third_file = outside;
+  third_file.path = "/models/other";
+  const int64_t third = store->add_artifact(third_file);
   store->remove_artifact(third);
   QCOMPARE(store->artifacts(run).size(), size_t{2});
   QCOMPARE(store->artifacts(run).back().id, second);
@@ -644,7 +676,8 @@ void TestStore::migrationFromVersion1() {
   store->append_logs({{run.id, "", "info", "after migration"}});
   QCOMPARE(store->logs(run.id).size(), size_t{1});
   store->save_preset("p", "{}");
-  store->mark_run_started(run.id, "cpu", getpid(), "h");
+  store->set_run_status(run.id, RunStatus::kStopped);
+  store->claim_run(run.id, getpid(), "h");
   QCOMPARE(q(store->run(run.id)->host), QStringLiteral("h"));
   store.reset();
   QCOMPARE(count_rows(path, "PRAGMA user_version"), int64_t{2});
@@ -722,8 +755,11 @@ void TestStore::openRefusals() {
   QCOMPARE(sha256_of(path), before);
   QCOMPARE(QFileInfo(path).size(), size_before);
   if (kind == "missing") QVERIFY(!QFileInfo::exists(path));
+  // No lock files left beside it either — except for a newer DeepTune's project, whose refusal
+  // is confirmed through a locking connection (a WAL file's -wal/-shm, which its own version
+  // uses and cleans up).
   for (const char* suffix : {"-wal", "-shm", "-journal"})
-    QVERIFY2(!QFileInfo::exists(path + suffix), suffix);  // no lock files left beside it either
+    if (kind != "newer") QVERIFY2(!QFileInfo::exists(path + suffix), suffix);
   if (kind == "newer") QCOMPARE(count_rows(spath, "PRAGMA user_version"), int64_t{3});
 }
 
@@ -760,7 +796,7 @@ void TestStore::deadLocalProcessMarksRunInterrupted() {
   {
     auto store = ProjectStore::create(path, "p");
     const int64_t alive = store->create_run(make_run("alive"));
-    store->mark_run_started(alive, "cpu", getpid(), host);
+    store->claim_run(alive, getpid(), host);
   }  // no connection may cross fork()
 
   const pid_t child = fork();
@@ -770,7 +806,7 @@ void TestStore::deadLocalProcessMarksRunInterrupted() {
     try {
       auto store = ProjectStore::open(path);
       const int64_t id = store->create_run(make_run("crashed"));
-      store->mark_run_started(id, "cpu", getpid(), deeptune::local_host_name());
+      store->claim_run(id, getpid(), deeptune::local_host_name());
       store->heartbeat(id, 42);
       _exit(0);
     } catch (...) {
@@ -803,9 +839,9 @@ void TestStore::staleHeartbeatOnOtherHost() {
     for (const char* name : {"remote-stale", "remote-fresh", "local-paused-dead"}) {
       store->create_run(make_run(name));
     }
-    store->mark_run_started(1, "cuda:0", 999999, "other-machine");
-    store->mark_run_started(2, "cuda:0", 999999, "other-machine");
-    store->mark_run_started(3, "cpu", 1, here);
+    store->claim_run(1, 999999, "other-machine");
+    store->claim_run(2, 999999, "other-machine");
+    store->claim_run(3, 1, here);
     store->set_run_status(3, RunStatus::kPaused);
   }
   {
@@ -820,6 +856,137 @@ void TestStore::staleHeartbeatOnOtherHost() {
            QStringLiteral("no heartbeat from host 'other-machine' since 2020-01-01T00:00:00.000Z"));
   QVERIFY(store->run(2)->status == RunStatus::kRunning);  // fresh heartbeat: may be alive
   QVERIFY(store->run(3)->status == RunStatus::kInterrupted);
+}
+
+// Two processes that claim the same run at the same moment: exactly one wins, the others are
+// told who has it. (Before, both trained and collided on the same checkpoint folder.)
+void TestStore::claimIsAtomicAcrossProcesses() {
+  const std::string path = file("p.dtproj");
+  {
+    auto store = ProjectStore::create(path, "p");
+    store->create_run(make_run("contested"));
+  }
+  constexpr int kProcesses = 6;
+  int gate[2];
+  QCOMPARE(pipe(gate), 0);
+  std::vector<pid_t> children;
+  for (int i = 0; i < kProcesses; ++i) {
+    const pid_t child = fork();
+    QVERIFY(child >= 0);
+    if (child == 0) {
+      close(gate[1]);
+      char c;
+      (void)!read(gate[0], &c, 1);  // every child starts when the parent closes the pipe
+      try {
+        auto store = ProjectStore::open(path);
+        store->claim_run(1, getpid(), deeptune::local_host_name());
+        sleep(2);  // stay alive while the others try: a dead claimant would be marked
+        _exit(0);
+      } catch (const deeptune::InputError& e) {
+        _exit(std::string(e.what()).find("is already running (pid") != std::string::npos ? 1 : 4);
+      } catch (...) {
+        _exit(3);
+      }
+    }
+    children.push_back(child);
+  }
+  close(gate[0]);
+  close(gate[1]);
+  int winners = 0, refused = 0;
+  for (const pid_t child : children) {
+    int status = 0;
+    QCOMPARE(waitpid(child, &status, 0), child);
+    QVERIFY(WIFEXITED(status));
+    winners += WEXITSTATUS(status) == 0;
+    refused += WEXITSTATUS(status) == 1;
+  }
+  QCOMPARE(winners, 1);
+  QCOMPARE(refused, kProcesses - 1);
+}
+
+// A run created by a process that died before claiming it (killed in the first second) holds
+// nothing: it disappears instead of blocking its name as 'created' forever. One that somehow
+// holds records is kept, as interrupted.
+void TestStore::createdRunOfDeadCreatorIsRemoved() {
+  const std::string path = file("p.dtproj");
+  const std::string here = deeptune::local_host_name();
+  {
+    auto store = ProjectStore::create(path, "p");
+    for (const char* name : {"stillborn", "with-logs", "creator-alive", "old-file"}) {
+      RunRecord r = make_run(name);
+      r.host = std::string(name) == "old-file" ? "" : here;
+      r.pid = std::string(name) == "creator-alive" ? getpid() : 2147483000;  // above pid_max
+      store->create_run(r);
+    }
+    store->append_logs({{2, "", "info", "something"}});
+  }
+  auto store = ProjectStore::open(path);
+  QVERIFY(!store->find_run("stillborn"));
+  QVERIFY(store->find_run("with-logs")->status == RunStatus::kInterrupted);
+  QVERIFY(store->find_run("creator-alive")->status == RunStatus::kCreated);
+  QVERIFY(store->find_run("old-file")->status == RunStatus::kCreated);  // unknown creator: kept
+  QCOMPARE(store->unique_run_name("stillborn"), std::string("stillborn"));
+}
+
+// A file whose pages are damaged is refused on open, before anything writes to it, with advice.
+void TestStore::damagedFileIsRefusedWithAdvice() {
+  const std::string path = file("p.dtproj");
+  {
+    auto store = ProjectStore::create(path, "p");
+    const int64_t id = store->create_run(make_run("r"));
+    std::vector<deeptune::MetricPoint> points;
+    for (int i = 0; i < 20000; ++i) points.push_back({id, i, "train/loss", 1.0 / (i + 1)});
+    store->append_metrics(points);
+  }  // the last connection checkpoints the WAL into the file
+  QFile f(QString::fromStdString(path));
+  QVERIFY(f.open(QIODevice::ReadWrite));
+  const qint64 size = f.size();
+  QVERIFY(size > 64 * 4096);
+  // Scribble over a page in the middle (not the header): a b-tree page of the metrics.
+  QVERIFY(f.seek((size / 4096 / 2) * 4096));
+  QByteArray junk(4096, '\xA5');
+  QCOMPARE(f.write(junk), qint64(4096));
+  f.close();
+  const QByteArray before = QCryptographicHash::hash(
+      [&] {
+        QFile r(QString::fromStdString(path));
+        r.open(QIODevice::ReadOnly);
+        return r.readAll();
+      }(),
+      QCryptographicHash::Sha256);
+  const Caught c = caught([&] { ProjectStore::open(path); });
+  QVERIFY(c.thrown);
+  QVERIFY2(c.kind == deeptune::ErrorKind::kInvalidInput, qPrintable(c.message));
+  QVERIFY2(c.message.contains("is damaged (SQLite quick_check:"), qPrintable(c.message));
+  QVERIFY2(c.message.contains(".recover"), qPrintable(c.message));
+  QFile r(QString::fromStdString(path));
+  QVERIFY(r.open(QIODevice::ReadOnly));
+  QCOMPARE(QCryptographicHash::hash(r.readAll(), QCryptographicHash::Sha256), before);
+}
+
+void TestStore::logsAfterId() {
+  auto store = ProjectStore::create(file("p.dtproj"), "p");
+  const int64_t a = store->create_run(make_run("a"));
+  store->append_logs({{a, "", "info", "one"}, {a, "", "info", "two"}});
+  const auto first = store->logs(a);
+  QCOMPARE(first.size(), size_t{2});
+  QVERIFY(first[1].id > first[0].id);
+  QVERIFY(store->logs(a, first.back().id).empty());
+  store->append_logs({{a, "", "info", "three"}});
+  const auto fresh = store->logs(a, first.back().id);
+  QCOMPARE(fresh.size(), size_t{1});
+  QCOMPARE(q(fresh[0].text), QStringLiteral("three"));
+}
+
+void TestStore::checkpointStepOfRuns() {
+  auto store = ProjectStore::create(file("p.dtproj"), "p");
+  const int64_t a = store->create_run(make_run("a"));
+  QCOMPARE(store->run(a)->checkpoint_step, int64_t{-1});
+  store->add_artifact({0, a, "checkpoint", "c10", "", 10, ""});
+  store->add_artifact({0, a, "checkpoint", "c20", "", 20, ""});
+  store->add_artifact({0, a, "export_peft", "e", "", 30, ""});
+  QCOMPARE(store->run(a)->checkpoint_step, int64_t{20});
+  QCOMPARE(store->runs().at(0).checkpoint_step, int64_t{20});
 }
 
 QTEST_GUILESS_MAIN(TestStore)

@@ -142,6 +142,22 @@ double mean(const std::vector<double>& v, size_t from, size_t count) {
   return s / double(count);
 }
 
+// Records a checkpoint's current files as its own: hashes in state.json, state.json's hash in
+// the project. What a tampering tool would have to do; tests use it to build checkpoints that
+// pass verification but say something else.
+void reseal_checkpoint(const Project& p, const ArtifactRecord& a) {
+  auto store = ProjectStore::open(p.path);
+  const std::string dir = store->resolve(a.path);
+  auto state = nlohmann::json::parse(std::ifstream(dir + "/state.json"));
+  for (auto& [file, hash] : state["files"].items()) hash = sha256_file(dir + "/" + file);
+  const std::string text = state.dump(2) + "\n";
+  std::ofstream(dir + "/state.json", std::ios::trunc) << text;
+  ArtifactRecord sealed = a;
+  sealed.path = dir;
+  sealed.sha256 = deeptune::sha256_bytes(text.data(), text.size());
+  store->add_artifact(sealed);
+}
+
 std::vector<ArtifactRecord> artifacts_of(const Project& p, int64_t run_id,
                                          const std::string& kind) {
   std::vector<ArtifactRecord> out;
@@ -167,7 +183,7 @@ class DirSink : public train::CheckpointSink {
   std::string directory_for(int64_t step) override {
     return root_ + "/checkpoint-" + std::to_string(step);
   }
-  void saved(int64_t, const std::string&) override {}
+  void saved(int64_t, const std::string&, const std::string&) override {}
 
  private:
   std::string root_;
@@ -191,7 +207,16 @@ class TestTrainer : public QObject {
   void labelSmoothingRaisesLoss();
   void evaluationRecordsLossAndPerplexity();
   void classificationRecordsAccuracy();
-  void failedRunIsRecorded();
+  void badInputBeforeTrainingLeavesNoRun();
+  void failedRunIsRecordedAndResumable();
+  void tamperedCheckpointIsRefused_data();
+  void tamperedCheckpointIsRefused();
+  void implausibleStateIsRefused_data();
+  void implausibleStateIsRefused();
+  void stopOnCheckpointStepWritesItOnce();
+  void lossScaleGrowsAndShrinks();
+  void adamwDecaysMatricesOnly();
+  void sideWorkDoesNotChangeARun();
   void checkpointsHoldAdaptersAndStep();
 };
 
@@ -387,9 +412,12 @@ void TestTrainer::exactResume() {
   QVERIFY2(outcome.status == RunStatus::kStopped, qPrintable(outcome_text(outcome)));
   const auto stopped = artifacts_of(*p, other, "checkpoint");
   QCOMPARE(stopped.back().step, int64_t(k));
-  torch::manual_seed(1234);
-  tensor_io::save(resolve(*p, stopped.back().path) + "/rng.safetensors",
-                  {{"cpu", compat::generator_state(torch::kCPU)}});
+  // A legitimately different generator state: the file replaced and the checkpoint re-sealed
+  // (its hashes recorded again), as a checkpoint written from that state would be.
+  const std::string dir = resolve(*p, stopped.back().path);
+  tensor_io::save(dir + "/rng.safetensors",
+                  {{"dropout", compat::generator_state(at::detail::createCPUGenerator(1234))}});
+  reseal_checkpoint(*p, stopped.back());
   RunRecorder other_obs;
   outcome = execute(*p, other, other_obs);
   QVERIFY2(outcome.status == RunStatus::kCompleted, qPrintable(outcome_text(outcome)));
@@ -499,9 +527,8 @@ void TestTrainer::labelSmoothingRaisesLoss() {
                          c.data.max_length);
   };
   auto cfg = model::find_preset("tiny").config;
-  torch::manual_seed(c.seed);
   model::Transformer trained(cfg);
-  model::init_weights(trained);
+  model::init_weights(trained, c.seed);
   lora::set_trainable(trained, TrainMode::kFull);
   QTemporaryDir ckpt;
   QVERIFY(ckpt.isValid());
@@ -663,7 +690,9 @@ void TestTrainer::classificationRecordsAccuracy() {
   QCOMPARE(file.info("score.weight").shape, (std::vector<int64_t>{4, 128}));  // 4 ticket labels
 }
 
-void TestTrainer::failedRunIsRecorded() {
+// Bad input known before training (here the dataset file vanished) is refused without leaving a
+// run behind: the error names the file and the run is gone again.
+void TestTrainer::badInputBeforeTrainingLeavesNoRun() {
   auto p = dates_project();
   QVERIFY(p);
   auto c = small_run_config(p->dataset);
@@ -671,23 +700,59 @@ void TestTrainer::failedRunIsRecorded() {
   const int64_t id = create_run(p->path, c, "doomed");
   QVERIFY(QFile::remove(q(p->data_path)));
   RunRecorder obs;
+  const auto err = deeptune::test::input_error_of([&] { execute(*p, id, obs); });
+  QVERIFY(err);
+  QVERIFY2(std::string(err->what()).find(p->data_path) != std::string::npos, err->what());
+  QVERIFY(obs.steps.empty());
+  auto store = ProjectStore::open(p->path);
+  QVERIFY(!store->run(id));
+  QVERIFY(!fs::exists(fs::path(p->path).parent_path() / "test.runs" / "run-1"));
+  QCOMPARE(int(store->datasets().size()), 1);
+}
+
+// A failure while training ends the run as failed with the reason stored and logged; a failed run
+// that has a checkpoint continues from it, to the same end as an uninterrupted run.
+void TestTrainer::failedRunIsRecordedAndResumable() {
+  auto p = dates_project();
+  QVERIFY(p);
+  auto c = small_run_config(p->dataset);
+  c.train.max_steps = 6;
+  c.train.checkpoint_every = 2;
+  RunRecorder plain;
+  int64_t a = 0;
+  QVERIFY(create_and_run(*p, c, plain, &a, "plain").status == RunStatus::kCompleted);
+
+  class Exploding : public RunRecorder {
+   public:
+    void on_step(const StepMetrics& m) override {
+      RunRecorder::on_step(m);
+      if (m.step == 3) throw std::runtime_error("the observer exploded");
+    }
+  } obs;
+  const int64_t id = create_run(p->path, c, "doomed");
   const auto outcome = execute(*p, id, obs);
   QVERIFY2(outcome.status == RunStatus::kFailed, qPrintable(outcome_text(outcome)));
-  QVERIFY2(outcome.error.find(p->data_path) != std::string::npos, outcome.error.c_str());
-  QVERIFY(outcome.error_kind == ErrorKind::kInvalidInput);
+  QCOMPARE(q(outcome.error), QStringLiteral("the observer exploded"));
   QVERIFY(!obs.states.empty() && obs.states.back().first == RunState::kFailed);
-  QVERIFY(obs.steps.empty());
-  // The project still opens and tells what happened.
-  auto store = ProjectStore::open(p->path);
-  const auto run = store->run(id);
-  QVERIFY(run.has_value());
-  QVERIFY(run->status == RunStatus::kFailed);
-  QVERIFY2(run->error_text.find(p->data_path) != std::string::npos, run->error_text.c_str());
-  bool logged = false;
-  for (const auto& l : store->logs(id))
-    logged = logged || (l.level == "error" && l.text == outcome.error);
-  QVERIFY(logged);
-  QCOMPARE(int(store->datasets().size()), 1);
+  {
+    auto store = ProjectStore::open(p->path);
+    const auto run = store->run(id);
+    QVERIFY(run->status == RunStatus::kFailed);
+    QCOMPARE(q(run->error_text), QStringLiteral("the observer exploded"));
+    QCOMPARE(run->checkpoint_step, int64_t{2});
+    QVERIFY(deeptune::is_resumable(*run));
+    bool logged = false;
+    for (const auto& l : store->logs(id))
+      logged = logged || (l.level == "error" && l.text == outcome.error);
+    QVERIFY(logged);
+  }
+  RunRecorder resumed;
+  const auto again = execute(*p, id, resumed);
+  QVERIFY2(again.status == RunStatus::kCompleted, qPrintable(outcome_text(again)));
+  QCOMPARE(resumed.steps.front().step, int64_t{3});
+  const auto la = metric(*p, a, "train/loss"), lb = metric(*p, id, "train/loss");
+  QCOMPARE(lb.size(), la.size());
+  for (size_t i = 0; i < la.size(); ++i) QCOMPARE(exact(lb[i].second), exact(la[i].second));
 }
 
 void TestTrainer::checkpointsHoldAdaptersAndStep() {
@@ -727,18 +792,263 @@ void TestTrainer::checkpointsHoldAdaptersAndStep() {
     QCOMPARE(names, want);
     QCOMPARE(file.info("model.layers.1.self_attn.v_proj.lora_B.weight").shape,
              (std::vector<int64_t>{64, 8}));
-    QCOMPARE(q(a.sha256), q(sha256_file(dir + "/trainable.safetensors")));
+    // The project pins state.json, which pins every other file.
+    QCOMPARE(q(a.sha256), q(sha256_file(dir + "/state.json")));
     std::ifstream in(dir + "/state.json");
     QVERIFY(in.good());
     const auto state = nlohmann::json::parse(in);
     QCOMPARE(state.at("step").get<int64_t>(), a.step);
-    QVERIFY(fs::exists(dir + "/optimizer.pt"));
-    QVERIFY(fs::exists(dir + "/rng.safetensors"));
+    for (const char* f : {"trainable.safetensors", "optimizer.safetensors", "rng.safetensors"})
+      QCOMPARE(q(state.at("files").at(f).get<std::string>()), q(sha256_file(dir + "/" + f)));
     QVERIFY(!fs::exists(dir + ".partial"));
   }
   // Adapters moved away from their B = 0 start.
   const auto w = tensor_io::load(resolve(*p, ckpts.back().path) + "/trainable.safetensors");
   QVERIFY(w.at("model.layers.0.self_attn.q_proj.lora_B.weight").abs().max().item<float>() > 0.0f);
+}
+
+namespace {
+
+// A run stopped at step 5 with checkpoints at 3 and 5, for tampering.
+struct StoppedRun {
+  std::unique_ptr<Project> p;
+  int64_t id = 0;
+  std::string dir, older;  // newest and previous checkpoint folders
+  size_t metric_rows = 0;
+};
+
+StoppedRun stopped_run() {
+  StoppedRun r;
+  r.p = dates_project();
+  auto c = small_run_config(r.p->dataset);
+  c.train.max_steps = 8;
+  c.train.checkpoint_every = 3;
+  c.lora.dropout = 0.1;
+  RunRecorder obs;
+  obs.stop_at = 5;
+  r.id = create_run(r.p->path, c, "stopped");
+  execute(*r.p, r.id, obs);
+  const auto ckpts = artifacts_of(*r.p, r.id, "checkpoint");
+  r.dir = resolve(*r.p, ckpts.back().path);
+  r.older = resolve(*r.p, ckpts.front().path);
+  r.metric_rows = metric(*r.p, r.id, "train/loss").size();
+  return r;
+}
+
+void flip_byte(const std::string& path, qint64 offset) {
+  QFile f(q(path));
+  QVERIFY(f.open(QIODevice::ReadWrite));
+  QVERIFY(f.seek(std::min(offset, f.size() - 1)));
+  char c = 0;
+  QVERIFY(f.getChar(&c));
+  QVERIFY(f.seek(std::min(offset, f.size() - 1)));
+  QVERIFY(f.putChar(char(c ^ 0x01)));
+}
+
+// Resuming must be refused naming `file`, and leave the run as it was: stopped, its metrics and
+// checkpoints in place.
+void expect_refused_resume(StoppedRun& r, const QString& file, const QString& says) {
+  RunRecorder obs;
+  const auto err = deeptune::test::input_error_of([&] { execute(*r.p, r.id, obs); });
+  QVERIFY2(err, "the resume was not refused");
+  QVERIFY2(q(err->what()).contains(file), err->what());
+  QVERIFY2(q(err->what()).contains(says), err->what());
+  QVERIFY(obs.steps.empty());
+  auto store = ProjectStore::open(r.p->path);
+  const auto run = store->run(r.id);
+  QVERIFY(run->status == RunStatus::kStopped);
+  QVERIFY2(q(run->error_text).contains(file), run->error_text.c_str());
+  QCOMPARE(metric(*r.p, r.id, "train/loss").size(), r.metric_rows);
+  QCOMPARE(run->checkpoint_step, int64_t{5});
+}
+
+}  // namespace
+
+void TestTrainer::tamperedCheckpointIsRefused_data() {
+  QTest::addColumn<QString>("how");
+  QTest::addColumn<QString>("file");
+  for (const char* f :
+       {"trainable.safetensors", "optimizer.safetensors", "rng.safetensors", "state.json"})
+    QTest::newRow((QString("flipped byte in ") + f).toUtf8()) << "flip" << f;
+  QTest::newRow("older trainable copied in") << "copy"
+                                             << "trainable.safetensors";
+  QTest::newRow("older optimizer copied in") << "copy"
+                                             << "optimizer.safetensors";
+  QTest::newRow("older state copied in") << "copy"
+                                         << "state.json";
+  QTest::newRow("folder missing") << "remove"
+                                  << "";
+}
+
+void TestTrainer::tamperedCheckpointIsRefused() {
+  QFETCH(QString, how);
+  QFETCH(QString, file);
+  auto r = stopped_run();
+  QVERIFY(r.p);
+  const std::string name = file.toStdString();
+  if (how == "flip") flip_byte(r.dir + "/" + name, 300);
+  if (how == "copy")
+    fs::copy_file(r.older + "/" + name, r.dir + "/" + name, fs::copy_options::overwrite_existing);
+  if (how == "remove") fs::remove_all(r.dir);
+  expect_refused_resume(r, how == "remove" ? q(r.dir) : q(r.dir + "/" + name),
+                        how == "remove" ? "is missing" : "");
+  // Export refuses the same checkpoint the same way.
+  const auto err = deeptune::test::input_error_of([&] {
+    export_run(r.p->path, "stopped", ExportFormat::kPeft, r.p->dir.path().toStdString() + "/out");
+  });
+  QVERIFY(err);
+  QVERIFY2(q(err->what()).contains(q(r.dir)), err->what());
+}
+
+void TestTrainer::implausibleStateIsRefused_data() {
+  QTest::addColumn<QString>("key");
+  QTest::addColumn<qlonglong>("value");
+  QTest::addColumn<QString>("says");
+  QTest::newRow("step beyond the run") << "step" << 1000000000000LL << "outside the run's 0..8";
+  QTest::newRow("negative step") << "step" << -1LL << "outside the run's";
+  QTest::newRow("other step than recorded")
+      << "step" << 4LL << "recorded this checkpoint at step 5";
+  QTest::newRow("negative epoch") << "epoch" << -1LL << "is impossible";
+  QTest::newRow("negative cursor") << "cursor" << -3LL << "is impossible";
+  QTest::newRow("cursor beyond the data") << "cursor" << 100000LL << "is impossible";
+  QTest::newRow("position not of this step") << "cursor" << 1LL << "does not follow from step 5";
+}
+
+// state.json passing the hash check (re-sealed, as a format-1 checkpoint would pass) is still
+// checked against the run: a checkpoint cannot claim a step or data position the run never had.
+void TestTrainer::implausibleStateIsRefused() {
+  QFETCH(QString, key);
+  QFETCH(qlonglong, value);
+  QFETCH(QString, says);
+  auto r = stopped_run();
+  QVERIFY(r.p);
+  auto state = nlohmann::json::parse(std::ifstream(r.dir + "/state.json"));
+  state[key.toStdString()] = value;
+  std::ofstream(r.dir + "/state.json", std::ios::trunc) << state.dump(2);
+  reseal_checkpoint(*r.p, artifacts_of(*r.p, r.id, "checkpoint").back());
+  expect_refused_resume(r, q(r.dir + "/state.json"), says);
+}
+
+// A stop requested right at a checkpoint step: one checkpoint, one row, one folder (it used to be
+// written twice, with two rows on one folder).
+void TestTrainer::stopOnCheckpointStepWritesItOnce() {
+  auto p = dates_project();
+  QVERIFY(p);
+  auto c = small_run_config(p->dataset);
+  c.train.max_steps = 8;
+  c.train.checkpoint_every = 4;
+  RunRecorder obs;
+  obs.stop_at = 4;
+  const int64_t id = create_run(p->path, c, "stop at 4");
+  QVERIFY(execute(*p, id, obs).status == RunStatus::kStopped);
+  const auto ckpts = artifacts_of(*p, id, "checkpoint");
+  QCOMPARE(int(ckpts.size()), 1);
+  QCOMPARE(ckpts[0].step, int64_t{4});
+  const fs::path run_dir = fs::path(resolve(*p, ckpts[0].path)).parent_path();
+  QStringList entries;
+  for (const auto& e : fs::directory_iterator(run_dir)) entries << q(e.path().filename().string());
+  entries.sort();
+  QCOMPARE(entries, (QStringList{"base", "checkpoint-4"}));
+  // Resumed, it runs on and keeps the newest two, with one row per folder.
+  RunRecorder resumed;
+  QVERIFY(execute(*p, id, resumed).status == RunStatus::kCompleted);
+  const auto after = artifacts_of(*p, id, "checkpoint");
+  QCOMPARE(int(after.size()), 2);
+  QCOMPARE(after[0].step + after[1].step, int64_t{4 + 8});
+  QVERIFY(after[0].path != after[1].path);
+}
+
+void TestTrainer::lossScaleGrowsAndShrinks() {
+  train::LossScale s;
+  QCOMPARE(s.scale, 65536.0);
+  QVERIFY(s.update(true));  // overflow: halve
+  QCOMPARE(s.scale, 32768.0);
+  for (int i = 0; i < train::LossScale::kGrowthInterval - 1; ++i) QVERIFY(!s.update(false));
+  QVERIFY(s.update(false));  // the kGrowthInterval-th clean step in a row doubles it
+  QCOMPARE(s.scale, 65536.0);
+  // An overflow resets the count of clean steps.
+  for (int i = 0; i < 10; ++i) s.update(false);
+  s.update(true);
+  for (int i = 0; i < train::LossScale::kGrowthInterval - 1; ++i) s.update(false);
+  QCOMPARE(s.scale, 32768.0);
+  // Floor and ceiling.
+  for (int i = 0; i < 100; ++i) s.update(true);
+  QCOMPARE(s.scale, train::LossScale::kMin);
+  train::LossScale top;
+  for (int i = 0; i < 20 * train::LossScale::kGrowthInterval; ++i) top.update(false);
+  QCOMPARE(top.scale, train::LossScale::kMax);
+}
+
+// Weight decay on matrices only (the README's promise, PEFT's habit): norms, biases and other
+// vectors are in a group without decay.
+void TestTrainer::adamwDecaysMatricesOnly() {
+  auto cfg = model::find_preset("tiny").config;
+  cfg.attention_bias = true;  // biases must not decay either
+  cfg.labels = {"a", "b"};
+  model::Transformer m(cfg);
+  model::init_weights(m, 1);
+  lora::set_trainable(m, TrainMode::kFull);
+  const auto groups = train::adamw_groups(m, 0.05);
+  QCOMPARE(int(groups.size()), 2);
+  std::map<const void*, std::string> names;
+  for (const auto& p : m->named_parameters()) names[p.value().unsafeGetTensorImpl()] = p.key();
+  int matrices = 0, vectors = 0;
+  for (const auto& g : groups) {
+    const double wd = static_cast<const torch::optim::AdamWOptions&>(g.options()).weight_decay();
+    for (const auto& t : g.params()) {
+      const std::string& name = names.at(t.unsafeGetTensorImpl());
+      if (t.dim() >= 2) {
+        QVERIFY2(wd == 0.05, name.c_str());
+        ++matrices;
+      } else {
+        QVERIFY2(wd == 0.0, name.c_str());
+        ++vectors;
+      }
+    }
+  }
+  QCOMPARE(matrices + vectors, int(m->parameters().size()));
+  QVERIFY(vectors >= 2 * cfg.num_hidden_layers + 1 + 3 * cfg.num_hidden_layers);  // norms, biases
+}
+
+// Model summaries and exports computed on other threads while a run trains (what the workbench
+// does when the user edits the Model page) leave the run's losses bit-identical.
+void TestTrainer::sideWorkDoesNotChangeARun() {
+  auto p = dates_project();
+  QVERIFY(p);
+  auto c = small_run_config(p->dataset);
+  c.train.max_steps = 12;
+  c.train.checkpoint_every = 4;
+  c.lora.dropout = 0.2;  // dropout draws every step: a shifted generator would show
+  RunRecorder quiet;
+  int64_t a = 0;
+  QVERIFY(create_and_run(*p, c, quiet, &a, "quiet").status == RunStatus::kCompleted);
+
+  std::atomic<bool> done{false};
+  std::atomic<int> side_jobs{0};
+  std::thread side([&] {
+    while (!done) {
+      RunConfig other = c;
+      other.lora.r = 4 + side_jobs % 5;
+      other.lora.targets = {"q_proj", "k_proj", "up_proj"};
+      summarize_model(other, 0, p->path);
+      try {
+        export_run(p->path, "quiet", ExportFormat::kHfMerged,
+                   p->dir.path().toStdString() + "/side-export");
+      } catch (const std::exception&) {
+      }
+      ++side_jobs;
+    }
+  });
+  RunRecorder busy;
+  int64_t b = 0;
+  const auto outcome = create_and_run(*p, c, busy, &b, "busy");
+  done = true;
+  side.join();
+  QVERIFY(outcome.status == RunStatus::kCompleted);
+  QVERIFY2(side_jobs > 0, "no side work ran during the run");
+  QCOMPARE(busy.steps.size(), quiet.steps.size());
+  for (size_t i = 0; i < quiet.steps.size(); ++i)
+    QCOMPARE(exact(busy.steps[i].loss), exact(quiet.steps[i].loss));
 }
 
 QTEST_GUILESS_MAIN(TestTrainer)

@@ -41,4 +41,11 @@ class RunError : public Error {
       : Error(ErrorKind::kRuntime, std::move(where), std::move(message)) {}
 };
 
+// The disk filled while writing. Nothing is wrong with the run itself: it ends 'interrupted' and
+// can be resumed from its last complete checkpoint once space is freed.
+class DiskFullError : public RunError {
+ public:
+  using RunError::RunError;
+};
+
 }  // namespace deeptune

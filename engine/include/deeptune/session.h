@@ -82,16 +82,30 @@ struct RunOutcome {
 int64_t create_run(const std::string& project_path, const RunConfig& config,
                    const std::string& name);
 
-// Trains a new or resumable run until done, stopped or failed. Failures end the run as 'failed'
-// with the message stored; they come back in the outcome rather than as exceptions. A resumable
-// run (stopped / paused / interrupted) continues from its last checkpoint.
+// Trains a new or resumable run until done, stopped or failed. First claims the run atomically
+// for this process: when it cannot (another process runs it, it has completed, it is not
+// resumable), it throws InputError ("run X is already running (pid P on host H)") and changes
+// nothing. Once claimed, failures end the run as 'failed' with the message stored; they come
+// back in the outcome rather than as exceptions. A resumable run (stopped, interrupted, or failed
+// with a checkpoint) continues from its last checkpoint, verified against its recorded hashes.
 RunOutcome execute_run(const std::string& project_path, int64_t run_id, RunObserver& observer,
                        RunControl& control);
 
+// A run started from another run's weights (model.source = run:NAME), as deleting the parent
+// affects it: a child that has not yet started has no copy of the parent's weights and cannot
+// start once the parent is gone; a child that has started keeps its own copy.
+struct RunDependent {
+  int64_t id = 0;
+  std::string name;
+  bool needs_parent = false;  // true: deleting the parent leaves this run unable to start
+};
+std::vector<RunDependent> run_dependents(const std::string& project_path, int64_t run_id);
+
 // Deletes a run: its row (metrics, logs and artifact rows go with it) and its folder of base
 // model and checkpoints. Exports written elsewhere stay. Throws InputError when the run is
-// running in a live process.
-void delete_run(const std::string& project_path, int64_t run_id);
+// running in a live process, or when runs that still need its weights depend on it (their names
+// in the message) unless `force`.
+void delete_run(const std::string& project_path, int64_t run_id, bool force = false);
 
 // What a config builds, without training: parameter counts and LoRA target choices.
 struct ModelSummary {

@@ -17,8 +17,13 @@ namespace deeptune {
 enum class RunStatus { kCreated, kRunning, kPaused, kStopped, kCompleted, kFailed, kInterrupted };
 std::string to_string(RunStatus s);                      // "created", "running", ...
 RunStatus run_status_from_string(const std::string& s);  // throws InputError
-// A run that can be continued from its last checkpoint: stopped, paused, interrupted.
+// A status from which a run can be continued by a new process: stopped or interrupted. (A paused
+// run is paused inside a live process: that process resumes it; a dead one's run is marked
+// interrupted when the project is next opened.)
 bool is_resumable(RunStatus s);
+struct RunRecord;
+// is_resumable(status), or a failed run that has a checkpoint to continue from.
+bool is_resumable(const RunRecord& r);
 
 struct ProjectInfo {
   std::string name;
@@ -59,6 +64,7 @@ struct RunRecord {
   int64_t max_steps = 0;
   std::string final_metrics_json;  // {"train_loss":..,"val_loss":..}, may be ""
   std::string error_text;
+  int64_t checkpoint_step = -1;  // step of the newest recorded checkpoint; -1 when none (read only)
 };
 
 struct MetricPoint {
@@ -74,6 +80,7 @@ struct LogRecord {
   std::string time;   // ISO-8601 UTC
   std::string level;  // "info", "warning", "error"
   std::string text;
+  int64_t id = 0;  // set when read; increases with every line written to the project
 };
 
 struct ArtifactRecord {
@@ -93,10 +100,14 @@ class ProjectStore {
   // Creates a new project file; throws InputError if the path exists.
   static std::unique_ptr<ProjectStore> create(const std::string& path, const std::string& name);
   // Opens an existing project. Throws InputError("<path>", ...) — and changes nothing in the file —
-  // when it does not exist, is not a SQLite database, is a SQLite database without DeepTune's
-  // tables, or was written by a newer schema version. Migrates older versions forward in one
-  // transaction. Runs left 'running' by a process that no longer exists (same host) are marked
-  // 'interrupted'.
+  // when it does not exist, is not a regular file, is not a SQLite database, is a SQLite database
+  // without DeepTune's tables, fails SQLite's quick_check (damaged: the message gives advice), or
+  // was written by a newer schema version. Migrates older versions forward in one transaction.
+  // Runs left 'running' or 'paused' by a process that no longer exists (same host) are marked
+  // 'interrupted'; a 'created' run whose creator is gone is removed (nothing was written for it).
+  // When the file cannot be written (a full disk, a read-only file system or file) the project
+  // opens read-only: reading works, dead runs show as interrupted without being marked, and
+  // every write throws RunError saying why.
   static std::unique_ptr<ProjectStore> open(const std::string& path);
 
   ~ProjectStore();
@@ -104,6 +115,8 @@ class ProjectStore {
   ProjectStore& operator=(const ProjectStore&) = delete;
 
   const std::string& path() const;
+  // Why the project opened read-only ("" when writable).
+  const std::string& read_only_reason() const;
   std::string directory() const;  // folder holding the project file
   std::string resolve(const std::string& relative_or_absolute) const;  // against directory()
   std::string relativize(const std::string& absolute) const;  // relative when inside directory()
@@ -122,8 +135,16 @@ class ProjectStore {
   std::optional<RunRecord> find_run(const std::string& name_or_id) const;
   std::optional<RunRecord> run(int64_t id) const;
   std::string unique_run_name(const std::string& stem) const;  // "stem", "stem-2", ...
-  void mark_run_started(int64_t id, const std::string& device, int64_t pid,
-                        const std::string& host);
+  // Claims run `id` for the process (pid, host) in one write transaction: a created, stopped or
+  // interrupted run, or a failed run with a checkpoint, becomes 'running' (started and heartbeat
+  // now, finish time and error cleared). Returns the record as it was before the claim. Throws
+  // InputError naming the run when it cannot be claimed: "run X is already running (pid P on
+  // host H)" (or paused), completed, or failed without a checkpoint.
+  RunRecord claim_run(int64_t id, int64_t pid, const std::string& host);
+  // Returns a claimed run to the status it had before (a resume refused before training started),
+  // with the reason as its error text.
+  void release_run(int64_t id, RunStatus previous, const std::string& why);
+  void set_run_device(int64_t id, const std::string& device);
   void set_run_status(int64_t id, RunStatus s, const std::string& error_text = "");
   void heartbeat(int64_t id, int64_t step);  // updates heartbeat_at and last_step
   void finish_run(int64_t id, RunStatus s, const std::string& final_metrics_json,
@@ -142,8 +163,12 @@ class ProjectStore {
   void truncate_metrics(int64_t run_id, int64_t after_step);
 
   void append_logs(const std::vector<LogRecord>& logs);
-  std::vector<LogRecord> logs(int64_t run_id) const;
+  // The run's log lines in order; only those with id > after_id (a live view asks for what is new).
+  std::vector<LogRecord> logs(int64_t run_id, int64_t after_id = 0) const;
 
+  // Records an artifact of (run, kind, path): the row already recording that path gets the new
+  // hash, step and time, else a row is added — one row per file or folder, so pruning one never
+  // removes what another row still points to. Returns the row's id.
   int64_t add_artifact(const ArtifactRecord& a);
   std::vector<ArtifactRecord> artifacts(int64_t run_id) const;  // ordered by id
   void remove_artifact(int64_t id);  // the row only; the caller deletes the files

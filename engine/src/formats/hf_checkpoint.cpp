@@ -6,54 +6,53 @@
 #include <fstream>
 #include <set>
 
+#include "deeptune/data.h"
 #include "deeptune/error.h"
+#include "deeptune/files.h"
+#include "deeptune/json_input.h"
 #include "torch/tensor_io.h"
 
 namespace fs = std::filesystem;
 
 namespace deeptune::hf {
 namespace {
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path, "cannot open file");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(path, std::string("invalid JSON: ") + e.what());
-  }
-}
 void write_json(const std::string& path, const nlohmann::json& j) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << j.dump(2) << "\n";
-    if (!out) throw RunError(path, "cannot write file");
-  }
-  fs::rename(tmp, path);
+  write_file_atomic(path, j.dump(2) + "\n");
 }
 bool is_base_parameter(const std::string& name) {
   return name.find("lora_") == std::string::npos;
 }
 }  // namespace
 
-void save(const std::string& dir, model::Transformer& m, const Tokenizer& tokenizer) {
+std::string save(const std::string& dir, model::Transformer& m, const Tokenizer& tokenizer) {
   fs::create_directories(dir);
+  remove_stale_temporaries(dir, /*with_partials=*/false);
   write_json((fs::path(dir) / "config.json").string(), m->config().to_hf_json());
   write_json((fs::path(dir) / "deeptune_tokenizer.json").string(), tokenizer.describe());
   tensor_io::NamedTensors tensors;
   for (const auto& p : m->named_parameters())
     if (is_base_parameter(p.key())) tensors.emplace_back(p.key(), p.value().to(torch::kFloat));
-  tensor_io::save((fs::path(dir) / "model.safetensors").string(), tensors);
+  const auto bytes = tensor_io::serialize(tensors);
+  write_file_atomic((fs::path(dir) / "model.safetensors").string(), bytes.data(), bytes.size());
+  return sha256_bytes(bytes.data(), bytes.size());
 }
 
 model::LlamaConfig read_config(const std::string& dir) {
   const std::string path = (fs::path(dir) / "config.json").string();
-  return model::LlamaConfig::from_hf_json(read_json(path), path);
+  return model::LlamaConfig::from_hf_json(read_json_file(path), path);
 }
 
-void load_weights(model::Transformer& m, const std::string& dir) {
+void load_weights(model::Transformer& m, const std::string& dir, const std::string& sha256) {
   const std::string path = (fs::path(dir) / "model.safetensors").string();
-  const auto file = SafetensorsFile::read(path);
+  auto bytes = read_file_bytes(path);
+  if (!sha256.empty()) {
+    const std::string actual = sha256_bytes(bytes.data(), bytes.size());
+    if (actual != sha256)
+      throw InputError(path, "changed since the run recorded it (SHA-256 " + actual.substr(0, 12) +
+                                 "…, recorded " + sha256.substr(0, 12) +
+                                 "…); the run's base model is not the one it trained on");
+  }
+  const auto file = SafetensorsFile::parse(std::move(bytes), path);
   // Validate everything first: a refused file must leave the model as it was.
   std::vector<std::pair<torch::Tensor, const TensorInfo*>> plan;
   std::set<std::string> known;
@@ -79,7 +78,7 @@ void load_weights(model::Transformer& m, const std::string& dir) {
 
 std::unique_ptr<Tokenizer> read_tokenizer(const std::string& dir) {
   const std::string path = (fs::path(dir) / "deeptune_tokenizer.json").string();
-  return make_tokenizer(read_json(path));
+  return make_tokenizer(read_json_file(path));
 }
 
 }  // namespace deeptune::hf

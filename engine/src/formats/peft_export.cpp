@@ -3,11 +3,12 @@
 // or a merged Hugging Face checkpoint. Temperature attention is not a transformers feature, so it
 // is folded into q_proj (scores / (sqrt(d) T) == ((q / T) . k) / sqrt(d); RoPE is linear) and the
 // exported files then give the same numbers in transformers.
+#include <algorithm>
 #include <filesystem>
-#include <fstream>
 
 #include "deeptune/data.h"
 #include "deeptune/error.h"
+#include "deeptune/files.h"
 #include "deeptune/session.h"
 #include "formats/hf_checkpoint.h"
 #include "lora/lora.h"
@@ -35,9 +36,21 @@ void fold_temperature(model::Transformer& m) {
 }
 
 void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  if (!out) throw RunError(path.string(), "cannot write file");
+  write_file_atomic(path.string(), text);
+}
+
+// Refuses an output folder inside the project's own run folders (it would overwrite a run's base
+// or checkpoints) or one that is a file.
+void check_output_folder(const ProjectStore& store, const fs::path& out) {
+  std::error_code ec;
+  const fs::path target = fs::weakly_canonical(fs::absolute(out), ec);
+  const fs::path runs = fs::weakly_canonical(detail::runs_root(store), ec);
+  const auto mismatch = std::mismatch(runs.begin(), runs.end(), target.begin(), target.end());
+  if (mismatch.first == runs.end())
+    throw InputError(out.string(), "is inside the project's run folder " + runs.string() +
+                                       ", which holds the runs' own files; export elsewhere");
+  if (fs::exists(out, ec) && !fs::is_directory(out, ec))
+    throw InputError(out.string(), "exists and is not a folder");
 }
 
 }  // namespace
@@ -53,19 +66,20 @@ std::vector<std::string> export_run(const std::string& project_path, const std::
   auto store = ProjectStore::open(project_path);
   const auto run = store->find_run(run_name);
   if (!run) throw InputError(project_path, "no run named '" + run_name + "'");
-  const RunConfig c =
-      RunConfig::from_json(nlohmann::json::parse(run->config_json), "run " + run->name);
+  const RunConfig c = detail::run_config(*run);
   if (format == ExportFormat::kPeft && c.train.mode != TrainMode::kLora)
     throw InputError(run->name,
                      "trained all weights (train.mode = full): export it with --format hf");
-  std::string ckpt_dir;
-  auto m = detail::load_run_model(*store, *run, c, &ckpt_dir);
-  const auto tok = hf::read_tokenizer(
-      store->resolve(detail::latest_artifact(*store, run->id, "base_model")->path));
+  check_output_folder(*store, out_dir);
+  // The newest checkpoint or nothing, every file checked against the hashes the run recorded.
+  auto trained = detail::load_trained(*store, *run);
+  auto& m = trained.model;
+  const auto& tok = trained.tokenizer;
   const bool temperature = m->config().attention_kind == AttentionKind::kTemperature &&
                            m->config().attention_temperature != 1.0;
   if (temperature) fold_temperature(m);
   fs::create_directories(out_dir);
+  remove_stale_temporaries(out_dir, /*with_partials=*/false);  // an export killed midway
   const fs::path out(out_dir);
   std::vector<std::string> files;
 
@@ -77,7 +91,7 @@ std::vector<std::string> export_run(const std::string& project_path, const std::
   } else {
     // The adapter refers to its base by path; a folded (temperature) base is written beside it.
     std::string base_path =
-        fs::absolute(store->resolve(detail::latest_artifact(*store, run->id, "base_model")->path))
+        fs::absolute(store->resolve(detail::newest_artifact(*store, run->id, "base_model")->path))
             .string();
     if (temperature) {
       // Save the folded base weights without the adapters merged in.
@@ -127,9 +141,8 @@ std::vector<std::string> export_run(const std::string& project_path, const std::
   a.sha256 =
       sha256_file(format == ExportFormat::kPeft ? (out / "adapter_model.safetensors").string()
                                                 : (out / "model.safetensors").string());
-  a.step = run->last_step;
+  a.step = trained.checkpoint.step;
   store->add_artifact(a);
-  (void)ckpt_dir;
   return files;
 }
 

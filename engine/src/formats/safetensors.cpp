@@ -2,21 +2,15 @@
 // atomic writer whose bytes match what huggingface/safetensors writes for the same tensor order.
 #include "deeptune/safetensors.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
-#include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "deeptune/error.h"
+#include "deeptune/files.h"
 
 namespace deeptune {
 namespace {
@@ -247,46 +241,6 @@ std::map<std::string, std::string> parse_metadata(const json& v, const std::stri
   return out;
 }
 
-std::string errno_text() {
-  return std::strerror(errno);
-}
-
-// Writes `bytes` to `path` through a temp file in the same folder, so readers see either the old
-// file or the complete new one, never a torn write (rename is atomic within one file system).
-void write_atomically(const std::string& path, const std::vector<uint8_t>& bytes) {
-  static std::atomic<unsigned> counter{0};
-  const std::string tmp =
-      path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) throw RunError(path, "cannot create temporary file " + tmp + ": " + errno_text());
-
-  auto fail = [&](const std::string& what) {
-    const std::string reason = errno_text();
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw RunError(path, what + ": " + reason);
-  };
-  size_t written = 0;
-  while (written < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail("cannot write");
-    written += static_cast<size_t>(n);
-  }
-  // Flushed before the rename so a crash cannot leave a renamed but empty file.
-  if (::fsync(fd) != 0) fail("cannot flush to disk");
-  if (::close(fd) != 0) {
-    const std::string reason = errno_text();
-    ::unlink(tmp.c_str());
-    throw RunError(path, "cannot close: " + reason);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string reason = errno_text();
-    ::unlink(tmp.c_str());
-    throw RunError(path, "cannot replace the file: " + reason);
-  }
-}
-
 std::vector<uint8_t> serialize(const std::vector<TensorView>& tensors,
                                std::map<std::string, std::string> metadata,
                                const std::string& origin) {
@@ -372,18 +326,7 @@ size_t TensorInfo::numel() const {
 }
 
 SafetensorsFile SafetensorsFile::read(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw InputError(path, "is a folder, not a file");
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw InputError(path, "cannot open file: " + errno_text());
-  const std::streamoff size = in.tellg();
-  if (size < 0) throw RunError(path, "cannot determine the file size");
-  std::vector<uint8_t> bytes(static_cast<size_t>(size));
-  in.seekg(0);
-  if (!in.read(reinterpret_cast<char*>(bytes.data()), size)) {
-    throw RunError(path, "cannot read file: " + errno_text());
-  }
-  return parse(std::move(bytes), path);
+  return parse(read_file_bytes(path), path);
 }
 
 SafetensorsFile SafetensorsFile::parse(std::vector<uint8_t> bytes, const std::string& origin) {
@@ -505,7 +448,8 @@ const uint8_t* SafetensorsFile::data(const TensorInfo& t) const {
 
 void write_safetensors(const std::string& path, const std::vector<TensorView>& tensors,
                        std::map<std::string, std::string> metadata) {
-  write_atomically(path, serialize(tensors, std::move(metadata), path));
+  const auto bytes = serialize(tensors, std::move(metadata), path);
+  write_file_atomic(path, bytes.data(), bytes.size());
 }
 
 std::vector<uint8_t> serialize_safetensors(const std::vector<TensorView>& tensors,

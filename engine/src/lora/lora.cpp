@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "deeptune/error.h"
+#include "deeptune/text.h"
 
 namespace deeptune::lora {
 
@@ -23,30 +24,90 @@ double scale_for(const LoraSpec& spec) {
                      : spec.alpha / static_cast<double>(spec.r);
 }
 
-std::vector<std::string> apply(model::Transformer& m, const LoraSpec& spec) {
-  std::vector<std::pair<std::string, model::LoraLinear>> chosen;
-  for (auto& [name, layer] : model::linear_modules(m)) {
-    if (name == "score") continue;  // the head trains whole (PEFT's modules_to_save)
-    if (target_matches(name, spec.targets)) chosen.emplace_back(name, layer);
+namespace {
+
+// The last component of a module name ("model.layers.0.self_attn.q_proj" -> "q_proj").
+std::string last_component(const std::string& name) {
+  const auto dot = name.rfind('.');
+  return dot == std::string::npos ? name : name.substr(dot + 1);
+}
+
+// Distinct last components in order, the classification head left out (it trains whole).
+std::vector<std::string> choices_of(const std::vector<std::string>& linear_names) {
+  std::vector<std::string> out;
+  for (const auto& name : linear_names) {
+    if (name == "score") continue;
+    std::string last = last_component(name);
+    if (std::find(out.begin(), out.end(), last) == out.end()) out.push_back(std::move(last));
   }
-  // Check every target before touching the model, so a typo leaves it unchanged.
+  return out;
+}
+
+// The adapted subset of `linear_names`; refuses a target that matches nothing before anything is
+// changed, so a typo leaves the model as it was.
+std::vector<std::string> choose(const std::vector<std::string>& linear_names,
+                                const LoraSpec& spec) {
+  std::vector<std::string> chosen;
+  for (const auto& name : linear_names)
+    if (name != "score" && target_matches(name, spec.targets)) chosen.push_back(name);
   for (const auto& t : spec.targets) {
     const bool used = std::any_of(chosen.begin(), chosen.end(),
-                                  [&](const auto& c) { return target_matches(c.first, {t}); });
+                                  [&](const std::string& c) { return target_matches(c, {t}); });
     if (!used) {
       std::string known;
-      for (const auto& c : target_choices(m)) known += (known.empty() ? "" : ", ") + c;
+      for (const auto& c : choices_of(linear_names)) known += (known.empty() ? "" : ", ") + c;
       throw InputError("lora.targets",
                        "'" + t + "' matches no layer of this model; choose from: " + known);
     }
   }
+  return chosen;
+}
+
+std::vector<std::string> names_of(model::Transformer& m) {
+  std::vector<std::string> names;
+  for (auto& [name, layer] : model::linear_modules(m)) names.push_back(name);
+  return names;
+}
+
+}  // namespace
+
+std::vector<std::string> apply(model::Transformer& m, const LoraSpec& spec, uint64_t init_seed) {
+  const auto chosen = choose(names_of(m), spec);
+  auto gen = at::detail::createCPUGenerator(init_seed);
   const double scale = scale_for(spec);
-  std::vector<std::string> adapted;
-  for (auto& [name, layer] : chosen) {
-    layer->attach_lora(spec.r, scale, spec.dropout);
-    adapted.push_back(name);
+  for (auto& [name, layer] : model::linear_modules(m))
+    if (std::find(chosen.begin(), chosen.end(), name) != chosen.end())
+      layer->attach_lora(spec.r, scale, spec.dropout, gen);
+  return chosen;
+}
+
+void set_dropout_generator(model::Transformer& m, const torch::Generator& gen) {
+  for (auto& [name, layer] : model::linear_modules(m)) layer->set_dropout_generator(gen);
+}
+
+Plan plan(const model::LlamaConfig& config, const LoraSpec& spec, TrainMode mode) {
+  const auto linears = model::linear_shapes(config);
+  std::vector<std::string> names;
+  for (const auto& l : linears) names.push_back(l.name);
+  Plan p;
+  p.target_choices = choices_of(names);
+  for (const auto& s : model::parameter_shapes(config)) {
+    int64_t n = 1;
+    for (int64_t d : s.shape) n *= d;
+    p.count.total += n;
+    if (mode == TrainMode::kFull || starts_with(s.name, "score.")) p.count.trainable += n;
   }
-  return adapted;
+  if (mode != TrainMode::kLora) return p;
+  p.adapted_modules = choose(names, spec);
+  for (const auto& l : linears) {
+    if (std::find(p.adapted_modules.begin(), p.adapted_modules.end(), l.name) ==
+        p.adapted_modules.end())
+      continue;
+    const int64_t n = spec.r * (l.in_features + l.out_features);  // A (r, in) + B (out, r)
+    p.count.total += n;
+    p.count.trainable += n;
+  }
+  return p;
 }
 
 void set_trainable(model::Transformer& m, TrainMode mode) {
@@ -77,14 +138,7 @@ ParameterCount count_parameters(model::Transformer& m) {
 }
 
 std::vector<std::string> target_choices(model::Transformer& m) {
-  std::vector<std::string> out;
-  for (auto& [name, layer] : model::linear_modules(m)) {
-    if (name == "score") continue;
-    const auto dot = name.rfind('.');
-    std::string last = dot == std::string::npos ? name : name.substr(dot + 1);
-    if (std::find(out.begin(), out.end(), last) == out.end()) out.push_back(last);
-  }
-  return out;
+  return choices_of(names_of(m));
 }
 
 }  // namespace deeptune::lora

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "deeptune/error.h"
+#include "deeptune/text.h"
 #include "torch/compat.h"
 
 namespace deeptune::model {
@@ -107,8 +108,16 @@ LlamaConfig LlamaConfig::from_hf_json(const nlohmann::json& j, const std::string
                                            .find("SequenceClassification") != std::string::npos) {
     c.labels.resize(l->size());
     for (auto it = l->begin(); it != l->end(); ++it) {
-      const size_t idx = std::stoul(it.key());
-      if (idx >= c.labels.size()) throw InputError(origin, "id2label indices are not 0..n-1");
+      // Keys are "0".."n-1"; anything else (a word, "-1", a huge number) is refused by name.
+      const std::string& key = it.key();
+      const bool decimal = !key.empty() && key.size() <= 9 &&
+                           key.find_first_not_of("0123456789") == std::string::npos;
+      const size_t idx = decimal ? std::stoul(key) : c.labels.size();
+      if (idx >= c.labels.size())
+        throw InputError(origin, "id2label key '" + key + "' is not an index 0.." +
+                                     std::to_string(c.labels.size() - 1));
+      if (!it.value().is_string())
+        throw InputError(origin, "id2label['" + key + "'] must be a string");
       c.labels[idx] = it.value().get<std::string>();
     }
   }
@@ -140,34 +149,52 @@ void LlamaConfig::validate(const std::string& origin) const {
 
 // ---- LoRA-capable linear ----------------------------------------------------------------------
 
+PlainLinearImpl::PlainLinearImpl(int64_t in, int64_t out) {
+  weight = register_parameter("weight", torch::empty({out, in}));
+}
+
+torch::Tensor PlainLinearImpl::forward(const torch::Tensor& x) {
+  return torch::nn::functional::linear(x, weight);
+}
+
 LoraLinearImpl::LoraLinearImpl(int64_t in, int64_t out, bool with_bias)
     : in_features(in), out_features(out) {
   weight = register_parameter("weight", torch::empty({out, in}));
   if (with_bias) bias = register_parameter("bias", torch::zeros({out}));
 }
 
-void LoraLinearImpl::attach_lora(int64_t r, double scale, double dropout) {
+void LoraLinearImpl::attach_lora(int64_t r, double scale, double dropout, torch::Generator& gen) {
   TORCH_CHECK(!has_lora(), "LoRA already attached");
-  lora_dropout = register_module("lora_dropout", torch::nn::Dropout(dropout));
-  lora_A = register_module("lora_A",
-                           torch::nn::Linear(torch::nn::LinearOptions(in_features, r).bias(false)));
-  lora_B = register_module(
-      "lora_B", torch::nn::Linear(torch::nn::LinearOptions(r, out_features).bias(false)));
+  lora_A = register_module("lora_A", PlainLinear(in_features, r));
+  lora_B = register_module("lora_B", PlainLinear(r, out_features));
   {
+    // kaiming_uniform_(a = sqrt(5)): gain sqrt(2 / (1 + a^2)) times sqrt(3 / fan_in) is
+    // 1 / sqrt(fan_in); drawn here from `gen` because kaiming_uniform_ takes no generator.
     torch::NoGradGuard no_grad;
-    torch::nn::init::kaiming_uniform_(lora_A->weight, std::sqrt(5.0));
-    torch::nn::init::zeros_(lora_B->weight);
+    const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
+    lora_A->weight.uniform_(-bound, bound, gen);
+    lora_B->weight.zero_();
   }
   // LoRA weights stay fp32 whatever the base holds: they are the ones being optimised.
   lora_A->to(weight.device(), torch::kFloat);
   lora_B->to(weight.device(), torch::kFloat);
-  lora_dropout->train(is_training());
   scale_ = scale;
+  dropout_ = dropout;
+}
+
+torch::Tensor LoraLinearImpl::dropout(const torch::Tensor& x) {
+  if (!is_training() || dropout_ <= 0.0) return x;
+  TORCH_CHECK(dropout_gen_.has_value(),
+              "LoRA dropout in training needs a generator (set_dropout_generator)");
+  // Inverted dropout as torch::dropout computes it, with the mask drawn from our generator.
+  const double keep = 1.0 - dropout_;
+  const auto mask = torch::empty_like(x).bernoulli_(keep, *dropout_gen_);
+  return x * mask / keep;
 }
 
 torch::Tensor LoraLinearImpl::forward(const torch::Tensor& x) {
   auto y = torch::nn::functional::linear(x, weight, bias);
-  if (has_lora() && !merged_) y = y + lora_B(lora_A(lora_dropout(x))) * scale_;
+  if (has_lora() && !merged_) y = y + lora_B(lora_A(dropout(x))) * scale_;
   return y;
 }
 
@@ -278,7 +305,11 @@ torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const torch::Ten
 
 LlamaModelImpl::LlamaModelImpl(const LlamaConfig& c)
     : head_dim_(c.head_dim), rope_theta_(c.rope_theta) {
-  embed_tokens = register_module("embed_tokens", torch::nn::Embedding(c.vocab_size, c.hidden_size));
+  // An explicit (uninitialised) weight keeps Embedding from drawing its own init.
+  embed_tokens = register_module(
+      "embed_tokens",
+      torch::nn::Embedding(torch::nn::EmbeddingOptions(c.vocab_size, c.hidden_size)
+                               ._weight(torch::empty({c.vocab_size, c.hidden_size}))));
   layers = register_module("layers", torch::nn::ModuleList());
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) layers->push_back(DecoderLayer(c));
   norm = register_module("norm", RMSNorm(c.hidden_size, c.rms_norm_eps));
@@ -324,22 +355,72 @@ torch::Tensor TransformerImpl::class_logits(const torch::Tensor& input_ids,
   return score(h.index({rows, last_index}));  // (B, num_labels)
 }
 
-void init_weights(Transformer& m) {
+void init_weights(Transformer& m, uint64_t seed) {
   torch::NoGradGuard no_grad;
+  auto gen = at::detail::createCPUGenerator(seed);
   const double std = m->config().initializer_range;
   for (auto& p : m->named_parameters()) {
     const std::string& name = p.key();
     if (name.find("lora_") != std::string::npos) continue;
-    if (name.size() >= 11 && name.compare(name.size() - 11, 11, "norm.weight") == 0) {
+    if (ends_with(name, "norm.weight")) {
       p.value().fill_(1.0);
-    } else if (name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0) {
+    } else if (ends_with(name, "bias")) {
       p.value().zero_();
     } else {
-      p.value().normal_(0.0, std);
+      // Drawn on the CPU and copied, so the values do not depend on where the model lives.
+      auto values = torch::empty(p.value().sizes(), torch::kFloat);
+      values.normal_(0.0, std, gen);
+      p.value().copy_(values);
     }
   }
   const int64_t pad = m->config().pad_token_id;
   if (pad >= 0 && pad < m->config().vocab_size) m->model->embed_tokens->weight[pad].zero_();
+}
+
+std::vector<LinearShape> linear_shapes(const LlamaConfig& c) {
+  std::vector<LinearShape> out;
+  const int64_t h = c.hidden_size, q = c.num_attention_heads * c.head_dim,
+                kv = c.num_key_value_heads * c.head_dim;
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    const std::string layer = "model.layers." + std::to_string(i) + ".";
+    out.push_back({layer + "self_attn.q_proj", h, q});
+    out.push_back({layer + "self_attn.k_proj", h, kv});
+    out.push_back({layer + "self_attn.v_proj", h, kv});
+    out.push_back({layer + "self_attn.o_proj", q, h});
+    out.push_back({layer + "mlp.gate_proj", h, c.intermediate_size});
+    out.push_back({layer + "mlp.up_proj", h, c.intermediate_size});
+    out.push_back({layer + "mlp.down_proj", c.intermediate_size, h});
+  }
+  if (c.num_labels() > 0)
+    out.push_back({"score", h, c.num_labels()});
+  else if (!c.tie_word_embeddings)
+    out.push_back({"lm_head", h, c.vocab_size});
+  return out;
+}
+
+std::vector<ParameterShape> parameter_shapes(const LlamaConfig& c) {
+  // Module order of TransformerImpl: embeddings, per layer (norms around attention and MLP),
+  // final norm, head. tst_lora checks this list against a built model for every preset.
+  std::vector<ParameterShape> out{{"model.embed_tokens.weight", {c.vocab_size, c.hidden_size}}};
+  const auto linears = linear_shapes(c);
+  auto linear = [&](const LinearShape& l) {
+    out.push_back({l.name + ".weight", {l.out_features, l.in_features}});
+    const bool biased =
+        c.attention_bias &&
+        (ends_with(l.name, "q_proj") || ends_with(l.name, "k_proj") || ends_with(l.name, "v_proj"));
+    if (biased) out.push_back({l.name + ".bias", {l.out_features}});
+  };
+  size_t next = 0;
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    const std::string layer = "model.layers." + std::to_string(i) + ".";
+    out.push_back({layer + "input_layernorm.weight", {c.hidden_size}});
+    for (int k = 0; k < 4; ++k) linear(linears[next++]);  // q, k, v, o
+    out.push_back({layer + "post_attention_layernorm.weight", {c.hidden_size}});
+    for (int k = 0; k < 3; ++k) linear(linears[next++]);  // gate, up, down
+  }
+  out.push_back({"model.norm.weight", {c.hidden_size}});
+  for (; next < linears.size(); ++next) linear(linears[next]);  // lm_head or score
+  return out;
 }
 
 std::vector<std::pair<std::string, LoraLinear>> linear_modules(Transformer& m) {

@@ -43,6 +43,20 @@ struct LlamaConfig {
   void validate(const std::string& origin) const;
 };
 
+// Building a module never draws random numbers: parameters are allocated uninitialised and
+// filled by init_weights / attach_lora from a generator the caller owns, or loaded from a file.
+// (LibTorch's own Linear and Embedding initialise from the process-wide generator, which the
+// trainer's dropout also draws from; a model built on another thread would shift a live run.)
+
+// y = x W^T, weight (out, in) with no initialisation and no bias: the LoRA factors.
+class PlainLinearImpl : public torch::nn::Module {
+ public:
+  PlainLinearImpl(int64_t in_features, int64_t out_features);
+  torch::Tensor forward(const torch::Tensor& x);  // (..., in) -> (..., out)
+  torch::Tensor weight;
+};
+TORCH_MODULE(PlainLinear);
+
 // Linear layer with the weight named as HF names it, plus an optional LoRA branch whose
 // parameters are named lora_A.weight (r, in) and lora_B.weight (out, r) as PEFT saves them.
 class LoraLinearImpl : public torch::nn::Module {
@@ -50,24 +64,31 @@ class LoraLinearImpl : public torch::nn::Module {
   LoraLinearImpl(int64_t in_features, int64_t out_features, bool bias);
   torch::Tensor forward(const torch::Tensor& x);  // (..., in) -> (..., out)
 
-  // A kaiming-uniform (a = sqrt(5)), B zero: the adapter starts as the identity.
-  void attach_lora(int64_t r, double scale, double dropout);
+  // A kaiming-uniform (a = sqrt(5), as PEFT) drawn from `gen`, B zero: the adapter starts as the
+  // identity.
+  void attach_lora(int64_t r, double scale, double dropout, torch::Generator& gen);
   bool has_lora() const { return !lora_A.is_empty(); }
   bool merged() const { return merged_; }
   double lora_scale() const { return scale_; }
+  double lora_dropout() const { return dropout_; }
   void merge();    // W += s * B A, computed in fp32
   void unmerge();  // W -= s * B A
+  // Where training-mode dropout draws its masks (a generator on the activations' device); unset,
+  // dropout refuses to run rather than fall back to the process-wide generator.
+  void set_dropout_generator(const torch::Generator& gen) { dropout_gen_ = gen; }
 
   int64_t in_features, out_features;
   torch::Tensor weight;  // (out, in)
   torch::Tensor bias;    // (out) or undefined
-  torch::nn::Linear lora_A{nullptr}, lora_B{nullptr};
-  torch::nn::Dropout lora_dropout{nullptr};
+  PlainLinear lora_A{nullptr}, lora_B{nullptr};
 
  private:
   torch::Tensor delta_weight() const;  // s * B A in fp32, (out, in)
+  torch::Tensor dropout(const torch::Tensor& x);
   double scale_ = 0.0;
+  double dropout_ = 0.0;
   bool merged_ = false;
+  c10::optional<torch::Generator> dropout_gen_;
 };
 TORCH_MODULE(LoraLinear);
 
@@ -158,9 +179,24 @@ class TransformerImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Transformer);
 
-// Initialises weights as transformers does (normal(0, initializer_range), norms at one),
-// drawing from the default generator — so a seed fully determines a preset model.
-void init_weights(Transformer& m);
+// Initialises weights as transformers does (normal(0, initializer_range), norms at one), drawing
+// from a CPU generator of its own seeded with `seed` — so a seed fully determines a preset model,
+// whatever else the process draws.
+void init_weights(Transformer& m, uint64_t seed);
+
+// Name and shape of every base parameter the config builds, in module order, without building it
+// (no memory, no random numbers): what parameter counts and LoRA plans are computed from.
+struct ParameterShape {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+std::vector<ParameterShape> parameter_shapes(const LlamaConfig& c);
+// The linear layers the config builds, by full name with (in, out), in module order.
+struct LinearShape {
+  std::string name;
+  int64_t in_features = 0, out_features = 0;
+};
+std::vector<LinearShape> linear_shapes(const LlamaConfig& c);
 
 // Every LoraLinear by its full name (e.g. "model.layers.0.self_attn.q_proj"), in module order.
 std::vector<std::pair<std::string, LoraLinear>> linear_modules(Transformer& m);

@@ -13,14 +13,11 @@ Generation generate(const std::string& project_path, const std::string& run_name
   auto store = ProjectStore::open(project_path);
   const auto run = store->find_run(run_name);
   if (!run) throw InputError(project_path, "no run named '" + run_name + "'");
-  const RunConfig c =
-      RunConfig::from_json(nlohmann::json::parse(run->config_json), "run " + run->name);
-  if (c.model.task != Task::kCausalLm)
+  auto trained = detail::load_trained(*store, *run);
+  if (trained.config.model.task != Task::kCausalLm)
     throw InputError(run->name, "generation needs a causal_lm run; this one is a classifier");
-  std::string ckpt;
-  auto m = detail::load_run_model(*store, *run, c, &ckpt);
-  const auto base = detail::latest_artifact(*store, run->id, "base_model");
-  const auto tok = hf::read_tokenizer(store->resolve(base->path));
+  auto& m = trained.model;
+  const auto& tok = trained.tokenizer;
   m->eval();
   torch::NoGradGuard no_grad;
 

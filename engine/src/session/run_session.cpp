@@ -1,24 +1,23 @@
-// Orchestrates a run for deeptune-cli and the workbench: validates the config against the project,
-// prepares data and model, persists every event to the project file in batches, and turns any
-// failure into a 'failed' run with its message stored. Also exports finished runs.
+// Running a run for deeptune-cli and the workbench, in the steps it reads as: claim the run for
+// this process, prepare its data, prepare its model, train, finish. Every event is persisted to
+// the project file in batches; a failure after the claim ends the run as 'failed' (or
+// 'interrupted' when the disk filled) with its message stored. Also creating and deleting runs.
 #include <torch/torch.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 
 #include "deeptune/data.h"
 #include "deeptune/files.h"
 #include "deeptune/session.h"
+#include "deeptune/text.h"
 #include "deeptune/version.h"
 #include "formats/hf_checkpoint.h"
 #include "lora/lora.h"
-#include "model/presets.h"
 #include "session/session_internal.h"
 #include "torch/compat.h"
-#include "torch/tensor_io.h"
 #include "train/trainer.h"
 
 namespace fs = std::filesystem;
@@ -43,137 +42,9 @@ std::string to_string(RunState s) {
   return "unknown";
 }
 
-namespace detail {
-
-void adapt(model::Transformer& m, const RunConfig& c) {
-  if (c.train.mode == TrainMode::kLora) lora::apply(m, c.lora);
-  lora::set_trainable(m, c.train.mode);
-}
-
-std::string runs_folder(const ProjectStore& store, int64_t run_id) {
-  const fs::path project(store.path());
-  return (fs::path(store.directory()) / (project.stem().string() + ".runs") /
-          ("run-" + std::to_string(run_id)))
-      .string();
-}
-
-std::optional<ArtifactRecord> latest_artifact(const ProjectStore& store, int64_t run_id,
-                                              const std::string& kind) {
-  std::optional<ArtifactRecord> best;
-  for (const auto& a : store.artifacts(run_id)) {
-    if (a.kind != kind || !fs::exists(store.resolve(a.path))) continue;
-    if (!best || a.step >= best->step) best = a;
-  }
-  return best;
-}
-
-model::Transformer load_run_model(const ProjectStore& store, const RunRecord& run,
-                                  const RunConfig& c, std::string* checkpoint_dir) {
-  const auto base = latest_artifact(store, run.id, "base_model");
-  const auto ckpt = latest_artifact(store, run.id, "checkpoint");
-  if (!base || !ckpt) throw InputError(run.name, "the run has no checkpoint yet; train it first");
-  const std::string base_dir = store.resolve(base->path);
-  model::Transformer m(hf::read_config(base_dir));
-  hf::load_weights(m, base_dir);
-  adapt(m, c);
-  *checkpoint_dir = store.resolve(ckpt->path);
-  train::load_trainable(*checkpoint_dir, m);
-  return m;
-}
-
-}  // namespace detail
-
-using detail::adapt;
-using detail::latest_artifact;
-using detail::runs_folder;
-
 namespace {
 
-constexpr const char* kPresetPrefix = "preset:";
-
-constexpr const char* kRunPrefix = "run:";
-
-bool starts_with(const std::string& s, const char* prefix) {
-  return s.rfind(prefix, 0) == 0;
-}
-
-std::string preset_name(const RunConfig& c) {
-  const auto& src = c.model.source;
-  if (!starts_with(src, kPresetPrefix))
-    throw InputError("model.source", "'" + src + "' is not a preset");
-  return src.substr(std::char_traits<char>::length(kPresetPrefix));
-}
-
-// A "run:NAME" source: the earlier run, which must have a checkpoint to start from.
-RunRecord source_run(const ProjectStore& store, const RunConfig& c) {
-  const std::string name = c.model.source.substr(std::char_traits<char>::length(kRunPrefix));
-  const auto r = store.find_run(name);
-  if (!r) throw InputError("model.source", "no run named '" + name + "' in the project");
-  if (!latest_artifact(store, r->id, "checkpoint") || !latest_artifact(store, r->id, "base_model"))
-    throw InputError("model.source", "run '" + name + "' has no checkpoint yet; train it first");
-  return *r;
-}
-
-void apply_run_settings(model::LlamaConfig& cfg, const RunConfig& c,
-                        const std::vector<std::string>& labels) {
-  cfg.attention_kind = c.attention.kind;
-  cfg.attention_temperature = c.attention.temperature;
-  cfg.labels = labels;
-  if (c.data.max_length > cfg.max_position_embeddings)
-    cfg.max_position_embeddings = c.data.max_length;
-}
-
-// The model a config describes, freshly initialised from the seed (weights drawn in a fixed order
-// from the default generator, so the same seed gives the same model).
-model::Transformer build_preset_model(const RunConfig& c, const Tokenizer& tok,
-                                      const std::vector<std::string>& labels) {
-  auto cfg = model::find_preset(preset_name(c)).config;
-  cfg.vocab_size = std::max<int64_t>(cfg.vocab_size, tok.vocab_size());
-  cfg.bos_token_id = tok.bos_id();
-  cfg.eos_token_id = tok.eos_id();
-  cfg.pad_token_id = tok.pad_id();
-  apply_run_settings(cfg, c, labels);
-  torch::manual_seed(c.seed);
-  model::Transformer m(cfg);
-  model::init_weights(m);
-  return m;
-}
-
-// An earlier run's final weights (its adapter merged in) as a fresh base. Parameters the new task
-// has and the old one lacked (a classification head, or lm_head) start from the seed's init.
-model::Transformer build_model_from_run(const ProjectStore& store, const RunConfig& c,
-                                        const std::vector<std::string>& labels) {
-  const RunRecord parent = source_run(store, c);
-  const RunConfig pc =
-      RunConfig::from_json(nlohmann::json::parse(parent.config_json), "run " + parent.name);
-  const std::string base_dir = store.resolve(latest_artifact(store, parent.id, "base_model")->path);
-  model::Transformer old(hf::read_config(base_dir));
-  hf::load_weights(old, base_dir);
-  adapt(old, pc);
-  train::load_trainable(store.resolve(latest_artifact(store, parent.id, "checkpoint")->path), old);
-  lora::merge(old);
-
-  auto cfg = old->config();
-  apply_run_settings(cfg, c, labels);
-  torch::manual_seed(c.seed);
-  model::Transformer m(cfg);
-  model::init_weights(m);
-  torch::NoGradGuard no_grad;
-  const auto src = old->named_parameters();
-  for (auto& p : m->named_parameters()) {
-    const auto* from = src.find(p.key());
-    if (from && from->sizes() == p.value().sizes()) p.value().copy_(*from);
-  }
-  return m;
-}
-
-std::unique_ptr<Tokenizer> tokenizer_for(const ProjectStore& store, const RunConfig& c) {
-  if (starts_with(c.model.source, kRunPrefix)) {
-    const RunRecord parent = source_run(store, c);
-    return hf::read_tokenizer(store.resolve(latest_artifact(store, parent.id, "base_model")->path));
-  }
-  return std::make_unique<ByteTokenizer>();
-}
+using detail::kRunPrefix;
 
 torch::Device resolve_device(DeviceChoice choice) {
   if (choice == DeviceChoice::kCpu) return torch::kCPU;
@@ -188,23 +59,21 @@ torch::Device resolve_device(DeviceChoice choice) {
   return compat::cuda_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
 }
 
-struct PreparedData {
-  std::vector<Example> examples;
-  MappingKind mapping;
-  Split split;
-  std::string sha256;
-};
-
-PreparedData load_dataset(const ProjectStore& store, const DatasetRecord& d, const RunConfig& c) {
-  PreparedData p;
-  const std::string path = store.resolve(d.path);
-  const auto mapping = FieldMapping::from_json(nlohmann::json::parse(d.mapping_json));
-  p.mapping = mapping.kind();
-  const auto table = read_table(path, data_format_from_string(d.format));
-  p.examples = map_examples(table, mapping, path);
-  p.split = split_indices(p.examples.size(), c.data.val_fraction, c.seed);
-  p.sha256 = sha256_file(path);
-  return p;
+// The device a config runs on, refusing what that device cannot compute.
+torch::Device checked_device(const RunConfig& c) {
+  const torch::Device device = resolve_device(c.device);
+  if (c.train.precision == Precision::kFp16 && !device.is_cuda())
+    throw InputError(
+        "train.precision",
+        "fp16 needs a CUDA device; this run would train on the CPU (use bf16 or fp32)");
+  const auto dtype = c.train.precision == Precision::kBf16   ? torch::kBFloat16
+                     : c.train.precision == Precision::kFp16 ? torch::kHalf
+                                                             : torch::kFloat;
+  if (!compat::autocast_supported(device, dtype))
+    throw InputError("train.precision", "this device cannot compute in " +
+                                            to_string(c.train.precision) + " with LibTorch " +
+                                            torch_version());
+  return device;
 }
 
 DatasetRecord find_dataset_for(const ProjectStore& store, const RunConfig& c) {
@@ -221,10 +90,24 @@ DatasetRecord find_dataset_for(const ProjectStore& store, const RunConfig& c) {
   return *d;
 }
 
-std::string host_name() {
-  char buf[256] = {0};
-  gethostname(buf, sizeof buf - 1);
-  return buf;
+FieldMapping mapping_of(const DatasetRecord& d) {
+  try {
+    return FieldMapping::from_json(nlohmann::json::parse(d.mapping_json));
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError("dataset " + d.name,
+                     std::string("stored field mapping is not valid JSON: ") + e.what());
+  }
+}
+
+void check_task_fits(const RunConfig& c, const DatasetRecord& dataset) {
+  const auto kind = mapping_of(dataset).kind();
+  if ((c.model.task == Task::kClassification) != (kind == MappingKind::kTextLabel))
+    throw InputError(
+        "model.task",
+        c.model.task == Task::kClassification
+            ? "classification needs a dataset mapped as text + label; '" + dataset.name + "' is not"
+            : "dataset '" + dataset.name +
+                  "' is mapped as text + label: set model.task=classification");
 }
 
 // Persists events to the project (batched: at most one transaction a second) and forwards them.
@@ -268,11 +151,20 @@ class PersistingObserver : public RunObserver {
   }
   void on_state(RunState s, const std::string& detail) override {
     flush();
+    if (closed_) return;
     if (s == RunState::kPaused) store_.set_run_status(run_id_, RunStatus::kPaused);
     if (s == RunState::kRunning) store_.set_run_status(run_id_, RunStatus::kRunning);
     next_.on_state(s, detail);
   }
+  void set_step(int64_t step) { step_ = step; }
+  // Drops what is buffered and writes nothing more (the run is being removed or put back).
+  void discard() {
+    points_.clear();
+    logs_.clear();
+    closed_ = true;
+  }
   void flush() {
+    if (closed_) return;
     if (!points_.empty()) store_.append_metrics(points_);
     if (!logs_.empty()) store_.append_logs(logs_);
     points_.clear();
@@ -295,23 +187,25 @@ class PersistingObserver : public RunObserver {
   std::vector<MetricPoint> points_;
   std::vector<LogRecord> logs_;
   std::chrono::steady_clock::time_point last_flush_ = std::chrono::steady_clock::now();
+  bool closed_ = false;
 };
 
+// Records checkpoints in the project (one row per folder) and keeps the newest kKeep.
 class StoreCheckpointSink : public train::CheckpointSink {
  public:
   StoreCheckpointSink(ProjectStore& store, int64_t run_id, PersistingObserver& obs)
       : store_(store), run_id_(run_id), obs_(obs) {}
   std::string directory_for(int64_t step) override {
-    return (fs::path(runs_folder(store_, run_id_)) / ("checkpoint-" + std::to_string(step)))
+    return (fs::path(detail::runs_folder(store_, run_id_)) / ("checkpoint-" + std::to_string(step)))
         .string();
   }
-  void saved(int64_t step, const std::string& dir) override {
+  void saved(int64_t step, const std::string& dir, const std::string& sha256) override {
     obs_.flush();  // metrics up to the checkpoint are on disk before the checkpoint is recorded
     ArtifactRecord a;
     a.run_id = run_id_;
     a.kind = "checkpoint";
-    a.path = store_.relativize(dir);
-    a.sha256 = sha256_file((fs::path(dir) / "trainable.safetensors").string());
+    a.path = dir;
+    a.sha256 = sha256;
     a.step = step;
     store_.add_artifact(a);
     prune();
@@ -320,7 +214,8 @@ class StoreCheckpointSink : public train::CheckpointSink {
  private:
   // Keeps the newest kKeep checkpoints of the run: enough to resume even if the newest one turns
   // out unreadable, without a full fine-tune of a large model filling the disk (each checkpoint
-  // holds the weights and two optimizer moments).
+  // holds the weights and two optimizer moments). Rows are unique per folder, so removing an old
+  // row's folder never takes one a kept row points to.
   void prune() {
     constexpr size_t kKeep = 2;
     std::vector<ArtifactRecord> checkpoints;
@@ -352,52 +247,287 @@ nlohmann::json final_metrics(const train::Trainer& t) {
   return j;
 }
 
+// One execution of a run, step by step (see the file comment). Until the trainer starts, a
+// failure changes nothing the user keeps: a new run is removed again, a resumed one returns to
+// the status it had, and the error is thrown. After that it is recorded with the run.
+class RunExecution {
+ public:
+  RunExecution(std::unique_ptr<ProjectStore> store, int64_t run_id, RunObserver& observer,
+               RunControl& control)
+      : store_(std::move(store)),
+        run_id_(run_id),
+        observer_(observer),
+        control_(control),
+        persist_(*store_, run_id, observer) {}
+
+  RunOutcome run() {
+    claim();
+    try {
+      persist_.on_state(RunState::kPreparing, resuming() ? "resuming" : "preparing");
+      clean_run_folder();
+      prepare_data();
+      prepare_model();
+      start_trainer();
+    } catch (const std::exception& e) {
+      refuse_start(e);
+      throw;
+    }
+    return train();
+  }
+
+ private:
+  bool resuming() const { return before_.status != RunStatus::kCreated; }
+  std::string folder() const { return detail::runs_folder(*store_, run_id_); }
+
+  // 1. The run becomes ours, atomically, or we leave without having touched it.
+  void claim() {
+    before_ = store_->claim_run(run_id_, getpid(), local_host_name());
+    persist_.set_step(before_.last_step);
+  }
+
+  // What an earlier process left behind: half-written checkpoints and temp files, checkpoint
+  // folders the project never recorded, a base folder without its record.
+  void clean_run_folder() {
+    const std::string dir = folder();
+    std::error_code ec;
+    if (!fs::exists(dir, ec)) return;
+    for (const auto& name : remove_stale_temporaries(dir, /*with_partials=*/true))
+      persist_.on_log({LogLevel::kInfo, "removed " + name + " left by an interrupted process"});
+    std::vector<std::string> recorded;
+    for (const auto& a : store_->artifacts(run_id_)) recorded.push_back(store_->resolve(a.path));
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string path = it->path().lexically_normal().string();
+      const std::string name = it->path().filename().string();
+      const bool ours = starts_with(name, "checkpoint-") || name == "base";
+      if (!ours || std::find(recorded.begin(), recorded.end(), path) != recorded.end()) continue;
+      remove_tree(path);
+      persist_.on_log({LogLevel::kInfo, "removed " + name + ": the project has no record of it"});
+    }
+  }
+
+  // 2. Config, device, dataset (verified against the hash the run was created with), tokens.
+  void prepare_data() {
+    config_ = detail::run_config(before_);
+    device_ = checked_device(config_);
+    const auto dataset = find_dataset_for(*store_, config_);
+    check_task_fits(config_, dataset);
+    const std::string path = store_->resolve(dataset.path);
+    const std::string sha = sha256_file(path);
+    if (!before_.dataset_sha256.empty() && sha != before_.dataset_sha256)
+      throw InputError(path, resuming()
+                                 ? "changed since the run started; it cannot be resumed exactly"
+                                 : "changed since the run was created; start a new run");
+    const auto table = read_table(path, data_format_from_string(dataset.format));
+    const auto examples = map_examples(table, mapping_of(dataset), path);
+    const Split split = split_indices(examples.size(), config_.data.val_fraction, config_.seed);
+    const bool has_base = detail::newest_artifact(*store_, run_id_, "base_model").has_value();
+    tokenizer_ = has_base ? detail::load_tokenizer(*store_, before_)
+                          : detail::start_tokenizer(*store_, config_, before_.parent_run_id);
+    encoded_ = train::encode(examples, split, mapping_of(dataset).kind(), config_.model.task,
+                             *tokenizer_, config_.data.max_length);
+    if (encoded_.truncated)
+      persist_.on_log({LogLevel::kInfo, std::to_string(encoded_.truncated) +
+                                            " examples truncated to data.max_length = " +
+                                            std::to_string(config_.data.max_length)});
+    if (encoded_.dropped)
+      persist_.on_log({LogLevel::kWarning, std::to_string(encoded_.dropped) +
+                                               " examples dropped: prompt fills data.max_length"});
+  }
+
+  // 3. The base it trains on: the one its base artifact holds (verified), or, for a run that
+  // has none yet, the start model, saved durably before it is recorded.
+  void prepare_model() {
+    if (detail::newest_artifact(*store_, run_id_, "base_model")) {
+      model_ = detail::load_base(*store_, before_, config_);
+    } else {
+      std::string origin;
+      model_ = detail::build_start_model(*store_, config_, before_.parent_run_id, encoded_.labels,
+                                         &origin);
+      const fs::path base = fs::path(folder()) / "base";
+      const fs::path partial = base.string() + ".partial";
+      remove_tree(partial.string());
+      ArtifactRecord a;
+      a.run_id = run_id_;
+      a.kind = "base_model";
+      a.sha256 = hf::save(partial.string(), model_, *tokenizer_);
+      remove_tree(base.string());
+      fs::rename(partial, base);
+      fsync_directory(folder());
+      a.path = base.string();
+      store_->add_artifact(a);
+      persist_.on_log({LogLevel::kInfo, "base model: " + origin});
+      detail::adapt(model_, config_);
+    }
+    model_->to(device_);
+    const auto counts = lora::count_parameters(model_);
+    persist_.on_log({LogLevel::kInfo,
+                     "model: " + std::to_string(counts.total) + " parameters, " +
+                         std::to_string(counts.trainable) + " trainable (" +
+                         std::to_string(100.0 * counts.trainable_share()).substr(0, 6) + "%)"});
+  }
+
+  // 4. The trainer, continued from the newest checkpoint (verified) when there is one.
+  void start_trainer() {
+    sink_ = std::make_unique<StoreCheckpointSink>(*store_, run_id_, persist_);
+    const int32_t pad = tokenizer_->pad_id();
+    trainer_ = std::make_unique<train::Trainer>(config_, model_, std::move(encoded_), device_, pad,
+                                                persist_, control_, *sink_);
+    if (before_.checkpoint_step >= 0) {
+      const auto ckpt = detail::newest_checkpoint(*store_, before_);
+      trainer_->restore(store_->resolve(ckpt.path), ckpt.sha256, ckpt.step);
+      store_->truncate_metrics(run_id_, trainer_->step());
+      persist_.set_step(trainer_->step());
+      persist_.on_log({LogLevel::kInfo,
+                       "resuming from checkpoint at step " + std::to_string(trainer_->step())});
+    } else if (resuming()) {
+      store_->truncate_metrics(run_id_, 0);
+      persist_.set_step(0);
+      persist_.on_log(
+          {LogLevel::kWarning, "no checkpoint found: starting the run again from step 0"});
+    }
+    store_->set_run_device(run_id_, compat::device_name(device_));
+    persist_.on_log({LogLevel::kInfo, "training on " + compat::device_name(device_) +
+                                          " with LibTorch " + torch_version()});
+  }
+
+  // Before training: put things back as they were (see the class comment).
+  void refuse_start(const std::exception& e) {
+    try {
+      persist_.discard();
+      if (!resuming() && dynamic_cast<const InputError*>(&e)) {
+        store_->delete_run(run_id_);
+        remove_tree(folder());
+      } else if (!resuming()) {
+        store_->finish_run(
+            run_id_,
+            dynamic_cast<const DiskFullError*>(&e) ? RunStatus::kInterrupted : RunStatus::kFailed,
+            "", e.what());
+      } else {
+        store_->release_run(run_id_, before_.status, e.what());
+      }
+    } catch (const std::exception&) {
+      // The project itself cannot be written (a full disk): the claim dies with this process and
+      // the next open marks the run interrupted.
+    }
+  }
+
+  // 5. Train until done, stopped or failed, and record how it ended.
+  RunOutcome train() {
+    RunOutcome outcome;
+    try {
+      outcome.status = trainer_->run();
+      outcome.last_step = trainer_->step();
+      persist_.flush();
+      store_->finish_run(run_id_, outcome.status, final_metrics(*trainer_).dump(), "");
+      persist_.on_state(
+          outcome.status == RunStatus::kCompleted ? RunState::kCompleted : RunState::kStopped,
+          "step " + std::to_string(outcome.last_step));
+      return outcome;
+    } catch (const DiskFullError& e) {
+      outcome.status = RunStatus::kInterrupted;
+      outcome.error = e.what();
+    } catch (const Error& e) {
+      outcome.status = RunStatus::kFailed;
+      outcome.error = e.what();
+      outcome.error_kind = e.kind();
+    } catch (const c10::Error& e) {
+      outcome.status = RunStatus::kFailed;
+      outcome.error = e.what_without_backtrace();
+    } catch (const std::exception& e) {
+      outcome.status = RunStatus::kFailed;
+      outcome.error = e.what();
+    }
+    outcome.last_step = trainer_->step();
+    try {
+      persist_.on_log({LogLevel::kError, outcome.error});
+      persist_.flush();
+      store_->finish_run(run_id_, outcome.status, final_metrics(*trainer_).dump(), outcome.error);
+    } catch (const std::exception&) {
+      // The project itself is failing; the outcome still carries the message.
+    }
+    observer_.on_state(RunState::kFailed, outcome.error);
+    return outcome;
+  }
+
+  std::unique_ptr<ProjectStore> store_;
+  int64_t run_id_;
+  RunObserver& observer_;
+  RunControl& control_;
+  PersistingObserver persist_;
+  RunRecord before_;  // as it was before the claim
+  RunConfig config_;
+  torch::Device device_{torch::kCPU};
+  std::unique_ptr<Tokenizer> tokenizer_;
+  train::EncodedData encoded_;
+  model::Transformer model_{nullptr};
+  std::unique_ptr<StoreCheckpointSink> sink_;
+  std::unique_ptr<train::Trainer> trainer_;
+};
+
 }  // namespace
 
 int64_t create_run(const std::string& project_path, const RunConfig& config,
                    const std::string& name) {
   auto store = ProjectStore::open(project_path);
   RunConfig c = config;
-  std::optional<int64_t> r_parent;
   const auto dataset = find_dataset_for(*store, c);
   c.data.dataset = dataset.name;
-  if (starts_with(c.model.source, kRunPrefix)) {
-    const RunRecord parent = source_run(*store, c);
-    r_parent = parent.id;
-  } else {
-    model::find_preset(preset_name(c));
-  }
-  const auto kind = FieldMapping::from_json(nlohmann::json::parse(dataset.mapping_json)).kind();
-  if ((c.model.task == Task::kClassification) != (kind == MappingKind::kTextLabel))
-    throw InputError(
-        "model.task",
-        c.model.task == Task::kClassification
-            ? "classification needs a dataset mapped as text + label; '" + dataset.name + "' is not"
-            : "dataset '" + dataset.name +
-                  "' is mapped as text + label: set model.task=classification");
+  check_task_fits(c, dataset);
+  // What can be known before the run exists is refused now, leaving no failed run behind.
+  checked_device(c);
+  std::optional<int64_t> parent;
+  if (starts_with(c.model.source, kRunPrefix))
+    parent = detail::parent_run(*store, c, std::nullopt).id;
+  const std::vector<std::string> labels(
+      c.model.task == Task::kClassification ? 2 : 0);  // the count does not change targets
+  lora::plan(detail::model_config(store.get(), c, parent, labels), c.lora, c.train.mode);
+
   RunRecord r;
   r.name = name.empty() ? store->unique_run_name("run") : name;
   r.config_json = c.to_json().dump();
   r.status = RunStatus::kCreated;
-  r.parent_run_id = r_parent;
+  r.parent_run_id = parent;
   r.dataset_id = dataset.id;
   r.dataset_sha256 = dataset.sha256;
   r.seed = c.seed;
   r.engine_version = engine_version();
   r.torch_version = torch_version();
   r.max_steps = c.train.max_steps;
+  // The creator: a created run whose creator dies before claiming it is removed on next open.
+  r.pid = getpid();
+  r.host = local_host_name();
   return store->create_run(r);
 }
 
-void delete_run(const std::string& project_path, int64_t run_id) {
+std::vector<RunDependent> run_dependents(const std::string& project_path, int64_t run_id) {
+  auto store = ProjectStore::open(project_path);
+  std::vector<RunDependent> out;
+  for (const auto& r : store->runs()) {
+    if (r.parent_run_id != run_id) continue;
+    // A child that has saved its own base no longer reads the parent's files.
+    out.push_back({r.id, r.name, !detail::newest_artifact(*store, r.id, "base_model").has_value()});
+  }
+  return out;
+}
+
+void delete_run(const std::string& project_path, int64_t run_id, bool force) {
   auto store = ProjectStore::open(project_path);  // marks runs of dead processes interrupted
   const auto r = store->run(run_id);
   if (!r) throw InputError(project_path, "no run with id " + std::to_string(run_id));
   if (r->status == RunStatus::kRunning || r->status == RunStatus::kPaused)
-    throw InputError(r->name, "is " + to_string(r->status) +
-                                  " in a live process; stop it before deleting it");
+    throw InputError(r->name, "is " + to_string(r->status) + " in a live process (pid " +
+                                  std::to_string(r->pid) + "); stop it before deleting it");
+  if (!force) {
+    std::string needing;
+    for (const auto& d : run_dependents(project_path, run_id))
+      if (d.needs_parent) needing += (needing.empty() ? "'" : ", '") + d.name + "'";
+    if (!needing.empty())
+      throw InputError(r->name, "run(s) " + needing +
+                                    " start from its weights and have not started yet; deleting "
+                                    "it leaves them unable to start (delete them first, or force)");
+  }
   store->delete_run(run_id);
-  remove_tree(runs_folder(*store, run_id));
+  remove_tree(detail::runs_folder(*store, run_id));
 }
 
 RunOutcome execute_run(const std::string& project_path, int64_t run_id, RunObserver& observer,
@@ -407,153 +537,8 @@ RunOutcome execute_run(const std::string& project_path, int64_t run_id, RunObser
   // sample's steps by 1.7x on a 2-core machine (60 steps: 14.0 s vs 23.6 s, 12 s of it in the
   // kernel).
   if (!std::getenv("OMP_NUM_THREADS")) torch::set_num_threads(1);
-  auto store = ProjectStore::open(project_path);
-  auto record = store->run(run_id);
-  if (!record) throw InputError(project_path, "no run with id " + std::to_string(run_id));
-  if (record->status == RunStatus::kCompleted)
-    throw InputError(record->name, "the run has already completed");
-  if (record->status == RunStatus::kRunning)
-    throw InputError(record->name,
-                     "the run is already running (process " + std::to_string(record->pid) + ")");
-  const bool resuming = record->status != RunStatus::kCreated;
-
-  PersistingObserver persist(*store, run_id, observer);
-  RunOutcome outcome;
-  std::unique_ptr<StoreCheckpointSink> sink;
-  std::unique_ptr<train::Trainer> trainer;
-  try {
-    persist.on_state(RunState::kPreparing, resuming ? "resuming" : "preparing");
-    const RunConfig c =
-        RunConfig::from_json(nlohmann::json::parse(record->config_json), "run " + record->name);
-    const torch::Device device = resolve_device(c.device);
-    const auto dataset = find_dataset_for(*store, c);
-    auto data = load_dataset(*store, dataset, c);
-    if (!record->dataset_sha256.empty() && data.sha256 != record->dataset_sha256)
-      persist.on_log(
-          {resuming ? LogLevel::kError : LogLevel::kWarning,
-           "dataset file " + store->resolve(dataset.path) + " changed since the run was created"});
-    if (resuming && !record->dataset_sha256.empty() && data.sha256 != record->dataset_sha256)
-      throw InputError(store->resolve(dataset.path),
-                       "changed since the run started; it cannot be resumed exactly");
-    const auto tok_ptr = tokenizer_for(*store, c);
-    const Tokenizer& tok = *tok_ptr;
-    auto encoded = train::encode(data.examples, data.split, data.mapping, c.model.task, tok,
-                                 c.data.max_length);
-    if (encoded.truncated)
-      persist.on_log({LogLevel::kInfo, std::to_string(encoded.truncated) +
-                                           " examples truncated to data.max_length = " +
-                                           std::to_string(c.data.max_length)});
-    if (encoded.dropped)
-      persist.on_log({LogLevel::kWarning, std::to_string(encoded.dropped) +
-                                              " examples dropped: prompt fills data.max_length"});
-
-    // Base model: a resumed run reloads the exact base it started from.
-    model::Transformer m{nullptr};
-    const auto base = latest_artifact(*store, run_id, "base_model");
-    const auto ckpt = resuming ? latest_artifact(*store, run_id, "checkpoint") : std::nullopt;
-    if (base && ckpt) {
-      m = model::Transformer(hf::read_config(store->resolve(base->path)));
-      hf::load_weights(m, store->resolve(base->path));
-    } else {
-      m = starts_with(c.model.source, kRunPrefix) ? build_model_from_run(*store, c, encoded.labels)
-                                                  : build_preset_model(c, tok, encoded.labels);
-      const std::string dir = (fs::path(runs_folder(*store, run_id)) / "base").string();
-      hf::save(dir, m, tok);
-      ArtifactRecord a;
-      a.run_id = run_id;
-      a.kind = "base_model";
-      a.path = store->relativize(dir);
-      a.sha256 = sha256_file((fs::path(dir) / "model.safetensors").string());
-      store->add_artifact(a);
-    }
-    adapt(m, c);
-    m->to(device);
-    const auto counts = lora::count_parameters(m);
-    persist.on_log({LogLevel::kInfo,
-                    "model: " + std::to_string(counts.total) + " parameters, " +
-                        std::to_string(counts.trainable) + " trainable (" +
-                        std::to_string(100.0 * counts.trainable_share()).substr(0, 6) + "%)"});
-    sink = std::make_unique<StoreCheckpointSink>(*store, run_id, persist);
-    trainer = std::make_unique<train::Trainer>(c, m, std::move(encoded), device, tok.pad_id(),
-                                               persist, control, *sink);
-    if (ckpt) {
-      trainer->restore(store->resolve(ckpt->path));
-      store->truncate_metrics(run_id, trainer->step());
-      persist.on_log(
-          {LogLevel::kInfo, "resuming from checkpoint at step " + std::to_string(trainer->step())});
-    } else if (resuming) {
-      store->truncate_metrics(run_id, 0);
-      persist.on_log(
-          {LogLevel::kWarning, "no checkpoint found: starting the run again from step 0"});
-    }
-    store->mark_run_started(run_id, compat::device_name(device), getpid(), host_name());
-    persist.on_log({LogLevel::kInfo, "training on " + compat::device_name(device) +
-                                         " with LibTorch " + torch_version()});
-    outcome.status = trainer->run();
-    outcome.last_step = trainer->step();
-    persist.flush();
-    store->finish_run(run_id, outcome.status, final_metrics(*trainer).dump(), "");
-    persist.on_state(
-        outcome.status == RunStatus::kCompleted ? RunState::kCompleted : RunState::kStopped,
-        "step " + std::to_string(outcome.last_step));
-  } catch (const Error& e) {
-    outcome.status = RunStatus::kFailed;
-    outcome.error = e.what();
-    outcome.error_kind = e.kind();
-  } catch (const c10::Error& e) {
-    outcome.status = RunStatus::kFailed;
-    outcome.error = e.what_without_backtrace();
-  } catch (const std::exception& e) {
-    outcome.status = RunStatus::kFailed;
-    outcome.error = e.what();
-  }
-  if (outcome.status == RunStatus::kFailed) {
-    if (trainer) outcome.last_step = trainer->step();
-    try {
-      persist.on_log({LogLevel::kError, outcome.error});
-      persist.flush();
-      store->finish_run(run_id, RunStatus::kFailed, trainer ? final_metrics(*trainer).dump() : "",
-                        outcome.error);
-    } catch (const std::exception&) {
-      // The project file itself is failing; the outcome still carries the message.
-    }
-    observer.on_state(RunState::kFailed, outcome.error);
-  }
-  return outcome;
-}
-
-ModelSummary summarize_model(const RunConfig& config, int num_labels,
-                             const std::string& project_path) {
-  std::vector<std::string> labels;
-  for (int i = 0; i < num_labels; ++i) labels.push_back("class" + std::to_string(i));
-  model::Transformer m{nullptr};
-  ModelSummary s;
-  if (starts_with(config.model.source, kRunPrefix)) {
-    if (project_path.empty())
-      throw InputError("model.source", "a run:NAME source needs the project it belongs to");
-    auto store = ProjectStore::open(project_path);
-    m = build_model_from_run(*store, config, labels);
-    s.description = "final weights of " +
-                    config.model.source.substr(std::char_traits<char>::length(kRunPrefix));
-  } else {
-    ByteTokenizer tok;
-    m = build_preset_model(config, tok, labels);
-    s.description = model::find_preset(preset_name(config)).description;
-  }
-  s.target_choices = lora::target_choices(m);
-  if (config.train.mode == TrainMode::kLora) s.adapted_modules = lora::apply(m, config.lora);
-  lora::set_trainable(m, config.train.mode);
-  const auto counts = lora::count_parameters(m);
-  s.total_parameters = counts.total;
-  s.trainable_parameters = counts.trainable;
-  s.trainable_share = counts.trainable_share();
-  return s;
-}
-
-std::vector<std::pair<std::string, std::string>> model_presets() {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& p : model::presets()) out.emplace_back(p.name, p.description);
-  return out;
+  RunExecution execution(ProjectStore::open(project_path), run_id, observer, control);
+  return execution.run();
 }
 
 }  // namespace deeptune

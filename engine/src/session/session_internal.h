@@ -1,25 +1,76 @@
-// Helpers shared by the run session and the exporters (private to the engine).
+// What the run session, generation and the exporters share (private to the engine): where a run's
+// files live, its verified artifacts, and the one way to load a run's model.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "deeptune/config.h"
 #include "deeptune/store.h"
+#include "deeptune/tokenizer.h"
 #include "model/llama.h"
 
 namespace deeptune::detail {
 
-// <project folder>/<project stem>.runs/run-<id>: base model, checkpoints.
+inline constexpr const char* kPresetPrefix = "preset:";
+inline constexpr const char* kRunPrefix = "run:";
+
+// <project folder>/<project stem>.runs: every run's folder lives inside; exports never do.
+std::string runs_root(const ProjectStore& store);
+// runs_root()/run-<id>: base model, checkpoints.
 std::string runs_folder(const ProjectStore& store, int64_t run_id);
-// The newest artifact of a kind whose files still exist.
-std::optional<ArtifactRecord> latest_artifact(const ProjectStore& store, int64_t run_id,
+
+// The config a run stored, parsed and validated; InputError naming the run when the stored JSON
+// is malformed.
+RunConfig run_config(const RunRecord& run);
+
+// The run's artifact of `kind` with the highest step (newest row on ties); its files are not
+// looked at. Never falls back to an older one.
+std::optional<ArtifactRecord> newest_artifact(const ProjectStore& store, int64_t run_id,
                                               const std::string& kind);
-// Attaches LoRA (LoRA mode) and freezes what must not train.
+// The newest checkpoint, whose folder must exist: InputError when the run has none ("train it
+// first") or when the folder the project recorded is missing (no silent fallback to an older one).
+ArtifactRecord newest_checkpoint(const ProjectStore& store, const RunRecord& run);
+
+// Attaches LoRA (LoRA mode; A drawn from the run's seed) and freezes what must not train.
 void adapt(model::Transformer& m, const RunConfig& c);
-// A run's model as of its latest checkpoint: base weights + trained weights (adapters unmerged).
-// Throws InputError when the run has no checkpoint. `checkpoint_dir` receives the folder used.
-model::Transformer load_run_model(const ProjectStore& store, const RunRecord& run,
-                                  const RunConfig& c, std::string* checkpoint_dir);
+
+// The base model a run trains on, as its base artifact holds it (model.safetensors verified
+// against the recorded SHA-256), adapted per `c`; trainable weights as initialised.
+model::Transformer load_base(const ProjectStore& store, const RunRecord& run, const RunConfig& c);
+std::unique_ptr<Tokenizer> load_tokenizer(const ProjectStore& store, const RunRecord& run);
+
+// A run's model as of its newest checkpoint (verified): base + trained weights, adapters unmerged.
+struct TrainedModel {
+  model::Transformer model{nullptr};
+  std::unique_ptr<Tokenizer> tokenizer;
+  ArtifactRecord checkpoint;
+  RunConfig config;
+};
+TrainedModel load_trained(const ProjectStore& store, const RunRecord& run);
+
+// The run a "run:NAME" source starts from: by the id recorded when the run was created (so a
+// rename does not break it), or by name for a run not yet created. InputError when it is gone or
+// has no checkpoint.
+RunRecord parent_run(const ProjectStore& store, const RunConfig& c,
+                     const std::optional<int64_t>& parent_id);
+
+// The model config a RunConfig starts from, without building it: a preset's (vocabulary from the
+// tokenizer) or the parent run's base config, with the run's attention and labels applied.
+model::LlamaConfig model_config(const ProjectStore* store, const RunConfig& c,
+                                const std::optional<int64_t>& parent_id,
+                                const std::vector<std::string>& labels);
+
+// The tokenizer a new run starts with: the parent run's, or the byte tokenizer of presets.
+std::unique_ptr<Tokenizer> start_tokenizer(const ProjectStore& store, const RunConfig& c,
+                                           const std::optional<int64_t>& parent_id);
+// The model a new run starts from: a preset initialised from the seed, or the parent run's final
+// weights merged (parameters the parent lacks, such as a classification head, from the seed).
+// `origin` receives a sentence for the run's log.
+model::Transformer build_start_model(const ProjectStore& store, const RunConfig& c,
+                                     const std::optional<int64_t>& parent_id,
+                                     const std::vector<std::string>& labels, std::string* origin);
 
 }  // namespace deeptune::detail

@@ -15,6 +15,7 @@
 #include <limits>
 
 #include "deeptune/error.h"
+#include "deeptune/files.h"
 #include "deeptune/store.h"
 #include "store/schema.h"
 #include "store/sqlite.h"
@@ -67,15 +68,44 @@ bool is_decimal_id(const std::string& s) {
          std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// True only when the process certainly no longer exists; EPERM means it exists under another
-// user, and an unknown pid is never declared dead.
-bool process_is_gone(int64_t pid) {
-  if (pid <= 0 || pid > INT_MAX) return false;
-  return kill(static_cast<pid_t>(pid), 0) == -1 && errno == ESRCH;
-}
-
 bool is_unique_violation(const SqliteError& e) {
   return e.code() == SQLITE_CONSTRAINT_UNIQUE;
+}
+
+enum class Verdict { kOpenable, kDamaged, kForeign, kNewer };
+struct ProbeResult {
+  Verdict verdict = Verdict::kForeign;
+  int64_t application_id = 0, version = 0;
+  std::string detail;
+};
+
+// What a read-only look at the file's schema says, through a connection of `mode`.
+ProbeResult probe_file(const std::string& path, OpenMode mode) {
+  ProbeResult r;
+  bool has_project_table = false;
+  try {
+    Database db(path, mode);
+    db.exec("PRAGMA busy_timeout = 10000", "setting busy_timeout");
+    r.application_id = db.pragma_int("application_id");
+    Statement st =
+        db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'project'",
+                   "reading the schema");
+    has_project_table = st.step() && st.column_int64(0) == 1;
+    r.version = db.pragma_int("user_version");
+  } catch (const SqliteError& e) {
+    const int primary = e.code() & 0xff;
+    if (primary != SQLITE_NOTADB && primary != SQLITE_CORRUPT) throw;
+    r.verdict = Verdict::kDamaged;
+    r.detail = e.message();
+    return r;
+  }
+  if (r.application_id != store::kApplicationId || !has_project_table || r.version < 1)
+    r.verdict = Verdict::kForeign;
+  else if (r.version > ProjectStore::kSchemaVersion)
+    r.verdict = Verdict::kNewer;
+  else
+    r.verdict = Verdict::kOpenable;
+  return r;
 }
 
 // Refuses, without writing anything, a file that is not a project this build can open. SQLite
@@ -86,10 +116,12 @@ void check_openable(const std::string& path) {
   const fs::file_status status = fs::status(path, ec);
   if (!fs::exists(status)) throw InputError(path, "does not exist");
   if (fs::is_directory(status)) throw InputError(path, "is a folder, not a DeepTune project");
+  // A FIFO would block the header read forever; a device is no project either.
+  require_regular_file(path);
 
   std::string header;
   try {
-    header = store::read_file_start(path, 16);
+    header = store::read_file_start(path, 20);
   } catch (const SqliteError&) {
     throw InputError(path, "cannot be read (check its permissions)");
   }
@@ -100,35 +132,29 @@ void check_openable(const std::string& path) {
     throw InputError(path, "is not a SQLite database, so not a DeepTune project");
   }
 
-  int64_t application_id = 0, version = 0;
-  bool has_project_table = false;
-  try {
-    // A read-only connection to a WAL file would still create -wal and -shm beside it; when no
-    // -wal exists, nobody has the file open in WAL mode and a snapshot read leaves no trace.
-    const bool wal_in_use = fs::exists(path + "-wal", ec);
-    Database db(path, wal_in_use ? OpenMode::kReadOnly : OpenMode::kReadOnlySnapshot);
-    db.exec("PRAGMA busy_timeout = 10000", "setting busy_timeout");
-    application_id = db.pragma_int("application_id");
-    Statement st =
-        db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'project'",
-                   "reading the schema");
-    has_project_table = st.step() && st.column_int64(0) == 1;
-    version = db.pragma_int("user_version");
-  } catch (const SqliteError& e) {
-    const int primary = e.code() & 0xff;
-    if (primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT) {
+  // Header bytes 18 and 19 are 2 in a WAL database, as every DeepTune project is.
+  const bool wal_mode = header.size() >= 20 && header[18] == 2 && header[19] == 2;
+  const bool wal_in_use = fs::exists(path + "-wal", ec);
+  // A snapshot read (no locks) leaves no -wal or -shm beside a file that is not ours; but a writer
+  // may checkpoint into the file while it is read. So a verdict against a file that looked like
+  // one of ours is confirmed through a locking read-only connection before it is given.
+  ProbeResult probe =
+      probe_file(path, wal_in_use ? OpenMode::kReadOnly : OpenMode::kReadOnlySnapshot);
+  if (probe.verdict != Verdict::kOpenable && wal_mode && !wal_in_use &&
+      (probe.verdict == Verdict::kDamaged || probe.application_id == store::kApplicationId))
+    probe = probe_file(path, OpenMode::kReadOnly);
+  switch (probe.verdict) {
+    case Verdict::kOpenable:
+      return;
+    case Verdict::kDamaged:
       throw InputError(path, "is a damaged SQLite database, not a readable DeepTune project (" +
-                                 e.message() + ")");
-    }
-    throw;
-  }
-  if (application_id != store::kApplicationId || !has_project_table || version < 1) {
-    throw InputError(path, "is a SQLite database but not a DeepTune project");
-  }
-  if (version > ProjectStore::kSchemaVersion) {
-    throw InputError(path, "was written by a newer DeepTune (schema " + std::to_string(version) +
-                               ", this build reads up to " +
-                               std::to_string(ProjectStore::kSchemaVersion) + ")");
+                                 probe.detail + ")");
+    case Verdict::kForeign:
+      throw InputError(path, "is a SQLite database but not a DeepTune project");
+    case Verdict::kNewer:
+      throw InputError(path, "was written by a newer DeepTune (schema " +
+                                 std::to_string(probe.version) + ", this build reads up to " +
+                                 std::to_string(ProjectStore::kSchemaVersion) + ")");
   }
 }
 
@@ -136,7 +162,8 @@ void check_openable(const std::string& path) {
 constexpr const char* kRunColumns =
     "id, name, config_json, status, parent_run_id, sweep_id, dataset_id, dataset_sha256, seed, "
     "engine_version, torch_version, device, created_at, started_at, finished_at, heartbeat_at, "
-    "pid, host, last_step, max_steps, final_metrics_json, error_text";
+    "pid, host, last_step, max_steps, final_metrics_json, error_text, "
+    "(SELECT max(step) FROM artifacts a WHERE a.run_id = runs.id AND a.kind = 'checkpoint')";
 
 RunRecord read_run(const Statement& st) {
   RunRecord r;
@@ -163,6 +190,7 @@ RunRecord read_run(const Statement& st) {
   r.max_steps = st.column_int64(19);
   r.final_metrics_json = st.column_text(20);
   r.error_text = st.column_text(21);
+  r.checkpoint_step = st.is_null(22) ? -1 : st.column_int64(22);
   return r;
 }
 
@@ -200,7 +228,11 @@ RunStatus run_status_from_string(const std::string& s) {
 }
 
 bool is_resumable(RunStatus s) {
-  return s == RunStatus::kStopped || s == RunStatus::kPaused || s == RunStatus::kInterrupted;
+  return s == RunStatus::kStopped || s == RunStatus::kInterrupted;
+}
+
+bool is_resumable(const RunRecord& r) {
+  return is_resumable(r.status) || (r.status == RunStatus::kFailed && r.checkpoint_step >= 0);
 }
 
 std::string utc_now_iso() {
@@ -214,7 +246,16 @@ std::string local_host_name() {
 }
 
 struct ProjectStore::Impl {
-  explicit Impl(const std::string& file) : path(file), db(file, OpenMode::kReadWrite) {}
+  Impl(const std::string& file, OpenMode mode) : path(file), db(file, mode) {}
+
+  // Runs found dead while the file could not be written: shown as interrupted, not marked.
+  RunRecord overlay(RunRecord r) const {
+    if (const auto it = dead_unmarked.find(r.id); it != dead_unmarked.end()) {
+      r.status = RunStatus::kInterrupted;
+      r.error_text = it->second;
+    }
+    return r;
+  }
 
   // Throws InputError when an UPDATE/DELETE by id touched nothing.
   void require_changed(const char* kind, int64_t id) const {
@@ -233,50 +274,88 @@ struct ProjectStore::Impl {
     return st.step();
   }
 
-  // Marks runs whose process died as interrupted, so the GUI offers to resume them instead of
-  // showing them running forever.
-  void mark_dead_runs_interrupted() {
+  // Runs whose process died: 'running' and 'paused' ones become interrupted, so the GUI offers
+  // to resume them instead of showing them running forever; 'created' ones whose creator died
+  // before claiming them hold nothing and are removed. On a read-only project the verdicts are
+  // kept in memory (dead_unmarked) and shown, not written.
+  void find_dead_runs(bool writable) {
     const std::string host = local_host_name();
     const std::string stale_before = iso_utc(std::chrono::system_clock::now() - kStaleHeartbeat);
     std::vector<std::pair<int64_t, std::string>> dead;  // id, why
+    std::vector<int64_t> stillborn;                     // created, never claimed
     {
       Statement st = db.prepare(
-          "SELECT id, pid, host, heartbeat_at, started_at FROM runs "
-          "WHERE status IN ('running', 'paused')",
+          "SELECT id, pid, host, heartbeat_at, started_at, created_at, status FROM runs "
+          "WHERE status IN ('created', 'running', 'paused')",
           "looking for interrupted runs");
       while (st.step()) {
+        const int64_t id = st.column_int64(0);
         const int64_t pid = st.column_int64(1);
         const std::string run_host = st.column_text(2);
+        const bool created = st.column_text(6) == "created";
         // Files from schema 1 have no heartbeat: the start time is the last sign of life.
         std::string last_seen = st.column_text(3);
         if (last_seen.empty()) last_seen = st.column_text(4);
+        if (last_seen.empty()) last_seen = st.column_text(5);
+        bool gone = false;
+        std::string why;
         if (!run_host.empty() && run_host == host) {
-          if (process_is_gone(pid)) {
-            dead.emplace_back(st.column_int64(0), "the process (pid " + std::to_string(pid) +
-                                                      ") ended without finishing the run");
-          }
-        } else if (!last_seen.empty() && last_seen < stale_before) {
+          gone = process_is_gone(pid);
+          why = "the process (pid " + std::to_string(pid) + ") ended without finishing the run";
+        } else if (!run_host.empty() && !last_seen.empty() && last_seen < stale_before) {
           // ISO-8601 UTC strings of one fixed format compare like the times they spell.
-          dead.emplace_back(st.column_int64(0),
-                            "no heartbeat from host '" + run_host + "' since " + last_seen);
+          gone = true;
+          why = "no heartbeat from host '" + run_host + "' since " + last_seen;
         }
+        if (!gone) continue;
+        if (created)
+          stillborn.push_back(id);
+        else
+          dead.emplace_back(id, why);
       }
     }
-    if (dead.empty()) return;
+    if (dead.empty() && stillborn.empty()) return;
+    if (!writable) {
+      for (const auto& [id, why] : dead) dead_unmarked[id] = why;
+      return;
+    }
     Transaction tx(db);
-    Statement st = db.prepare(
+    Statement mark = db.prepare(
         "UPDATE runs SET status = 'interrupted', error_text = ? "
-        "WHERE id = ? AND status IN ('running', 'paused')",
+        "WHERE id = ? AND status IN ('created', 'running', 'paused')",
         "marking interrupted runs");
-    for (const auto& [id, why] : dead) {
-      st.bind_text(1, why).bind_int64(2, id).run();
-      st.reset();
+    auto mark_interrupted = [&](int64_t id, const std::string& why) {
+      mark.bind_text(1, why).bind_int64(2, id).run();
+      mark.reset();
+    };
+    for (const auto& [id, why] : dead) mark_interrupted(id, why);
+    // Only if still unclaimed and nothing was recorded for it (the claim is what writes); one
+    // that holds records is kept as interrupted.
+    Statement drop = db.prepare(
+        "DELETE FROM runs WHERE id = ? AND status = 'created' "
+        "AND NOT EXISTS (SELECT 1 FROM artifacts WHERE run_id = runs.id) "
+        "AND NOT EXISTS (SELECT 1 FROM metrics WHERE run_id = runs.id) "
+        "AND NOT EXISTS (SELECT 1 FROM logs WHERE run_id = runs.id)",
+        "removing runs whose process ended before they started");
+    for (const int64_t id : stillborn) {
+      drop.bind_int64(1, id).run();
+      drop.reset();
+      if (db.changes() == 0)
+        mark_interrupted(id, "the process that created it ended before the run started");
     }
     tx.commit();
   }
 
+  // Throws RunError when the project opened read-only.
+  void require_writable() const {
+    if (!read_only_reason.empty())
+      throw RunError(path, "the project is open read-only: " + read_only_reason);
+  }
+
   std::string path;  // absolute, normalised
   Database db;
+  std::string read_only_reason;
+  std::map<int64_t, std::string> dead_unmarked;
 };
 
 ProjectStore::ProjectStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -288,20 +367,80 @@ std::unique_ptr<ProjectStore> ProjectStore::create(const std::string& path,
   return open(path);
 }
 
+namespace {
+
+// SQLite's verdict on the file's structure; "ok" or the first problems it lists. quick_check
+// reads every page but skips index-content checks: measured at a few milliseconds per megabyte.
+std::string quick_check(const Database& db) {
+  std::string result;
+  try {
+    Statement st = db.prepare("PRAGMA quick_check(5)", "checking the project file");
+    while (st.step()) result += (result.empty() ? "" : "; ") + st.column_text(0);
+  } catch (const SqliteError& e) {
+    const int primary = e.code() & 0xff;
+    if (primary != SQLITE_CORRUPT && primary != SQLITE_NOTADB) throw;
+    result = e.message();
+  }
+  return result;
+}
+
+void refuse_if_damaged(const Database& db, const std::string& file) {
+  const std::string check = quick_check(db);
+  if (check != "ok")
+    throw InputError(file, "is damaged (SQLite quick_check: " + check +
+                               "). Nothing was changed. Keep a copy of it, then recover what "
+                               "SQLite can read with: sqlite3 '" +
+                               file +
+                               "' .recover | sqlite3 recovered.dtproj — or go back to a backup");
+}
+
+// Could not write: the project can still be read.
+bool is_unwritable(const SqliteError& e) {
+  const int primary = e.code() & 0xff;
+  return primary == SQLITE_FULL || primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN ||
+         primary == SQLITE_IOERR || primary == SQLITE_PERM;
+}
+
+}  // namespace
+
 std::unique_ptr<ProjectStore> ProjectStore::open(const std::string& path) {
   check_openable(path);
   std::error_code ec;
   fs::path absolute = fs::absolute(path, ec);
   if (ec) absolute = path;
-  auto impl = std::make_unique<Impl>(absolute.lexically_normal().string());
-  store::configure_connection(impl->db);
-  store::migrate(impl->db, kSchemaVersion);
-  impl->mark_dead_runs_interrupted();
+  const std::string file = absolute.lexically_normal().string();
+  std::unique_ptr<Impl> impl;
+  try {
+    impl = std::make_unique<Impl>(file, OpenMode::kReadWrite);
+    store::configure_connection(impl->db);
+    refuse_if_damaged(impl->db, file);  // before migrating writes anything
+    store::migrate(impl->db, kSchemaVersion);
+  } catch (const SqliteError& e) {
+    if (!is_unwritable(e)) throw;
+    // Reading needs no migration when the file is current; an older file cannot be read as is.
+    impl = std::make_unique<Impl>(file, OpenMode::kReadOnly);
+    impl->db.exec("PRAGMA busy_timeout = 10000", "setting busy_timeout");
+    refuse_if_damaged(impl->db, file);
+    if (impl->db.pragma_int("user_version") != kSchemaVersion)
+      throw InputError(file, "cannot be upgraded to this version: " + e.message());
+    impl->read_only_reason = e.message();
+  }
+  try {
+    impl->find_dead_runs(impl->read_only_reason.empty());
+  } catch (const SqliteError& e) {
+    if (!is_unwritable(e)) throw;
+    impl->read_only_reason = e.message();
+    impl->find_dead_runs(false);
+  }
   return std::unique_ptr<ProjectStore>(new ProjectStore(std::move(impl)));
 }
 
 const std::string& ProjectStore::path() const {
   return impl_->path;
+}
+
+const std::string& ProjectStore::read_only_reason() const {
+  return impl_->read_only_reason;
 }
 
 std::string ProjectStore::directory() const {
@@ -346,6 +485,7 @@ ProjectInfo ProjectStore::info() const {
 // --- datasets ----------------------------------------------------------------------------------
 
 int64_t ProjectStore::add_dataset(const DatasetRecord& d) {
+  impl_->require_writable();
   Statement st = impl_->db.prepare(
       "INSERT INTO datasets (name, path, format, mapping_json, sha256, rows, stats_json, "
       "added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -397,6 +537,7 @@ std::optional<DatasetRecord> ProjectStore::find_dataset(const std::string& name_
 
 void ProjectStore::update_dataset_stats(int64_t id, const std::string& sha256, int64_t rows,
                                         const std::string& stats_json) {
+  impl_->require_writable();
   impl_->db
       .prepare("UPDATE datasets SET sha256 = ?, rows = ?, stats_json = ? WHERE id = ?",
                "updating dataset statistics")
@@ -411,6 +552,7 @@ void ProjectStore::update_dataset_stats(int64_t id, const std::string& sha256, i
 // --- runs --------------------------------------------------------------------------------------
 
 int64_t ProjectStore::create_run(const RunRecord& r) {
+  impl_->require_writable();
   Statement st = impl_->db.prepare(
       "INSERT INTO runs (name, config_json, status, parent_run_id, sweep_id, dataset_id, "
       "dataset_sha256, seed, engine_version, torch_version, device, created_at, started_at, "
@@ -456,7 +598,7 @@ int64_t ProjectStore::create_run(const RunRecord& r) {
 std::vector<RunRecord> ProjectStore::runs() const {
   Statement st = impl_->select_runs("ORDER BY id");
   std::vector<RunRecord> out;
-  while (st.step()) out.push_back(read_run(st));
+  while (st.step()) out.push_back(impl_->overlay(read_run(st)));
   return out;
 }
 
@@ -465,7 +607,7 @@ std::optional<RunRecord> ProjectStore::find_run(const std::string& name_or_id) c
   {
     Statement st = impl_->select_runs("WHERE name = ?");
     st.bind_text(1, name_or_id);
-    if (st.step()) return read_run(st);
+    if (st.step()) return impl_->overlay(read_run(st));
   }
   if (!is_decimal_id(name_or_id)) return std::nullopt;
   return run(std::stoll(name_or_id));
@@ -474,7 +616,7 @@ std::optional<RunRecord> ProjectStore::find_run(const std::string& name_or_id) c
 std::optional<RunRecord> ProjectStore::run(int64_t id) const {
   Statement st = impl_->select_runs("WHERE id = ?");
   st.bind_int64(1, id);
-  if (st.step()) return read_run(st);
+  if (st.step()) return impl_->overlay(read_run(st));
   return std::nullopt;
 }
 
@@ -487,26 +629,76 @@ std::string ProjectStore::unique_run_name(const std::string& stem) const {
   }
 }
 
-void ProjectStore::mark_run_started(int64_t id, const std::string& device, int64_t pid,
-                                    const std::string& host) {
-  // A (re)started run has no finish time or error yet; a resumed one sheds its old ones.
+RunRecord ProjectStore::claim_run(int64_t id, int64_t pid, const std::string& host) {
+  impl_->require_writable();
+  // The check and the update in one write transaction: of two processes claiming together, the
+  // second sees the first's 'running'.
+  Transaction tx(impl_->db);
+  const auto before = run(id);
+  if (!before) throw InputError(impl_->path, "no run with id " + std::to_string(id));
+  const RunRecord& r = *before;
+  switch (r.status) {
+    case RunStatus::kRunning:
+    case RunStatus::kPaused:
+      throw InputError(r.name, "run '" + r.name + "' is already " + to_string(r.status) + " (pid " +
+                                   std::to_string(r.pid) + " on host " +
+                                   (r.host.empty() ? "?" : r.host) + ")");
+    case RunStatus::kCompleted:
+      throw InputError(r.name, "run '" + r.name + "' has already completed");
+    case RunStatus::kFailed:
+      if (r.checkpoint_step < 0)
+        throw InputError(r.name, "run '" + r.name +
+                                     "' failed before its first checkpoint; nothing to continue "
+                                     "(start a new run)");
+      break;
+    case RunStatus::kCreated:
+    case RunStatus::kStopped:
+    case RunStatus::kInterrupted:
+      break;
+  }
   const std::string now = utc_now_iso();
   impl_->db
       .prepare(
-          "UPDATE runs SET status = 'running', started_at = ?, heartbeat_at = ?, device = ?, "
-          "pid = ?, host = ?, finished_at = '', error_text = '' WHERE id = ?",
-          "marking run " + std::to_string(id) + " started")
+          "UPDATE runs SET status = 'running', started_at = ?, heartbeat_at = ?, pid = ?, "
+          "host = ?, finished_at = '', error_text = '' WHERE id = ? AND status = ?",
+          "claiming run " + std::to_string(id))
       .bind_text(1, now)
       .bind_text(2, now)
-      .bind_text(3, device)
-      .bind_int64(4, pid)
-      .bind_text(5, host)
-      .bind_int64(6, id)
+      .bind_int64(3, pid)
+      .bind_text(4, host)
+      .bind_int64(5, id)
+      .bind_text(6, to_string(r.status))
+      .run();
+  if (impl_->db.changes() != 1)
+    throw InputError(r.name, "run '" + r.name + "' changed while being claimed; try again");
+  tx.commit();
+  return r;
+}
+
+void ProjectStore::release_run(int64_t id, RunStatus previous, const std::string& why) {
+  impl_->require_writable();
+  impl_->db
+      .prepare("UPDATE runs SET status = ?, error_text = ?, finished_at = ? WHERE id = ?",
+               "releasing run " + std::to_string(id))
+      .bind_text(1, to_string(previous))
+      .bind_text(2, why)
+      .bind_text(3, utc_now_iso())
+      .bind_int64(4, id)
+      .run();
+  impl_->require_changed("run", id);
+}
+
+void ProjectStore::set_run_device(int64_t id, const std::string& device) {
+  impl_->require_writable();
+  impl_->db.prepare("UPDATE runs SET device = ? WHERE id = ?", "recording the run's device")
+      .bind_text(1, device)
+      .bind_int64(2, id)
       .run();
   impl_->require_changed("run", id);
 }
 
 void ProjectStore::set_run_status(int64_t id, RunStatus s, const std::string& error_text) {
+  impl_->require_writable();
   impl_->db
       .prepare("UPDATE runs SET status = ?, error_text = ? WHERE id = ?",
                "setting the status of run " + std::to_string(id))
@@ -518,6 +710,7 @@ void ProjectStore::set_run_status(int64_t id, RunStatus s, const std::string& er
 }
 
 void ProjectStore::heartbeat(int64_t id, int64_t step) {
+  impl_->require_writable();
   impl_->db
       .prepare("UPDATE runs SET heartbeat_at = ?, last_step = ? WHERE id = ?",
                "recording the heartbeat of run " + std::to_string(id))
@@ -530,6 +723,7 @@ void ProjectStore::heartbeat(int64_t id, int64_t step) {
 
 void ProjectStore::finish_run(int64_t id, RunStatus s, const std::string& final_metrics_json,
                               const std::string& error_text) {
+  impl_->require_writable();
   impl_->db
       .prepare(
           "UPDATE runs SET status = ?, finished_at = ?, final_metrics_json = ?, error_text = ? "
@@ -545,6 +739,7 @@ void ProjectStore::finish_run(int64_t id, RunStatus s, const std::string& final_
 }
 
 void ProjectStore::rename_run(int64_t id, const std::string& new_name) {
+  impl_->require_writable();
   Statement st = impl_->db.prepare("UPDATE runs SET name = ? WHERE id = ?",
                                    "renaming run " + std::to_string(id));
   st.bind_text(1, new_name).bind_int64(2, id);
@@ -560,6 +755,7 @@ void ProjectStore::rename_run(int64_t id, const std::string& new_name) {
 }
 
 void ProjectStore::delete_run(int64_t id) {
+  impl_->require_writable();
   // Metrics, logs, artifacts, memory samples and attention snapshots go with it through
   // ON DELETE CASCADE; forks and trials keep their rows with the link set to NULL.
   impl_->db.prepare("DELETE FROM runs WHERE id = ?", "deleting run " + std::to_string(id))
@@ -571,6 +767,7 @@ void ProjectStore::delete_run(int64_t id) {
 // --- metrics and logs --------------------------------------------------------------------------
 
 void ProjectStore::append_metrics(const std::vector<MetricPoint>& points) {
+  impl_->require_writable();
   if (points.empty()) return;
   // One transaction for the batch: one WAL commit instead of one per point.
   Transaction tx(impl_->db);
@@ -609,6 +806,7 @@ std::map<std::string, std::vector<std::pair<int64_t, double>>> ProjectStore::met
 }
 
 void ProjectStore::truncate_metrics(int64_t run_id, int64_t after_step) {
+  impl_->require_writable();
   impl_->db.prepare("DELETE FROM metrics WHERE run_id = ? AND step > ?", "truncating metrics")
       .bind_int64(1, run_id)
       .bind_int64(2, after_step)
@@ -616,6 +814,7 @@ void ProjectStore::truncate_metrics(int64_t run_id, int64_t after_step) {
 }
 
 void ProjectStore::append_logs(const std::vector<LogRecord>& logs) {
+  impl_->require_writable();
   if (logs.empty()) return;
   Transaction tx(impl_->db);
   Statement st = impl_->db.prepare(
@@ -631,13 +830,15 @@ void ProjectStore::append_logs(const std::vector<LogRecord>& logs) {
   tx.commit();
 }
 
-std::vector<LogRecord> ProjectStore::logs(int64_t run_id) const {
+std::vector<LogRecord> ProjectStore::logs(int64_t run_id, int64_t after_id) const {
   Statement st = impl_->db.prepare(
-      "SELECT run_id, time, level, text FROM logs WHERE run_id = ? ORDER BY id", "reading logs");
-  st.bind_int64(1, run_id);
+      "SELECT run_id, time, level, text, id FROM logs WHERE run_id = ? AND id > ? ORDER BY id",
+      "reading logs");
+  st.bind_int64(1, run_id).bind_int64(2, after_id);
   std::vector<LogRecord> out;
   while (st.step()) {
-    out.push_back({st.column_int64(0), st.column_text(1), st.column_text(2), st.column_text(3)});
+    out.push_back({st.column_int64(0), st.column_text(1), st.column_text(2), st.column_text(3),
+                   st.column_int64(4)});
   }
   return out;
 }
@@ -645,20 +846,41 @@ std::vector<LogRecord> ProjectStore::logs(int64_t run_id) const {
 // --- artifacts and presets ---------------------------------------------------------------------
 
 int64_t ProjectStore::add_artifact(const ArtifactRecord& a) {
+  impl_->require_writable();
   // Stored relative when inside the project folder, so moving the folder keeps it valid.
-  impl_->db
-      .prepare(
-          "INSERT INTO artifacts (run_id, kind, path, sha256, step, created_at) "
-          "VALUES (?, ?, ?, ?, ?, ?)",
-          "adding a " + a.kind + " artifact")
-      .bind_int64(1, a.run_id)
-      .bind_text(2, a.kind)
-      .bind_text(3, relativize(a.path))
-      .bind_text(4, a.sha256)
-      .bind_int64(5, a.step)
-      .bind_text(6, or_now(a.created_at))
-      .run();
-  return impl_->db.last_insert_rowid();
+  const std::string path = relativize(a.path);
+  Transaction tx(impl_->db);
+  Statement find = impl_->db.prepare(
+      "SELECT id FROM artifacts WHERE run_id = ? AND kind = ? AND path = ?", "reading artifacts");
+  find.bind_int64(1, a.run_id).bind_text(2, a.kind).bind_text(3, path);
+  int64_t id = 0;
+  if (find.step()) {
+    id = find.column_int64(0);
+    impl_->db
+        .prepare("UPDATE artifacts SET sha256 = ?, step = ?, created_at = ? WHERE id = ?",
+                 "updating a " + a.kind + " artifact")
+        .bind_text(1, a.sha256)
+        .bind_int64(2, a.step)
+        .bind_text(3, or_now(a.created_at))
+        .bind_int64(4, id)
+        .run();
+  } else {
+    impl_->db
+        .prepare(
+            "INSERT INTO artifacts (run_id, kind, path, sha256, step, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            "adding a " + a.kind + " artifact")
+        .bind_int64(1, a.run_id)
+        .bind_text(2, a.kind)
+        .bind_text(3, path)
+        .bind_text(4, a.sha256)
+        .bind_int64(5, a.step)
+        .bind_text(6, or_now(a.created_at))
+        .run();
+    id = impl_->db.last_insert_rowid();
+  }
+  tx.commit();
+  return id;
 }
 
 std::vector<ArtifactRecord> ProjectStore::artifacts(int64_t run_id) const {
@@ -683,6 +905,7 @@ std::vector<ArtifactRecord> ProjectStore::artifacts(int64_t run_id) const {
 }
 
 void ProjectStore::remove_artifact(int64_t id) {
+  impl_->require_writable();
   impl_->db.prepare("DELETE FROM artifacts WHERE id = ?", "removing artifact " + std::to_string(id))
       .bind_int64(1, id)
       .run();
@@ -690,6 +913,7 @@ void ProjectStore::remove_artifact(int64_t id) {
 }
 
 void ProjectStore::save_preset(const std::string& name, const std::string& json) {
+  impl_->require_writable();
   impl_->db
       .prepare(
           "INSERT INTO presets (name, json) VALUES (?, ?) "

@@ -11,6 +11,7 @@
 
 #if defined(DEEPTUNE_TORCH_CUDA)
 #include <ATen/cuda/CUDAContext.h>
+#include <ATen/cuda/CUDAGeneratorImpl.h>
 #include <c10/cuda/CUDAFunctions.h>
 #define DT_WITH_CUDA_RUNTIME 1
 #endif
@@ -106,23 +107,27 @@ AutocastGuard::~AutocastGuard() {
 #endif
 }
 
-namespace {
-at::Generator default_generator(const torch::Device& device) {
-  if (device.is_cuda())
-    return at::globalContext().defaultGenerator(
-        c10::Device(c10::DeviceType::CUDA, device.has_index() ? device.index() : 0));
-  return at::globalContext().defaultGenerator(c10::Device(c10::DeviceType::CPU));
+torch::Generator make_generator(const torch::Device& device, uint64_t seed) {
+  if (device.is_cuda()) {
+#if defined(DT_WITH_CUDA_RUNTIME)
+    auto gen = at::cuda::detail::createCUDAGenerator(device.has_index() ? device.index() : 0);
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_current_seed(seed);
+    return gen;
+#else
+    throw std::runtime_error("this LibTorch build has no CUDA generators");
+#endif
+  }
+  return at::detail::createCPUGenerator(seed);
 }
-}  // namespace
 
-torch::Tensor generator_state(const torch::Device& device) {
-  auto gen = default_generator(device);
-  std::lock_guard<std::mutex> lock(gen.mutex());
-  return gen.get_state();
+torch::Tensor generator_state(const torch::Generator& gen) {
+  auto g = gen;  // a handle: shares the generator
+  std::lock_guard<std::mutex> lock(g.mutex());
+  return g.get_state();
 }
 
-void set_generator_state(const torch::Device& device, const torch::Tensor& state) {
-  auto gen = default_generator(device);
+void set_generator_state(torch::Generator& gen, const torch::Tensor& state) {
   std::lock_guard<std::mutex> lock(gen.mutex());
   gen.set_state(state);
 }

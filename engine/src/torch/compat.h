@@ -35,9 +35,12 @@ class AutocastGuard {
 // Whether autocast to `dtype` is available on this device type with this LibTorch.
 bool autocast_supported(const torch::Device& device, torch::ScalarType dtype);
 
-// RNG state of the default generator of a device (CPU, or CUDA device index), as bytes.
-torch::Tensor generator_state(const torch::Device& device);
-void set_generator_state(const torch::Device& device, const torch::Tensor& state);
+// A new generator on `device` (CPU, or a CUDA device) seeded with `seed`: the trainer's own, so
+// nothing else in the process (a model summary, an export on another thread) shifts its draws.
+torch::Generator make_generator(const torch::Device& device, uint64_t seed);
+// A generator's state as bytes (what a checkpoint stores), and back.
+torch::Tensor generator_state(const torch::Generator& gen);
+void set_generator_state(torch::Generator& gen, const torch::Tensor& state);
 
 bool cuda_available();
 std::string device_name(const torch::Device& device);  // "cpu" or "cuda:0 (NVIDIA H200)"

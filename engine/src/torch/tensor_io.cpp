@@ -60,8 +60,10 @@ torch::ScalarType to_scalar_type(DType d) {
   }
 }
 
-void save(const std::string& path, const NamedTensors& tensors,
-          std::map<std::string, std::string> metadata) {
+namespace {
+// Calls f(views) with CPU, contiguous copies of `tensors` kept alive for the call.
+template <typename F>
+auto with_views(const NamedTensors& tensors, F&& f) {
   std::vector<torch::Tensor> keep;  // owns the CPU copies while the views point at them
   std::vector<TensorView> views;
   keep.reserve(tensors.size());
@@ -72,7 +74,23 @@ void save(const std::string& path, const NamedTensors& tensors,
     views.push_back({name, to_dtype(c.scalar_type()),
                      std::vector<int64_t>(c.sizes().begin(), c.sizes().end()), c.data_ptr()});
   }
-  write_safetensors(path, views, std::move(metadata));
+  return f(views);
+}
+}  // namespace
+
+void save(const std::string& path, const NamedTensors& tensors,
+          std::map<std::string, std::string> metadata) {
+  with_views(tensors, [&](const std::vector<TensorView>& views) {
+    write_safetensors(path, views, std::move(metadata));
+    return 0;
+  });
+}
+
+std::vector<uint8_t> serialize(const NamedTensors& tensors,
+                               std::map<std::string, std::string> metadata) {
+  return with_views(tensors, [&](const std::vector<TensorView>& views) {
+    return serialize_safetensors(views, std::move(metadata));
+  });
 }
 
 torch::Tensor to_tensor(const SafetensorsFile& file, const TensorInfo& info) {

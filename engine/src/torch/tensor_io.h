@@ -20,6 +20,9 @@ torch::ScalarType to_scalar_type(DType d);  // throws InputError for unsupported
 // Copies to CPU and writes in the given order (atomic replace).
 void save(const std::string& path, const NamedTensors& tensors,
           std::map<std::string, std::string> metadata = {});
+// The bytes `save` would write (to hash them before writing).
+std::vector<uint8_t> serialize(const NamedTensors& tensors,
+                               std::map<std::string, std::string> metadata = {});
 // Every tensor of the file as a CPU tensor owning its memory.
 std::map<std::string, torch::Tensor> load(const std::string& path);
 torch::Tensor to_tensor(const SafetensorsFile& file, const TensorInfo& info);

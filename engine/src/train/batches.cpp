@@ -4,19 +4,10 @@
 #include <algorithm>
 #include <set>
 
+#include "core/splitmix64.h"
 #include "deeptune/error.h"
 
 namespace deeptune::train {
-namespace {
-// splitmix64: tiny, portable, and identical everywhere (std::shuffle is not specified).
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-}  // namespace
-
 EncodedData encode(const std::vector<Example>& examples, const Split& split, MappingKind mapping,
                    Task task, const Tokenizer& tok, int max_length) {
   const bool classify = task == Task::kClassification;
@@ -76,8 +67,8 @@ Sampler::Sampler(size_t n, uint64_t seed) : n_(n), seed_(seed) {
 void Sampler::shuffle() {
   order_.resize(n_);
   for (size_t i = 0; i < n_; ++i) order_[i] = i;
-  uint64_t state = seed_ * 0x2545F4914F6CDD1DULL + epoch_ + 1;
-  for (size_t i = n_; i > 1; --i) std::swap(order_[i - 1], order_[splitmix64(state) % i]);
+  // Each epoch's permutation from its own stream of the seed, so seek() can rebuild any epoch.
+  SplitMix64(seed_ * 0x2545F4914F6CDD1DULL + epoch_ + 1).shuffle(order_);
 }
 
 std::vector<size_t> Sampler::next(size_t count) {

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "deeptune/error.h"
+#include "lora/lora.h"
 #include "torch/compat.h"
 #include "train/grad_clip.h"
 
@@ -14,6 +15,8 @@ namespace deeptune::train {
 namespace {
 using Clock = std::chrono::steady_clock;
 constexpr double kPi = 3.14159265358979323846;
+// Dropout draws from its own stream of the run's seed (the data order has another).
+constexpr uint64_t kDropoutStream = 0xd5a1f00dULL;
 
 torch::ScalarType autocast_type(Precision p) {
   switch (p) {
@@ -26,6 +29,22 @@ torch::ScalarType autocast_type(Precision p) {
   }
 }
 }  // namespace
+
+std::vector<torch::optim::OptimizerParamGroup> adamw_groups(model::Transformer& m,
+                                                            double weight_decay) {
+  std::vector<torch::Tensor> decay, no_decay;
+  for (auto& p : m->parameters())
+    if (p.requires_grad()) (p.dim() >= 2 ? decay : no_decay).push_back(p);
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  auto options = [](double wd) {
+    // The learning rate is set before every step from the schedule.
+    return std::make_unique<torch::optim::AdamWOptions>(
+        torch::optim::AdamWOptions(0.0).weight_decay(wd));
+  };
+  if (!decay.empty()) groups.emplace_back(decay, options(weight_decay));
+  if (!no_decay.empty()) groups.emplace_back(no_decay, options(0.0));
+  return groups;
+}
 
 double learning_rate(const TrainSpec& spec, int64_t step) {
   if (spec.warmup_steps > 0 && step <= spec.warmup_steps)
@@ -54,7 +73,9 @@ Trainer::Trainer(const RunConfig& config, model::Transformer model, EncodedData 
       observer_(observer),
       control_(control),
       sink_(sink),
-      sampler_(data_.train.size(), config.seed) {
+      sampler_(data_.train.size(), config.seed),
+      dropout_gen_(compat::make_generator(device, config.seed ^ kDropoutStream)) {
+  lora::set_dropout_generator(model_, dropout_gen_);
   autocast_dtype_ = autocast_type(config_.train.precision);
   if (autocast_dtype_ == torch::kHalf && !device_.is_cuda())
     throw InputError("train.precision", "fp16 needs a CUDA device; use bf16 or fp32 on the CPU");
@@ -62,30 +83,20 @@ Trainer::Trainer(const RunConfig& config, model::Transformer model, EncodedData 
     throw InputError("train.precision",
                      "this device cannot compute in " + to_string(config_.train.precision));
 
-  // Weight decay on matrices only: decaying norms and biases hurts and PEFT users expect this.
-  std::vector<torch::Tensor> decay, no_decay;
-  for (auto& p : model_->parameters()) {
-    if (!p.requires_grad()) continue;
-    trainable_.push_back(p);
-    (p.dim() >= 2 ? decay : no_decay).push_back(p);
-  }
+  for (auto& p : model_->parameters())
+    if (p.requires_grad()) trainable_.push_back(p);
   if (trainable_.empty())
     throw InputError("train.mode", "nothing to train: no trainable parameters");
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  auto options = [&](double wd) {
-    return std::make_unique<torch::optim::AdamWOptions>(
-        torch::optim::AdamWOptions(config_.train.lr).weight_decay(wd));
-  };
-  if (!decay.empty()) groups.emplace_back(decay, options(config_.train.weight_decay));
-  if (!no_decay.empty()) groups.emplace_back(no_decay, options(0.0));
   optimizer_ = std::make_unique<torch::optim::AdamW>(
-      groups,
+      adamw_groups(model_, config_.train.weight_decay),
       torch::optim::AdamWOptions(config_.train.lr).weight_decay(config_.train.weight_decay));
 }
 
-void Trainer::restore(const std::string& dir) {
-  pos_ = load_checkpoint(dir, model_, *optimizer_, device_);
+void Trainer::restore(const std::string& dir, const std::string& sha256, int64_t step) {
+  const RunShape shape{config_.train.max_steps, config_.train.batch_size, data_.train.size()};
+  pos_ = load_checkpoint(dir, sha256, step, shape, model_, *optimizer_, dropout_gen_, device_);
   sampler_.seek(pos_.epoch, pos_.cursor);
+  last_checkpoint_step_ = pos_.step;
 }
 
 // Summed cross-entropy over the rows whose target is not -100, with label smoothing as PyTorch
@@ -129,28 +140,31 @@ double Trainer::train_step(const std::vector<size_t>& indices, int64_t* tokens, 
   // Normalise by the whole batch's target count, so accumulation gives exactly the loss (and
   // gradient) of one big batch whatever the micro-batch split.
   const bool fp16 = autocast_dtype_ == torch::kHalf;
+  const double scale = pos_.loss_scale.scale;
   double total = 0.0;
   for (const auto& mb : micro_batches) {
     auto loss = loss_sum(mb) / static_cast<double>(targets);
-    (fp16 ? loss * pos_.loss_scale : loss).backward();
+    (fp16 ? loss * scale : loss).backward();
     total += loss.item<double>();
   }
   if (fp16) {
     for (auto& p : trainable_)
-      if (p.grad().defined()) p.grad().mul_(1.0 / pos_.loss_scale);
+      if (p.grad().defined()) p.grad().mul_(1.0 / scale);
   }
   const double max_norm = config_.train.grad_clip > 0 ? config_.train.grad_clip
                                                       : std::numeric_limits<double>::infinity();
   *grad_norm = clip_gradients(trainable_, max_norm);
-  if (!std::isfinite(*grad_norm)) {
+  const bool overflow = !std::isfinite(*grad_norm);
+  if (fp16 && pos_.loss_scale.update(overflow)) {
+    observer_.on_log({LogLevel::kInfo,
+                      std::string(overflow ? "fp16 overflow at step " +
+                                                 std::to_string(pos_.step + 1) + " (step skipped); "
+                                           : "") +
+                          "loss scale now " + std::to_string(pos_.loss_scale.scale)});
+  }
+  if (overflow) {
     optimizer_->zero_grad();
-    if (fp16) {  // overflow in half precision: skip this step and halve the scale
-      pos_.loss_scale /= 2.0;
-      observer_.on_log(
-          {LogLevel::kWarning, "fp16 overflow at step " + std::to_string(pos_.step + 1) +
-                                   "; loss scale now " + std::to_string(pos_.loss_scale)});
-      return total;
-    }
+    if (fp16) return total;  // skip this step; the scale was lowered
     throw RunError("training", "the gradient became " +
                                    std::string(std::isnan(*grad_norm) ? "NaN" : "infinite") +
                                    " at step " + std::to_string(pos_.step + 1) +
@@ -170,11 +184,13 @@ void Trainer::wait_while_paused() {
 }
 
 void Trainer::checkpoint() {
+  if (last_checkpoint_step_ == pos_.step) return;  // e.g. a stop right after a scheduled save
   pos_.epoch = sampler_.epoch();
   pos_.cursor = sampler_.cursor();
   const std::string dir = sink_.directory_for(pos_.step);
-  save_checkpoint(dir, model_, *optimizer_, pos_, device_);
-  sink_.saved(pos_.step, dir);
+  const std::string sha = save_checkpoint(dir, model_, *optimizer_, pos_, dropout_gen_);
+  last_checkpoint_step_ = pos_.step;
+  sink_.saved(pos_.step, dir, sha);
 }
 
 EvalMetrics Trainer::evaluate() {

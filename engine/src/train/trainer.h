@@ -18,17 +18,24 @@
 
 namespace deeptune::train {
 
+// Where checkpoints go, and who records them (the project file, in a run).
 class CheckpointSink {
  public:
   virtual ~CheckpointSink() = default;
   virtual std::string directory_for(int64_t step) = 0;
-  virtual void saved(int64_t step, const std::string& dir) = 0;
+  // `sha256` identifies the checkpoint's contents (see checkpoint.h).
+  virtual void saved(int64_t step, const std::string& dir, const std::string& sha256) = 0;
 };
 
 // Summed cross-entropy of (N, C) fp32 logits against (N) targets, rows with target -100 skipped,
 // with PyTorch's label smoothing.
 torch::Tensor cross_entropy_sum(const torch::Tensor& logits, const torch::Tensor& targets,
                                 double smoothing);
+
+// AdamW's parameter groups over the trainable parameters: matrices decay by `weight_decay`;
+// vectors (norms, biases) do not — decaying them hurts, and PEFT users expect this split.
+std::vector<torch::optim::OptimizerParamGroup> adamw_groups(model::Transformer& m,
+                                                            double weight_decay);
 
 // Learning rate of optimizer step `step` (1-based).
 double learning_rate(const TrainSpec& spec, int64_t step);
@@ -39,7 +46,8 @@ class Trainer {
           const torch::Device& device, int32_t pad_id, RunObserver& observer, RunControl& control,
           CheckpointSink& sink);
 
-  void restore(const std::string& checkpoint_dir);
+  // Continues from a checkpoint the project recorded at `step` with `sha256` (verified).
+  void restore(const std::string& checkpoint_dir, const std::string& sha256, int64_t step);
   // Trains until max_steps (-> kCompleted) or a stop request (-> kStopped, after a checkpoint).
   // Throws Error on failure (NaN loss, ...).
   RunStatus run();
@@ -66,7 +74,11 @@ class Trainer {
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   std::vector<torch::Tensor> trainable_;
   Sampler sampler_;
+  // The trainer's own generator for dropout masks (saved in checkpoints), so that nothing else
+  // in the process — a model summary or an export on another thread — shifts a run's draws.
+  torch::Generator dropout_gen_;
   TrainPosition pos_;
+  int64_t last_checkpoint_step_ = -1;  // a step is checkpointed once, however the loop ends
   torch::ScalarType autocast_dtype_ = torch::kFloat;
   double last_train_loss_ = 0.0;
   std::optional<EvalMetrics> last_eval_;
