@@ -4,6 +4,7 @@
 // Training runs are tiny (preset:tiny on the CPU, 48-token examples) so the suite stays short on a
 // two-core machine; the numbers the trainer produces are checked by tst_trainer, not here.
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <QCryptographicHash>
@@ -33,7 +34,8 @@ using deeptune::RunStatus;
 
 namespace {
 
-constexpr int kExitOk = 0, kExitFailure = 1, kExitBadInput = 2, kExitStopped = 130;
+constexpr int kExitOk = 0, kExitFailure = 1, kExitBadInput = 2, kExitTempFailure = 75,
+              kExitStopped = 130;
 
 // Generous: a first LibTorch start on a loaded 2-core machine can take several seconds.
 constexpr int kQuickMs = 60'000;   // commands that do not train
@@ -262,11 +264,25 @@ class TestCli : public QObject {
   void sigintStopsRunAndResumeCompletesIt();
   void sigkillLeavesInterruptedRunThatResumes();
 
+  void concurrentResumesClaimTheRunOnce();
+  void renamedParentKeepsChildUsable();
+  void deleteRefusesToStrandChildren();
+  void runsShowsTheRestWhenARowIsMalformed();
+  void exportRefusesUnsafeOutput();
+  void fifoIsRefusedAtOnce();
+  void leftoversAreCleanedUpByTheNextOperation();
+  void diskFullDuringCheckpointInterruptsCleanly();
+
  private:
   QString path(const QString& name) const { return m_dir.filePath(name); }
   // A fresh empty project (made through the library: faster than a CLI start, and the CLI's own
   // init is tested separately).
   QString newProject(const QString& name);
+  // init --sample in a folder of its own; returns the project path.
+  QString sampleProject(const QString& name);
+  // Trains a run with smallRun overrides and the extra options, expecting exit 0.
+  void trainSmall(const QString& project, const QString& name, int steps, int checkpoint_every,
+                  const QStringList& extra = {});
 
   QTemporaryDir m_dir;
   QString m_sample;  // init --sample project holding the run "good"
@@ -281,6 +297,22 @@ QString TestCli::newProject(const QString& name) {
   const QString p = path(name);
   ProjectStore::create(p.toStdString(), name.toStdString());
   return p;
+}
+
+QString TestCli::sampleProject(const QString& name) {
+  if (!QDir().mkpath(path(name))) return {};
+  const QString p = path(name + "/" + name + ".dtproj");
+  const CliResult r = runCli({QStringLiteral("init"), p, QStringLiteral("--sample")});
+  return r.exit_code == kExitOk ? p : QString();
+}
+
+void TestCli::trainSmall(const QString& project, const QString& name, int steps,
+                         int checkpoint_every, const QStringList& extra) {
+  const CliResult r =
+      runCli(QStringList{QStringLiteral("train"), project, QStringLiteral("--name"), name}
+                 << smallRun(steps, 0, checkpoint_every) << extra,
+             kTrainMs);
+  QCOMPARE_EXIT(r, kExitOk);
 }
 
 void TestCli::initTestCase() {
@@ -438,8 +470,8 @@ void TestCli::openConnectionsSeeAnotherProcessWrites() {
              QStringLiteral("--set"), QStringLiteral("data.dataset=shared"),
              QStringLiteral("--set"), QStringLiteral("model.source=preset:tiny"),
              QStringLiteral("--set"), QStringLiteral("train.max_steps=100000"),
-             QStringLiteral("--set"), QStringLiteral("train.batch_size=8"),
-             QStringLiteral("--set"), QStringLiteral("train.micro_batch_size=8")});
+             QStringLiteral("--set"), QStringLiteral("train.batch_size=8"), QStringLiteral("--set"),
+             QStringLiteral("train.micro_batch_size=8")});
   QVERIFY(cli.waitForStarted());
   QElapsedTimer clock;
   clock.start();
@@ -451,9 +483,10 @@ void TestCli::openConnectionsSeeAnotherProcessWrites() {
   }
   ::kill(static_cast<pid_t>(cli.processId()), SIGINT);
   QVERIFY(cli.waitForFinished(60'000));
-  QVERIFY2(step >= 20, qPrintable(QStringLiteral("the held connection saw step %1; the CLI said:\n%2")
-                                      .arg(step)
-                                      .arg(QString::fromUtf8(cli.readAll().right(2000)))));
+  QVERIFY2(step >= 20,
+           qPrintable(QStringLiteral("the held connection saw step %1; the CLI said:\n%2")
+                          .arg(step)
+                          .arg(QString::fromUtf8(cli.readAll().right(2000)))));
   QCOMPARE(held->find_run("shared")->status, deeptune::RunStatus::kStopped);
 }
 
@@ -655,6 +688,24 @@ void TestCli::trainRejectsBadConfig_data() {
       << QStringList{"no-such-preset"};
   QTest::newRow("duplicate run name")
       << QString() << QByteArray() << QStringList{"--name", "good"} << QStringList{"good"};
+  QTest::newRow("--config number out of range")
+      << "huge-config.json" << QByteArray("{\"train\": {\n  \"lr\": 1e400}}") << QStringList{}
+      << QStringList{"huge-config.json:2", "out of range"};
+  QTest::newRow("--config top level not an object")
+      << "array-config.json" << QByteArray("[1, 2]") << QStringList{}
+      << QStringList{"array-config.json", "must be a JSON object"};
+  QTest::newRow("--config is a folder") << "folder-config.json/" << QByteArray() << QStringList{}
+                                        << QStringList{"folder-config.json", "is a folder"};
+  // Known before the run exists: refused at train time, no failed run left behind.
+  QTest::newRow("fp16 on the CPU")
+      << QString() << QByteArray() << QStringList{"--set", "train.precision=fp16"}
+      << QStringList{"train.precision", "fp16 needs a CUDA device"};
+  QTest::newRow("LoRA target matching no module")
+      << QString() << QByteArray() << QStringList{"--set", "lora.targets=q_proj,qq_proj"}
+      << QStringList{"lora.targets", "qq_proj", "choose from"};
+  QTest::newRow("max_length leaves no room for any response")
+      << QString() << QByteArray() << QStringList{"--set", "data.max_length=8"}
+      << QStringList{"no training examples left", "data.max_length"};
 }
 
 void TestCli::trainRejectsBadConfig() {
@@ -663,7 +714,10 @@ void TestCli::trainRejectsBadConfig() {
   QFETCH(QStringList, options);
   QFETCH(QStringList, named);
   QStringList args{QStringLiteral("train"), m_sample};
-  if (!config_file.isEmpty()) {
+  if (config_file.endsWith('/')) {
+    QVERIFY(QDir().mkpath(path(config_file)));
+    args << QStringLiteral("--config") << path(config_file.chopped(1));
+  } else if (!config_file.isEmpty()) {
     QVERIFY(writeBytes(path(config_file), config_text));
     args << QStringLiteral("--config") << path(config_file);
   }
@@ -1132,6 +1186,275 @@ void TestCli::sigkillLeavesInterruptedRunThatResumes() {
   QCOMPARE(rec->status, RunStatus::kCompleted);
   QCOMPARE(rec->last_step, int64_t(kSteps));
   QCOMPARE(trainLossSteps(p.toStdString(), "crashme"), range(1, kSteps));
+}
+
+// ---- lifecycle under hostile conditions --------------------------------------------------------
+
+// Two `resume` commands at once: exactly one trains; the other is told the run is already running
+// (or, had the first finished, completed) and changes nothing. Before, both trained, collided on
+// one checkpoint folder and the run ended failed.
+void TestCli::concurrentResumesClaimTheRunOnce() {
+  constexpr int kSteps = 40;
+  const QString p = sampleProject(QStringLiteral("race"));
+  QVERIFY(!p.isEmpty());
+  {
+    LiveRun run(QStringList{QStringLiteral("train"), p, QStringLiteral("--name"),
+                            QStringLiteral("contested")}
+                << smallRun(kSteps, 0, 5));
+    QVERIFY(run.started());
+    QVERIFY(run.waitForStep(2, kTrainMs));
+    run.sendSignal(SIGINT);
+    QCOMPARE_EXIT(run.finish(kTrainMs), kExitStopped);
+  }
+  LiveRun first(QStringList{QStringLiteral("resume"), p, QStringLiteral("contested")});
+  LiveRun second(QStringList{QStringLiteral("resume"), p, QStringLiteral("contested")});
+  QVERIFY(first.started() && second.started());
+  const CliResult a = first.finish(kTrainMs), b = second.finish(kTrainMs);
+  const CliResult& winner = a.exit_code == kExitOk ? a : b;
+  const CliResult& loser = a.exit_code == kExitOk ? b : a;
+  QCOMPARE_EXIT(winner, kExitOk);
+  QCOMPARE_EXIT(loser, kExitBadInput);
+  QVERIFY_STDERR_HAS(loser, QStringLiteral("run 'contested' is already"));
+  auto store = ProjectStore::open(p.toStdString());
+  const auto rec = store->find_run("contested");
+  QCOMPARE(rec->status, RunStatus::kCompleted);
+  QCOMPARE(trainLossSteps(p.toStdString(), "contested"), range(1, kSteps));
+  QSet<QString> folders;
+  for (const auto& a : store->artifacts(rec->id))
+    if (a.kind == "checkpoint") folders << q(a.path);
+  QCOMPARE(folders.size(), 2);  // the newest two, one row each
+}
+
+// A child run started from run:NAME keeps working when its parent is renamed: the parent is
+// resolved once, by id. (Before, `resume child` failed after the rename and marked it failed.)
+void TestCli::renamedParentKeepsChildUsable() {
+  const QString p = sampleProject(QStringLiteral("family"));
+  QVERIFY(!p.isEmpty());
+  trainSmall(p, QStringLiteral("parent"), 6, 3, {"--set", "train.mode=full"});
+  {
+    LiveRun child(
+        QStringList{QStringLiteral("train"), p, QStringLiteral("--name"), QStringLiteral("child")}
+        << smallRun(40, 0, 5) << QStringLiteral("--set")
+        << QStringLiteral("model.source=run:parent"));
+    QVERIFY(child.started());
+    QVERIFY(child.waitForStep(2, kTrainMs));
+    child.sendSignal(SIGINT);
+    QCOMPARE_EXIT(child.finish(kTrainMs), kExitStopped);
+  }
+  {
+    auto store = ProjectStore::open(p.toStdString());
+    store->rename_run(store->find_run("parent")->id, "parent-renamed");
+    QCOMPARE(store->find_run("child")->parent_run_id, store->find_run("parent-renamed")->id);
+  }
+  QCOMPARE_EXIT(runCli({QStringLiteral("resume"), p, QStringLiteral("child")}, kTrainMs), kExitOk);
+  QCOMPARE(ProjectStore::open(p.toStdString())->find_run("child")->status, RunStatus::kCompleted);
+  // A new child by the old name is refused, by the new name it trains.
+  const CliResult old_name =
+      runCli(QStringList{QStringLiteral("train"), p} << smallRun(2, 0, 0) << QStringLiteral("--set")
+                                                     << QStringLiteral("model.source=run:parent"));
+  QCOMPARE_EXIT(old_name, kExitBadInput);
+  QVERIFY_STDERR_HAS(old_name, QStringLiteral("no run named 'parent'"));
+}
+
+// Deleting a run whose weights a not-yet-started run needs is refused, naming it; --force
+// deletes anyway. Children that have started keep their own copy and are not in the way.
+void TestCli::deleteRefusesToStrandChildren() {
+  const QString p = sampleProject(QStringLiteral("deletes"));
+  QVERIFY(!p.isEmpty());
+  trainSmall(p, QStringLiteral("parent"), 4, 2, {"--set", "train.mode=full"});
+  trainSmall(p, QStringLiteral("started-child"), 4, 2, {"--set", "model.source=run:parent"});
+  {
+    // A child created but not started yet (as a process does between create and claim).
+    auto store = ProjectStore::open(p.toStdString());
+    auto child = *store->find_run("started-child");
+    child.name = "waiting-child";
+    child.status = RunStatus::kCreated;
+    child.pid = QCoreApplication::applicationPid();  // alive: not cleaned up as stillborn
+    child.host = deeptune::local_host_name();
+    store->create_run(child);
+  }
+  const CliResult refused = runCli({QStringLiteral("delete"), p, QStringLiteral("parent")});
+  QCOMPARE_EXIT(refused, kExitBadInput);
+  QVERIFY_STDERR_HAS(refused, QStringLiteral("'waiting-child'"));
+  QVERIFY(ProjectStore::open(p.toStdString())->find_run("parent"));
+  const CliResult forced =
+      runCli({QStringLiteral("delete"), p, QStringLiteral("parent"), QStringLiteral("--force")});
+  QCOMPARE_EXIT(forced, kExitOk);
+  QVERIFY2(QString::fromUtf8(forced.out).contains("waiting-child"), forced.out.constData());
+  auto store = ProjectStore::open(p.toStdString());
+  QVERIFY(!store->find_run("parent"));
+  QVERIFY(!QFileInfo::exists(path("deletes/deletes.runs/run-1")));
+  // The started child still exports: it has its own base.
+  QCOMPARE_EXIT(runCli({QStringLiteral("export"), p, QStringLiteral("started-child"),
+                        QStringLiteral("--format"), QStringLiteral("peft"), QStringLiteral("--out"),
+                        path(QStringLiteral("deletes/out"))}),
+                kExitOk);
+  // A running run is refused.
+  QCOMPARE_EXIT(runCli({QStringLiteral("delete"), p, QStringLiteral("nope")}), kExitBadInput);
+}
+
+// One run whose stored JSON was damaged does not hide the others from `runs`.
+void TestCli::runsShowsTheRestWhenARowIsMalformed() {
+  QCOMPARE_EXIT(m_goodTrain, kExitOk);
+  const QString p = path(QStringLiteral("malformed-row.dtproj"));
+  QVERIFY(QFile::copy(m_sample, p));
+  {
+    auto store = ProjectStore::open(p.toStdString());
+    deeptune::RunRecord bad = *store->find_run("good");
+    bad.name = "mangled";
+    bad.config_json = "{\"train\": {\"lr\": ";
+    bad.final_metrics_json = "[[[";
+    store->create_run(bad);
+  }
+  for (const bool json : {false, true}) {
+    QStringList args{QStringLiteral("runs"), p};
+    if (json) args << QStringLiteral("--json");
+    const CliResult r = runCli(args);
+    QCOMPARE_EXIT(r, kExitOk);
+    QVERIFY_STDERR_HAS(r, QStringLiteral("run mangled: config"));
+    QVERIFY2(r.out.contains("good") && r.out.contains("mangled"), r.out.constData());
+  }
+  // Resuming or exporting the mangled run names it.
+  const CliResult e = runCli({QStringLiteral("export"), p, QStringLiteral("mangled"),
+                              QStringLiteral("--format"), QStringLiteral("peft"),
+                              QStringLiteral("--out"), path(QStringLiteral("mangled-out"))});
+  QCOMPARE_EXIT(e, kExitBadInput);
+  QVERIFY_STDERR_HAS(e, QStringLiteral("run mangled"));
+}
+
+// --out inside the project's run folders would overwrite a run's own files (e.g. its base).
+void TestCli::exportRefusesUnsafeOutput() {
+  QCOMPARE_EXIT(m_goodTrain, kExitOk);
+  const auto good = ProjectStore::open(m_sample.toStdString())->find_run("good");
+  const QString runs = path(QStringLiteral("sample/sample.runs"));
+  const QString base = runs + QStringLiteral("/run-%1/base").arg(good->id);
+  const QByteArray base_bytes = readBytes(base + "/model.safetensors");
+  QVERIFY(!base_bytes.isEmpty());
+  for (const QString& out : {base, runs, runs + "/new-folder"}) {
+    const CliResult r =
+        runCli({QStringLiteral("export"), m_sample, QStringLiteral("good"),
+                QStringLiteral("--format"), QStringLiteral("hf"), QStringLiteral("--out"), out});
+    QCOMPARE_EXIT(r, kExitBadInput);
+    QVERIFY_STDERR_HAS(r, QStringLiteral("inside the project's run folder"));
+  }
+  QCOMPARE(readBytes(base + "/model.safetensors"), base_bytes);
+  QVERIFY(!QFileInfo::exists(runs + "/new-folder"));
+}
+
+// A FIFO as project or dataset used to block forever on open.
+void TestCli::fifoIsRefusedAtOnce() {
+  const QString fifo = path(QStringLiteral("pipe.dtproj"));
+  QCOMPARE(mkfifo(fifo.toLocal8Bit().constData(), 0600), 0);
+  QElapsedTimer t;
+  t.start();
+  const CliResult r = runCli({QStringLiteral("runs"), fifo}, 20'000);
+  QCOMPARE_EXIT(r, kExitBadInput);
+  QVERIFY_STDERR_HAS(r, QStringLiteral("FIFO"));
+  const CliResult d =
+      runCli({QStringLiteral("data"), QStringLiteral("add"), m_sample, fifo}, 20'000);
+  QCOMPARE_EXIT(d, kExitBadInput);
+  QVERIFY_STDERR_HAS(d, QStringLiteral("FIFO"));
+  QVERIFY(t.elapsed() < 20'000);
+}
+
+// What a killed writer leaves (an export's temp file, a half-written checkpoint) is removed by the
+// next operation on that folder.
+void TestCli::leftoversAreCleanedUpByTheNextOperation() {
+  const QString p = sampleProject(QStringLiteral("leftovers"));
+  QVERIFY(!p.isEmpty());
+  {
+    LiveRun run(
+        QStringList{QStringLiteral("train"), p, QStringLiteral("--name"), QStringLiteral("r")}
+        << smallRun(30, 0, 5));
+    QVERIFY(run.started());
+    QVERIFY(run.waitForStep(2, kTrainMs));
+    run.sendSignal(SIGINT);
+    QCOMPARE_EXIT(run.finish(kTrainMs), kExitStopped);
+  }
+  const QString run_dir = path(QStringLiteral("leftovers/leftovers.runs/run-1"));
+  const QString dead_pid = QStringLiteral("2147483000");  // above pid_max: no such process
+  QVERIFY(QDir().mkpath(run_dir + "/checkpoint-25.partial"));
+  QVERIFY(writeBytes(run_dir + "/checkpoint-25.partial/trainable.safetensors", "half"));
+  QVERIFY(QDir().mkpath(run_dir + "/checkpoint-99"));  // a folder the project never recorded
+  const CliResult resumed = runCli({QStringLiteral("resume"), p, QStringLiteral("r")}, kTrainMs);
+  QCOMPARE_EXIT(resumed, kExitOk);
+  QVERIFY(!QFileInfo::exists(run_dir + "/checkpoint-25.partial"));
+  QVERIFY(!QFileInfo::exists(run_dir + "/checkpoint-99"));
+
+  const QString out = path(QStringLiteral("leftovers/export"));
+  QVERIFY(QDir().mkpath(out));
+  const QString stale = out + "/model.safetensors.tmp-" + dead_pid + "-0";
+  const QString live =
+      out + QStringLiteral("/model.safetensors.tmp-%1-0").arg(QCoreApplication::applicationPid());
+  QVERIFY(writeBytes(stale, "partial export"));
+  QVERIFY(writeBytes(live, "someone else's write in progress"));
+  QCOMPARE_EXIT(
+      runCli({QStringLiteral("export"), p, QStringLiteral("r"), QStringLiteral("--format"),
+              QStringLiteral("hf"), QStringLiteral("--out"), out},
+             kTrainMs),
+      kExitOk);
+  QVERIFY(!QFileInfo::exists(stale));
+  QVERIFY(QFileInfo::exists(live));  // its writer is alive
+  QVERIFY(QFileInfo::exists(out + "/model.safetensors"));
+}
+
+// The disk fills while a checkpoint is written: the run ends interrupted with the bytes free, no
+// .partial folder stays, and `runs` still works, read-only, on the full disk (and on a read-only
+// file system). Runs in a private mount namespace with a small tmpfs; skipped where user
+// namespaces are not allowed.
+void TestCli::diskFullDuringCheckpointInterruptsCleanly() {
+  QProcess probe;
+  probe.start(QStringLiteral("unshare"), {QStringLiteral("-rm"), QStringLiteral("true")});
+  if (!probe.waitForFinished(10'000) || probe.exitStatus() != QProcess::NormalExit ||
+      probe.exitCode() != 0)
+    QSKIP("unshare -rm is not allowed here (no user namespaces): cannot make a full disk");
+  const QString src = sampleProject(QStringLiteral("full-src"));
+  QVERIFY(!src.isEmpty());
+  const QString mnt = path(QStringLiteral("full-mnt")), logs = path(QStringLiteral("full-logs"));
+  QVERIFY(QDir().mkpath(mnt) && QDir().mkpath(logs));
+  // tiny full fine-tune: base ~1.7 MB, each checkpoint ~5.2 MB (weights + two moments); 9 MB
+  // holds the project, the base and the first checkpoint, not the second.
+  const QString script =
+      QStringLiteral(R"(
+set -u
+cli="$1"; src="$2"; mnt="$3"; logs="$4"
+mount -t tmpfs -o size=9m tmpfs "$mnt" || exit 90
+cp -r "$src"/. "$mnt"/
+"$cli" train "$mnt/full-src.dtproj" --name filler %1 >"$logs/train.out" 2>"$logs/train.err"
+echo $? >"$logs/train.rc"
+ls -a "$mnt/full-src.runs/run-1" >"$logs/ls.txt"
+dd if=/dev/zero of="$mnt/fill" bs=64k >/dev/null 2>&1
+"$cli" runs "$mnt/full-src.dtproj" --json >"$logs/runs.out" 2>"$logs/runs.err"
+echo $? >"$logs/runs.rc"
+mount -o remount,ro "$mnt"
+"$cli" runs "$mnt/full-src.dtproj" >"$logs/ro.out" 2>"$logs/ro.err"
+echo $? >"$logs/ro.rc"
+)")
+          .arg(smallRun(40, 0, 5).join(' ') + QStringLiteral(" --set train.mode=full"));
+  QProcess sh;
+  sh.setProcessEnvironment(cliEnvironment());
+  sh.start(QStringLiteral("unshare"),
+           {QStringLiteral("-rm"), QStringLiteral("sh"), QStringLiteral("-c"), script,
+            QStringLiteral("sh"), QStringLiteral(DEEPTUNE_CLI_PATH), path("full-src"), mnt, logs});
+  QVERIFY(sh.waitForFinished(kTrainMs));
+  QVERIFY2(sh.exitCode() == 0, sh.readAllStandardError().constData());
+  const QString train_err = QString::fromUtf8(readBytes(logs + "/train.err"));
+  QCOMPARE(readBytes(logs + "/train.rc").trimmed(), QByteArray::number(kExitTempFailure));
+  QVERIFY2(train_err.contains(QRegularExpression(
+               QStringLiteral(R"(disk full while writing checkpoint 10 \(\d+ bytes free\))"))),
+           qPrintable(train_err));
+  QVERIFY2(!readBytes(logs + "/ls.txt").contains(".partial"), readBytes(logs + "/ls.txt"));
+  QVERIFY2(readBytes(logs + "/ls.txt").contains("checkpoint-5"), readBytes(logs + "/ls.txt"));
+  // On the full disk, `runs` reads the project: the run is interrupted, not running.
+  QCOMPARE(readBytes(logs + "/runs.rc").trimmed(), QByteArray("0"));
+  const QJsonArray runs = QJsonDocument::fromJson(readBytes(logs + "/runs.out")).array();
+  QCOMPARE(runs.size(), 1);
+  QCOMPARE(runs[0].toObject()[QLatin1String("status")].toString(), QStringLiteral("interrupted"));
+  QCOMPARE(runs[0].toObject()[QLatin1String("checkpoint_step")].toInt(), 5);
+  // And on a read-only file system too, saying so.
+  QCOMPARE(readBytes(logs + "/ro.rc").trimmed(), QByteArray("0"));
+  QVERIFY2(readBytes(logs + "/ro.err").contains("read-only"), readBytes(logs + "/ro.err"));
+  QVERIFY(readBytes(logs + "/ro.out").contains("filler"));
 }
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -180,6 +180,7 @@ class ProjectStore {
  private:
   struct Impl;
   explicit ProjectStore(std::unique_ptr<Impl> impl);
+  static std::unique_ptr<Impl> open_read_only(const std::string& file);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -155,7 +155,7 @@ std::vector<std::string> remove_stale_temporaries(const std::string& dir, bool w
       // <name>.tmp-<pid> or <name>.tmp-<pid>-<n>
       const std::string rest = name.substr(at + 5);
       const std::string pid = rest.substr(0, rest.find('-'));
-      const bool digits = !pid.empty() && pid.size() <= 9 &&
+      const bool digits = !pid.empty() && pid.size() <= 10 &&
                           pid.find_first_not_of("0123456789") == std::string::npos;
       stale = digits && process_is_gone(std::stoll(pid));
     }

@@ -403,6 +403,25 @@ bool is_unwritable(const SqliteError& e) {
 
 }  // namespace
 
+// A read-only connection to a file that cannot be written. A WAL file's readers need its -shm
+// index, which a full disk cannot hold; when no -wal file is left (the last writer checkpointed
+// it into the file), the file alone is the whole database and is read as a snapshot.
+std::unique_ptr<ProjectStore::Impl> ProjectStore::open_read_only(const std::string& file) {
+  std::error_code ec;
+  try {
+    auto impl = std::make_unique<Impl>(file, OpenMode::kReadOnly);
+    impl->db.exec("PRAGMA busy_timeout = 10000", "setting busy_timeout");
+    refuse_if_damaged(impl->db, file);
+    return impl;
+  } catch (const SqliteError& e) {
+    const auto wal_bytes = fs::file_size(file + "-wal", ec);
+    if (!is_unwritable(e) || (!ec && wal_bytes > 0)) throw;
+  }
+  auto impl = std::make_unique<Impl>(file, OpenMode::kReadOnlySnapshot);
+  refuse_if_damaged(impl->db, file);
+  return impl;
+}
+
 std::unique_ptr<ProjectStore> ProjectStore::open(const std::string& path) {
   check_openable(path);
   std::error_code ec;
@@ -412,15 +431,15 @@ std::unique_ptr<ProjectStore> ProjectStore::open(const std::string& path) {
   std::unique_ptr<Impl> impl;
   try {
     impl = std::make_unique<Impl>(file, OpenMode::kReadWrite);
+    if (impl->db.is_read_only())
+      throw SqliteError(file, "the file or its file system is read-only", SQLITE_READONLY);
     store::configure_connection(impl->db);
     refuse_if_damaged(impl->db, file);  // before migrating writes anything
     store::migrate(impl->db, kSchemaVersion);
   } catch (const SqliteError& e) {
     if (!is_unwritable(e)) throw;
+    impl = open_read_only(file);
     // Reading needs no migration when the file is current; an older file cannot be read as is.
-    impl = std::make_unique<Impl>(file, OpenMode::kReadOnly);
-    impl->db.exec("PRAGMA busy_timeout = 10000", "setting busy_timeout");
-    refuse_if_damaged(impl->db, file);
     if (impl->db.pragma_int("user_version") != kSchemaVersion)
       throw InputError(file, "cannot be upgraded to this version: " + e.message());
     impl->read_only_reason = e.message();

@@ -76,7 +76,8 @@ std::string read_file_start(const std::string& path, size_t size) {
   // The VFS parses URI parameters from the name, so it must be a name SQLite made.
   sqlite3_filename name = sqlite3_create_filename(path.c_str(), "", "", 0, nullptr);
   std::vector<std::max_align_t> storage(
-      (static_cast<size_t>(vfs->szOsFile) + sizeof(std::max_align_t) - 1) / sizeof(std::max_align_t));
+      (static_cast<size_t>(vfs->szOsFile) + sizeof(std::max_align_t) - 1) /
+      sizeof(std::max_align_t));
   auto* file = reinterpret_cast<sqlite3_file*>(storage.data());
   int flags = 0;
   int rc = vfs->xOpen(vfs, name, file, SQLITE_OPEN_READONLY | SQLITE_OPEN_MAIN_DB, &flags);
@@ -86,9 +87,10 @@ std::string read_file_start(const std::string& path, size_t size) {
   }
   sqlite3_int64 file_size = 0;
   file->pMethods->xFileSize(file, &file_size);
-  std::string bytes(std::min<size_t>(size, static_cast<size_t>(std::max<sqlite3_int64>(file_size, 0))),
-                    '\0');
-  if (!bytes.empty()) rc = file->pMethods->xRead(file, bytes.data(), static_cast<int>(bytes.size()), 0);
+  std::string bytes(
+      std::min<size_t>(size, static_cast<size_t>(std::max<sqlite3_int64>(file_size, 0))), '\0');
+  if (!bytes.empty())
+    rc = file->pMethods->xRead(file, bytes.data(), static_cast<int>(bytes.size()), 0);
   file->pMethods->xClose(file);
   sqlite3_free_filename(name);
   if (rc != SQLITE_OK) throw SqliteError(path, "cannot be read", rc);
@@ -115,6 +117,10 @@ int64_t Database::last_insert_rowid() const {
 
 int64_t Database::changes() const {
   return sqlite3_changes64(db_);
+}
+
+bool Database::is_read_only() const {
+  return sqlite3_db_readonly(db_, "main") == 1;
 }
 
 void Database::fail(const std::string& what) const {

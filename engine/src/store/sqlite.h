@@ -62,6 +62,9 @@ class Database {
   std::string pragma_text(const std::string& name) const;
   int64_t last_insert_rowid() const;
   int64_t changes() const;  // rows touched by the last INSERT/UPDATE/DELETE
+  // True when SQLite opened the file read-only (asked for read-write on a write-protected file or
+  // file system, it falls back to reading).
+  bool is_read_only() const;
 
   // Throws SqliteError(path, "<what> failed: <sqlite3_errmsg>") with the last error code.
   [[noreturn]] void fail(const std::string& what) const;
