@@ -388,6 +388,22 @@ int cmd_generate(const std::string& project, const std::string& run_name, const 
   return kExitOk;
 }
 
+int cmd_classify(const std::string& project, const std::string& run_name, const std::string& text,
+                 bool json) {
+  const auto c = classify(project, run_name, text);
+  if (json) {
+    std::printf("%s\n", nlohmann::json{{"label", c.label},
+                                       {"labels", c.labels},
+                                       {"logits", c.logits},
+                                       {"input_ids", c.input_ids}}
+                            .dump()
+                            .c_str());
+    return kExitOk;
+  }
+  std::printf("%s\n", c.label.c_str());
+  return kExitOk;
+}
+
 int cmd_delete(const std::string& project, const std::string& run_name, bool force) {
   int64_t run_id = 0;
   std::string name;
@@ -501,6 +517,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 4096));
   gen->add_flag("--json", json, "Print text, token ids and the first step's logits as JSON");
 
+  std::string text;
+  auto* cls =
+      app.add_subcommand("classify", "Label a text with a classification run's latest checkpoint");
+  cls->add_option("PROJECT", project, "Project file")->required();
+  cls->add_option("RUN", run_name, "Run name or id")->required();
+  cls->add_option("--text", text, "The text to label")->required();
+  cls->add_flag("--json", json, "Print the label, every class's logit and the token ids as JSON");
+
   auto* del = app.add_subcommand("delete", "Delete a run with its checkpoints and metrics");
   del->add_option("PROJECT", project, "Project file")->required();
   del->add_option("RUN", run_name, "Run name or id")->required();
@@ -535,6 +559,7 @@ int main(int argc, char** argv) {
     if (*metrics) return cmd_metrics(project, run_name, json);
     if (*exp) return cmd_export(project, run_name, format, out_dir);
     if (*gen) return cmd_generate(project, run_name, prompt, max_tokens, json);
+    if (*cls) return cmd_classify(project, run_name, text, json);
     if (*del) return cmd_delete(project, run_name, force);
     if (*config) return cmd_config();
     if (*models) return cmd_models();

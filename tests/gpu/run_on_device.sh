@@ -67,12 +67,36 @@ step() { echo; echo "=== $* ==="; }
   $cli generate $p lora-fr --prompt "Écris 2024-03-01 en toutes lettres : " || status=1
 
   step "exports in transformers + PEFT"
-  $cli export $p lora-fr --format peft --out /tmp/deeptune-sample/peft || status=1
-  $cli export $p lora-fr --format hf --out /tmp/deeptune-sample/merged || status=1
-  $cli generate $p lora-fr --prompt "Date 1999-12-25 en lettres : " --json > /tmp/deeptune-sample/ours.json || status=1
-  python3 tests/interop/check_export.py /tmp/deeptune-sample/peft /tmp/deeptune-sample/merged \
-    /tmp/deeptune-sample/ours.json || status=1
-  cp /tmp/deeptune-sample/peft/adapter_config.json "$OUT/" 2>/dev/null
+  s=/tmp/deeptune-sample
+  # check RUN MODE ARGS...: export RUN as PEFT and merged, then compare in transformers + PEFT.
+  check() {
+    local run=$1 mode=$2
+    shift 2
+    $cli export $p $run --format peft --out $s/$run-peft || status=1
+    $cli export $p $run --format hf --out $s/$run-merged || status=1
+    if [ "$mode" = causal ]; then
+      $cli generate $p $run --prompt "$1" --json > $s/$run-ours.json || status=1
+      python3 tests/interop/check_export.py causal $s/$run-peft $s/$run-merged $s/$run-ours.json || status=1
+    else
+      local i=0 files=()
+      for text in "$@"; do
+        i=$((i + 1))
+        $cli classify $p $run --text "$text" --json > $s/$run-ours-$i.json || status=1
+        files+=($s/$run-ours-$i.json)
+      done
+      python3 tests/interop/check_export.py seq-cls $s/$run-peft $s/$run-merged "${files[@]}" || status=1
+    fi
+  }
+  check lora-fr causal "Date 1999-12-25 en lettres : "
+  # Temperature attention is not a transformers feature: the export folds 1/T into q_proj.
+  $cli train $p --name lora-temperature --set device=cuda --set train.max_steps=150 \
+    --set attention.kind=temperature --set attention.temperature=0.7 || status=1
+  check lora-temperature causal "Écris 2024-03-01 en toutes lettres : "
+  # Classification: PEFT's SEQ_CLS adapter with the score head as modules_to_save.
+  $cli train $p --config tickets-classifier --name tickets --set device=cuda || status=1
+  check tickets seq-cls "My package never arrived" "I was charged twice this month" \
+    "The app crashes when I log in" "Please change the email on my account"
+  cp $s/lora-fr-peft/adapter_config.json "$OUT/" 2>/dev/null
 
   step "done: status $status"
 } 2>&1 | tee "$OUT/gpu.log"

@@ -134,6 +134,17 @@ struct Generation {
 Generation generate(const std::string& project_path, const std::string& run,
                     const std::string& prompt, int max_new_tokens = 64);
 
+// A classification run's answer for one text, encoded as the trainer encodes it (BOS + text):
+// the class logits in the order of `labels`. What the export checks compare transformers with.
+struct Classification {
+  std::vector<std::string> labels;
+  std::vector<float> logits;       // (num_labels)
+  std::vector<int32_t> input_ids;  // what the model saw
+  std::string label;               // the most likely class
+};
+Classification classify(const std::string& project_path, const std::string& run,
+                        const std::string& text);
+
 enum class ExportFormat { kPeft, kHfMerged };
 ExportFormat export_format_from_string(const std::string& s);  // "peft", "hf"
 // Exports the latest checkpoint of a run. Returns the files written. Throws InputError when the

@@ -1,5 +1,6 @@
-// Greedy generation with a run's latest checkpoint: the quickest way to see what a run learned,
-// and the reference numbers the interoperability check compares transformers + PEFT against.
+// Trying a run's latest checkpoint: greedy generation (causal LM) and classification — the
+// quickest way to see what a run learned, and the reference numbers the interoperability checks
+// compare transformers + PEFT against.
 #include <torch/torch.h>
 
 #include "deeptune/session.h"
@@ -43,6 +44,30 @@ Generation generate(const std::string& project_path, const std::string& run_name
   }
   g.text = tok->decode(g.output_ids);
   return g;
+}
+
+Classification classify(const std::string& project_path, const std::string& run_name,
+                        const std::string& text) {
+  auto store = ProjectStore::open(project_path);
+  const auto run = store->find_run(run_name);
+  if (!run) throw InputError(project_path, "no run named '" + run_name + "'");
+  auto trained = detail::load_trained(*store, *run);
+  if (trained.config.model.task != Task::kClassification)
+    throw InputError(run->name, "classification needs a classification run; this one is causal_lm");
+  auto& m = trained.model;
+  m->eval();
+  torch::NoGradGuard no_grad;
+  Classification c;
+  c.labels = m->config().labels;
+  c.input_ids.push_back(trained.tokenizer->bos_id());
+  for (int32_t id : trained.tokenizer->encode(text)) c.input_ids.push_back(id);
+  const std::vector<int64_t> ids(c.input_ids.begin(), c.input_ids.end());
+  const auto input = torch::tensor(ids, torch::kLong).unsqueeze(0);  // (1, T)
+  const auto last = torch::tensor({static_cast<int64_t>(ids.size()) - 1}, torch::kLong);
+  const auto logits = m->class_logits(input, last).squeeze(0).to(torch::kFloat).contiguous();
+  c.logits.assign(logits.data_ptr<float>(), logits.data_ptr<float>() + logits.numel());
+  c.label = c.labels.at(static_cast<size_t>(logits.argmax().item<int64_t>()));
+  return c;
 }
 
 }  // namespace deeptune

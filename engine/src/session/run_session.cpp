@@ -210,6 +210,7 @@ class StoreCheckpointSink : public train::CheckpointSink {
     store_.add_artifact(a);
     prune();
   }
+  void still_alive() override { obs_.flush(); }  // flush() records the heartbeat
 
  private:
   // Keeps the newest kKeep checkpoints of the run: enough to resume even if the newest one turns

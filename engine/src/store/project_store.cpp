@@ -2,6 +2,7 @@
 // writing a byte to it, migrates it, and reads and writes records with bound parameters only.
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +14,8 @@
 #include <ctime>
 #include <filesystem>
 #include <limits>
+#include <mutex>
+#include <set>
 
 #include "deeptune/error.h"
 #include "deeptune/files.h"
@@ -384,14 +387,45 @@ std::string quick_check(const Database& db) {
   return result;
 }
 
+// quick_check reads every page: 0.44 s for a 121 MB project holding 2 million metric points
+// (40 runs of 10,000 steps). The CLI and the workbench open one project several times for one
+// command, so a file that passed is not checked again in this process until its main file
+// changes (size or modification time: WAL writes leave both alone until a checkpoint).
+class CheckedFiles {
+ public:
+  bool contains(const std::string& file) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return files_.count(key(file)) > 0;
+  }
+  void add(const std::string& file) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    files_.insert(key(file));
+  }
+
+ private:
+  static std::string key(const std::string& file) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) return file;
+    return file + "|" + std::to_string(st.st_size) + "|" + std::to_string(st.st_mtim.tv_sec) + "." +
+           std::to_string(st.st_mtim.tv_nsec);
+  }
+  std::mutex mutex_;
+  std::set<std::string> files_;
+};
+
 void refuse_if_damaged(const Database& db, const std::string& file) {
+  static CheckedFiles passed;
+  if (passed.contains(file)) return;
   const std::string check = quick_check(db);
-  if (check != "ok")
-    throw InputError(file, "is damaged (SQLite quick_check: " + check +
-                               "). Nothing was changed. Keep a copy of it, then recover what "
-                               "SQLite can read with: sqlite3 '" +
-                               file +
-                               "' .recover | sqlite3 recovered.dtproj — or go back to a backup");
+  if (check == "ok") {
+    passed.add(file);
+    return;
+  }
+  throw InputError(file, "is damaged (SQLite quick_check: " + check +
+                             "). Nothing was changed. Keep a copy of it, then recover what "
+                             "SQLite can read with: sqlite3 '" +
+                             file +
+                             "' .recover | sqlite3 recovered.dtproj — or go back to a backup");
 }
 
 // Could not write: the project can still be read.

@@ -178,8 +178,16 @@ double Trainer::train_step(const std::vector<size_t>& indices, int64_t* tokens, 
 void Trainer::wait_while_paused() {
   if (!control_.pause_requested() || control_.stop_requested()) return;
   observer_.on_state(RunState::kPaused, "paused at step " + std::to_string(pos_.step));
-  while (control_.pause_requested() && !control_.stop_requested())
+  // A paused run still beats: without it, a pause longer than the stale-heartbeat window would
+  // make another machine take the run for dead.
+  auto last_beat = Clock::now();
+  while (control_.pause_requested() && !control_.stop_requested()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (Clock::now() - last_beat > std::chrono::seconds(5)) {
+      sink_.still_alive();
+      last_beat = Clock::now();
+    }
+  }
   if (!control_.stop_requested()) observer_.on_state(RunState::kRunning, "resumed");
 }
 

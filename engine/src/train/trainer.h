@@ -25,6 +25,8 @@ class CheckpointSink {
   virtual std::string directory_for(int64_t step) = 0;
   // `sha256` identifies the checkpoint's contents (see checkpoint.h).
   virtual void saved(int64_t step, const std::string& dir, const std::string& sha256) = 0;
+  // Called every few seconds while the run is paused, so the project can see the process lives.
+  virtual void still_alive() {}
 };
 
 // Summed cross-entropy of (N, C) fp32 logits against (N) targets, rows with target -100 skipped,
