@@ -444,6 +444,11 @@ int main(int argc, char** argv) {
 
   std::string project, run_name, out_dir, format;
   bool json = false, force = false;
+  // The two positional arguments of every verb that acts on one run.
+  auto project_and_run = [&](CLI::App* verb) {
+    verb->add_option("PROJECT", project, "Project file")->required();
+    verb->add_option("RUN", run_name, "Run name or id")->required();
+  };
   InitArgs init_args;
   DataAddArgs add;
   TrainArgs train_args;
@@ -484,8 +489,7 @@ int main(int argc, char** argv) {
       "resume",
       "Continue a stopped or interrupted run (or a failed one that has a checkpoint) from its "
       "last checkpoint");
-  resume->add_option("PROJECT", project, "Project file")->required();
-  resume->add_option("RUN", run_name, "Run name or id")->required();
+  project_and_run(resume);
   resume->add_flag("--json", json, "Print progress as JSON lines");
 
   auto* runs = app.add_subcommand("runs", "List the project's runs");
@@ -493,13 +497,11 @@ int main(int argc, char** argv) {
   runs->add_flag("--json", json, "Print JSON");
 
   auto* metrics = app.add_subcommand("metrics", "Print a run's recorded metrics");
-  metrics->add_option("PROJECT", project, "Project file")->required();
-  metrics->add_option("RUN", run_name, "Run name or id")->required();
+  project_and_run(metrics);
   metrics->add_flag("--json", json, "Print {metric: [[step, value], ...]}");
 
   auto* exp = app.add_subcommand("export", "Export a run's latest checkpoint");
-  exp->add_option("PROJECT", project, "Project file")->required();
-  exp->add_option("RUN", run_name, "Run name or id")->required();
+  project_and_run(exp);
   exp->add_option("--format", format,
                   "peft (LoRA adapter for Python's PEFT) or hf (merged checkpoint)")
       ->required();
@@ -509,8 +511,7 @@ int main(int argc, char** argv) {
   int max_tokens = 64;
   auto* gen = app.add_subcommand(
       "generate", "Continue a prompt with a causal-LM run's latest checkpoint (greedy)");
-  gen->add_option("PROJECT", project, "Project file")->required();
-  gen->add_option("RUN", run_name, "Run name or id")->required();
+  project_and_run(gen);
   gen->add_option("--prompt", prompt, "Prompt text, e.g. \"Write 2024-03-15 in words: \"")
       ->required();
   gen->add_option("--max-tokens", max_tokens, "Most tokens to generate")
@@ -520,14 +521,12 @@ int main(int argc, char** argv) {
   std::string text;
   auto* cls =
       app.add_subcommand("classify", "Label a text with a classification run's latest checkpoint");
-  cls->add_option("PROJECT", project, "Project file")->required();
-  cls->add_option("RUN", run_name, "Run name or id")->required();
+  project_and_run(cls);
   cls->add_option("--text", text, "The text to label")->required();
   cls->add_flag("--json", json, "Print the label, every class's logit and the token ids as JSON");
 
   auto* del = app.add_subcommand("delete", "Delete a run with its checkpoints and metrics");
-  del->add_option("PROJECT", project, "Project file")->required();
-  del->add_option("RUN", run_name, "Run name or id")->required();
+  project_and_run(del);
   del->add_flag("--force", force,
                 "Delete even when runs that have not started yet start from its weights");
 

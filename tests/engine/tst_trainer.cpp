@@ -941,6 +941,7 @@ void TestTrainer::stopOnCheckpointStepWritesItOnce() {
   obs.stop_at = 4;
   const int64_t id = create_run(p->path, c, "stop at 4");
   QVERIFY(execute(*p, id, obs).status == RunStatus::kStopped);
+  QCOMPARE(obs.log_text().count("checkpoint saved at step 4"), 1);
   const auto ckpts = artifacts_of(*p, id, "checkpoint");
   QCOMPARE(int(ckpts.size()), 1);
   QCOMPARE(ckpts[0].step, int64_t{4});

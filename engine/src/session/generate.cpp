@@ -8,18 +8,28 @@
 #include "session/session_internal.h"
 
 namespace deeptune {
+namespace {
 
-Generation generate(const std::string& project_path, const std::string& run_name,
-                    const std::string& prompt, int max_new_tokens) {
+// The run's model as of its newest checkpoint, in eval mode, refused unless it does `task`.
+detail::TrainedModel trained_for(const std::string& project_path, const std::string& run_name,
+                                 Task task, const char* refusal) {
   auto store = ProjectStore::open(project_path);
   const auto run = store->find_run(run_name);
   if (!run) throw InputError(project_path, "no run named '" + run_name + "'");
   auto trained = detail::load_trained(*store, *run);
-  if (trained.config.model.task != Task::kCausalLm)
-    throw InputError(run->name, "generation needs a causal_lm run; this one is a classifier");
+  if (trained.config.model.task != task) throw InputError(run->name, refusal);
+  trained.model->eval();
+  return trained;
+}
+
+}  // namespace
+
+Generation generate(const std::string& project_path, const std::string& run_name,
+                    const std::string& prompt, int max_new_tokens) {
+  auto trained = trained_for(project_path, run_name, Task::kCausalLm,
+                             "generation needs a causal_lm run; this one is a classifier");
   auto& m = trained.model;
   const auto& tok = trained.tokenizer;
-  m->eval();
   torch::NoGradGuard no_grad;
 
   Generation g;
@@ -48,14 +58,9 @@ Generation generate(const std::string& project_path, const std::string& run_name
 
 Classification classify(const std::string& project_path, const std::string& run_name,
                         const std::string& text) {
-  auto store = ProjectStore::open(project_path);
-  const auto run = store->find_run(run_name);
-  if (!run) throw InputError(project_path, "no run named '" + run_name + "'");
-  auto trained = detail::load_trained(*store, *run);
-  if (trained.config.model.task != Task::kClassification)
-    throw InputError(run->name, "classification needs a classification run; this one is causal_lm");
+  auto trained = trained_for(project_path, run_name, Task::kClassification,
+                             "classification needs a classification run; this one is causal_lm");
   auto& m = trained.model;
-  m->eval();
   torch::NoGradGuard no_grad;
   Classification c;
   c.labels = m->config().labels;

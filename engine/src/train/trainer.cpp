@@ -199,6 +199,7 @@ void Trainer::checkpoint() {
   const std::string sha = save_checkpoint(dir, model_, *optimizer_, pos_, dropout_gen_);
   last_checkpoint_step_ = pos_.step;
   sink_.saved(pos_.step, dir, sha);
+  observer_.on_log({LogLevel::kInfo, "checkpoint saved at step " + std::to_string(pos_.step)});
 }
 
 EvalMetrics Trainer::evaluate() {
