@@ -236,6 +236,8 @@ class TestModel : public QObject {
   void classLogitsUseLastRealToken();
   void initWeightsIsDeterministicPerSeed();
   void hfSaveLoadRoundTripGivesIdenticalLogits();
+  void configLabelsAreChecked_data();
+  void configLabelsAreChecked();
   void loadWeightsRejectsBadTensor_data();
   void loadWeightsRejectsBadTensor();
 };
@@ -648,6 +650,37 @@ void TestModel::hfSaveLoadRoundTripGivesIdenticalLogits() {
   const auto ids = random_ids(2, 9, 79);
   QVERIFY(torch::equal(m->lm_logits(ids), loaded->lm_logits(ids)));
   QCOMPARE(deeptune::hf::read_tokenizer(path)->kind(), std::string("byte"));
+}
+
+void TestModel::configLabelsAreChecked_data() {
+  QTest::addColumn<QByteArray>("id2label");
+  QTest::addColumn<QString>("message");  // empty: accepted
+  QTest::newRow("0..n-1") << QByteArray(R"({"0": "a", "1": "b"})") << QString();
+  QTest::newRow("a word as index") << QByteArray(R"({"zero": "a"})") << "id2label key 'zero'";
+  QTest::newRow("negative index") << QByteArray(R"({"-1": "a", "0": "b"})") << "id2label key '-1'";
+  QTest::newRow("index past the end") << QByteArray(R"({"0": "a", "5": "b"})") << "'5'";
+  QTest::newRow("index overflowing a long")
+      << QByteArray(R"({"0": "a", "99999999999999999999999": "b"})") << "id2label key";
+  QTest::newRow("label not a string") << QByteArray(R"({"0": 3})") << "must be a string";
+}
+
+// A classification config.json's id2label is read defensively: a bad key or value is an
+// InputError naming config.json (it used to escape as a raw std::stoul exception).
+void TestModel::configLabelsAreChecked() {
+  QFETCH(QByteArray, id2label);
+  QFETCH(QString, message);
+  auto j = tiny_config().to_hf_json();
+  j["architectures"] = {"LlamaForSequenceClassification"};
+  j["id2label"] = nlohmann::json::parse(id2label.toStdString());
+  const auto err = input_error_of([&] { LlamaConfig::from_hf_json(j, "config.json"); });
+  if (message.isEmpty()) {
+    QVERIFY2(!err, err ? err->what() : "");
+    QCOMPARE(int(LlamaConfig::from_hf_json(j, "config.json").labels.size()), 2);
+    return;
+  }
+  QVERIFY(err);
+  QVERIFY2(q(err->what()).startsWith("config.json: ") && q(err->what()).contains(message),
+           err->what());
 }
 
 void TestModel::loadWeightsRejectsBadTensor_data() {

@@ -23,6 +23,7 @@
 
 #include "deeptune/config.h"
 #include "deeptune/data.h"
+#include "deeptune/files.h"
 #include "deeptune/safetensors.h"
 #include "deeptune/sample_data.h"
 #include "deeptune/session.h"
@@ -887,9 +888,13 @@ void TestTrainer::tamperedCheckpointIsRefused() {
   QVERIFY(r.p);
   const std::string name = file.toStdString();
   if (how == "flip") flip_byte(r.dir + "/" + name, 300);
-  if (how == "copy")
-    fs::copy_file(r.older + "/" + name, r.dir + "/" + name, fs::copy_options::overwrite_existing);
-  if (how == "remove") fs::remove_all(r.dir);
+  // QFile and remove_tree, not std::filesystem: PyTorch's CUDA wheels export their own
+  // std::filesystem symbols, and their remove_all crashes (seen with LibTorch 2.11).
+  if (how == "copy") {
+    QVERIFY(QFile::remove(q(r.dir + "/" + name)));
+    QVERIFY(QFile::copy(q(r.older + "/" + name), q(r.dir + "/" + name)));
+  }
+  if (how == "remove") deeptune::remove_tree(r.dir);
   expect_refused_resume(r, how == "remove" ? q(r.dir) : q(r.dir + "/" + name),
                         how == "remove" ? "is missing" : "");
   // Export refuses the same checkpoint the same way.

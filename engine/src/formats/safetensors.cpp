@@ -11,6 +11,7 @@
 
 #include "deeptune/error.h"
 #include "deeptune/files.h"
+#include "deeptune/text.h"
 
 namespace deeptune {
 namespace {
@@ -74,41 +75,6 @@ bool byte_size(const std::vector<int64_t>& shape, DType dtype, uint64_t* numel, 
   }
   *numel = n;
   return checked_mul(n, dtype_size(dtype), bytes);
-}
-
-// Offset of the first byte that is not valid UTF-8 (overlongs, surrogates and code points above
-// U+10FFFF are invalid too), or `size` when all is well.
-size_t first_invalid_utf8(const uint8_t* s, size_t size) {
-  size_t i = 0;
-  while (i < size) {
-    const uint8_t c = s[i];
-    size_t extra = 0;
-    uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      extra = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3;
-      cp = c & 0x07;
-    } else {
-      return i;
-    }
-    if (extra > size - i - 1) return i;  // sequence cut off by the end
-    for (size_t k = 1; k <= extra; ++k) {
-      if ((s[i + k] & 0xC0) != 0x80) return i;
-      cp = (cp << 6) | (s[i + k] & 0x3F);
-    }
-    static const uint32_t kMinForLength[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMinForLength[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
-    i += extra + 1;
-  }
-  return size;
 }
 
 // nlohmann's parser keeps the last of two equal keys without a word; the reference reader rejects
@@ -247,9 +213,7 @@ std::vector<uint8_t> serialize(const std::vector<TensorView>& tensors,
   // transformers refuses to load a checkpoint whose format is not "pt".
   metadata.emplace("format", "pt");
 
-  auto is_utf8 = [](const std::string& s) {
-    return first_invalid_utf8(reinterpret_cast<const uint8_t*>(s.data()), s.size()) == s.size();
-  };
+  auto is_utf8 = [](const std::string& s) { return is_valid_utf8(s); };
   for (const auto& [key, value] : metadata) {
     if (!is_utf8(key) || !is_utf8(value)) {
       throw InputError(origin, "metadata entry '" + key + "' is not valid UTF-8");
@@ -347,9 +311,10 @@ SafetensorsFile SafetensorsFile::parse(std::vector<uint8_t> bytes, const std::st
                                  " bytes)");
   }
   const uint8_t* header = bytes.data() + 8;
-  const size_t bad = first_invalid_utf8(header, n);
-  if (bad != n) {
-    throw InputError(origin, "header is not valid UTF-8 (byte " + std::to_string(bad) + ")");
+  if (const auto bad = find_invalid_utf8(
+          std::string_view(reinterpret_cast<const char*>(header), static_cast<size_t>(n)))) {
+    throw InputError(origin, "header is not valid UTF-8 (byte " + std::to_string(bad->offset) +
+                                 ": " + bad->reason + ")");
   }
 
   // JSON never holds a raw NUL, but nlohmann's lexer takes one as the end of input and would
