@@ -1,7 +1,6 @@
 // Dotted-key access into the draft, and validation through the engine's RunConfig.
 #include "configdraft.h"
 
-#include "deeptune/config.h"
 #include "deeptune/error.h"
 
 namespace {
@@ -15,7 +14,9 @@ nlohmann::json::json_pointer toPointer(const QString& key) {
 
 }  // namespace
 
-ConfigDraft::ConfigDraft(QObject* parent) : QObject(parent) { resetToDefaults(); }
+ConfigDraft::ConfigDraft(QObject* parent) : QObject(parent) {
+  resetToDefaults();
+}
 
 void ConfigDraft::setDocument(const nlohmann::json& doc) {
   // Merge onto the defaults so every key exists for the forms.
@@ -28,6 +29,24 @@ void ConfigDraft::setDocument(const nlohmann::json& doc) {
 void ConfigDraft::resetToDefaults() {
   m_doc = deeptune::RunConfig{}.to_json();
   Q_EMIT documentReplaced();
+}
+
+const deeptune::ConfigKeyInfo* ConfigDraft::keyInfo(const QString& key) {
+  for (const auto& k : deeptune::config_schema())
+    if (QString::fromStdString(k.key) == key) return &k;
+  return nullptr;
+}
+
+void ConfigDraft::resetTrainingKeys() {
+  nlohmann::json doc = m_doc;
+  const nlohmann::json defaults = deeptune::RunConfig{}.to_json();
+  doc["seed"] = defaults["seed"];
+  doc["device"] = defaults["device"];
+  doc["train"] = defaults["train"];
+  doc["train"]["mode"] = m_doc["train"]["mode"];
+  doc["data"]["val_fraction"] = defaults["data"]["val_fraction"];
+  doc["data"]["max_length"] = defaults["data"]["max_length"];
+  setDocument(doc);
 }
 
 nlohmann::json ConfigDraft::value(const QString& key) const {

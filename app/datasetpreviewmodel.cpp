@@ -10,13 +10,24 @@
 DatasetPreviewModel::DatasetPreviewModel(QObject* parent) : QAbstractTableModel(parent) {}
 DatasetPreviewModel::~DatasetPreviewModel() = default;
 
-QString DatasetPreviewModel::setFile(const QString& path, deeptune::DataFormat format) {
+QString DatasetPreviewModel::setFile(const QString& path, const std::string& formatName) {
+  try {
+    return setFile(path, deeptune::data_format_from_string(formatName));
+  } catch (const std::exception& e) {
+    clear();
+    return QString::fromStdString(e.what());
+  }
+}
+
+QString DatasetPreviewModel::setFile(const QString& path,
+                                     std::optional<deeptune::DataFormat> format) {
   beginResetModel();
   m_cursor.reset();
   m_rows = 0;
   QString error;
   try {
-    m_cursor = std::make_unique<deeptune::RowCursor>(path.toStdString(), format);
+    m_format = format ? *format : deeptune::detect_format(path.toStdString());
+    m_cursor = std::make_unique<deeptune::RowCursor>(path.toStdString(), m_format);
     m_rows = static_cast<int>(m_cursor->index_more(kFetchBlock));
   } catch (const std::exception& e) {
     m_cursor.reset();
@@ -46,8 +57,17 @@ QStringList DatasetPreviewModel::columns() const {
   return out;
 }
 
-bool DatasetPreviewModel::atEnd() const { return !m_cursor || m_cursor->at_end(); }
-double DatasetPreviewModel::progress() const { return m_cursor ? m_cursor->progress() : 0.0; }
+std::optional<deeptune::FieldMapping> DatasetPreviewModel::guessedMapping() const {
+  if (!m_cursor || m_cursor->columns().empty()) return std::nullopt;
+  return deeptune::guess_mapping(m_cursor->columns());
+}
+
+bool DatasetPreviewModel::atEnd() const {
+  return !m_cursor || m_cursor->at_end();
+}
+double DatasetPreviewModel::progress() const {
+  return m_cursor ? m_cursor->progress() : 0.0;
+}
 
 int DatasetPreviewModel::rowCount(const QModelIndex& parent) const {
   return parent.isValid() ? 0 : m_rows;
@@ -59,8 +79,7 @@ int DatasetPreviewModel::columnCount(const QModelIndex& parent) const {
 
 QVariant DatasetPreviewModel::data(const QModelIndex& index, int role) const {
   if (!m_cursor || !index.isValid() || index.row() >= m_rows) return {};
-  if (role != Qt::DisplayRole && role != Qt::ToolTipRole && role != Qt::ForegroundRole)
-    return {};
+  if (role != Qt::DisplayRole && role != Qt::ToolTipRole && role != Qt::ForegroundRole) return {};
   const auto row = m_cursor->row(static_cast<size_t>(index.row()));
   if (!row.error.empty()) {
     if (role == Qt::ForegroundRole) return QBrush(QColor(0xb0, 0x20, 0x20));
@@ -77,8 +96,7 @@ QVariant DatasetPreviewModel::data(const QModelIndex& index, int role) const {
   return text;
 }
 
-QVariant DatasetPreviewModel::headerData(int section, Qt::Orientation orientation,
-                                         int role) const {
+QVariant DatasetPreviewModel::headerData(int section, Qt::Orientation orientation, int role) const {
   if (role != Qt::DisplayRole || !m_cursor || section < 0) return {};
   if (orientation == Qt::Horizontal) {
     const auto& cols = m_cursor->columns();

@@ -6,6 +6,8 @@
 
 #include <QAbstractTableModel>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "deeptune/data.h"
 
@@ -22,12 +24,19 @@ class DatasetPreviewModel : public QAbstractTableModel {
   explicit DatasetPreviewModel(QObject* parent = nullptr);
   ~DatasetPreviewModel() override;
 
-  // Opens a file; returns "" or the error (naming the file) and then shows nothing.
-  QString setFile(const QString& path, deeptune::DataFormat format);
+  // Opens a file, in `format` or in the one detected from its name and first bytes. Returns "" or
+  // the error (naming the file) and then shows nothing.
+  QString setFile(const QString& path, std::optional<deeptune::DataFormat> format = std::nullopt);
+  // A registered dataset's file, in the format it was registered with ("jsonl", "csv", ...).
+  QString setFile(const QString& path, const std::string& formatName);
   void clear();
 
   QString path() const;
+  deeptune::DataFormat format() const { return m_format; }  // of the file shown
   QStringList columns() const;
+  // The engine's guess of a field mapping from the columns shown (prompt/response, text/label...);
+  // none when no file is shown.
+  std::optional<deeptune::FieldMapping> guessedMapping() const;
   bool atEnd() const;
   double progress() const;  // share of the file's bytes indexed
 
@@ -44,6 +53,7 @@ class DatasetPreviewModel : public QAbstractTableModel {
 
  private:
   std::unique_ptr<deeptune::RowCursor> m_cursor;
+  deeptune::DataFormat m_format = deeptune::DataFormat::kJsonl;
   int m_rows = 0;
   bool m_fetching = false;
 };

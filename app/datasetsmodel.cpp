@@ -31,6 +31,23 @@ int DatasetsModel::columnCount(const QModelIndex& parent) const {
   return parent.isValid() ? 0 : kColumnCount;
 }
 
+DatasetsModel::Stats DatasetsModel::statsAt(int row) const {
+  Stats out;
+  const auto* d = datasetAt(row);
+  if (!d) return out;
+  try {
+    out.stats = deeptune::DatasetStats::from_json(
+        d->stats_json.empty() ? nlohmann::json() : nlohmann::json::parse(d->stats_json));
+  } catch (const std::exception& e) {
+    out.error = QString::fromStdString(e.what());
+  }
+  return out;
+}
+
+double DatasetsModel::driftThreshold(size_t valRows, size_t categories) {
+  return deeptune::drift_threshold(valRows, categories);
+}
+
 QString DatasetsModel::describeMapping(const std::string& mappingJson) {
   try {
     const auto m = deeptune::FieldMapping::from_json(nlohmann::json::parse(mappingJson));

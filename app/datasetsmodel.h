@@ -4,6 +4,7 @@
 #include <QAbstractTableModel>
 #include <vector>
 
+#include "deeptune/data.h"
 #include "deeptune/store.h"
 
 class DatasetsModel : public QAbstractTableModel {
@@ -22,6 +23,16 @@ class DatasetsModel : public QAbstractTableModel {
   QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
   QVariant headerData(int section, Qt::Orientation orientation,
                       int role = Qt::DisplayRole) const override;
+
+  // The statistics cached when the dataset was registered; `error` says why there are none.
+  struct Stats {
+    deeptune::DatasetStats stats;
+    QString error;
+  };
+  Stats statsAt(int row) const;
+  // The drift (total-variation distance between the splits' shares over `categories` occupied
+  // bins or labels) above which validation does not look like training: the engine's threshold.
+  static double driftThreshold(size_t valRows, size_t categories);
 
   // "prompt → response", "text + label", "text": how the mapping reads, for people.
   static QString describeMapping(const std::string& mappingJson);

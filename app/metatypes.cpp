@@ -1,6 +1,11 @@
 // Registration of the engine value types used across threads.
 #include "metatypes.h"
 
+#include "modelsummarizer.h"
+#include "runhistoryreader.h"
+#include "runremover.h"
+#include "usermessage.h"
+
 void registerDeepTuneMetaTypes() {
   qRegisterMetaType<deeptune::StepMetrics>();
   qRegisterMetaType<QList<deeptune::StepMetrics>>();
@@ -8,4 +13,8 @@ void registerDeepTuneMetaTypes() {
   qRegisterMetaType<deeptune::LogLine>();
   qRegisterMetaType<deeptune::RunState>();
   qRegisterMetaType<deeptune::RunStatus>();
+  qRegisterMetaType<UserMessage>();
+  qRegisterMetaType<deeptune::ModelSummary>();
+  qRegisterMetaType<QList<deeptune::RunDependent>>();
+  qRegisterMetaType<QList<RunHistory>>();
 }

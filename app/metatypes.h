@@ -1,4 +1,5 @@
-// Engine value types carried by queued signals between the training worker and the UI thread.
+// Engine value types carried by queued signals between the training worker and the UI thread,
+// and registration of those the services' signals carry.
 #pragma once
 
 #include <QList>
@@ -12,5 +13,6 @@ Q_DECLARE_METATYPE(deeptune::LogLine)
 Q_DECLARE_METATYPE(deeptune::RunState)
 Q_DECLARE_METATYPE(deeptune::RunStatus)
 
-// Registers the types above (and their lists) once, before the first queued connection.
+// Registers the types above (and their lists) and the services' signal types once, before the
+// first queued connection.
 void registerDeepTuneMetaTypes();

@@ -11,7 +11,8 @@
 namespace {
 
 // What changed in a run that a page shows: status, progress, name, final metrics.
-bool sameRuns(const std::vector<deeptune::RunRecord>& a, const std::vector<deeptune::RunRecord>& b) {
+bool sameRuns(const std::vector<deeptune::RunRecord>& a,
+              const std::vector<deeptune::RunRecord>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
     if (a[i].id != b[i].id || a[i].status != b[i].status || a[i].last_step != b[i].last_step ||
@@ -90,6 +91,41 @@ QString ProjectSession::displayName() const {
   return m_store ? QString::fromStdString(m_store->info().name) : QString();
 }
 
+QString ProjectSession::datasetFile(const deeptune::DatasetRecord& dataset) const {
+  return m_store ? QString::fromStdString(m_store->resolve(dataset.path)) : QString();
+}
+
+std::map<std::string, std::string> ProjectSession::presets() const {
+  if (!m_store) return {};
+  try {
+    return m_store->presets();
+  } catch (const std::exception& e) {
+    qWarning("DeepTune: reading the project's presets failed: %s", e.what());
+    return {};
+  }
+}
+
+UserMessage ProjectSession::savePreset(const QString& name, const std::string& json) {
+  if (!m_store) return {tr("The preset was not saved"), tr("No project is open.")};
+  try {
+    m_store->save_preset(name.toStdString(), json);
+  } catch (const std::exception& e) {
+    return {tr("The preset was not saved"), QString::fromStdString(e.what())};
+  }
+  Q_EMIT presetsChanged();
+  return {};
+}
+
+UserMessage ProjectSession::renameRun(qint64 id, const QString& name) {
+  if (!m_store) return {tr("The run was not renamed"), tr("No project is open.")};
+  try {
+    m_store->rename_run(id, name.toStdString());
+  } catch (const std::exception& e) {
+    return {tr("The run was not renamed"), QString::fromStdString(e.what())};
+  }
+  return {};
+}
+
 std::optional<deeptune::RunRecord> ProjectSession::run(qint64 id) const {
   for (const auto& r : m_runs)
     if (r.id == id) return r;
@@ -106,10 +142,6 @@ void ProjectSession::reloadRuns() {
   if (!m_store) return;
   m_runs = m_store->runs();
   Q_EMIT runsChanged();
-}
-
-void ProjectSession::reloadPresets() {
-  if (m_store) Q_EMIT presetsChanged();
 }
 
 void ProjectSession::setPollInterval(int ms) {

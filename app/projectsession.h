@@ -1,6 +1,8 @@
 // The open project as the UI thread sees it: its own ProjectStore connection (the training worker
-// has another), change notifications for the pages, and a poll that notices runs written by
-// another process (deeptune-cli) so their curves show up live.
+// and every background job have others), change notifications for the pages, and a poll that
+// notices runs written by another process (deeptune-cli) so their curves show up live. Only short
+// reads and writes go through this connection (lists, a rename, a preset); long work goes through
+// the services of projectjob.h. Pages never see the connection itself.
 #pragma once
 
 #include <QObject>
@@ -10,13 +12,7 @@
 #include <vector>
 
 #include "deeptune/store.h"
-
-// A message for the user: a translated headline and the engine's detail below it.
-struct UserMessage {
-  QString headline;
-  QString detail;
-  bool isEmpty() const { return headline.isEmpty(); }
-};
+#include "usermessage.h"
 
 class ProjectSession : public QObject {
   Q_OBJECT
@@ -33,17 +29,24 @@ class ProjectSession : public QObject {
   bool isOpen() const { return m_store != nullptr; }
   QString path() const;         // absolute path of the project file, "" when closed
   QString displayName() const;  // project name, "" when closed
-  deeptune::ProjectStore* store() const { return m_store.get(); }
+  // A dataset's file as an absolute path (datasets inside the project's folder are stored
+  // relative).
+  QString datasetFile(const deeptune::DatasetRecord& dataset) const;
 
   // Cached lists, refreshed on change.
   const std::vector<deeptune::DatasetRecord>& datasets() const { return m_datasets; }
   const std::vector<deeptune::RunRecord>& runs() const { return m_runs; }
   std::optional<deeptune::RunRecord> run(qint64 id) const;
 
+  // Named hyperparameter presets (RunConfig JSON documents) saved in the project.
+  std::map<std::string, std::string> presets() const;
+  UserMessage savePreset(const QString& name, const std::string& json);  // presetsChanged follows
+  // Renames a run; refused (with the engine's reason) when the name is taken or empty.
+  UserMessage renameRun(qint64 id, const QString& name);
+
   // Re-reads from the file and emits what changed.
   void reloadDatasets();
   void reloadRuns();
-  void reloadPresets();
 
   // How often the file is polled for changes made by other connections (ms); 0 stops polling.
   void setPollInterval(int ms);

@@ -50,25 +50,32 @@ bool RunController::startRun(const QString& projectPath, const QString& configJs
                              const QString& name) {
   if (m_busy) return false;
   m_control.reset();
+  m_requestedAt = QDateTime::currentDateTimeUtc();
   setBusy(true);
-  QMetaObject::invokeMethod(m_worker, "startRun", Qt::QueuedConnection,
-                            Q_ARG(QString, projectPath), Q_ARG(QString, configJson),
-                            Q_ARG(QString, name));
+  QMetaObject::invokeMethod(m_worker, "startRun", Qt::QueuedConnection, Q_ARG(QString, projectPath),
+                            Q_ARG(QString, configJson), Q_ARG(QString, name));
   return true;
 }
 
 bool RunController::resumeRun(const QString& projectPath, qint64 runId) {
   if (m_busy) return false;
   m_control.reset();
+  m_requestedAt = QDateTime::currentDateTimeUtc();
   setBusy(true);
   QMetaObject::invokeMethod(m_worker, "resumeRun", Qt::QueuedConnection,
                             Q_ARG(QString, projectPath), Q_ARG(qint64, runId));
   return true;
 }
 
-void RunController::pause() { m_control.request_pause(); }
-void RunController::resume() { m_control.request_resume(); }
-void RunController::stop() { m_control.request_stop(); }  // a paused trainer sees it too
+void RunController::pause() {
+  m_control.request_pause();
+}
+void RunController::resume() {
+  m_control.request_resume();
+}
+void RunController::stop() {
+  m_control.request_stop();
+}  // a paused trainer sees it too
 
 bool RunController::waitUntilIdle(int timeoutMs) {
   QDeadlineTimer deadline(timeoutMs);

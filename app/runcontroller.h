@@ -3,6 +3,7 @@
 // the trainer checks between optimizer steps. The UI never waits on the engine.
 #pragma once
 
+#include <QDateTime>
 #include <QList>
 #include <QObject>
 #include <QString>
@@ -22,6 +23,9 @@ class RunController : public QObject {
 
   bool isBusy() const { return m_busy; }
   qint64 currentRunId() const { return m_runId; }
+  // When the current (or last) start or resume was asked for: what the run records from then on
+  // also arrives through the signals below.
+  QDateTime requestedAt() const { return m_requestedAt; }
   deeptune::RunState state() const { return m_state; }
 
   // Each returns false (and does nothing) when a run is already in progress.
@@ -36,12 +40,13 @@ class RunController : public QObject {
   bool waitUntilIdle(int timeoutMs);
 
  Q_SIGNALS:
-  void runStarted(qint64 runId);
+  void runStarted(qint64 runId);  // the engine claimed it: events, then runFinished, follow
   void stepsFinished(qint64 runId, const QList<deeptune::StepMetrics>& steps);
   void evalFinished(qint64 runId, const deeptune::EvalMetrics& eval);
   void logged(qint64 runId, const deeptune::LogLine& line);
   void stateChanged(qint64 runId, deeptune::RunState state, const QString& detail);
   void runFinished(qint64 runId, deeptune::RunStatus status, const QString& error);
+  // The run did not train (see TrainingWorker::startFailed); no runFinished follows.
   void startFailed(const QString& error);
   void busyChanged(bool busy);
 
@@ -53,5 +58,6 @@ class RunController : public QObject {
   TrainingWorker* m_worker = nullptr;  // lives in m_thread, deleted when it finishes
   bool m_busy = false;
   qint64 m_runId = 0;
+  QDateTime m_requestedAt;
   deeptune::RunState m_state = deeptune::RunState::kStopped;
 };

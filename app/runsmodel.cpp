@@ -46,8 +46,7 @@ void RunsModel::setRuns(const std::vector<deeptune::RunRecord>& runs) {
     return;
   }
   m_runs = runs;
-  if (!m_runs.empty())
-    Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, kColumnCount - 1));
+  if (!m_runs.empty()) Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, kColumnCount - 1));
 }
 
 const deeptune::RunRecord* RunsModel::runAt(int row) const {
@@ -145,7 +144,8 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
     case kValLoss:
       return number(final, "val_loss");
     case kCreated: {
-      const auto t = QDateTime::fromString(QString::fromStdString(r->created_at), Qt::ISODateWithMs);
+      const auto t =
+          QDateTime::fromString(QString::fromStdString(r->created_at), Qt::ISODateWithMs);
       return t.isValid() ? t.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm"))
                          : QString::fromStdString(r->created_at);
     }
@@ -194,13 +194,11 @@ bool RunsModel::setData(const QModelIndex& index, const QVariant& value, int rol
   auto* r = index.isValid() && index.column() == kName && role == Qt::EditRole
                 ? (index.row() < static_cast<int>(m_runs.size()) ? &m_runs[index.row()] : nullptr)
                 : nullptr;
-  if (!r || !m_session || !m_session->store()) return false;
+  if (!r || !m_session || !m_session->isOpen()) return false;
   const QString name = value.toString().trimmed();
   if (name.isEmpty() || name.toStdString() == r->name) return false;
-  try {
-    m_session->store()->rename_run(r->id, name.toStdString());
-  } catch (const std::exception& e) {
-    Q_EMIT renameFailed(QString::fromStdString(e.what()));
+  if (const UserMessage refused = m_session->renameRun(r->id, name); !refused.isEmpty()) {
+    Q_EMIT renameFailed(refused);
     return false;
   }
   r->name = name.toStdString();

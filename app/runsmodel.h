@@ -8,6 +8,7 @@
 
 #include "deeptune/session.h"
 #include "deeptune/store.h"
+#include "usermessage.h"
 
 class ProjectSession;
 
@@ -49,7 +50,7 @@ class RunsModel : public QAbstractTableModel {
   static QString stateText(deeptune::RunState state);     // as reported live: "preparing", ...
 
  Q_SIGNALS:
-  void renameFailed(const QString& detail);
+  void renameFailed(const UserMessage& message);
 
  private:
   ProjectSession* m_session;

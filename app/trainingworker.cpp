@@ -1,5 +1,6 @@
 // Worker-thread side of a run. The only place in the workbench that catches engine exceptions
-// around training: they end as a failed run (stored in the project) and a runFinished signal.
+// around training: a refusal (before the claim, or while preparing) becomes startFailed; a failure
+// while training comes back in the outcome, stored by the engine, as a runFinished signal.
 #include "trainingworker.h"
 
 #include <QElapsedTimer>
@@ -9,7 +10,8 @@
 
 namespace {
 
-// Buffers steps and hands them on in batches no more often than every kMinEmitIntervalMs.
+// Buffers steps and hands them on in batches no more often than every kMinEmitIntervalMs. The
+// engine reports nothing before it has claimed the run, so the first event announces it.
 class SignalObserver final : public deeptune::RunObserver {
  public:
   SignalObserver(TrainingWorker& worker, qint64 runId) : m_worker(worker), m_runId(runId) {
@@ -17,6 +19,7 @@ class SignalObserver final : public deeptune::RunObserver {
   }
 
   void on_step(const deeptune::StepMetrics& s) override {
+    announce();
     m_pending.append(s);
     if (m_sinceEmit.elapsed() >= TrainingWorker::kMinEmitIntervalMs) flush();
   }
@@ -24,13 +27,22 @@ class SignalObserver final : public deeptune::RunObserver {
     flush();
     Q_EMIT m_worker.evalFinished(m_runId, e);
   }
-  void on_log(const deeptune::LogLine& l) override { Q_EMIT m_worker.logged(m_runId, l); }
+  void on_log(const deeptune::LogLine& l) override {
+    announce();
+    Q_EMIT m_worker.logged(m_runId, l);
+  }
   void on_state(deeptune::RunState s, const std::string& detail) override {
     flush();
     Q_EMIT m_worker.stateChanged(m_runId, s, QString::fromStdString(detail));
   }
 
+  void announce() {
+    if (m_started) return;
+    m_started = true;
+    Q_EMIT m_worker.runStarted(m_runId);
+  }
   void flush() {
+    announce();
     if (!m_pending.isEmpty()) Q_EMIT m_worker.stepsFinished(m_runId, m_pending);
     m_pending.clear();
     m_sinceEmit.restart();
@@ -39,6 +51,7 @@ class SignalObserver final : public deeptune::RunObserver {
  private:
   TrainingWorker& m_worker;
   qint64 m_runId;
+  bool m_started = false;
   QList<deeptune::StepMetrics> m_pending;
   QElapsedTimer m_sinceEmit;
 };
@@ -70,16 +83,18 @@ void TrainingWorker::resumeRun(const QString& projectPath, qint64 runId) {
 }
 
 void TrainingWorker::execute(const QString& projectPath, qint64 runId) {
-  Q_EMIT runStarted(runId);
   SignalObserver observer(*this, runId);
   deeptune::RunOutcome outcome;
   try {
-    // execute_run stores failures itself and reports them in the outcome; this catch is the
-    // last line for anything that escapes it (e.g. the project file vanished).
+    // execute_run stores failures after its claim itself and reports them in the outcome.
     outcome = deeptune::execute_run(projectPath.toStdString(), runId, observer, m_control);
   } catch (const std::exception& e) {
-    outcome.status = deeptune::RunStatus::kFailed;
-    outcome.error = e.what();
+    // The run did not start training: the engine would not claim it (another process runs it, it
+    // has completed, it is not resumable), or refused it while preparing (a config or dataset it
+    // could only check then) and recorded that itself (a new run removed, a resumed one left as it
+    // was). Not a failed run: the worker does not invent one.
+    Q_EMIT startFailed(QString::fromStdString(e.what()));
+    return;
   }
   observer.flush();
   Q_EMIT runFinished(runId, outcome.status, QString::fromStdString(outcome.error));

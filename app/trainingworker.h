@@ -21,10 +21,12 @@ class TrainingWorker : public QObject {
  public Q_SLOTS:
   // Creates a run from a RunConfig JSON document and trains it. Runs in the worker thread.
   void startRun(const QString& projectPath, const QString& configJson, const QString& name);
-  // Continues a stopped, paused or interrupted run from its last checkpoint.
+  // Continues a resumable run (stopped, interrupted, or failed with a checkpoint) from its last
+  // checkpoint.
   void resumeRun(const QString& projectPath, qint64 runId);
 
  Q_SIGNALS:
+  // The engine claimed the run for this process: the events below follow, then runFinished.
   void runStarted(qint64 runId);
   void stepsFinished(qint64 runId, const QList<deeptune::StepMetrics>& steps);
   void evalFinished(qint64 runId, const deeptune::EvalMetrics& eval);
@@ -32,7 +34,11 @@ class TrainingWorker : public QObject {
   void stateChanged(qint64 runId, deeptune::RunState state, const QString& detail);
   // status: completed, stopped or failed; error holds the engine's message when failed.
   void runFinished(qint64 runId, deeptune::RunStatus status, const QString& error);
-  // The config or project refused the run before it existed (nothing was recorded).
+  // The run did not train, and no runFinished follows: the config was refused before the run was
+  // created (create_run), the engine would not claim it (another process runs it, it has
+  // completed, it is not resumable), or it refused the run while preparing — then after a
+  // runStarted — and recorded that itself (no 'failed' run: a new run is removed, a resumed one
+  // left as it was).
   void startFailed(const QString& error);
 
  private:

@@ -89,7 +89,7 @@
         <translation>Add</translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+50"/>
         <source>Detected columns: %1</source>
         <translation>Detected columns: %1</translation>
     </message>
@@ -97,7 +97,7 @@
 <context>
     <name>DataPage</name>
     <message>
-        <location filename="../views/datapage.cpp" line="+47"/>
+        <location filename="../views/datapage.cpp" line="+45"/>
         <source>Datasets</source>
         <translation>Datasets</translation>
     </message>
@@ -124,41 +124,41 @@
     <message>
         <location line="+1"/>
         <location line="+6"/>
-        <location line="+174"/>
+        <location line="+152"/>
         <source>tokens</source>
         <translation>tokens</translation>
     </message>
     <message>
-        <location line="-180"/>
+        <location line="-158"/>
         <location line="+3"/>
-        <location line="+163"/>
+        <location line="+141"/>
         <source>examples</source>
         <translation>examples</translation>
     </message>
     <message>
-        <location line="-164"/>
+        <location line="-142"/>
         <source>Label balance</source>
         <translation>Label balance</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+177"/>
+        <location line="+155"/>
         <source>label</source>
         <translation>label</translation>
     </message>
     <message>
-        <location line="-175"/>
+        <location line="-153"/>
         <source>Train vs validation</source>
         <translation>Train vs validation</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+174"/>
+        <location line="+152"/>
         <source>% of split</source>
         <translation>% of split</translation>
     </message>
     <message>
-        <location line="-169"/>
+        <location line="-147"/>
         <source>Statistics</source>
         <translation>Statistics</translation>
     </message>
@@ -179,12 +179,7 @@
         </translation>
     </message>
     <message>
-        <location line="+10"/>
-        <source>The dataset was not added</source>
-        <translation>The dataset was not added</translation>
-    </message>
-    <message>
-        <location line="+6"/>
+        <location line="+15"/>
         <source>Dataset &apos;%1&apos; added</source>
         <translation>Dataset &apos;%1&apos; added</translation>
     </message>
@@ -209,7 +204,7 @@
         <translation>Reading %1…</translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+17"/>
         <source>No dataset yet: add one to start.</source>
         <translation>No dataset yet: add one to start.</translation>
     </message>
@@ -219,7 +214,7 @@
         <translation>The next run trains on &apos;%1&apos;.</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+3"/>
         <source>The file cannot be previewed: %1</source>
         <translation>The file cannot be previewed: %1</translation>
     </message>
@@ -229,7 +224,7 @@
         <translation>No statistics: %1</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+5"/>
         <source>%1 examples (%2 train, %3 validation) · tokens per example: min %4, mean %5, max %6 · %7 longer than the default maximum length</source>
         <translation>%1 examples (%2 train, %3 validation) · tokens per example: min %4, mean %5, max %6 · %7 longer than the default maximum length</translation>
     </message>
@@ -244,12 +239,12 @@
         <translation>No label column</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+16"/>
         <source>train</source>
         <translation>train</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+0"/>
         <source>validation</source>
         <translation>validation</translation>
     </message>
@@ -270,9 +265,17 @@
     </message>
 </context>
 <context>
+    <name>DatasetRegistrar</name>
+    <message>
+        <location filename="../app/datasetregistrar.cpp" line="+21"/>
+        <source>The dataset was not added</source>
+        <translation>The dataset was not added</translation>
+    </message>
+</context>
+<context>
     <name>DatasetsModel</name>
     <message>
-        <location filename="../app/datasetsmodel.cpp" line="+77"/>
+        <location filename="../app/datasetsmodel.cpp" line="+94"/>
         <source>Name</source>
         <translation>Name</translation>
     </message>
@@ -300,7 +303,7 @@
 <context>
     <name>ExportPage</name>
     <message>
-        <location filename="../views/exportpage.cpp" line="+30"/>
+        <location filename="../views/exportpage.cpp" line="+29"/>
         <source>Run:</source>
         <translation>Run:</translation>
     </message>
@@ -354,13 +357,8 @@
         <source>Export to</source>
         <translation>Export to</translation>
     </message>
-    <message>
-        <location line="+15"/>
-        <source>The export failed</source>
-        <translation>The export failed</translation>
-    </message>
     <message numerus="yes">
-        <location line="+6"/>
+        <location line="+23"/>
         <source>Exported %n file(s)</source>
         <translation>
             <numerusform>Exported %n file</numerusform>
@@ -373,7 +371,7 @@
         <translation>Choose a folder to export to</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>Exporting…</source>
         <translation>Exporting…</translation>
     </message>
@@ -381,7 +379,7 @@
 <context>
     <name>HyperparametersPage</name>
     <message>
-        <location filename="../views/hyperparameterspage.cpp" line="+35"/>
+        <location filename="../views/hyperparameterspage.cpp" line="+34"/>
         <location line="+4"/>
         <source>General</source>
         <translation>General</translation>
@@ -577,7 +575,7 @@
         <translation>Steps between checkpoints; 0 = at stop and end</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+26"/>
         <source>Preset:</source>
         <translation>Preset:</translation>
     </message>
@@ -617,7 +615,7 @@
         <translation>Preset name:</translation>
     </message>
     <message>
-        <location line="+72"/>
+        <location line="+62"/>
         <source>outside the allowed range</source>
         <translation>outside the allowed range</translation>
     </message>
@@ -637,17 +635,12 @@
         <translation>Some values are outside the recommended ranges</translation>
     </message>
     <message>
-        <location line="+35"/>
-        <source>The preset was not saved</source>
-        <translation>The preset was not saved</translation>
-    </message>
-    <message>
-        <location line="+6"/>
+        <location line="+39"/>
         <source>Preset &apos;%1&apos; saved in the project</source>
         <translation>Preset &apos;%1&apos; saved in the project</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+12"/>
         <source>The preset cannot be read</source>
         <translation>The preset cannot be read</translation>
     </message>
@@ -705,13 +698,13 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+22"/>
+        <location line="+23"/>
         <source>Attention</source>
         <translation>Attention</translation>
     </message>
     <message>
-        <location line="-21"/>
-        <location line="+25"/>
+        <location line="-22"/>
+        <location line="+26"/>
         <source>Memory</source>
         <translation>Memory</translation>
     </message>
@@ -737,18 +730,18 @@
         <translation>Idle</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>DeepTune Workbench %1</source>
         <translation>DeepTune Workbench %1</translation>
     </message>
     <message>
-        <location line="+33"/>
-        <location line="+131"/>
+        <location line="+35"/>
+        <location line="+129"/>
         <source>DeepTune Workbench</source>
         <translation>DeepTune Workbench</translation>
     </message>
     <message>
-        <location line="-124"/>
+        <location line="-122"/>
         <source>Fine-tune transformer models with LoRA and watch what happens inside. A project is one file that holds your datasets, runs and their curves.</source>
         <translation>Fine-tune transformer models with LoRA and watch what happens inside. A project is one file that holds your datasets, runs and their curves.</translation>
     </message>
@@ -793,12 +786,12 @@
         <translation>Open &amp;Recent</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>&amp;Close Project</source>
         <translation>&amp;Close Project</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+5"/>
         <source>&amp;Add Dataset…</source>
         <translation>&amp;Add Dataset…</translation>
     </message>
@@ -852,7 +845,7 @@ LoRA fine-tuning with every step recorded in a project file.
 LibTorch %2</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+17"/>
         <source>Clear list</source>
         <translation>Clear list</translation>
     </message>
@@ -862,7 +855,7 @@ LibTorch %2</translation>
         <translation>%1 — DeepTune Workbench</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+9"/>
         <location line="+36"/>
         <source>A run is in progress</source>
         <translation>A run is in progress</translation>
@@ -888,12 +881,12 @@ LibTorch %2</translation>
         <translation>New project</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+10"/>
         <source>Open project</source>
         <translation>Open project</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>All files (*)</source>
         <translation>All files (*)</translation>
     </message>
@@ -909,7 +902,7 @@ LibTorch %2</translation>
 <context>
     <name>ModelPage</name>
     <message>
-        <location filename="../views/modelpage.cpp" line="+43"/>
+        <location filename="../views/modelpage.cpp" line="+32"/>
         <source>Base model</source>
         <translation>Base model</translation>
     </message>
@@ -1019,27 +1012,22 @@ LibTorch %2</translation>
         <translation>Share trained:</translation>
     </message>
     <message>
-        <location line="+48"/>
+        <location line="+49"/>
         <source>Preset: %1</source>
         <translation>Preset: %1</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+6"/>
         <source>Run: %1 (its latest weights)</source>
         <translation>Run: %1 (its latest weights)</translation>
     </message>
     <message>
-        <location line="+70"/>
+        <location line="+57"/>
         <source>computing…</source>
         <translation>computing…</translation>
     </message>
     <message>
-        <location line="+25"/>
-        <source>Cannot build this model: %1</source>
-        <translation>Cannot build this model: %1</translation>
-    </message>
-    <message>
-        <location line="+8"/>
+        <location line="+17"/>
         <source>%1 parameters</source>
         <translation>%1 parameters</translation>
     </message>
@@ -1053,9 +1041,17 @@ LibTorch %2</translation>
     </message>
 </context>
 <context>
+    <name>ModelSummarizer</name>
+    <message>
+        <location filename="../app/modelsummarizer.cpp" line="+64"/>
+        <source>Cannot build this model</source>
+        <translation>Cannot build this model</translation>
+    </message>
+</context>
+<context>
     <name>ProjectSession</name>
     <message>
-        <location filename="../app/projectsession.cpp" line="+39"/>
+        <location filename="../app/projectsession.cpp" line="+40"/>
         <source>Could not open the project</source>
         <translation>Could not open the project</translation>
     </message>
@@ -1069,6 +1065,24 @@ LibTorch %2</translation>
         <location line="-11"/>
         <source>%1: a file with this name already exists</source>
         <translation>%1: a file with this name already exists</translation>
+    </message>
+    <message>
+        <location line="+61"/>
+        <location line="+4"/>
+        <source>The preset was not saved</source>
+        <translation>The preset was not saved</translation>
+    </message>
+    <message>
+        <location line="-4"/>
+        <location line="+11"/>
+        <source>No project is open.</source>
+        <translation>No project is open.</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <location line="+4"/>
+        <source>The run was not renamed</source>
+        <translation>The run was not renamed</translation>
     </message>
 </context>
 <context>
@@ -1085,9 +1099,38 @@ LibTorch %2</translation>
     </message>
 </context>
 <context>
+    <name>RunExporter</name>
+    <message>
+        <location filename="../app/runexporter.cpp" line="+29"/>
+        <source>The export failed</source>
+        <translation>The export failed</translation>
+    </message>
+</context>
+<context>
+    <name>RunHistoryReader</name>
+    <message>
+        <location filename="../app/runhistoryreader.cpp" line="+28"/>
+        <source>The run&apos;s records cannot be read</source>
+        <translation>The run&apos;s records cannot be read</translation>
+    </message>
+</context>
+<context>
+    <name>RunRemover</name>
+    <message>
+        <location filename="../app/runremover.cpp" line="+21"/>
+        <source>The run&apos;s dependents cannot be read</source>
+        <translation>The run&apos;s dependents cannot be read</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>The run was not deleted</source>
+        <translation>The run was not deleted</translation>
+    </message>
+</context>
+<context>
     <name>RunsModel</name>
     <message>
-        <location filename="../app/runsmodel.cpp" line="+74"/>
+        <location filename="../app/runsmodel.cpp" line="+73"/>
         <source>created</source>
         <translation>created</translation>
     </message>
@@ -1127,7 +1170,7 @@ LibTorch %2</translation>
         <translation>preparing</translation>
     </message>
     <message>
-        <location line="+67"/>
+        <location line="+68"/>
         <source>Run</source>
         <translation>Run</translation>
     </message>
@@ -1245,22 +1288,30 @@ LibTorch %2</translation>
         <translation>step</translation>
     </message>
     <message>
-        <location line="+16"/>
-        <source>The run was not renamed</source>
-        <translation>The run was not renamed</translation>
-    </message>
-    <message>
-        <location line="+88"/>
-        <source>The run&apos;s records cannot be read</source>
-        <translation>The run&apos;s records cannot be read</translation>
-    </message>
-    <message>
-        <location line="+60"/>
+        <location line="+189"/>
         <source>Run &apos;%1&apos; failed</source>
         <translation>Run &apos;%1&apos; failed</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+31"/>
+        <source>• &apos;%1&apos; has not started yet and cannot start without it.</source>
+        <translation>• &apos;%1&apos; has not started yet and cannot start without it.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>• &apos;%1&apos; started from its weights and keeps its own copy.</source>
+        <translation>• &apos;%1&apos; started from its weights and keeps its own copy.</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+4"/>
+        <source>%n run(s) start from this run&apos;s weights:</source>
+        <translation>
+            <numerusform>%n run starts from this run&apos;s weights:</numerusform>
+            <numerusform>%n runs start from this run&apos;s weights:</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Delete run</source>
         <translation>Delete run</translation>
     </message>
@@ -1270,22 +1321,18 @@ LibTorch %2</translation>
         <translation>Delete run &apos;%1&apos; with its metrics, logs and checkpoints?</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="-2"/>
         <source>Exports written elsewhere are kept. This cannot be undone.</source>
         <translation>Exports written elsewhere are kept. This cannot be undone.</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+6"/>
         <source>Delete</source>
         <translation>Delete</translation>
     </message>
     <message>
-        <location line="+14"/>
-        <source>The run was not deleted</source>
-        <translation>The run was not deleted</translation>
-    </message>
-    <message>
-        <location line="+13"/>
+        <location line="-126"/>
+        <location line="+147"/>
         <source>The run&apos;s config cannot be read</source>
         <translation>The run&apos;s config cannot be read</translation>
     </message>
@@ -1303,7 +1350,7 @@ LibTorch %2</translation>
 <context>
     <name>TrainPage</name>
     <message>
-        <location filename="../views/trainpage.cpp" line="+49"/>
+        <location filename="../views/trainpage.cpp" line="+50"/>
         <source>Run name:</source>
         <translation>Run name:</translation>
     </message>
@@ -1323,7 +1370,7 @@ LibTorch %2</translation>
         <translation>Pause</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>Resume</source>
         <translation>Resume</translation>
     </message>
@@ -1408,12 +1455,12 @@ LibTorch %2</translation>
         <translation>The run&apos;s log appears here.</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+29"/>
         <source>The run could not start</source>
         <translation>The run could not start</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+37"/>
         <source>The run config is not valid</source>
         <translation>The run config is not valid</translation>
     </message>
@@ -1428,43 +1475,38 @@ LibTorch %2</translation>
         <translation>Pick the dataset to train on in the Data page.</translation>
     </message>
     <message>
-        <location line="+32"/>
-        <source>The run&apos;s records cannot be read</source>
-        <translation>The run&apos;s records cannot be read</translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <location line="+166"/>
+        <location line="+35"/>
+        <location line="+196"/>
         <source>The run failed</source>
         <translation>The run failed</translation>
     </message>
     <message>
-        <location line="-159"/>
+        <location line="-188"/>
         <source>Following run &apos;%1&apos;, trained by another process</source>
         <translation>Following run &apos;%1&apos;, trained by another process</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>Its curves update as it records them (host %1, pid %2).</source>
         <translation>Its curves update as it records them (host %1, pid %2).</translation>
     </message>
     <message>
-        <location line="+65"/>
+        <location line="+84"/>
         <source>Run &apos;%1&apos; ended: %2</source>
         <translation>Run &apos;%1&apos; ended: %2</translation>
     </message>
     <message>
-        <location line="+53"/>
+        <location line="+63"/>
         <source>validation at step %1: loss %2</source>
         <translation>validation at step %1: loss %2</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>, accuracy %1</source>
         <translation>, accuracy %1</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>, perplexity %1</source>
         <translation>, perplexity %1</translation>
     </message>
@@ -1474,7 +1516,7 @@ LibTorch %2</translation>
         <translation>Run &apos;%1&apos; completed</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+4"/>
         <source>Run &apos;%1&apos; stopped</source>
         <translation>Run &apos;%1&apos; stopped</translation>
     </message>
@@ -1502,17 +1544,17 @@ LibTorch %2</translation>
 <context>
     <name>main</name>
     <message>
-        <location filename="../app/main.cpp" line="+26"/>
+        <location filename="../workbench/main.cpp" line="+27"/>
         <source>DeepTune Workbench: LoRA fine-tuning you can watch.</source>
         <translation>DeepTune Workbench: LoRA fine-tuning you can watch.</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+4"/>
         <source>Project file to open</source>
         <translation>Project file to open</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>Save a PNG of the window and quit</source>
         <translation>Save a PNG of the window and quit</translation>
     </message>

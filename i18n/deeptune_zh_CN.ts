@@ -89,7 +89,7 @@
         <translation>添加</translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+50"/>
         <source>Detected columns: %1</source>
         <translation>检测到的列：%1</translation>
     </message>
@@ -97,7 +97,7 @@
 <context>
     <name>DataPage</name>
     <message>
-        <location filename="../views/datapage.cpp" line="+47"/>
+        <location filename="../views/datapage.cpp" line="+45"/>
         <source>Datasets</source>
         <translation>数据集</translation>
     </message>
@@ -124,41 +124,41 @@
     <message>
         <location line="+1"/>
         <location line="+6"/>
-        <location line="+174"/>
+        <location line="+152"/>
         <source>tokens</source>
         <translation>词元</translation>
     </message>
     <message>
-        <location line="-180"/>
+        <location line="-158"/>
         <location line="+3"/>
-        <location line="+163"/>
+        <location line="+141"/>
         <source>examples</source>
         <translation>样本数</translation>
     </message>
     <message>
-        <location line="-164"/>
+        <location line="-142"/>
         <source>Label balance</source>
         <translation>标签分布</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+177"/>
+        <location line="+155"/>
         <source>label</source>
         <translation>标签</translation>
     </message>
     <message>
-        <location line="-175"/>
+        <location line="-153"/>
         <source>Train vs validation</source>
         <translation>训练集与验证集对比</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+174"/>
+        <location line="+152"/>
         <source>% of split</source>
         <translation>占该部分的 %</translation>
     </message>
     <message>
-        <location line="-169"/>
+        <location line="-147"/>
         <source>Statistics</source>
         <translation>统计</translation>
     </message>
@@ -177,12 +177,7 @@
         </translation>
     </message>
     <message>
-        <location line="+10"/>
-        <source>The dataset was not added</source>
-        <translation>数据集未添加</translation>
-    </message>
-    <message>
-        <location line="+6"/>
+        <location line="+15"/>
         <source>Dataset &apos;%1&apos; added</source>
         <translation>已添加数据集“%1”</translation>
     </message>
@@ -207,7 +202,7 @@
         <translation>正在读取 %1…</translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+17"/>
         <source>No dataset yet: add one to start.</source>
         <translation>还没有数据集：请先添加一个。</translation>
     </message>
@@ -217,7 +212,7 @@
         <translation>下一次运行将使用“%1”训练。</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+3"/>
         <source>The file cannot be previewed: %1</source>
         <translation>无法预览该文件：%1</translation>
     </message>
@@ -227,7 +222,7 @@
         <translation>无统计信息：%1</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+5"/>
         <source>%1 examples (%2 train, %3 validation) · tokens per example: min %4, mean %5, max %6 · %7 longer than the default maximum length</source>
         <translation>%1 个样本（训练 %2，验证 %3）· 每个样本的词元数：最少 %4，平均 %5，最多 %6 · %7 个超过默认最大长度</translation>
     </message>
@@ -242,12 +237,12 @@
         <translation>没有标签列</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+16"/>
         <source>train</source>
         <translation>训练</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+0"/>
         <source>validation</source>
         <translation>验证</translation>
     </message>
@@ -268,9 +263,17 @@
     </message>
 </context>
 <context>
+    <name>DatasetRegistrar</name>
+    <message>
+        <location filename="../app/datasetregistrar.cpp" line="+21"/>
+        <source>The dataset was not added</source>
+        <translation>数据集未添加</translation>
+    </message>
+</context>
+<context>
     <name>DatasetsModel</name>
     <message>
-        <location filename="../app/datasetsmodel.cpp" line="+77"/>
+        <location filename="../app/datasetsmodel.cpp" line="+94"/>
         <source>Name</source>
         <translation>名称</translation>
     </message>
@@ -298,7 +301,7 @@
 <context>
     <name>ExportPage</name>
     <message>
-        <location filename="../views/exportpage.cpp" line="+30"/>
+        <location filename="../views/exportpage.cpp" line="+29"/>
         <source>Run:</source>
         <translation>运行：</translation>
     </message>
@@ -352,13 +355,8 @@
         <source>Export to</source>
         <translation>导出到</translation>
     </message>
-    <message>
-        <location line="+15"/>
-        <source>The export failed</source>
-        <translation>导出失败</translation>
-    </message>
     <message numerus="yes">
-        <location line="+6"/>
+        <location line="+23"/>
         <source>Exported %n file(s)</source>
         <translation>
             <numerusform>已导出 %n 个文件</numerusform>
@@ -370,7 +368,7 @@
         <translation>请选择导出文件夹</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>Exporting…</source>
         <translation>正在导出…</translation>
     </message>
@@ -378,7 +376,7 @@
 <context>
     <name>HyperparametersPage</name>
     <message>
-        <location filename="../views/hyperparameterspage.cpp" line="+35"/>
+        <location filename="../views/hyperparameterspage.cpp" line="+34"/>
         <location line="+4"/>
         <source>General</source>
         <translation>常规</translation>
@@ -574,7 +572,7 @@
         <translation>两次检查点之间的步数；0 表示仅在停止和结束时保存</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+26"/>
         <source>Preset:</source>
         <translation>预设：</translation>
     </message>
@@ -614,7 +612,7 @@
         <translation>预设名称：</translation>
     </message>
     <message>
-        <location line="+72"/>
+        <location line="+62"/>
         <source>outside the allowed range</source>
         <translation>超出允许范围</translation>
     </message>
@@ -634,17 +632,12 @@
         <translation>部分取值超出推荐范围</translation>
     </message>
     <message>
-        <location line="+35"/>
-        <source>The preset was not saved</source>
-        <translation>预设未保存</translation>
-    </message>
-    <message>
-        <location line="+6"/>
+        <location line="+39"/>
         <source>Preset &apos;%1&apos; saved in the project</source>
         <translation>预设“%1”已保存到项目中</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+12"/>
         <source>The preset cannot be read</source>
         <translation>无法读取该预设</translation>
     </message>
@@ -702,13 +695,13 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+22"/>
+        <location line="+23"/>
         <source>Attention</source>
         <translation>注意力</translation>
     </message>
     <message>
-        <location line="-21"/>
-        <location line="+25"/>
+        <location line="-22"/>
+        <location line="+26"/>
         <source>Memory</source>
         <translation>显存</translation>
     </message>
@@ -734,18 +727,18 @@
         <translation>空闲</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>DeepTune Workbench %1</source>
         <translation>DeepTune 工作台 %1</translation>
     </message>
     <message>
-        <location line="+33"/>
-        <location line="+131"/>
+        <location line="+35"/>
+        <location line="+129"/>
         <source>DeepTune Workbench</source>
         <translation>DeepTune 工作台</translation>
     </message>
     <message>
-        <location line="-124"/>
+        <location line="-122"/>
         <source>Fine-tune transformer models with LoRA and watch what happens inside. A project is one file that holds your datasets, runs and their curves.</source>
         <translation>用 LoRA 微调 Transformer 模型，并实时观察模型内部的变化。一个项目就是一个文件，保存你的数据集、运行及其曲线。</translation>
     </message>
@@ -790,12 +783,12 @@
         <translation>最近打开(&amp;R)</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>&amp;Close Project</source>
         <translation>关闭项目(&amp;C)</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+5"/>
         <source>&amp;Add Dataset…</source>
         <translation>添加数据集(&amp;A)…</translation>
     </message>
@@ -849,7 +842,7 @@ LoRA 微调，每一步都记录在项目文件中。
 LibTorch %2</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+17"/>
         <source>Clear list</source>
         <translation>清空列表</translation>
     </message>
@@ -859,7 +852,7 @@ LibTorch %2</translation>
         <translation>%1 — DeepTune 工作台</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+9"/>
         <location line="+36"/>
         <source>A run is in progress</source>
         <translation>有一个运行正在进行</translation>
@@ -885,12 +878,12 @@ LibTorch %2</translation>
         <translation>新建项目</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+10"/>
         <source>Open project</source>
         <translation>打开项目</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>All files (*)</source>
         <translation>所有文件 (*)</translation>
     </message>
@@ -906,7 +899,7 @@ LibTorch %2</translation>
 <context>
     <name>ModelPage</name>
     <message>
-        <location filename="../views/modelpage.cpp" line="+43"/>
+        <location filename="../views/modelpage.cpp" line="+32"/>
         <source>Base model</source>
         <translation>基础模型</translation>
     </message>
@@ -1016,27 +1009,22 @@ LibTorch %2</translation>
         <translation>训练占比：</translation>
     </message>
     <message>
-        <location line="+48"/>
+        <location line="+49"/>
         <source>Preset: %1</source>
         <translation>预设：%1</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+6"/>
         <source>Run: %1 (its latest weights)</source>
         <translation>运行：%1（其最新权重）</translation>
     </message>
     <message>
-        <location line="+70"/>
+        <location line="+57"/>
         <source>computing…</source>
         <translation>计算中…</translation>
     </message>
     <message>
-        <location line="+25"/>
-        <source>Cannot build this model: %1</source>
-        <translation>无法构建此模型：%1</translation>
-    </message>
-    <message>
-        <location line="+8"/>
+        <location line="+17"/>
         <source>%1 parameters</source>
         <translation>%1 个参数</translation>
     </message>
@@ -1049,9 +1037,17 @@ LibTorch %2</translation>
     </message>
 </context>
 <context>
+    <name>ModelSummarizer</name>
+    <message>
+        <location filename="../app/modelsummarizer.cpp" line="+64"/>
+        <source>Cannot build this model</source>
+        <translation>无法构建此模型</translation>
+    </message>
+</context>
+<context>
     <name>ProjectSession</name>
     <message>
-        <location filename="../app/projectsession.cpp" line="+39"/>
+        <location filename="../app/projectsession.cpp" line="+40"/>
         <source>Could not open the project</source>
         <translation>无法打开项目</translation>
     </message>
@@ -1065,6 +1061,24 @@ LibTorch %2</translation>
         <location line="-11"/>
         <source>%1: a file with this name already exists</source>
         <translation>%1：已存在同名文件</translation>
+    </message>
+    <message>
+        <location line="+61"/>
+        <location line="+4"/>
+        <source>The preset was not saved</source>
+        <translation>预设未保存</translation>
+    </message>
+    <message>
+        <location line="-4"/>
+        <location line="+11"/>
+        <source>No project is open.</source>
+        <translation>没有打开的项目。</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <location line="+4"/>
+        <source>The run was not renamed</source>
+        <translation>运行未重命名</translation>
     </message>
 </context>
 <context>
@@ -1081,9 +1095,38 @@ LibTorch %2</translation>
     </message>
 </context>
 <context>
+    <name>RunExporter</name>
+    <message>
+        <location filename="../app/runexporter.cpp" line="+29"/>
+        <source>The export failed</source>
+        <translation>导出失败</translation>
+    </message>
+</context>
+<context>
+    <name>RunHistoryReader</name>
+    <message>
+        <location filename="../app/runhistoryreader.cpp" line="+28"/>
+        <source>The run&apos;s records cannot be read</source>
+        <translation>无法读取该运行的记录</translation>
+    </message>
+</context>
+<context>
+    <name>RunRemover</name>
+    <message>
+        <location filename="../app/runremover.cpp" line="+21"/>
+        <source>The run&apos;s dependents cannot be read</source>
+        <translation>无法读取以该运行为起点的运行</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>The run was not deleted</source>
+        <translation>运行未删除</translation>
+    </message>
+</context>
+<context>
     <name>RunsModel</name>
     <message>
-        <location filename="../app/runsmodel.cpp" line="+74"/>
+        <location filename="../app/runsmodel.cpp" line="+73"/>
         <source>created</source>
         <translation>已创建</translation>
     </message>
@@ -1123,7 +1166,7 @@ LibTorch %2</translation>
         <translation>准备中</translation>
     </message>
     <message>
-        <location line="+67"/>
+        <location line="+68"/>
         <source>Run</source>
         <translation>运行</translation>
     </message>
@@ -1241,22 +1284,29 @@ LibTorch %2</translation>
         <translation>步</translation>
     </message>
     <message>
-        <location line="+16"/>
-        <source>The run was not renamed</source>
-        <translation>运行未重命名</translation>
-    </message>
-    <message>
-        <location line="+88"/>
-        <source>The run&apos;s records cannot be read</source>
-        <translation>无法读取该运行的记录</translation>
-    </message>
-    <message>
-        <location line="+60"/>
+        <location line="+189"/>
         <source>Run &apos;%1&apos; failed</source>
         <translation>运行“%1”失败</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+31"/>
+        <source>• &apos;%1&apos; has not started yet and cannot start without it.</source>
+        <translation>• “%1”尚未开始，删除后将无法开始。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>• &apos;%1&apos; started from its weights and keeps its own copy.</source>
+        <translation>• “%1”从它的权重开始，已保留自己的副本。</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+4"/>
+        <source>%n run(s) start from this run&apos;s weights:</source>
+        <translation>
+            <numerusform>%n 个运行以此运行的权重为起点：</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>Delete run</source>
         <translation>删除运行</translation>
     </message>
@@ -1266,22 +1316,18 @@ LibTorch %2</translation>
         <translation>删除运行“%1”及其指标、日志和检查点？</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="-2"/>
         <source>Exports written elsewhere are kept. This cannot be undone.</source>
         <translation>保存在其他位置的导出文件会保留。此操作无法撤销。</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+6"/>
         <source>Delete</source>
         <translation>删除</translation>
     </message>
     <message>
-        <location line="+14"/>
-        <source>The run was not deleted</source>
-        <translation>运行未删除</translation>
-    </message>
-    <message>
-        <location line="+13"/>
+        <location line="-126"/>
+        <location line="+147"/>
         <source>The run&apos;s config cannot be read</source>
         <translation>无法读取该运行的配置</translation>
     </message>
@@ -1299,7 +1345,7 @@ LibTorch %2</translation>
 <context>
     <name>TrainPage</name>
     <message>
-        <location filename="../views/trainpage.cpp" line="+49"/>
+        <location filename="../views/trainpage.cpp" line="+50"/>
         <source>Run name:</source>
         <translation>运行名称：</translation>
     </message>
@@ -1319,7 +1365,7 @@ LibTorch %2</translation>
         <translation>暂停</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>Resume</source>
         <translation>继续</translation>
     </message>
@@ -1404,12 +1450,12 @@ LibTorch %2</translation>
         <translation>运行日志会显示在这里。</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+29"/>
         <source>The run could not start</source>
         <translation>运行无法启动</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+37"/>
         <source>The run config is not valid</source>
         <translation>运行配置无效</translation>
     </message>
@@ -1424,43 +1470,38 @@ LibTorch %2</translation>
         <translation>请在“数据”页面选择用于训练的数据集。</translation>
     </message>
     <message>
-        <location line="+32"/>
-        <source>The run&apos;s records cannot be read</source>
-        <translation>无法读取该运行的记录</translation>
-    </message>
-    <message>
-        <location line="+4"/>
-        <location line="+166"/>
+        <location line="+35"/>
+        <location line="+196"/>
         <source>The run failed</source>
         <translation>运行失败</translation>
     </message>
     <message>
-        <location line="-159"/>
+        <location line="-188"/>
         <source>Following run &apos;%1&apos;, trained by another process</source>
         <translation>正在跟随由另一个进程训练的运行“%1”</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>Its curves update as it records them (host %1, pid %2).</source>
         <translation>曲线会随其记录实时更新（主机 %1，进程号 %2）。</translation>
     </message>
     <message>
-        <location line="+65"/>
+        <location line="+84"/>
         <source>Run &apos;%1&apos; ended: %2</source>
         <translation>运行“%1”已结束：%2</translation>
     </message>
     <message>
-        <location line="+53"/>
+        <location line="+63"/>
         <source>validation at step %1: loss %2</source>
         <translation>第 %1 步验证：损失 %2</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>, accuracy %1</source>
         <translation>，准确率 %1</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>, perplexity %1</source>
         <translation>，困惑度 %1</translation>
     </message>
@@ -1470,7 +1511,7 @@ LibTorch %2</translation>
         <translation>运行“%1”已完成</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+4"/>
         <source>Run &apos;%1&apos; stopped</source>
         <translation>运行“%1”已停止</translation>
     </message>
@@ -1498,17 +1539,17 @@ LibTorch %2</translation>
 <context>
     <name>main</name>
     <message>
-        <location filename="../app/main.cpp" line="+26"/>
+        <location filename="../workbench/main.cpp" line="+27"/>
         <source>DeepTune Workbench: LoRA fine-tuning you can watch.</source>
         <translation>DeepTune 工作台：看得见的 LoRA 微调。</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+4"/>
         <source>Project file to open</source>
         <translation>要打开的项目文件</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>Save a PNG of the window and quit</source>
         <translation>将窗口保存为 PNG 后退出</translation>
     </message>

@@ -66,16 +66,13 @@ AddDatasetDialog::AddDatasetDialog(const QString& path, QWidget* parent)
   connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
   layout->addWidget(buttons);
 
-  try {
-    const auto detected = deeptune::detect_format(path.toStdString());
-    for (int i = 0; i < 4; ++i)
-      if (kFormats[i] == detected) m_format->setCurrentIndex(i);
-  } catch (const std::exception& e) {
-    m_error = QString::fromStdString(e.what());
-  }
+  // Opened once in the detected format; choosing another format reopens it in that one.
+  m_error = m_preview->setFile(path);
+  for (int i = 0; i < 4; ++i)
+    if (kFormats[i] == m_preview->format()) m_format->setCurrentIndex(i);
+  if (m_error.isEmpty()) showColumns();
   connect(m_format, &QComboBox::currentIndexChanged, this, &AddDatasetDialog::reload);
   connect(m_kind, &QComboBox::currentIndexChanged, this, &AddDatasetDialog::updateMappingFields);
-  if (m_error.isEmpty()) reload();
   if (!m_error.isEmpty()) {
     m_status->setText(m_error);
     buttons->button(QDialogButtonBox::Ok)->setEnabled(false);
@@ -84,6 +81,10 @@ AddDatasetDialog::AddDatasetDialog(const QString& path, QWidget* parent)
 
 void AddDatasetDialog::reload() {
   m_error = m_preview->setFile(m_path, format());
+  showColumns();
+}
+
+void AddDatasetDialog::showColumns() {
   const QStringList columns = m_preview->columns();
   for (QComboBox* box : {m_text, m_prompt, m_response, m_label}) {
     box->clear();
@@ -93,23 +94,22 @@ void AddDatasetDialog::reload() {
     m_status->setText(m_error);
     return;
   }
-  std::vector<std::string> cols;
-  for (const auto& c : columns) cols.push_back(c.toStdString());
-  const auto guess = deeptune::guess_mapping(cols);
-  m_text->setCurrentText(QString::fromStdString(guess.text));
-  m_prompt->setCurrentText(QString::fromStdString(guess.prompt));
-  m_response->setCurrentText(QString::fromStdString(guess.response));
-  m_label->setCurrentText(QString::fromStdString(guess.label));
-  switch (guess.kind()) {
-    case deeptune::MappingKind::kText:
-      m_kind->setCurrentIndex(kText);
-      break;
-    case deeptune::MappingKind::kPromptResponse:
-      m_kind->setCurrentIndex(kPromptResponse);
-      break;
-    case deeptune::MappingKind::kTextLabel:
-      m_kind->setCurrentIndex(kTextLabel);
-      break;
+  if (const auto guess = m_preview->guessedMapping()) {
+    m_text->setCurrentText(QString::fromStdString(guess->text));
+    m_prompt->setCurrentText(QString::fromStdString(guess->prompt));
+    m_response->setCurrentText(QString::fromStdString(guess->response));
+    m_label->setCurrentText(QString::fromStdString(guess->label));
+    switch (guess->kind()) {
+      case deeptune::MappingKind::kText:
+        m_kind->setCurrentIndex(kText);
+        break;
+      case deeptune::MappingKind::kPromptResponse:
+        m_kind->setCurrentIndex(kPromptResponse);
+        break;
+      case deeptune::MappingKind::kTextLabel:
+        m_kind->setCurrentIndex(kTextLabel);
+        break;
+    }
   }
   updateMappingFields();
   m_status->setText(tr("Detected columns: %1").arg(columns.join(QStringLiteral(", "))));
@@ -123,7 +123,9 @@ void AddDatasetDialog::updateMappingFields() {
   m_label->setEnabled(kind == kTextLabel);
 }
 
-QString AddDatasetDialog::datasetName() const { return m_name->text().trimmed(); }
+QString AddDatasetDialog::datasetName() const {
+  return m_name->text().trimmed();
+}
 
 deeptune::DataFormat AddDatasetDialog::format() const {
   return kFormats[qBound(0, m_format->currentIndex(), 3)];

@@ -4,13 +4,12 @@
 
 #include <QDialog>
 
-#include "deeptune/data.h"
+#include "datasetpreviewmodel.h"
 
 class QComboBox;
 class QLineEdit;
 class QLabel;
 class QTableView;
-class DatasetPreviewModel;
 
 class AddDatasetDialog : public QDialog {
   Q_OBJECT
@@ -25,6 +24,7 @@ class AddDatasetDialog : public QDialog {
 
  private:
   void reload();
+  void showColumns();
   void updateMappingFields();
 
   QString m_path;

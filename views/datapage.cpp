@@ -1,5 +1,5 @@
-// Registration runs in a thread pool with its own ProjectStore connection (one connection per
-// thread); the UI thread only reloads the list when it is done.
+// Registration runs through the DatasetRegistrar (app/): in the background, with its own
+// connection; the page shows what it reports.
 #include "datapage.h"
 
 #include <QDragEnterEvent>
@@ -13,16 +13,14 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
-#include <nlohmann/json.hpp>
 
 #include "adddatasetdialog.h"
 #include "barplot.h"
 #include "configdraft.h"
 #include "datasetpreviewmodel.h"
+#include "datasetregistrar.h"
 #include "datasetsmodel.h"
 #include "filedialogs.h"
-#include "deeptune/project.h"
 #include "messagebanner.h"
 #include "projectsession.h"
 
@@ -122,26 +120,25 @@ DataPage::DataPage(const WorkbenchContext& context, QWidget* parent)
   connect(m_list->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
           [this](const QModelIndex& current) { showDataset(current.row()); });
   connect(m_context.session, &ProjectSession::datasetsChanged, this, &DataPage::refresh);
-  connect(&m_adding, &QFutureWatcher<AddResult>::finished, this, [this] {
-    m_addButton->setEnabled(true);
-    const AddResult r = m_adding.result();
-    if (!r.error.isEmpty()) {
-      m_banner->showMessage(MessageBanner::Kind::kError, tr("The dataset was not added"), r.error);
-      Q_EMIT datasetAddFailed(r.error);
-      return;
-    }
-    m_context.session->reloadDatasets();
-    selectDataset(r.name);
-    m_banner->showMessage(MessageBanner::Kind::kSuccess, tr("Dataset '%1' added").arg(r.name));
-    Q_EMIT datasetAdded(r.name);
+  m_registrar = new DatasetRegistrar(m_context.session, this);
+  connect(m_registrar, &DatasetRegistrar::busyChanged, m_addButton,
+          [this](bool busy) { m_addButton->setEnabled(!busy); });
+  connect(m_registrar, &DatasetRegistrar::addFailed, this, [this](const UserMessage& message) {
+    m_banner->showMessage(MessageBanner::Kind::kError, message.headline, message.detail);
+    Q_EMIT datasetAddFailed(message.detail);
+  });
+  connect(m_registrar, &DatasetRegistrar::added, this, [this](const QString& name) {
+    selectDataset(name);
+    m_banner->showMessage(MessageBanner::Kind::kSuccess, tr("Dataset '%1' added").arg(name));
+    Q_EMIT datasetAdded(name);
   });
 }
 
 void DataPage::chooseFile() {
   if (!m_context.session->isOpen()) return;
-  const QString path = chooseOpenFile(
-      this, tr("Add dataset"), QFileInfo(m_context.session->path()).absolutePath(),
-      tr("Datasets (*.jsonl *.ndjson *.json *.csv *.tsv *.txt);;All files (*)"));
+  const QString path =
+      chooseOpenFile(this, tr("Add dataset"), QFileInfo(m_context.session->path()).absolutePath(),
+                     tr("Datasets (*.jsonl *.ndjson *.json *.csv *.tsv *.txt);;All files (*)"));
   if (!path.isEmpty()) addDatasetInteractively(path);
 }
 
@@ -164,20 +161,8 @@ void DataPage::addDatasetInteractively(const QString& path) {
 bool DataPage::addDataset(const QString& path, const QString& name,
                           std::optional<deeptune::DataFormat> format,
                           std::optional<deeptune::FieldMapping> mapping) {
-  if (!m_context.session->isOpen() || m_adding.isRunning()) return false;
+  if (!m_registrar->add(path, name, format, mapping)) return false;
   m_banner->showMessage(MessageBanner::Kind::kInfo, tr("Reading %1…").arg(path));
-  m_addButton->setEnabled(false);
-  const std::string project = m_context.session->path().toStdString();
-  deeptune::DatasetSource source{path.toStdString(), name.toStdString(), format, mapping};
-  m_adding.setFuture(QtConcurrent::run([project, source]() -> AddResult {
-    try {
-      auto store = deeptune::ProjectStore::open(project);
-      const auto d = deeptune::register_dataset(*store, source);
-      return {QString::fromStdString(d.name), {}};
-    } catch (const std::exception& e) {
-      return {{}, QString::fromStdString(e.what())};
-    }
-  }));
   return true;
 }
 
@@ -194,9 +179,8 @@ void DataPage::refresh() {
   m_list->resizeColumnsToContents();
   if (m_datasets->rowCount() == 0) {
     m_preview->clear();
-    m_previewStatus->setText(m_context.session->isOpen()
-                                 ? tr("No dataset yet: add one to start.")
-                                 : QString());
+    m_previewStatus->setText(m_context.session->isOpen() ? tr("No dataset yet: add one to start.")
+                                                         : QString());
     m_lengths->clear();
     m_labels->clear();
     m_drift->clear();
@@ -213,24 +197,16 @@ void DataPage::showDataset(int row) {
   if (!d) return;
   m_context.draft->setValue(QStringLiteral("data.dataset"), d->name);
   m_useHint->setText(tr("The next run trains on '%1'.").arg(QString::fromStdString(d->name)));
-  const QString file =
-      QString::fromStdString(m_context.session->store()->resolve(d->path));
-  QString error;
-  try {
-    error = m_preview->setFile(file, deeptune::data_format_from_string(d->format));
-  } catch (const std::exception& e) {
-    error = QString::fromStdString(e.what());
-  }
+  const QString error = m_preview->setFile(m_context.session->datasetFile(*d), d->format);
   if (!error.isEmpty())
     m_previewStatus->setText(tr("The file cannot be previewed: %1").arg(error));
   else
     m_table->resizeColumnsToContents();
-  try {
-    showStats(deeptune::DatasetStats::from_json(
-        d->stats_json.empty() ? nlohmann::json() : nlohmann::json::parse(d->stats_json)));
-  } catch (const std::exception& e) {
-    m_summary->setText(tr("No statistics: %1").arg(QString::fromStdString(e.what())));
-  }
+  const auto stats = m_datasets->statsAt(row);
+  if (stats.error.isEmpty())
+    showStats(stats.stats);
+  else
+    m_summary->setText(tr("No statistics: %1").arg(stats.error));
 }
 
 void DataPage::showStats(const deeptune::DatasetStats& s) {
@@ -275,13 +251,13 @@ void DataPage::showStats(const deeptune::DatasetStats& s) {
   }
   m_drift->setAxisLabels(byLabel ? tr("label") : tr("tokens"), tr("% of split"));
   m_drift->setCategories(categories);
-  m_drift->setSeries({{tr("train"), kTrainColor, shares(train)},
-                      {tr("validation"), kValColor, shares(val)}});
+  m_drift->setSeries(
+      {{tr("train"), kTrainColor, shares(train)}, {tr("validation"), kValColor, shares(val)}});
   size_t occupied = 0;
   for (size_t i = 0; i < train.size(); ++i)
     if (train[i] > 0 || (i < val.size() && val[i] > 0)) ++occupied;
   const double drift = byLabel ? s.label_drift : s.length_drift;
-  const double threshold = deeptune::drift_threshold(s.val_rows, occupied);
+  const double threshold = DatasetsModel::driftThreshold(s.val_rows, occupied);
   if (train.empty()) {
     m_drift->setNote(tr("Statistics from an older version: re-add the dataset for this figure"),
                      false);

@@ -3,12 +3,10 @@
 // histogram, label balance and the train-versus-validation drift figure.
 #pragma once
 
-#include <QFutureWatcher>
 #include <QWidget>
 #include <optional>
 
-#include "deeptune/data.h"
-#include "deeptune/store.h"
+#include "datasetregistrar.h"
 #include "workbenchcontext.h"
 
 class BarPlot;
@@ -29,8 +27,8 @@ class DataPage : public QWidget {
   void chooseFile();
   // Asks for the mapping (dialog), then registers the file in the background.
   void addDatasetInteractively(const QString& path);
-  // Registers without asking (also what the dialog ends in). Returns false when a registration is
-  // already running. datasetAdded or datasetAddFailed follows.
+  // Registers without asking (also what the dialog ends in), in the background. Returns false
+  // when a registration is already running. datasetAdded or datasetAddFailed follows.
   bool addDataset(const QString& path, const QString& name,
                   std::optional<deeptune::DataFormat> format = std::nullopt,
                   std::optional<deeptune::FieldMapping> mapping = std::nullopt);
@@ -70,9 +68,5 @@ class DataPage : public QWidget {
   BarPlot* m_lengths;
   BarPlot* m_labels;
   BarPlot* m_drift;
-  struct AddResult {
-    QString name;
-    QString error;
-  };
-  QFutureWatcher<AddResult> m_adding;
+  DatasetRegistrar* m_registrar;
 };

@@ -1,5 +1,5 @@
-// Exports run in the thread pool (they read checkpoints and write hundreds of MB for large
-// models); the page shows a busy bar meanwhile and the files written afterwards.
+// Exports run through RunExporter (app/), in the background; the page shows a busy bar meanwhile
+// and the files written afterwards.
 #include "exportpage.h"
 
 #include <QComboBox>
@@ -13,13 +13,12 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
-#include <nlohmann/json.hpp>
 
-#include "deeptune/session.h"
 #include "filedialogs.h"
 #include "messagebanner.h"
 #include "projectsession.h"
+#include "runexporter.h"
+#include "runsmodel.h"
 
 ExportPage::ExportPage(const WorkbenchContext& context, QWidget* parent)
     : QWidget(parent), m_context(context) {
@@ -79,22 +78,24 @@ ExportPage::ExportPage(const WorkbenchContext& context, QWidget* parent)
               m_folder->text());
   });
   connect(m_context.session, &ProjectSession::runsChanged, this, &ExportPage::refreshRuns);
-  connect(&m_watcher, &QFutureWatcher<Result>::finished, this, [this] {
-    m_progress->setRange(0, 1);
+  m_exporter = new RunExporter(m_context.session, this);
+  connect(m_exporter, &RunExporter::busyChanged, this, [this](bool busy) {
+    // Busy: the engine reports no finer progress for an export.
+    m_progress->setRange(0, busy ? 0 : 1);
+    m_export->setEnabled(!busy && m_run->count() > 0);
+  });
+  connect(m_exporter, &RunExporter::exportFailed, this, [this](const UserMessage& message) {
+    m_progress->setValue(0);
+    m_banner->showMessage(MessageBanner::Kind::kError, message.headline, message.detail);
+    Q_EMIT exportFinished(false, {});
+  });
+  connect(m_exporter, &RunExporter::exported, this, [this](const QStringList& files) {
     m_progress->setValue(1);
-    m_export->setEnabled(true);
-    const Result r = m_watcher.result();
-    if (!r.error.isEmpty()) {
-      m_progress->setValue(0);
-      m_banner->showMessage(MessageBanner::Kind::kError, tr("The export failed"), r.error);
-      Q_EMIT exportFinished(false, {});
-      return;
-    }
-    m_files->setPlainText(r.files.join(QLatin1Char('\n')));
+    m_files->setPlainText(files.join(QLatin1Char('\n')));
     m_banner->showMessage(MessageBanner::Kind::kSuccess,
-                          tr("Exported %n file(s)", nullptr, static_cast<int>(r.files.size())),
-                          QFileInfo(r.files.value(0)).absolutePath());
-    Q_EMIT exportFinished(true, r.files);
+                          tr("Exported %n file(s)", nullptr, static_cast<int>(files.size())),
+                          QFileInfo(files.value(0)).absolutePath());
+    Q_EMIT exportFinished(true, files);
   });
   updateHelp();
 }
@@ -106,12 +107,12 @@ void ExportPage::refreshRuns() {
     if (r.status == deeptune::RunStatus::kCreated || r.status == deeptune::RunStatus::kRunning)
       continue;
     m_run->addItem(QStringLiteral("%1 (%2)").arg(QString::fromStdString(r.name),
-                                                 QString::fromStdString(deeptune::to_string(r.status))),
+                                                 RunsModel::statusText(r.status)),
                    QVariant::fromValue<qint64>(r.id));
   }
   const int i = m_run->findData(QVariant::fromValue<qint64>(current));
   if (i >= 0) m_run->setCurrentIndex(i);
-  m_export->setEnabled(m_run->count() > 0 && !m_watcher.isRunning());
+  m_export->setEnabled(m_run->count() > 0 && !m_exporter->isBusy());
 }
 
 void ExportPage::suggestFolder() {
@@ -119,38 +120,20 @@ void ExportPage::suggestFolder() {
   const auto run = m_context.session->run(m_run->currentData().toLongLong());
   if (!run) return;
   const QDir dir = QFileInfo(m_context.session->path()).absoluteDir();
-  m_folder->setText(dir.filePath(QStringLiteral("exports/%1-%2")
-                                     .arg(QString::fromStdString(run->name),
-                                          m_format->currentData().toString())));
+  m_folder->setText(dir.filePath(
+      QStringLiteral("exports/%1-%2")
+          .arg(QString::fromStdString(run->name), m_format->currentData().toString())));
 }
 
 bool ExportPage::exportRun(qint64 runId, const QString& format, const QString& folder) {
-  if (!m_context.session->isOpen() || m_watcher.isRunning()) return false;
+  if (!m_context.session->isOpen() || m_exporter->isBusy()) return false;
   if (!m_context.session->run(runId)) return false;
   if (folder.trimmed().isEmpty()) {
     m_banner->showMessage(MessageBanner::Kind::kError, tr("Choose a folder to export to"));
     return false;
   }
+  if (!m_exporter->exportRun(runId, format, folder)) return false;
   m_banner->showMessage(MessageBanner::Kind::kInfo, tr("Exporting…"));
   m_files->clear();
-  m_export->setEnabled(false);
-  m_progress->setRange(0, 0);  // busy: the engine reports no finer progress for an export
-  const std::string project = m_context.session->path().toStdString();
-  const std::string out = folder.toStdString();
-  const std::string fmt = format.toStdString();
-  // Read afresh: the run may have been renamed since the list was loaded.
-  const auto record = m_context.session->store()->run(runId);
-  if (!record) return false;
-  const std::string run = record->name;
-  m_watcher.setFuture(QtConcurrent::run([project, run, fmt, out]() -> Result {
-    Result r;
-    try {
-      for (const auto& f : deeptune::export_run(project, run, deeptune::export_format_from_string(fmt), out))
-        r.files << QString::fromStdString(f);
-    } catch (const std::exception& e) {
-      r.error = QString::fromStdString(e.what());
-    }
-    return r;
-  }));
   return true;
 }

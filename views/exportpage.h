@@ -2,7 +2,6 @@
 // adapter (Python's peft) or a merged Hugging Face checkpoint — with progress and a clear result.
 #pragma once
 
-#include <QFutureWatcher>
 #include <QStringList>
 #include <QWidget>
 
@@ -15,13 +14,15 @@ class QLineEdit;
 class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
+class RunExporter;
 
 class ExportPage : public QWidget {
   Q_OBJECT
  public:
   explicit ExportPage(const WorkbenchContext& context, QWidget* parent = nullptr);
 
-  // Starts an export in the background; exportFinished follows. "peft" or "hf".
+  // Starts an export in the background (through RunExporter); exportFinished follows. "peft" or
+  // "hf".
   bool exportRun(qint64 runId, const QString& format, const QString& folder);
   MessageBanner* banner() const { return m_banner; }
 
@@ -41,9 +42,5 @@ class ExportPage : public QWidget {
   QProgressBar* m_progress;
   MessageBanner* m_banner;
   QPlainTextEdit* m_files;
-  struct Result {
-    QStringList files;
-    QString error;
-  };
-  QFutureWatcher<Result> m_watcher;
+  RunExporter* m_exporter;
 };

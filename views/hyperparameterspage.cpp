@@ -17,7 +17,6 @@
 #include <cmath>
 
 #include "configdraft.h"
-#include "deeptune/config.h"
 #include "messagebanner.h"
 #include "projectsession.h"
 
@@ -84,12 +83,6 @@ const KeyText kKeys[] = {
      QT_TRANSLATE_NOOP("HyperparametersPage", "Steps between checkpoints; 0 = at stop and end")},
 };
 
-const deeptune::ConfigKeyInfo* schemaOf(const QString& key) {
-  for (const auto& k : deeptune::config_schema())
-    if (QString::fromStdString(k.key) == key) return &k;
-  return nullptr;
-}
-
 QString formatNumber(double v) {
   if (std::isinf(v)) return QStringLiteral("∞");
   return QString::number(v, 'g', 6);
@@ -98,7 +91,7 @@ QString formatNumber(double v) {
 QString rangeText(std::optional<double> lo, std::optional<double> hi) {
   if (!lo && !hi) return QStringLiteral("—");
   return QStringLiteral("%1 … %2").arg(lo ? formatNumber(*lo) : QStringLiteral("−∞"),
-                                        hi ? formatNumber(*hi) : QStringLiteral("∞"));
+                                       hi ? formatNumber(*hi) : QStringLiteral("∞"));
 }
 
 QString jsonText(const nlohmann::json& v) {
@@ -140,7 +133,7 @@ HyperparametersPage::HyperparametersPage(const WorkbenchContext& context, QWidge
   int row = 0;
   for (const KeyText& k : kKeys) {
     const QString key = QString::fromLatin1(k.key);
-    const auto* info = schemaOf(key);
+    const auto* info = ConfigDraft::keyInfo(key);
     if (!info) continue;
     if (groupName != QLatin1String(k.group)) {
       groupName = QLatin1String(k.group);
@@ -180,11 +173,11 @@ HyperparametersPage::HyperparametersPage(const WorkbenchContext& context, QWidge
     grid->addWidget(editor, row, 1);
     grid->addWidget(new QLabel(rangeText(info->min, info->max), group), row, 2);
     const bool hasRecommendation = info->recommended_min || info->recommended_max;
-    grid->addWidget(new QLabel(hasRecommendation
-                                   ? rangeText(info->recommended_min, info->recommended_max)
-                                   : QStringLiteral("—"),
-                               group),
-                    row, 3);
+    grid->addWidget(
+        new QLabel(hasRecommendation ? rangeText(info->recommended_min, info->recommended_max)
+                                     : QStringLiteral("—"),
+                   group),
+        row, 3);
     auto* mark = new QLabel(group);
     grid->addWidget(mark, row, 4);
     m_editors.insert(key, editor);
@@ -200,19 +193,9 @@ HyperparametersPage::HyperparametersPage(const WorkbenchContext& context, QWidge
                                                QLineEdit::Normal, m_presets->currentText(), &ok);
     if (ok && !name.trimmed().isEmpty()) savePreset(name.trimmed());
   });
-  connect(reset, &QPushButton::clicked, this, [this] {
-    // Keep what the other pages chose (dataset, model, LoRA); reset the training keys.
-    nlohmann::json doc = m_context.draft->document();
-    const nlohmann::json defaults = deeptune::RunConfig{}.to_json();
-    doc["seed"] = defaults["seed"];
-    doc["device"] = defaults["device"];
-    doc["train"] = defaults["train"];
-    doc["train"]["mode"] = m_context.draft->document()["train"]["mode"];
-    doc["data"]["val_fraction"] = defaults["data"]["val_fraction"];
-    doc["data"]["max_length"] = defaults["data"]["max_length"];
-    m_context.draft->setDocument(doc);
-  });
-  connect(m_context.draft, &ConfigDraft::documentReplaced, this, &HyperparametersPage::loadFromDraft);
+  connect(reset, &QPushButton::clicked, m_context.draft, &ConfigDraft::resetTrainingKeys);
+  connect(m_context.draft, &ConfigDraft::documentReplaced, this,
+          &HyperparametersPage::loadFromDraft);
   connect(m_context.draft, &ConfigDraft::valueChanged, this, [this](const QString& key) {
     if (m_editors.contains(key) && !m_loading) loadFromDraft();
     updateMarks();
@@ -240,7 +223,7 @@ void HyperparametersPage::loadFromDraft() {
 
 void HyperparametersPage::commit(const QString& key, const QString& text) {
   if (m_loading) return;
-  const auto* info = schemaOf(key);
+  const auto* info = ConfigDraft::keyInfo(key);
   nlohmann::json value;
   if (info->type == "int" || info->type == "float") {
     bool ok = false;
@@ -307,33 +290,29 @@ bool HyperparametersPage::setEditorText(const QString& key, const QString& text)
 void HyperparametersPage::refreshPresets() {
   const QString current = m_presets->currentText();
   m_presets->clear();
-  if (auto* store = m_context.session->store())
-    for (const auto& [name, json] : store->presets()) m_presets->addItem(QString::fromStdString(name));
+  for (const auto& [name, json] : m_context.session->presets())
+    m_presets->addItem(QString::fromStdString(name));
   const int i = m_presets->findText(current);
   if (i >= 0) m_presets->setCurrentIndex(i);
 }
 
 bool HyperparametersPage::savePreset(const QString& name) {
-  auto* store = m_context.session->store();
-  if (!store) return false;
-  try {
-    store->save_preset(name.toStdString(), m_context.draft->document().dump());
-  } catch (const std::exception& e) {
-    m_banner->showMessage(MessageBanner::Kind::kError, tr("The preset was not saved"),
-                          QString::fromStdString(e.what()));
+  if (!m_context.session->isOpen()) return false;
+  const UserMessage refused =
+      m_context.session->savePreset(name, m_context.draft->document().dump());
+  if (!refused.isEmpty()) {
+    m_banner->showMessage(MessageBanner::Kind::kError, refused.headline, refused.detail);
     return false;
   }
-  m_context.session->reloadPresets();
   m_presets->setCurrentText(name);
-  m_banner->showMessage(MessageBanner::Kind::kSuccess, tr("Preset '%1' saved in the project").arg(name));
+  m_banner->showMessage(MessageBanner::Kind::kSuccess,
+                        tr("Preset '%1' saved in the project").arg(name));
   Q_EMIT presetSaved(name);
   return true;
 }
 
 bool HyperparametersPage::loadPreset(const QString& name) {
-  auto* store = m_context.session->store();
-  if (!store) return false;
-  const auto presets = store->presets();
+  const auto presets = m_context.session->presets();
   const auto it = presets.find(name.toStdString());
   if (it == presets.end()) return false;
   try {

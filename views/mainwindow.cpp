@@ -24,7 +24,6 @@
 #include "appsettings.h"
 #include "configdraft.h"
 #include "datapage.h"
-#include "deeptune/version.h"
 #include "exportpage.h"
 #include "filedialogs.h"
 #include "hyperparameterspage.h"
@@ -36,6 +35,7 @@
 #include "runspage.h"
 #include "trainpage.h"
 #include "translations.h"
+#include "versions.h"
 
 namespace {
 const char* const kProjectFilter = QT_TRANSLATE_NOOP("MainWindow", "DeepTune projects (*.dtproj)");
@@ -76,7 +76,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
       {tr("Attention"), QStyle::SP_FileDialogInfoView},
       {tr("Memory"), QStyle::SP_DriveHDIcon},
   };
-  for (const auto& p : pages) new QListWidgetItem(style()->standardIcon(p.icon), p.title, m_pageList);
+  for (const auto& p : pages)
+    new QListWidgetItem(style()->standardIcon(p.icon), p.title, m_pageList);
   workLayout->addWidget(m_pageList);
 
   auto* right = new QWidget(work);
@@ -140,8 +141,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   buildMenus();
   m_status = new QLabel(tr("Idle"), this);
   statusBar()->addPermanentWidget(m_status);
-  statusBar()->showMessage(
-      tr("DeepTune Workbench %1").arg(QString::fromStdString(deeptune::engine_version())), 5000);
+  statusBar()->showMessage(tr("DeepTune Workbench %1").arg(engineVersion()), 5000);
 
   resize(1280, 820);
   const QByteArray geometry = AppSettings::windowGeometry();
@@ -162,7 +162,9 @@ QString MainWindow::pageKey(Page page) {
   return page >= 0 && page < kPageCount ? QString::fromLatin1(keys[page]) : QString();
 }
 
-void MainWindow::showPage(Page page) { m_pageList->setCurrentRow(page); }
+void MainWindow::showPage(Page page) {
+  m_pageList->setCurrentRow(page);
+}
 MainWindow::Page MainWindow::currentPage() const {
   return static_cast<Page>(m_pageList->currentRow());
 }
@@ -231,8 +233,8 @@ void MainWindow::buildMenus() {
   file->addAction(tr("New &Sample Project…"), this, [this] { newProject(true); });
   file->addAction(tr("&Open…"), QKeySequence::Open, this, &MainWindow::chooseProject);
   m_recent = file->addMenu(tr("Open &Recent"));
-  QAction* close = file->addAction(tr("&Close Project"), QKeySequence::Close, this,
-                                   &MainWindow::closeProject);
+  QAction* close =
+      file->addAction(tr("&Close Project"), QKeySequence::Close, this, &MainWindow::closeProject);
   close->setEnabled(false);
   connect(m_session, &ProjectSession::opened, close, [close] { close->setEnabled(true); });
   connect(m_session, &ProjectSession::closed, close, [close] { close->setEnabled(false); });
@@ -274,8 +276,7 @@ void MainWindow::buildMenus() {
         QMessageBox::Information, tr("About DeepTune Workbench"),
         tr("DeepTune Workbench %1\nLoRA fine-tuning with every step recorded in a project file.\n"
            "LibTorch %2")
-            .arg(QString::fromStdString(deeptune::engine_version()),
-                 QString::fromStdString(deeptune::torch_version())),
+            .arg(engineVersion(), torchVersion()),
         QMessageBox::Ok, this);
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->open();
@@ -301,8 +302,7 @@ void MainWindow::rebuildRecentMenu() {
 void MainWindow::updateTitle() {
   if (m_session->isOpen()) {
     setWindowFilePath(m_session->path());
-    setWindowTitle(tr("%1 — DeepTune Workbench")
-                       .arg(QFileInfo(m_session->path()).fileName()));
+    setWindowTitle(tr("%1 — DeepTune Workbench").arg(QFileInfo(m_session->path()).fileName()));
   } else {
     setWindowFilePath(QString());
     setWindowTitle(tr("DeepTune Workbench"));
@@ -366,9 +366,9 @@ void MainWindow::newProject(bool withSample) {
 }
 
 void MainWindow::chooseProject() {
-  const QString path = chooseOpenFile(this, tr("Open project"), QString(),
-                                                    tr(kProjectFilter) + QStringLiteral(";;") +
-                                                        tr("All files (*)"));
+  const QString path =
+      chooseOpenFile(this, tr("Open project"), QString(),
+                     tr(kProjectFilter) + QStringLiteral(";;") + tr("All files (*)"));
   if (!path.isEmpty()) openProject(path);
 }
 

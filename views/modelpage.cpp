@@ -1,5 +1,5 @@
-// The summary builds the model (as training would) to count parameters; for the large presets
-// that takes seconds, so it runs in the thread pool and only the newest request is shown.
+// Summaries come from the ModelSummarizer (app/): computed in the background, only the newest
+// request's result shown.
 #include "modelpage.h"
 
 #include <QCheckBox>
@@ -12,7 +12,6 @@
 #include <QLocale>
 #include <QSpinBox>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include "configdraft.h"
 #include "projectsession.h"
@@ -23,22 +22,12 @@ QString jsonString(const nlohmann::json& j) {
   return j.is_string() ? QString::fromStdString(j.get<std::string>()) : QString();
 }
 
-int labelCount(const ProjectSession& session, const QString& dataset) {
-  for (const auto& d : session.datasets()) {
-    if (QString::fromStdString(d.name) != dataset || d.stats_json.empty()) continue;
-    try {
-      const auto stats = nlohmann::json::parse(d.stats_json);
-      if (stats.contains("label_counts")) return static_cast<int>(stats["label_counts"].size());
-    } catch (const std::exception&) {
-    }
-  }
-  return 0;
-}
-
 }  // namespace
 
 ModelPage::ModelPage(const WorkbenchContext& context, QWidget* parent)
-    : QWidget(parent), m_context(context) {
+    : QWidget(parent),
+      m_context(context),
+      m_summarizer(new ModelSummarizer(context.session, this)) {
   auto* layout = new QVBoxLayout(this);
   auto* baseBox = new QGroupBox(tr("Base model"), this);
   auto* baseForm = new QFormLayout(baseBox);
@@ -143,7 +132,8 @@ ModelPage::ModelPage(const WorkbenchContext& context, QWidget* parent)
       loadFromDraft();
   });
   connect(m_context.session, &ProjectSession::runsChanged, this, &ModelPage::refreshSources);
-  connect(&m_watcher, &QFutureWatcher<SummaryResult>::finished, this, &ModelPage::showSummary);
+  connect(m_summarizer, &ModelSummarizer::summaryReady, this, &ModelPage::showSummary);
+  connect(m_summarizer, &ModelSummarizer::summaryFailed, this, &ModelPage::showSummaryError);
   refreshSources();
   loadFromDraft();
 }
@@ -152,11 +142,13 @@ void ModelPage::refreshSources() {
   const QString current = m_source->currentData().toString();
   m_loading = true;
   m_source->clear();
-  for (const auto& [name, description] : deeptune::model_presets())
-    m_source->addItem(tr("Preset: %1").arg(QString::fromStdString(name)),
-                      QStringLiteral("preset:%1").arg(QString::fromStdString(name)));
+  for (const auto& preset : ModelSummarizer::presets())
+    m_source->addItem(tr("Preset: %1").arg(preset.first),
+                      QStringLiteral("preset:%1").arg(preset.first));
   for (const auto& r : m_context.session->runs()) {
-    if (r.status != deeptune::RunStatus::kCompleted && !deeptune::is_resumable(r.status)) continue;
+    // Runs with weights to start from: completed, or resumable (they have a checkpoint or can
+    // make one).
+    if (r.status != deeptune::RunStatus::kCompleted && !deeptune::is_resumable(r)) continue;
     m_source->addItem(tr("Run: %1 (its latest weights)").arg(QString::fromStdString(r.name)),
                       QStringLiteral("run:%1").arg(QString::fromStdString(r.name)));
   }
@@ -214,63 +206,33 @@ void ModelPage::writeTargets() {
 }
 
 void ModelPage::requestSummary() {
-  if (m_watcher.isRunning()) {
-    m_pending = true;  // computed again when the running one ends
-    return;
-  }
-  m_pending = false;
-  const nlohmann::json doc = m_context.draft->document();
-  const QString dataset = jsonString(m_context.draft->value(QStringLiteral("data.dataset")));
-  const int labels = jsonString(m_context.draft->value(QStringLiteral("model.task"))) ==
-                             QLatin1String("classification")
-                         ? qMax(2, labelCount(*m_context.session, dataset))
-                         : 0;
-  const std::string project = m_context.session->path().toStdString();
-  const quint64 request = ++m_request;
   m_trainable->setText(tr("computing…"));
-  m_watcher.setFuture(QtConcurrent::run([doc, labels, project, request]() -> SummaryResult {
-    SummaryResult r;
-    r.request = request;
-    try {
-      auto copy = doc;
-      // The targets are counted as chosen; an empty list is valid here (nothing adapted yet).
-      r.summary = deeptune::summarize_model(deeptune::RunConfig::from_json(copy), labels, project);
-    } catch (const std::exception& e) {
-      r.error = QString::fromStdString(e.what());
-    }
-    return r;
-  }));
+  m_summarizer->request(m_context.draft->document());
 }
 
-void ModelPage::showSummary() {
-  const SummaryResult r = m_watcher.result();
-  if (m_pending) {
-    requestSummary();
-    return;
-  }
-  if (!r.error.isEmpty()) {
-    m_total->setText(QString());
-    m_trainable->setText(QString());
-    m_share->setText(QString());
-    m_description->setText(tr("Cannot build this model: %1").arg(r.error));
-    m_description->setStyleSheet(QStringLiteral("color:#b02020"));
-    return;
-  }
-  m_summary = r.summary;
+void ModelPage::showSummaryError(const UserMessage& message) {
+  m_total->setText(QString());
+  m_trainable->setText(QString());
+  m_share->setText(QString());
+  m_description->setText(message.headline + QLatin1Char('\n') + message.detail);
+  m_description->setStyleSheet(QStringLiteral("color:#b02020"));
+}
+
+void ModelPage::showSummary(const deeptune::ModelSummary& r) {
+  m_summary = r;
   m_description->setStyleSheet(QStringLiteral("color:#555"));
-  m_description->setText(QString::fromStdString(r.summary.description));
+  m_description->setText(QString::fromStdString(r.description));
   const QLocale locale;
-  m_total->setText(tr("%1 parameters").arg(locale.toString(qlonglong(r.summary.total_parameters))));
-  m_trainable->setText(locale.toString(qlonglong(r.summary.trainable_parameters)));
+  m_total->setText(tr("%1 parameters").arg(locale.toString(qlonglong(r.total_parameters))));
+  m_trainable->setText(locale.toString(qlonglong(r.trainable_parameters)));
   m_share->setText(QStringLiteral("%1 %").arg(
-      QString::number(100.0 * r.summary.trainable_share, 'f',
-                      r.summary.trainable_share < 0.01 ? 3 : 2)));
-  m_adapted->setText(tr("%n module(s) adapted", nullptr,
-                        static_cast<int>(r.summary.adapted_modules.size())));
+      QString::number(100.0 * r.trainable_share, 'f', r.trainable_share < 0.01 ? 3 : 2)));
+  m_adapted->setText(
+      tr("%n module(s) adapted", nullptr, static_cast<int>(r.adapted_modules.size())));
 
   // Rebuild the check boxes when the model's module names differ from those shown.
   QStringList choices;
-  for (const auto& c : r.summary.target_choices) choices << QString::fromStdString(c);
+  for (const auto& c : r.target_choices) choices << QString::fromStdString(c);
   QStringList sorted = choices;
   sorted.sort();
   if (sorted != m_targetBoxes.keys() || m_targetBoxes.isEmpty()) {

@@ -3,11 +3,10 @@
 // attention kind, and a live count of trainable parameters and their share of the model.
 #pragma once
 
-#include <QFutureWatcher>
 #include <QMap>
 #include <QWidget>
 
-#include "deeptune/session.h"
+#include "modelsummarizer.h"
 #include "workbenchcontext.h"
 
 class QCheckBox;
@@ -36,9 +35,11 @@ class ModelPage : public QWidget {
   void loadFromDraft();
   void writeTargets();
   void requestSummary();
-  void showSummary();
+  void showSummary(const deeptune::ModelSummary& summary);
+  void showSummaryError(const UserMessage& message);
 
   WorkbenchContext m_context;
+  ModelSummarizer* m_summarizer;
   bool m_loading = false;
   QComboBox* m_source;
   QComboBox* m_task;
@@ -57,13 +58,5 @@ class ModelPage : public QWidget {
   QLabel* m_share;
   QLabel* m_description;
   QLabel* m_adapted;
-  struct SummaryResult {
-    deeptune::ModelSummary summary;
-    QString error;
-    quint64 request = 0;
-  };
-  QFutureWatcher<SummaryResult> m_watcher;
-  quint64 m_request = 0;
-  bool m_pending = false;
   deeptune::ModelSummary m_summary;
 };

@@ -1,5 +1,6 @@
 // Overlay and comparison follow the selection; the list refreshes in place once a second while
-// runs change, keeping the selection.
+// runs change, keeping the selection. Curves are read and runs deleted in the background, through
+// RunHistoryReader and RunRemover (app/).
 #include "runspage.h"
 
 #include <QBrush>
@@ -17,7 +18,6 @@
 #include <set>
 
 #include "configdraft.h"
-#include "deeptune/session.h"
 #include "liveplot.h"
 #include "messagebanner.h"
 #include "projectsession.h"
@@ -102,9 +102,7 @@ RunsPage::RunsPage(const WorkbenchContext& context, QWidget* parent)
     updateButtons();
   });
   connect(m_metric, &QComboBox::currentIndexChanged, this, &RunsPage::updateComparison);
-  connect(m_model, &RunsModel::renameFailed, this, [this](const QString& detail) {
-    showError(tr("The run was not renamed"), detail);
-  });
+  connect(m_model, &RunsModel::renameFailed, this, &RunsPage::showError);
   connect(m_rename, &QPushButton::clicked, this, [this] {
     const auto rows = m_table->selectionModel()->selectedRows(RunsModel::kName);
     if (!rows.isEmpty()) m_table->edit(rows.first());
@@ -123,6 +121,20 @@ RunsPage::RunsPage(const WorkbenchContext& context, QWidget* parent)
   });
   connect(m_delete, &QPushButton::clicked, this, &RunsPage::confirmDelete);
   connect(m_context.runs, &RunController::busyChanged, this, &RunsPage::updateButtons);
+  m_history = new RunHistoryReader(m_context.session, this);
+  connect(m_history, &RunHistoryReader::historyRead, this, &RunsPage::showCurves);
+  connect(m_history, &RunHistoryReader::readFailed, this,
+          [this](quint64 ticket, const UserMessage& message) {
+            if (ticket == m_curvesTicket) showError(message);
+          });
+  m_remover = new RunRemover(m_context.session, this);
+  connect(m_remover, &RunRemover::busyChanged, this, &RunsPage::updateButtons);
+  connect(m_remover, &RunRemover::dependentsFound, this, &RunsPage::askToDelete);
+  connect(m_remover, &RunRemover::lookupFailed, this,
+          [this](qint64, const UserMessage& message) { showError(message); });
+  connect(m_remover, &RunRemover::removeFailed, this,
+          [this](qint64, const UserMessage& message) { showError(message); });
+  connect(m_remover, &RunRemover::removed, this, &RunsPage::runDeleted);
   updateButtons();
 }
 
@@ -155,7 +167,6 @@ void RunsPage::selectRuns(const QList<qint64>& ids) {
 
 void RunsPage::updateComparison() {
   const auto ids = selectedRunIds();
-  auto* store = m_context.session->store();
   // The runs list refreshes every second while something trains: rebuild only when the selection,
   // a selected run's progress or the metric changed, so a zoomed overlay is not reset for nothing.
   QString key = m_metric->currentData().toString();
@@ -164,34 +175,27 @@ void RunsPage::updateComparison() {
       key += QStringLiteral("|%1:%2:%3").arg(id).arg(run->last_step).arg(int(run->status));
   if (key == m_compared) return;
   m_compared = key;
-  m_overlay->clearSeries();
   m_configs->clear();
   m_configs->setRowCount(0);
   m_configs->setColumnCount(0);
-  if (!store || ids.isEmpty()) return;
-  const std::string metric = m_metric->currentData().toString().toStdString();
-  m_overlay->setTitle(m_metric->currentText());
+  if (!m_context.session->isOpen() || ids.isEmpty()) {
+    m_curvesTicket = 0;
+    m_overlay->clearSeries();
+    return;
+  }
+  m_curvesTicket = m_history->read(ids);  // the overlay is replaced when the curves arrive
   std::vector<std::map<std::string, std::string>> configs;
   QStringList names;
-  int colour = 0;
   for (qint64 id : ids) {
     const auto run = m_context.session->run(id);
     if (!run) continue;
-    const QString name = QString::fromStdString(run->name);
-    names << name;
+    names << QString::fromStdString(run->name);
     try {
-      const auto m = store->metrics(id);
-      const int series = m_overlay->addSeries(name, kPalette[colour++ % 10], metric == "val/loss");
-      if (const auto it = m.find(metric); it != m.end()) {
-        QVector<QPointF> points;
-        for (const auto& [step, v] : it->second) points.append(QPointF(double(step), v));
-        m_overlay->setPoints(series, points);
-      }
       std::map<std::string, std::string> flat;
       flatten(nlohmann::json::parse(run->config_json), "", flat);
       configs.push_back(std::move(flat));
     } catch (const std::exception& e) {
-      m_banner->showMessage(MessageBanner::Kind::kError, tr("The run's records cannot be read"),
+      m_banner->showMessage(MessageBanner::Kind::kError, tr("The run's config cannot be read"),
                             QString::fromStdString(e.what()));
       return;
     }
@@ -240,6 +244,26 @@ void RunsPage::updateComparison() {
   m_configs->resizeColumnsToContents();
 }
 
+void RunsPage::showCurves(quint64 ticket, const QList<RunHistory>& histories) {
+  if (ticket != m_curvesTicket) return;  // the selection changed since this was asked for
+  const std::string metric = m_metric->currentData().toString().toStdString();
+  m_overlay->clearSeries();
+  m_overlay->setTitle(m_metric->currentText());
+  int colour = 0;
+  for (const RunHistory& h : histories) {
+    const auto run = m_context.session->run(h.runId);
+    if (!run) continue;
+    const int series = m_overlay->addSeries(QString::fromStdString(run->name),
+                                            kPalette[colour++ % 10], metric == "val/loss");
+    if (const auto it = h.metrics.find(metric); it != h.metrics.end()) {
+      QVector<QPointF> points;
+      for (const auto& [step, v] : it->second) points.append(QPointF(double(step), v));
+      m_overlay->setPoints(series, points);
+    }
+  }
+  Q_EMIT comparisonUpdated();
+}
+
 void RunsPage::updateButtons() {
   const auto ids = selectedRunIds();
   const auto run = ids.size() == 1 ? m_context.session->run(ids.first()) : std::nullopt;
@@ -247,8 +271,9 @@ void RunsPage::updateButtons() {
   m_show->setEnabled(run.has_value());
   m_rename->setEnabled(run.has_value());
   m_duplicate->setEnabled(run.has_value());
-  m_resume->setEnabled(run && deeptune::is_resumable(run->status) && !busy);
-  m_delete->setEnabled(run && !(busy && m_context.runs->currentRunId() == run->id));
+  m_resume->setEnabled(run && deeptune::is_resumable(*run) && !busy);
+  m_delete->setEnabled(run && !m_remover->isBusy() &&
+                       !(busy && m_context.runs->currentRunId() == run->id));
   // The banner explains a selected failed run; it leaves other messages (a refused rename) alone.
   const QString failedHeadline =
       run ? tr("Run '%1' failed").arg(QString::fromStdString(run->name)) : QString();
@@ -262,41 +287,53 @@ void RunsPage::updateButtons() {
   }
 }
 
-void RunsPage::showError(const QString& headline, const QString& detail) {
-  m_banner->showMessage(MessageBanner::Kind::kError, headline, detail);
+void RunsPage::showError(const UserMessage& message) {
+  m_banner->showMessage(MessageBanner::Kind::kError, message.headline, message.detail);
   m_showsRunFailure = false;
 }
 
 void RunsPage::confirmDelete() {
+  // What depends on the run is looked up first (in the background), then the question says it.
   const auto ids = selectedRunIds();
-  if (ids.size() != 1) return;
-  const auto run = m_context.session->run(ids.first());
+  if (ids.size() == 1) m_remover->findDependents(ids.first());
+}
+
+void RunsPage::askToDelete(qint64 id, const QList<deeptune::RunDependent>& dependents) {
+  const auto run = m_context.session->run(id);
   if (!run) return;
-  auto* box = new QMessageBox(
-      QMessageBox::Warning, tr("Delete run"),
-      tr("Delete run '%1' with its metrics, logs and checkpoints?")
-          .arg(QString::fromStdString(run->name)),
-      QMessageBox::Cancel, this);
-  box->setInformativeText(tr("Exports written elsewhere are kept. This cannot be undone."));
+  QStringList consequences;
+  bool breaksSome = false;
+  for (const auto& d : dependents) {
+    const QString name = QString::fromStdString(d.name);
+    breaksSome = breaksSome || d.needs_parent;
+    consequences << (d.needs_parent
+                         ? tr("• '%1' has not started yet and cannot start without it.").arg(name)
+                         : tr("• '%1' started from its weights and keeps its own copy.").arg(name));
+  }
+  QString informative;
+  if (!dependents.isEmpty())
+    informative = tr("%n run(s) start from this run's weights:", nullptr,
+                     static_cast<int>(dependents.size())) +
+                  QLatin1Char('\n') + consequences.join(QLatin1Char('\n')) + QStringLiteral("\n\n");
+  informative += tr("Exports written elsewhere are kept. This cannot be undone.");
+  auto* box = new QMessageBox(QMessageBox::Warning, tr("Delete run"),
+                              tr("Delete run '%1' with its metrics, logs and checkpoints?")
+                                  .arg(QString::fromStdString(run->name)),
+                              QMessageBox::Cancel, this);
+  box->setInformativeText(informative);
   QPushButton* yes = box->addButton(tr("Delete"), QMessageBox::DestructiveRole);
   box->setDefaultButton(QMessageBox::Cancel);
   box->setAttribute(Qt::WA_DeleteOnClose);
-  const qint64 id = run->id;
-  connect(box, &QMessageBox::finished, this, [this, box, yes, id] {
-    if (box->clickedButton() == yes) deleteRun(id);
+  // Forced only past what the user was shown: a run that came to depend on it meanwhile still
+  // makes the engine refuse, and the banner names it.
+  connect(box, &QMessageBox::finished, this, [this, box, yes, id, breaksSome] {
+    if (box->clickedButton() == yes) deleteRun(id, breaksSome);
   });
   box->open();
 }
 
-bool RunsPage::deleteRun(qint64 id) {
-  try {
-    deeptune::delete_run(m_context.session->path().toStdString(), id);
-  } catch (const std::exception& e) {
-    showError(tr("The run was not deleted"), QString::fromStdString(e.what()));
-    return false;
-  }
-  m_context.session->reloadRuns();
-  return true;
+bool RunsPage::deleteRun(qint64 id, bool force) {
+  return m_remover->remove(id, force);
 }
 
 void RunsPage::duplicateRun(qint64 id) {
@@ -318,7 +355,7 @@ void RunsPage::duplicateRun(qint64 id) {
 
 bool RunsPage::resumeRun(qint64 id) {
   const auto run = m_context.session->run(id);
-  if (!run || !deeptune::is_resumable(run->status)) return false;
+  if (!run || !deeptune::is_resumable(*run)) return false;
   if (!m_context.runs->resumeRun(m_context.session->path(), id)) return false;
   Q_EMIT resumeRequested(id);
   return true;

@@ -5,6 +5,8 @@
 
 #include <QWidget>
 
+#include "runhistoryreader.h"
+#include "runremover.h"
 #include "workbenchcontext.h"
 
 class LivePlot;
@@ -26,26 +28,37 @@ class RunsPage : public QWidget {
   void selectRuns(const QList<qint64>& ids);
   QList<qint64> selectedRunIds() const;
 
-  // The actions, without confirmation (the buttons confirm first where it matters).
-  bool deleteRun(qint64 id);
+  // The actions, without confirmation (the Delete button first says what the deletion breaks).
+  // deleteRun works in the background: runDeleted, or the reason in the banner, follows. force:
+  // also when runs that have not started still need its weights.
+  bool deleteRun(qint64 id, bool force = false);
   void duplicateRun(qint64 id);
   bool resumeRun(qint64 id);
 
+  MessageBanner* banner() const { return m_banner; }
+
  Q_SIGNALS:
-  void runDuplicated();   // the draft now holds that run's config
+  void runDuplicated();  // the draft now holds that run's config
   void resumeRequested(qint64 id);
   void showRequested(qint64 id);
+  void runDeleted(qint64 id);
+  void comparisonUpdated();  // the overlay holds the selected runs' curves
 
  private:
   void refresh();
   void updateComparison();
+  void showCurves(quint64 ticket, const QList<RunHistory>& histories);
   void updateButtons();
   void confirmDelete();
-  void showError(const QString& headline, const QString& detail);
+  void askToDelete(qint64 id, const QList<deeptune::RunDependent>& dependents);
+  void showError(const UserMessage& message);
 
   WorkbenchContext m_context;
   bool m_showsRunFailure = false;  // the banner holds the selected run's failure
   QString m_compared;  // what the overlay and config table show: runs, their progress, metric
+  quint64 m_curvesTicket = 0;  // the newest read of the overlay's curves
+  RunHistoryReader* m_history;
+  RunRemover* m_remover;
   RunsModel* m_model;
   QTableView* m_table;
   MessageBanner* m_banner;

@@ -13,6 +13,7 @@
 #include <QSplitter>
 #include <QStyle>
 #include <QVBoxLayout>
+#include <limits>
 
 #include "configdraft.h"
 #include "liveplot.h"
@@ -53,7 +54,8 @@ TrainPage::TrainPage(const WorkbenchContext& context, QWidget* parent)
   bar->addWidget(m_name);
   m_start = new QPushButton(style()->standardIcon(QStyle::SP_MediaPlay), tr("Start"), this);
   m_pause = new QPushButton(style()->standardIcon(QStyle::SP_MediaPause), tr("Pause"), this);
-  m_resume = new QPushButton(style()->standardIcon(QStyle::SP_MediaSeekForward), tr("Resume"), this);
+  m_resume =
+      new QPushButton(style()->standardIcon(QStyle::SP_MediaSeekForward), tr("Resume"), this);
   m_stop = new QPushButton(style()->standardIcon(QStyle::SP_MediaStop), tr("Stop"), this);
   for (QPushButton* b : {m_start, m_pause, m_resume, m_stop}) bar->addWidget(b);
   bar->addStretch(1);
@@ -131,15 +133,42 @@ TrainPage::TrainPage(const WorkbenchContext& context, QWidget* parent)
   connect(runs, &RunController::stateChanged, this, &TrainPage::onState);
   connect(runs, &RunController::runFinished, this, &TrainPage::onFinished);
   connect(runs, &RunController::startFailed, this, [this](const QString& error) {
+    // Refused while preparing, the engine may have removed the run it had announced.
+    m_context.session->reloadRuns();
+    if (m_runId != 0 && !m_context.session->run(m_runId)) {
+      showRun(0);
+      m_title->clear();
+    }
+    setStateText(QString());
     m_banner->showMessage(MessageBanner::Kind::kError, tr("The run could not start"), error);
     updateButtons();
   });
   connect(runs, &RunController::busyChanged, this, &TrainPage::updateButtons);
   connect(m_context.session, &ProjectSession::runsChanged, this, &TrainPage::onRunsChanged);
+  m_history = new RunHistoryReader(m_context.session, this);
+  connect(m_history, &RunHistoryReader::historyRead, this, &TrainPage::showHistory);
+  connect(m_history, &RunHistoryReader::readFailed, this,
+          [this](quint64 ticket, const UserMessage& message) {
+            if (ticket != m_historyTicket) return;
+            m_reading = false;
+            if (!m_following) {
+              m_banner->showMessage(MessageBanner::Kind::kError, message.headline, message.detail);
+              return;
+            }
+            // Following: the writer may hold the lock for a moment; the next second tries again
+            // (the timer does while the run lives; the last read is retried here).
+            if (!m_follow.isActive())
+              QTimer::singleShot(1000, this, [this] {
+                if (m_following && !m_reading) readHistory();
+              });
+          });
   connect(m_context.session, &ProjectSession::closed, this, [this] {
     m_runId = 0;
     m_autoShown.clear();
     m_follow.stop();
+    m_following = false;
+    m_reading = false;
+    m_historyTicket = 0;
     clearPlots();
     m_log->clear();
     m_title->clear();
@@ -183,34 +212,60 @@ void TrainPage::showRun(qint64 runId) {
   clearPlots();
   m_log->clear();
   m_follow.stop();
+  m_following = false;
+  m_lastLogId = 0;
+  m_liveFrom = -1;
+  m_historyTicket = 0;
+  m_reading = false;
   if (!run) return;
   m_title->setText(QString::fromStdString(run->name));
   setStateText(RunsModel::statusText(run->status));
   setProgress(run->last_step, run->max_steps, -1);
-  auto* store = m_context.session->store();
-  m_logsShown = 0;
-  try {
-    appendRecorded(store->metrics(runId));
-    appendRecordedLogs();
-  } catch (const std::exception& e) {
-    m_banner->showMessage(MessageBanner::Kind::kError, tr("The run's records cannot be read"),
-                          QString::fromStdString(e.what()));
-  }
+  const bool ours = m_context.runs->isBusy() && m_context.runs->currentRunId() == runId;
+  m_liveSince = ours ? m_context.runs->requestedAt() : QDateTime();
+  readHistory();
   if (!run->error_text.empty() && run->status == deeptune::RunStatus::kFailed)
     m_banner->showMessage(MessageBanner::Kind::kError, tr("The run failed"),
                           QString::fromStdString(run->error_text));
-  const bool ours = m_context.runs->isBusy() && m_context.runs->currentRunId() == runId;
   if (!ours && (run->status == deeptune::RunStatus::kRunning ||
                 run->status == deeptune::RunStatus::kPaused)) {
+    m_following = true;
     m_follow.start();
-    m_banner->showMessage(MessageBanner::Kind::kInfo,
-                          tr("Following run '%1', trained by another process")
-                              .arg(QString::fromStdString(run->name)),
-                          tr("Its curves update as it records them (host %1, pid %2).")
-                              .arg(QString::fromStdString(run->host))
-                              .arg(run->pid));
+    m_banner->showMessage(
+        MessageBanner::Kind::kInfo,
+        tr("Following run '%1', trained by another process").arg(QString::fromStdString(run->name)),
+        tr("Its curves update as it records them (host %1, pid %2).")
+            .arg(QString::fromStdString(run->host))
+            .arg(run->pid));
   }
   updateButtons();
+}
+
+void TrainPage::readHistory() {
+  // Only what is new: steps after the series that is furthest behind (appendRecorded drops the
+  // repeats of the others) and log lines after the newest shown.
+  qint64 after = -1;
+  if (!m_lastStep.isEmpty()) {
+    after = std::numeric_limits<qint64>::max();
+    for (qint64 s : std::as_const(m_lastStep)) after = qMin(after, s);
+  }
+  m_historyTicket = m_history->read({m_runId}, after, m_lastLogId);
+  m_reading = m_historyTicket != 0;
+}
+
+void TrainPage::showHistory(quint64 ticket, const QList<RunHistory>& histories) {
+  if (ticket != m_historyTicket) return;  // asked for another run, or superseded
+  m_reading = false;
+  for (const RunHistory& h : histories) {
+    if (h.runId != m_runId) continue;
+    appendRecorded(h.metrics);
+    appendRecordedLogs(h.logs);
+  }
+  const auto run = m_context.session->run(m_runId);
+  const bool live = run && (run->status == deeptune::RunStatus::kRunning ||
+                            run->status == deeptune::RunStatus::kPaused);
+  if (m_following && !m_follow.isActive() && !live) m_following = false;  // the final read
+  Q_EMIT historyShown(m_runId);
 }
 
 void TrainPage::appendRecorded(
@@ -232,56 +287,50 @@ void TrainPage::appendRecorded(
     const qint64 last = m_lastStep.value(key, -1);
     QVector<QPointF> points;
     for (const auto& [step, value] : it->second)
-      if (step > last) points.append(QPointF(static_cast<double>(step), value));
+      if (step > last && (m_liveFrom < 0 || step < m_liveFrom))
+        points.append(QPointF(static_cast<double>(step), value));
     if (points.isEmpty()) continue;
     t.plot->appendPoints(t.series, points);
-    m_lastStep[key] = static_cast<qint64>(points.last().x());
+    m_lastStep[key] = qMax(last, static_cast<qint64>(points.last().x()));
   }
 }
 
-void TrainPage::appendRecordedLogs() {
-  const auto logs = m_context.session->store()->logs(m_runId);
-  for (size_t i = m_logsShown; i < logs.size(); ++i)
-    appendLog(QString::fromStdString(logs[i].level), QString::fromStdString(logs[i].text),
-              QDateTime::fromString(QString::fromStdString(logs[i].time), Qt::ISODateWithMs));
-  m_logsShown = logs.size();
+void TrainPage::appendRecordedLogs(const std::vector<deeptune::LogRecord>& logs) {
+  for (const auto& line : logs) {
+    m_lastLogId = qMax(m_lastLogId, static_cast<qint64>(line.id));
+    const QDateTime when =
+        QDateTime::fromString(QString::fromStdString(line.time), Qt::ISODateWithMs);
+    if (m_liveSince.isValid() && when >= m_liveSince) continue;  // this window's run tells it live
+    appendLog(QString::fromStdString(line.level), QString::fromStdString(line.text), when);
+  }
 }
 
 void TrainPage::pollExternalRun() {
   const auto run = m_context.session->run(m_runId);
-  auto* store = m_context.session->store();
-  if (!run || !store) {
+  if (!run || !m_context.session->isOpen()) {
     m_follow.stop();
+    m_following = false;
     return;
-  }
-  // Ask only for steps after the series that is furthest behind; appendRecorded drops repeats.
-  qint64 after = -1;
-  if (!m_lastStep.isEmpty()) {
-    after = std::numeric_limits<qint64>::max();
-    for (qint64 s : std::as_const(m_lastStep)) after = qMin(after, s);
-  }
-  try {
-    appendRecorded(store->metrics(m_runId, after));
-    appendRecordedLogs();
-  } catch (const std::exception&) {
-    return;  // the writer holds the lock for a moment; next second
   }
   setProgress(run->last_step, run->max_steps, -1);
   setStateText(RunsModel::statusText(run->status));
   if (run->status != deeptune::RunStatus::kRunning && run->status != deeptune::RunStatus::kPaused) {
+    // Ended: one last read (replacing any in flight, from the same place) for what it wrote last.
     m_follow.stop();
-    m_banner->showMessage(MessageBanner::Kind::kInfo,
-                          tr("Run '%1' ended: %2")
-                              .arg(QString::fromStdString(run->name),
-                                   RunsModel::statusText(run->status)));
+    readHistory();
+    m_banner->showMessage(MessageBanner::Kind::kInfo, tr("Run '%1' ended: %2")
+                                                          .arg(QString::fromStdString(run->name),
+                                                               RunsModel::statusText(run->status)));
+    return;
   }
+  if (!m_reading) readHistory();  // one read at a time; a busy file just delays it a second
 }
 
 void TrainPage::onRunsChanged() {
   if (!m_context.session->isOpen()) return;
   if (m_context.runs->isBusy()) return;  // our own run feeds the page directly
-  if (m_follow.isActive()) {
-    pollExternalRun();
+  if (m_following) {
+    if (m_follow.isActive()) pollExternalRun();
     return;
   }
   // A run another process is training shows up here by itself, once: if the user then opens
@@ -301,6 +350,14 @@ void TrainPage::onRunsChanged() {
 
 void TrainPage::onSteps(qint64 runId, const QList<deeptune::StepMetrics>& steps) {
   if (runId != m_runId || steps.isEmpty()) return;
+  if (m_liveFrom < 0) {
+    // A resumed run trains again from its checkpoint: what was recorded after it is superseded.
+    m_liveFrom = steps.first().step;
+    for (LivePlot* p : {m_loss, m_lr, m_gradNorm, m_throughput})
+      p->removePointsAfter(static_cast<double>(m_liveFrom) - 0.5);
+    for (auto it = m_lastStep.begin(); it != m_lastStep.end(); ++it)
+      it.value() = qMin(it.value(), m_liveFrom - 1);
+  }
   QVector<QPointF> loss, lr, grad, tokens;
   loss.reserve(steps.size());
   for (const auto& s : steps) {
@@ -325,8 +382,10 @@ void TrainPage::onEval(qint64 runId, const deeptune::EvalMetrics& eval) {
   m_loss->appendPoints(m_valLoss, {QPointF(static_cast<double>(eval.step), eval.loss)});
   m_lastStep[QStringLiteral("val/loss")] = eval.step;
   QString text = tr("validation at step %1: loss %2").arg(eval.step).arg(eval.loss, 0, 'g', 5);
-  if (eval.accuracy) text += tr(", accuracy %1").arg(*eval.accuracy, 0, 'f', 4);
-  else if (eval.perplexity > 0) text += tr(", perplexity %1").arg(eval.perplexity, 0, 'g', 5);
+  if (eval.accuracy)
+    text += tr(", accuracy %1").arg(*eval.accuracy, 0, 'f', 4);
+  else if (eval.perplexity > 0)
+    text += tr(", perplexity %1").arg(eval.perplexity, 0, 'g', 5);
   appendLog(QStringLiteral("info"), text);
 }
 
@@ -358,9 +417,8 @@ void TrainPage::onFinished(qint64 runId, deeptune::RunStatus status, const QStri
                             run ? QString::fromStdString(run->final_metrics_json) : QString());
       break;
     case deeptune::RunStatus::kStopped:
-      m_banner->showMessage(
-          MessageBanner::Kind::kInfo, tr("Run '%1' stopped").arg(name),
-          tr("It can be resumed from its last checkpoint in the Runs page."));
+      m_banner->showMessage(MessageBanner::Kind::kInfo, tr("Run '%1' stopped").arg(name),
+                            tr("It can be resumed from its last checkpoint in the Runs page."));
       break;
     default:
       m_banner->showMessage(MessageBanner::Kind::kError, tr("The run failed"), error);
@@ -387,9 +445,15 @@ void TrainPage::setProgress(qint64 step, qint64 maxSteps, double etaSeconds) {
   m_eta->setText(etaSeconds >= 0 ? tr("ETA %1").arg(formatDuration(etaSeconds)) : QString());
 }
 
-void TrainPage::setStateText(const QString& text) { m_state->setText(text); }
-QString TrainPage::stateText() const { return m_state->text(); }
-QString TrainPage::logText() const { return m_log->toPlainText(); }
+void TrainPage::setStateText(const QString& text) {
+  m_state->setText(text);
+}
+QString TrainPage::stateText() const {
+  return m_state->text();
+}
+QString TrainPage::logText() const {
+  return m_log->toPlainText();
+}
 
 void TrainPage::updateButtons() {
   const bool open = m_context.session->isOpen();

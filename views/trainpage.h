@@ -1,7 +1,7 @@
 // Train page: start, pause, resume and stop a run; progress with ETA; live plots of training and
 // validation loss, learning rate, gradient norm and tokens/s; the log console and run state. It
 // shows the run this window trains, or — when another process (deeptune-cli) trains one — that
-// run's curves as they are recorded in the project file.
+// run's curves as they are recorded in the project file, reading only what is new each time.
 #pragma once
 
 #include <QDateTime>
@@ -10,8 +10,8 @@
 #include <QTimer>
 #include <QWidget>
 
-#include "deeptune/session.h"
 #include "metatypes.h"
+#include "runhistoryreader.h"
 #include "workbenchcontext.h"
 
 class LivePlot;
@@ -30,11 +30,14 @@ class TrainPage : public QWidget {
   // Starts a run from the draft config. Returns false (and says why in the banner) when the
   // config is invalid or a run is already going on.
   bool startRun(const QString& name = {});
-  // Shows a recorded run (its curves, logs and state); follows it live when another process is
-  // training it.
+  // Shows a recorded run (its curves, logs and state, read in the background: historyShown
+  // follows); follows it live when another process is training it.
   void showRun(qint64 runId);
   qint64 displayedRunId() const { return m_runId; }
-  bool isFollowingExternalRun() const { return m_follow.isActive(); }
+  // True from showing a run that another process trains until the records it wrote up to its end
+  // are on screen.
+  bool isFollowingExternalRun() const { return m_following; }
+  RunHistoryReader* historyReader() const { return m_history; }
 
   LivePlot* lossPlot() const { return m_loss; }
   LivePlot* lrPlot() const { return m_lr; }
@@ -43,6 +46,9 @@ class TrainPage : public QWidget {
   MessageBanner* banner() const { return m_banner; }
   QString stateText() const;
   QString logText() const;
+
+ Q_SIGNALS:
+  void historyShown(qint64 runId);  // recorded curves and log lines of the run were added
 
  private:
   void onSteps(qint64 runId, const QList<deeptune::StepMetrics>& steps);
@@ -57,14 +63,24 @@ class TrainPage : public QWidget {
   void setStateText(const QString& text);
   void updateButtons();
   void clearPlots();
-  void appendRecordedLogs();
+  void readHistory();
+  void showHistory(quint64 ticket, const QList<RunHistory>& histories);
   void appendRecorded(const std::map<std::string, std::vector<std::pair<int64_t, double>>>& m);
+  void appendRecordedLogs(const std::vector<deeptune::LogRecord>& logs);
 
   WorkbenchContext m_context;
   qint64 m_runId = 0;
   QMap<QString, qint64> m_lastStep;  // metric name -> last step plotted
-  size_t m_logsShown = 0;            // recorded log lines already in the console
-  QSet<qint64> m_autoShown;          // runs of other processes the page switched to by itself
+  qint64 m_lastLogId = 0;            // newest recorded log line in the console
+  // This window's own run: the first step its worker delivered (recorded steps from there on are
+  // superseded) and when it was asked for (recorded log lines from then on arrive live).
+  qint64 m_liveFrom = -1;
+  QDateTime m_liveSince;
+  QSet<qint64> m_autoShown;  // runs of other processes the page switched to by itself
+  RunHistoryReader* m_history;
+  quint64 m_historyTicket = 0;  // the newest read for the displayed run
+  bool m_reading = false;       // that read has not answered yet
+  bool m_following = false;
   QTimer m_follow;
 
   QLineEdit* m_name;

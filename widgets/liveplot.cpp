@@ -177,6 +177,11 @@ void LivePlot::clearPoints() {
   scheduleReplot();
 }
 
+void LivePlot::removePointsAfter(double x) {
+  for (int i = 0; i < m_plot->graphCount(); ++i) m_plot->graph(i)->data()->removeAfter(x);
+  scheduleReplot();
+}
+
 void LivePlot::clearSeries() {
   m_plot->clearGraphs();
   m_plot->legend->setVisible(false);

@@ -43,6 +43,9 @@ class LivePlot : public QWidget {
   // Replaces the series' data (same filtering as appendPoints).
   void setPoints(int series, const QVector<QPointF>& points);
   void clearPoints();  // keeps the series, drops their points
+  // Drops every series' points with x > `x` (a resumed run records the steps after its checkpoint
+  // again).
+  void removePointsAfter(double x);
   void clearSeries();  // removes every series; ids start again at 0
 
   int seriesCount() const;

@@ -23,6 +23,7 @@ class TstModels : public QObject {
   void previewShowsMalformedRows();
   void previewOpensMillionRowsLazily();
   void previewRefusesUnreadableFiles();
+  void previewDetectsFormatAndGuessesMapping();
   void datasetsModel();
   void runsModelUpdatesInPlace();
 
@@ -38,7 +39,9 @@ QString TstModels::write(const QString& name, const QByteArray& bytes) {
   return f.fileName();
 }
 
-void TstModels::initTestCase() { QVERIFY(m_dir.isValid()); }
+void TstModels::initTestCase() {
+  QVERIFY(m_dir.isValid());
+}
 
 void TstModels::previewModelOnEveryFormat_data() {
   QTest::addColumn<QString>("name");
@@ -47,7 +50,8 @@ void TstModels::previewModelOnEveryFormat_data() {
   QTest::addColumn<QStringList>("columns");
   QTest::addColumn<int>("rows");
   QTest::addColumn<QString>("lastCell");
-  QTest::newRow("jsonl") << "a.jsonl" << QByteArray("{\"q\":\"x\",\"n\":1}\n\n{\"q\":\"y\",\"n\":null}\n")
+  QTest::newRow("jsonl") << "a.jsonl"
+                         << QByteArray("{\"q\":\"x\",\"n\":1}\n\n{\"q\":\"y\",\"n\":null}\n")
                          << int(deeptune::DataFormat::kJsonl) << QStringList{"q", "n"} << 2
                          << QString();
   QTest::newRow("csv") << "a.csv" << QByteArray("text,label\n\"a, b\",pos\n\"multi\nline\",neg\n")
@@ -84,7 +88,8 @@ void TstModels::previewModelOnEveryFormat() {
 void TstModels::previewShowsMalformedRows() {
   DatasetPreviewModel model;
   QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
-  const QString path = write("mixed.jsonl", "{\"a\":\"1\"}\n{\"a\": [1]}\nnot json\n{\"a\":\"4\"}\n");
+  const QString path =
+      write("mixed.jsonl", "{\"a\":\"1\"}\n{\"a\": [1]}\nnot json\n{\"a\":\"4\"}\n");
   QCOMPARE(model.setFile(path, deeptune::DataFormat::kJsonl), QString());
   QCOMPARE(model.rowCount(), 4);
   QVERIFY(model.index(1, 0).data().toString().contains(QStringLiteral("mixed.jsonl:2")));
@@ -149,6 +154,26 @@ void TstModels::previewRefusesUnreadableFiles() {
   QVERIFY(model.setFile(utf16, deeptune::DataFormat::kText).contains(QStringLiteral("wide.txt")));
 }
 
+void TstModels::previewDetectsFormatAndGuessesMapping() {
+  // What the Add dataset dialog offers first: the format read from the file, the engine's mapping.
+  DatasetPreviewModel model;
+  const QString csv = write("tickets.csv", "sentence,label\nmy card was charged twice,billing\n");
+  QCOMPARE(model.setFile(csv), QString());
+  QCOMPARE(model.format(), deeptune::DataFormat::kCsv);
+  QCOMPARE(model.rowCount(), 1);
+  QCOMPARE(model.guessedMapping()->kind(), deeptune::MappingKind::kTextLabel);
+  QCOMPARE(model.guessedMapping()->text, std::string("sentence"));
+  const QString jsonl = write("pairs.data", "{\"question\":\"a\",\"answer\":\"b\"}\n");
+  QCOMPARE(model.setFile(jsonl), QString());
+  QCOMPARE(model.format(), deeptune::DataFormat::kJsonl);
+  QCOMPARE(model.guessedMapping()->kind(), deeptune::MappingKind::kPromptResponse);
+  // A registered dataset's format by name; an unknown name is an error, not a crash.
+  QCOMPARE(model.setFile(csv, std::string("csv")), QString());
+  QVERIFY(!model.setFile(csv, std::string("parquet")).isEmpty());
+  QCOMPARE(model.rowCount(), 0);
+  QVERIFY(!model.guessedMapping().has_value());
+}
+
 void TstModels::datasetsModel() {
   DatasetsModel model;
   QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
@@ -166,10 +191,18 @@ void TstModels::datasetsModel() {
   QCOMPARE(model.rowCount(), 2);
   QCOMPARE(model.index(0, DatasetsModel::kMapping).data().toString(),
            QStringLiteral("prompt → response"));
-  QCOMPARE(model.index(1, DatasetsModel::kMapping).data().toString(), QStringLiteral("text + label"));
+  QCOMPARE(model.index(1, DatasetsModel::kMapping).data().toString(),
+           QStringLiteral("text + label"));
   QCOMPARE(model.rowOf(QStringLiteral("tickets")), 1);
   QCOMPARE(model.rowOf(QStringLiteral("nope")), -1);
   QCOMPARE(model.index(1, 0).data(DatasetsModel::kIdRole).toLongLong(), 2);
+  // Statistics as registered; a damaged document says why instead of showing nothing.
+  a.stats_json = R"({"rows": 2000, "train_rows": 1800, "val_rows": 200})";
+  b.stats_json = "{not json";
+  model.setDatasets({a, b});
+  QCOMPARE(model.statsAt(0).error, QString());
+  QCOMPARE(model.statsAt(0).stats.val_rows, size_t{200});
+  QVERIFY(!model.statsAt(1).error.isEmpty());
   model.setDatasets({});
   QCOMPARE(model.rowCount(), 0);
 }
@@ -178,7 +211,7 @@ void TstModels::runsModelUpdatesInPlace() {
   const QString path = m_dir.filePath(QStringLiteral("runs.dtproj"));
   ProjectSession session;
   QCOMPARE(session.create(path, false).headline, QString());
-  auto* store = session.store();
+  auto store = deeptune::ProjectStore::open(path.toStdString());  // a connection of the test's own
   deeptune::RunRecord r;
   r.name = "alpha";
   r.config_json = R"({"data":{"dataset":"d"},"train":{"mode":"lora","lr":0.001},"lora":{"r":8}})";

@@ -1,30 +1,34 @@
 // The workbench end to end, as a user drives it, on the offscreen platform: create a project, add
 // the sample dataset through the Data page, train, watch the plots fill, stop, reopen, find the
 // run; then the Runs, Model, Hyperparameters and Export pages, failures and bad files.
+#include <sqlite3.h>
+
 #include <QApplication>
+#include <QCryptographicHash>
+#include <QDeadlineTimer>
 #include <QFileDialog>
+#include <QListWidget>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QProcess>
 #include <QPushButton>
-#include <QCryptographicHash>
-#include <QListWidget>
 #include <QSignalSpy>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
-#include <sqlite3.h>
+#include <tuple>
 
 #include "adddatasetdialog.h"
 #include "appsettings.h"
+#include "barplot.h"
 #include "configdraft.h"
 #include "datapage.h"
 #include "datasetpreviewmodel.h"
 #include "datasetsmodel.h"
+#include "deeptune/session.h"
 #include "deeptune/store.h"
 #include "exportpage.h"
 #include "filedialogs.h"
-#include "gui_support.h"
 #include "hyperparameterspage.h"
 #include "liveplot.h"
 #include "mainwindow.h"
@@ -32,13 +36,15 @@
 #include "modelpage.h"
 #include "projectsession.h"
 #include "runcontroller.h"
+#include "runhistoryreader.h"
 #include "runsmodel.h"
 #include "runspage.h"
 #include "trainpage.h"
-#include "barplot.h"
+#include "window_support.h"
 
 using deeptune::RunStatus;
 using deeptune::test::shortRunConfig;
+using deeptune::test::trainThroughWindow;
 
 namespace {
 
@@ -66,9 +72,11 @@ class TstWorkbench : public QObject {
   void hyperparametersMarkValuesAndSavePresets();
   void runsPageOverlayDiffRenameDuplicateDelete();
   void exportPeftAdapter();
+  void refusedStartsRecordNothing();
   void failedRunIsStoredAndShown();
   void droppedFileOpensMappingDialog();
   void deleteAsksFirst();
+  void deleteSaysWhatBreaks();
   void malformedDatasetGivesMessage();
   void nonProjectAndNewerFilesAreRefusedUnchanged();
   void followsRunOfAnotherProcess();
@@ -83,10 +91,8 @@ class TstWorkbench : public QObject {
 
 void TstWorkbench::initTestCase() {
   QVERIFY(m_dir.isValid());
-  deeptune::test::isolateSettings(m_dir.filePath(QStringLiteral("settings")));
-  m_window = std::make_unique<MainWindow>();
+  m_window = deeptune::test::openWindow(m_dir);
   m_window->session()->setPollInterval(200);
-  m_window->show();
   m_project = m_dir.filePath(QStringLiteral("gui.dtproj"));
 }
 
@@ -173,7 +179,7 @@ void TstWorkbench::reopenFindsRunAndResumes() {
   // The Train page shows the recorded curves.
   const qint64 id = model->index(0, 0).data(RunsModel::kIdRole).toLongLong();
   m_window->trainPage()->showRun(id);
-  QVERIFY(m_window->trainPage()->lossPlot()->pointCount(0) > 0);
+  QTRY_VERIFY_WITH_TIMEOUT(m_window->trainPage()->lossPlot()->pointCount(0) > 0, 10000);
 
   // Resume it to the end (a short run: shorten it by editing its max steps is not allowed, so
   // resume and stop again quickly, then check it continued from its checkpoint).
@@ -195,16 +201,15 @@ void TstWorkbench::modelPageCountsTrainableParameters() {
   m_window->draft()->setValue("lora.targets", nlohmann::json::array({"q_proj", "v_proj"}));
   QTRY_VERIFY_WITH_TIMEOUT(updated.count() > 0 && page->summary().trainable_parameters > 0, 30000);
   const QStringList choices = page->targetChoices();
-  for (const char* name : {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
-                           "down_proj"})
+  for (const char* name :
+       {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"})
     QVERIFY2(choices.contains(QString::fromLatin1(name)), name);
   const auto two = page->summary();
   QVERIFY(two.trainable_parameters < two.total_parameters);
   updated.clear();
   m_window->draft()->setValue("lora.targets",
                               nlohmann::json::array({"q_proj", "k_proj", "v_proj", "o_proj"}));
-  QTRY_VERIFY_WITH_TIMEOUT(page->summary().trainable_parameters != two.trainable_parameters,
-                           30000);
+  QTRY_VERIFY_WITH_TIMEOUT(page->summary().trainable_parameters != two.trainable_parameters, 30000);
   // q, k, v, o all have the same in-features here, so four targets train about twice as much.
   QVERIFY(page->summary().trainable_parameters > two.trainable_parameters);
   QVERIFY(page->summary().trainable_share > 0.0 && page->summary().trainable_share < 1.0);
@@ -243,11 +248,7 @@ void TstWorkbench::runsPageOverlayDiffRenameDuplicateDelete() {
   // A second, complete run to compare with the first.
   auto config = shortRunConfig("dates", 12);
   config["lora"]["r"] = 4;
-  m_window->draft()->setDocument(config);
-  QSignalSpy finished(m_window->runController(), &RunController::runFinished);
-  QVERIFY(m_window->trainPage()->startRun(QStringLiteral("second")));
-  QVERIFY(finished.wait(120000));
-  QCOMPARE(finished.first().at(1).value<deeptune::RunStatus>(), RunStatus::kCompleted);
+  QCOMPARE(trainThroughWindow(*m_window, config, QStringLiteral("second")), RunStatus::kCompleted);
   m_window->session()->reloadRuns();
 
   RunsPage* page = m_window->runsPage();
@@ -258,7 +259,8 @@ void TstWorkbench::runsPageOverlayDiffRenameDuplicateDelete() {
   const qint64 second = runNamed(m_project, "second")->id;
   page->selectRuns({first, second});
   QCOMPARE(page->selectedRunIds().size(), 2);
-  QCOMPARE(page->overlayPlot()->seriesCount(), 2);
+  // The curves are read in the background.
+  QTRY_VERIFY_WITH_TIMEOUT(page->overlayPlot()->seriesCount() == 2, 10000);
   QVERIFY(page->overlayPlot()->pointCount(0) > 0);
   QVERIFY(page->overlayPlot()->pointCount(1) > 0);
   // Side-by-side configs: the differing keys come first and are marked.
@@ -314,8 +316,47 @@ void TstWorkbench::exportPeftAdapter() {
   QVERIFY(!page->banner()->detail().isEmpty());
 }
 
+void TstWorkbench::refusedStartsRecordNothing() {
+  // What the engine refuses before a run is claimed or created comes back as startFailed — a
+  // message, no runStarted, no runFinished, no 'failed' run — and the Train page says so.
+  RunController* runs = m_window->runController();
+  QSignalSpy started(runs, &RunController::runStarted);
+  QSignalSpy failed(runs, &RunController::startFailed);
+  QSignalSpy finished(runs, &RunController::runFinished);
+  const auto completed = runNamed(m_project, "small-rank");
+  QCOMPARE(completed->status, RunStatus::kCompleted);
+  QVERIFY(runs->resumeRun(m_project, completed->id));  // completed: nothing to resume
+  QVERIFY(failed.wait(30000));
+  QVERIFY2(failed.first().first().toString().contains(QStringLiteral("small-rank")),
+           qPrintable(failed.first().first().toString()));
+  QVERIFY(!runs->isBusy());
+  const auto after = runNamed(m_project, "small-rank");
+  QCOMPARE(after->status, RunStatus::kCompleted);
+  QCOMPARE(after->error_text, completed->error_text);
+  QCOMPARE(m_window->trainPage()->banner()->headline(), QStringLiteral("The run could not start"));
+
+  // Config errors known before start: an unknown dataset; fp16 on the CPU.
+  const size_t before = m_window->session()->runs().size();
+  for (const auto& [name, key, value] :
+       {std::tuple<std::string, std::string, nlohmann::json>{"no-dataset", "/data/dataset", "nope"},
+        {"fp16-on-cpu", "/train/precision", "fp16"}}) {
+    failed.clear();
+    auto config = shortRunConfig("dates", 3);
+    config[nlohmann::json::json_pointer(key)] = value;
+    QVERIFY(runs->startRun(m_project, QString::fromStdString(config.dump()),
+                           QString::fromStdString(name)));
+    QVERIFY2(failed.wait(60000) || !finished.isEmpty(), name.c_str());
+    QVERIFY2(finished.isEmpty(), name.c_str());
+    QVERIFY2(!runNamed(m_project, name).has_value(), name.c_str());
+  }
+  QCOMPARE(started.count(), 0);
+  m_window->session()->reloadRuns();
+  QCOMPARE(m_window->session()->runs().size(), before);
+}
+
 void TstWorkbench::failedRunIsStoredAndShown() {
-  // A dataset whose file disappears after it was registered: the run fails while preparing.
+  // A dataset whose file disappears after it was registered: the engine refuses the run while
+  // preparing it; the page says why and no 'failed' run is left behind.
   const QString file = deeptune::test::writeSample(m_dir.path(), "dates_fr.jsonl");
   DataPage* data = m_window->dataPage();
   QSignalSpy added(data, &DataPage::datasetAdded);
@@ -323,33 +364,64 @@ void TstWorkbench::failedRunIsStoredAndShown() {
   QVERIFY(added.wait(30000));
   QVERIFY(QFile::remove(file));
   m_window->draft()->setDocument(shortRunConfig("vanishing", 5));
-  QSignalSpy finished(m_window->runController(), &RunController::runFinished);
-  QVERIFY(m_window->trainPage()->startRun(QStringLiteral("doomed")));
-  QVERIFY(finished.wait(60000));
-  QCOMPARE(finished.first().at(1).value<deeptune::RunStatus>(), RunStatus::kFailed);
-  const auto run = runNamed(m_project, "doomed");
-  QCOMPARE(run->status, RunStatus::kFailed);
-  QVERIFY(QString::fromStdString(run->error_text).contains(QStringLiteral("dates_fr.jsonl")));
+  RunController* runs = m_window->runController();
+  QSignalSpy refused(runs, &RunController::startFailed);
+  QSignalSpy finished(runs, &RunController::runFinished);
+  QVERIFY(m_window->trainPage()->startRun(QStringLiteral("refused")));
+  QVERIFY(refused.wait(60000));
+  QVERIFY(finished.isEmpty());
   MessageBanner* banner = m_window->trainPage()->banner();
   QCOMPARE(banner->kind(), MessageBanner::Kind::kError);
+  QCOMPARE(banner->headline(), QStringLiteral("The run could not start"));
+  QVERIFY2(banner->detail().contains(QStringLiteral("dates_fr.jsonl")),
+           qPrintable(banner->detail()));
+  const auto refusedRun = runNamed(m_project, "refused");
+  QVERIFY(!refusedRun || refusedRun->status != RunStatus::kFailed);
+
+  // A failure while training (the run's folder replaced by a file, so its first checkpoint cannot
+  // be written) ends the run as failed with the reason stored, and the page shows it.
+  auto config = shortRunConfig("dates", 400);
+  config["train"]["checkpoint_every"] = 8;
+  m_window->draft()->setDocument(config);
+  QSignalSpy steps(runs, &RunController::stepsFinished);
+  QVERIFY(m_window->trainPage()->startRun(QStringLiteral("doomed")));
+  QVERIFY(steps.wait(60000));
+  const qint64 doomedId = steps.first().first().toLongLong();
+  const QString runFolder =
+      QFileInfo(m_project).absolutePath() + QStringLiteral("/gui.runs/run-%1").arg(doomedId);
+  QVERIFY(QDir(runFolder).removeRecursively());
+  QFile blocker(runFolder);
+  QVERIFY(blocker.open(QIODevice::WriteOnly));
+  blocker.close();
+  QVERIFY(finished.wait(60000));
+  QCOMPARE(finished.first().at(1).value<deeptune::RunStatus>(), RunStatus::kFailed);
+  const QString error = finished.first().at(2).toString();
+  QVERIFY2(error.contains(QStringLiteral("run-%1").arg(doomedId)), qPrintable(error));
+  const auto run = runNamed(m_project, "doomed");
+  QCOMPARE(run->status, RunStatus::kFailed);
+  QCOMPARE(QString::fromStdString(run->error_text), error);
+  QCOMPARE(banner->kind(), MessageBanner::Kind::kError);
   QCOMPARE(banner->headline(), QStringLiteral("The run failed"));
-  QVERIFY(banner->detail().contains(QStringLiteral("dates_fr.jsonl")));
+  QCOMPARE(banner->detail(), error);
+  QVERIFY(QFile::remove(runFolder));
   // Still usable: the next run starts.
-  m_window->draft()->setDocument(shortRunConfig("dates", 3));
-  finished.clear();
-  QVERIFY(m_window->trainPage()->startRun(QStringLiteral("after-failure")));
-  QVERIFY(finished.wait(120000));
-  QCOMPARE(finished.first().at(1).value<deeptune::RunStatus>(), RunStatus::kCompleted);
+  QCOMPARE(
+      trainThroughWindow(*m_window, shortRunConfig("dates", 3), QStringLiteral("after-failure")),
+      RunStatus::kCompleted);
 
   // Deleting a run removes its row and its folder.
-  RunsPage* runs = m_window->runsPage();
-  const auto doomed = runNamed(m_project, "after-failure");
-  const QString folder = QFileInfo(m_project).absolutePath() +
-                         QStringLiteral("/gui.runs/run-%1").arg(doomed->id);
+  RunsPage* runsPage = m_window->runsPage();
+  const auto done = runNamed(m_project, "after-failure");
+  const QString folder =
+      QFileInfo(m_project).absolutePath() + QStringLiteral("/gui.runs/run-%1").arg(done->id);
   QVERIFY(QFileInfo::exists(folder));
-  QVERIFY(runs->deleteRun(doomed->id));
+  QSignalSpy deleted(runsPage, &RunsPage::runDeleted);
+  QVERIFY(runsPage->deleteRun(done->id));  // in the background
+  QVERIFY(deleted.wait(30000));
+  QCOMPARE(deleted.first().first().toLongLong(), done->id);
   QVERIFY(!runNamed(m_project, "after-failure").has_value());
   QVERIFY(!QFileInfo::exists(folder));
+  QVERIFY(!m_window->session()->run(done->id).has_value());
 }
 
 void TstWorkbench::droppedFileOpensMappingDialog() {
@@ -391,32 +463,86 @@ void TstWorkbench::droppedFileOpensMappingDialog() {
   QVERIFY(data->banner()->detail().contains(QStringLiteral("wide.txt")));
 }
 
+namespace {
+
+// Clicks the Runs page's Delete button and answers the question it asks (after looking up what
+// depends on the run, in the background). Returns the question's text and informative text.
+QString answerDelete(RunsPage* page, bool yes) {
+  auto* button = page->findChild<QPushButton*>(QStringLiteral("deleteRunButton"));
+  if (!button || !button->isEnabled()) return QStringLiteral("(no enabled delete button)");
+  button->click();
+  QMessageBox* box = nullptr;
+  QDeadlineTimer deadline(10000);
+  while (!box && !deadline.hasExpired()) {
+    QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+    for (QMessageBox* b : page->findChildren<QMessageBox*>())
+      if (b->isVisible()) box = b;
+  }
+  if (!box) return QStringLiteral("(no question)");
+  const QString text = box->text() + QLatin1Char('\n') + box->informativeText();
+  if (yes) {
+    for (QAbstractButton* b : box->buttons())
+      if (box->buttonRole(b) == QMessageBox::DestructiveRole) b->click();
+  } else {
+    box->button(QMessageBox::Cancel)->click();
+  }
+  QCoreApplication::processEvents();
+  return text;
+}
+
+}  // namespace
+
 void TstWorkbench::deleteAsksFirst() {
   m_window->session()->reloadRuns();
   RunsPage* page = m_window->runsPage();
   const qint64 id = runNamed(m_project, "doomed")->id;
   page->selectRuns({id});
-  auto* button = page->findChild<QPushButton*>(QStringLiteral("deleteRunButton"));
-  QVERIFY(button && button->isEnabled());
-  const auto confirm = [&](bool yes) {
-    button->click();
-    QMessageBox* box = nullptr;
-    for (QMessageBox* b : page->findChildren<QMessageBox*>())
-      if (b->isVisible()) box = b;
-    QVERIFY(box);
-    QVERIFY(box->text().contains(QStringLiteral("doomed")));
-    if (yes) {
-      for (QAbstractButton* b : box->buttons())
-        if (box->buttonRole(b) == QMessageBox::DestructiveRole) b->click();
-    } else {
-      box->button(QMessageBox::Cancel)->click();
-    }
-    QCoreApplication::processEvents();
-  };
-  confirm(false);
+  QVERIFY(answerDelete(page, false).contains(QStringLiteral("doomed")));
   QVERIFY(runNamed(m_project, "doomed").has_value());
-  confirm(true);
+  QSignalSpy deleted(page, &RunsPage::runDeleted);
+  QVERIFY(answerDelete(page, true).contains(QStringLiteral("doomed")));
+  QVERIFY(deleted.wait(30000));
   QVERIFY(!runNamed(m_project, "doomed").has_value());
+}
+
+void TstWorkbench::deleteSaysWhatBreaks() {
+  // Two runs start from "first": one has not started (it needs first's weights to start), one
+  // has (it keeps its own copy of them).
+  auto child = shortRunConfig("dates", 3);
+  child["model"]["source"] = "run:first";
+  const std::string project = m_project.toStdString();
+  const auto config = deeptune::RunConfig::from_json(child);
+  deeptune::create_run(project, config, "waiting-child");
+  QCOMPARE(trainThroughWindow(*m_window, child, QStringLiteral("started-child")),
+           RunStatus::kCompleted);
+  m_window->session()->reloadRuns();
+
+  RunsPage* page = m_window->runsPage();
+  const qint64 first = runNamed(m_project, "first")->id;
+  // Without force the engine refuses, naming the run that could not start; the page says so.
+  QSignalSpy deleted(page, &RunsPage::runDeleted);
+  QVERIFY(page->deleteRun(first));
+  QTRY_VERIFY_WITH_TIMEOUT(page->banner()->headline() == QStringLiteral("The run was not deleted"),
+                           30000);
+  QVERIFY2(page->banner()->detail().contains(QStringLiteral("waiting-child")),
+           qPrintable(page->banner()->detail()));
+  QVERIFY(runNamed(m_project, "first").has_value());
+
+  // The question lists both, the one that needs it as unable to start; cancelling keeps all.
+  page->selectRuns({first});
+  const QString question = answerDelete(page, false);
+  QVERIFY2(
+      question.contains(QStringLiteral("'waiting-child' has not started yet and cannot start")),
+      qPrintable(question));
+  QVERIFY2(question.contains(QStringLiteral("'started-child' started from its weights")),
+           qPrintable(question));
+  QVERIFY(runNamed(m_project, "first").has_value());
+  // Confirmed: deleted although a run still needed it; the children stay.
+  QVERIFY(answerDelete(page, true).contains(QStringLiteral("first")));
+  QVERIFY(deleted.wait(30000));
+  QVERIFY(!runNamed(m_project, "first").has_value());
+  QVERIFY(runNamed(m_project, "waiting-child").has_value());
+  QVERIFY(runNamed(m_project, "started-child").has_value());
 }
 
 void TstWorkbench::malformedDatasetGivesMessage() {
@@ -472,9 +598,8 @@ void TstWorkbench::followsRunOfAnotherProcess() {
   // First a file dialog lists the project's folder, as Add dataset does: it must not open the
   // project file (see filedialogs.h), or the window would stop seeing the CLI's writes.
   {
-    std::unique_ptr<QFileDialog> dialog(makeFileDialog(m_window.get(), QStringLiteral("browse"),
-                                                       QFileInfo(m_project).absolutePath(),
-                                                       QString()));
+    std::unique_ptr<QFileDialog> dialog(makeFileDialog(
+        m_window.get(), QStringLiteral("browse"), QFileInfo(m_project).absolutePath(), QString()));
     dialog->setViewMode(QFileDialog::Detail);
     dialog->show();
     QTest::qWait(1500);
@@ -482,17 +607,19 @@ void TstWorkbench::followsRunOfAnotherProcess() {
   QProcess cli;
   cli.setProcessChannelMode(QProcess::MergedChannels);
   cli.start(QStringLiteral(DEEPTUNE_CLI_PATH),
-            {QStringLiteral("train"), m_project, QStringLiteral("--name"), QStringLiteral("from-cli"),
-             QStringLiteral("--set"), QStringLiteral("data.dataset=dates"),
-             QStringLiteral("--set"), QStringLiteral("model.source=preset:tiny"),
-             QStringLiteral("--set"), QStringLiteral("device=cpu"),
-             QStringLiteral("--set"), QStringLiteral("data.max_length=48"),
-             QStringLiteral("--set"), QStringLiteral("train.batch_size=8"),
-             QStringLiteral("--set"), QStringLiteral("train.micro_batch_size=8"),
-             QStringLiteral("--set"), QStringLiteral("train.max_steps=100000"),
-             QStringLiteral("--set"), QStringLiteral("train.eval_every=10")});
+            {QStringLiteral("train"),  m_project,
+             QStringLiteral("--name"), QStringLiteral("from-cli"),
+             QStringLiteral("--set"),  QStringLiteral("data.dataset=dates"),
+             QStringLiteral("--set"),  QStringLiteral("model.source=preset:tiny"),
+             QStringLiteral("--set"),  QStringLiteral("device=cpu"),
+             QStringLiteral("--set"),  QStringLiteral("data.max_length=48"),
+             QStringLiteral("--set"),  QStringLiteral("train.batch_size=8"),
+             QStringLiteral("--set"),  QStringLiteral("train.micro_batch_size=8"),
+             QStringLiteral("--set"),  QStringLiteral("train.max_steps=100000"),
+             QStringLiteral("--set"),  QStringLiteral("train.eval_every=10")});
   QVERIFY(cli.waitForStarted());
   TrainPage* train = m_window->trainPage();
+  QSignalSpy reads(train->historyReader(), &RunHistoryReader::historyRead);
   QTRY_VERIFY2_WITH_TIMEOUT(train->isFollowingExternalRun(), cli.readAll().constData(), 60000);
   const qint64 id = train->displayedRunId();
   QCOMPARE(m_window->session()->run(id)->name, std::string("from-cli"));
@@ -505,6 +632,18 @@ void TstWorkbench::followsRunOfAnotherProcess() {
   auto store = deeptune::ProjectStore::open(m_project.toStdString());
   QCOMPARE(train->lossPlot()->pointCount(0),
            static_cast<int>(store->metrics(id).at("train/loss").size()));
+  // Each poll read only what was new: every recorded log line reached the page exactly once.
+  size_t linesRead = 0;
+  int readsOfRun = 0;
+  for (const auto& args : reads)
+    for (const RunHistory& h : args.at(1).value<QList<RunHistory>>())
+      if (h.runId == id) {
+        linesRead += h.logs.size();
+        ++readsOfRun;
+      }
+  QVERIFY(readsOfRun >= 3);
+  QCOMPARE(linesRead, store->logs(id).size());
+  QCOMPARE(train->logText().count(QStringLiteral("training on")), 1);
 }
 
 void TstWorkbench::settingsRememberPageAndRecent() {
@@ -519,7 +658,9 @@ void TstWorkbench::settingsRememberPageAndRecent() {
   QCOMPARE(second.pageList()->count(), int(MainWindow::kPageCount));
 }
 
-void TstWorkbench::cleanupTestCase() { m_window.reset(); }
+void TstWorkbench::cleanupTestCase() {
+  m_window.reset();
+}
 
 QTEST_MAIN(TstWorkbench)
 #include "tst_workbench.moc"

@@ -8,31 +8,32 @@
 #include <QTimer>
 
 #include "appsettings.h"
-#include "deeptune/version.h"
 #include "mainwindow.h"
 #include "metatypes.h"
 #include "translations.h"
+#include "versions.h"
 
 int main(int argc, char** argv) {
   QApplication app(argc, argv);
   QCoreApplication::setOrganizationName(QStringLiteral("DeepTune"));
   QCoreApplication::setApplicationName(QStringLiteral("Workbench"));
-  QCoreApplication::setApplicationVersion(QString::fromStdString(deeptune::engine_version()));
+  QCoreApplication::setApplicationVersion(engineVersion());
   QGuiApplication::setApplicationDisplayName(QStringLiteral("DeepTune Workbench"));
   installTranslations(app, AppSettings::language());
   registerDeepTuneMetaTypes();
 
   QCommandLineParser parser;
-  parser.setApplicationDescription(QCoreApplication::translate(
-      "main", "DeepTune Workbench: LoRA fine-tuning you can watch."));
+  parser.setApplicationDescription(
+      QCoreApplication::translate("main", "DeepTune Workbench: LoRA fine-tuning you can watch."));
   parser.addHelpOption();
   parser.addVersionOption();
   parser.addPositionalArgument(QStringLiteral("project"),
                                QCoreApplication::translate("main", "Project file to open"),
                                QStringLiteral("[PROJECT]"));
-  QCommandLineOption screenshot(QStringLiteral("screenshot"),
-                                QCoreApplication::translate("main", "Save a PNG of the window and quit"),
-                                QStringLiteral("FILE"));
+  QCommandLineOption screenshot(
+      QStringLiteral("screenshot"),
+      QCoreApplication::translate("main", "Save a PNG of the window and quit"),
+      QStringLiteral("FILE"));
   QCommandLineOption page(QStringLiteral("page"),
                           QCoreApplication::translate("main", "Page to show first"),
                           QStringLiteral("NAME"));
