@@ -1,5 +1,12 @@
 // RunConfig: defaults, JSON round trip, every rejection (type, range, unknown key, cross-field),
-// --set overrides and advisories. Errors must name the key in where() and what().
+// --set overrides and advisories. Errors must name the key in where() and what(). Also the JSON
+// input helpers config files are read with (deeptune/json_input.h): hostile text fails with a line.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
 #include <QtTest>
 #include <optional>
 #include <set>
@@ -7,6 +14,8 @@
 
 #include "deeptune/config.h"
 #include "deeptune/error.h"
+#include "deeptune/json_input.h"
+#include "hostile/guards.h"
 #include "support/test_support.h"
 
 using deeptune::test::input_error_of;
@@ -70,6 +79,13 @@ class TestConfig : public QObject {
   void advisories();
   void schemaDescribesEveryKey();
   void enumNames();
+  void enumChoicesRoundTrip();
+
+  void parseJsonRefuses_data();
+  void parseJsonRefuses();
+  void parseJsonDepthLimit();
+  void readJsonFile();
+  void readJsonFileRefusesNonRegularFiles();
 };
 
 void TestConfig::defaultsMatchSeedTable() {
@@ -626,6 +642,163 @@ void TestConfig::enumNames() {
   QCOMPARE(deeptune::to_string(deeptune::TrainMode::kFull), std::string("full"));
   QCOMPARE(deeptune::to_string(deeptune::Schedule::kConstant), std::string("constant"));
   QCOMPARE(deeptune::to_string(deeptune::Precision::kFp16), std::string("fp16"));
+}
+
+// Every name of every enum key reads back as itself, and a wrong one is refused with the list.
+void TestConfig::enumChoicesRoundTrip() {
+  int enums = 0;
+  for (const ConfigKeyInfo& info : deeptune::config_schema()) {
+    if (info.type != "enum") continue;
+    ++enums;
+    QVERIFY2(info.choices.size() >= 2, info.key.c_str());
+    for (const std::string& choice : info.choices) {
+      json doc = json::object();
+      set_dotted(doc, info.key, choice);
+      json back = RunConfig::from_json(doc).to_json();
+      const auto dot = info.key.find('.');
+      const json& value = dot == std::string::npos
+                              ? back[info.key]
+                              : back[info.key.substr(0, dot)][info.key.substr(dot + 1)];
+      QCOMPARE(q(value.get<std::string>()), q(choice));
+    }
+    json doc = json::object();
+    set_dotted(doc, info.key, "bogus");
+    const auto error = input_error_of([&] { RunConfig::from_json(doc); });
+    QVERIFY(error);
+    for (const std::string& choice : info.choices)
+      QVERIFY2(q(error->message()).contains(q(choice)), error->what());
+  }
+  QCOMPARE(enums, 6);
+}
+
+// --- JSON input --------------------------------------------------------------------------------
+
+void TestConfig::parseJsonRefuses_data() {
+  QTest::addColumn<QByteArray>("text");
+  QTest::addColumn<int>("first_line");
+  QTest::addColumn<QString>("at");       // what follows "run.json" in where()
+  QTest::addColumn<QString>("message");  // a fragment of the message
+
+  QTest::newRow("syntax error, line 3") << QByteArray("{\n  \"a\": 1,\n  \"b\": }\n") << 1 << ":3"
+                                        << "invalid JSON at column 8: syntax error";
+  QTest::newRow("syntax error, counted from first_line")
+      << QByteArray("{\"a\": 1,\n\"b\" 2}") << 41 << ":42"
+      << "invalid JSON at column 5";
+  QTest::newRow("cut off: names the last line with text")
+      << QByteArray("{\n \"train\": {\"lr\": [1,\n\n  \n") << 1 << ":2"
+      << "unexpected end of input; expected '[', '{', or a literal (is the file truncated?)";
+  QTest::newRow("number too large") << QByteArray("{\"train\": {\"lr\": 1e400}}") << 1 << ":1"
+                                    << "the number 1e400 is out of range (a double holds up to "
+                                       "about 1.8e308) at column 18";
+  QTest::newRow("number too large after the same text in a string")
+      << QByteArray("{\"s\": \"-1e400\",\n \"n\": [0, -1e400]}") << 1 << ":2"
+      << "-1e400 is out of range (a double holds up to about 1.8e308) at column 11";
+  QTest::newRow("integer too large for any number")
+      << QByteArray("[" + QByteArray(400, '9') + "]") << 1 << ":1"
+      << "is out of range";
+  QTest::newRow("100000 levels of arrays")
+      << QByteArray(100000, '[') + QByteArray(100000, ']') << 1 << ":1"
+      << "JSON nested deeper than 512 levels at column 513";
+  QTest::newRow("deep objects inside a string-laden line")
+      << "{\"a\": \"[[[\\\"{{\", \"b\":" + QByteArray(600, '{') << 1 << ":1"
+      << "JSON nested deeper than 512 levels at column 533";
+  QTest::newRow("NUL byte")
+      << QByteArray("{}\0{\"a\": 1}", 12) << 1 << ":1"
+      << "a NUL byte (not allowed in JSON text; is the file UTF-16?) at column 3";
+  QTest::newRow("UTF-16") << QByteArray("\xFF\xFE{\0}\0", 6) << 1 << ":1"
+                          << "a NUL byte";
+  QTest::newRow("empty") << QByteArray(" \r\n\t") << 1 << ""
+                         << "no JSON value: the text is empty";
+}
+
+void TestConfig::parseJsonRefuses() {
+  QFETCH(QByteArray, text);
+  QFETCH(int, first_line);
+  QFETCH(QString, at);
+  QFETCH(QString, message);
+  const std::string_view view(text.constData(), size_t(text.size()));
+  // Any other exception escapes and fails the test.
+  const auto error =
+      input_error_of([&] { deeptune::parse_json(view, "run.json", size_t(first_line)); });
+  QVERIFY2(error, "expected deeptune::InputError");
+  QCOMPARE(q(error->where()), "run.json" + at);
+  QVERIFY2(q(error->message()).contains(message), error->what());
+}
+
+// 512 levels parse (and copy, compare and print: all recursive in nlohmann); 513 do not.
+void TestConfig::parseJsonDepthLimit() {
+  const size_t limit = deeptune::kMaxJsonDepth;
+  const std::string deepest = std::string(limit, '[') + std::string(limit, ']');
+  const json value = deeptune::parse_json(deepest, "deep.json");
+  const json copy = value;
+  QVERIFY(copy == value);
+  QCOMPARE(copy.dump(), deepest);
+  const std::string one_more = "[" + deepest + "]";
+  const auto error = input_error_of([&] { deeptune::parse_json(one_more, "deep.json"); });
+  QVERIFY(error);
+  QCOMPARE(q(error->where()), QString("deep.json:1"));
+}
+
+void TestConfig::readJsonFile() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const auto write = [&](const QString& name, const QByteArray& bytes) {
+    QFile file(dir.filePath(name));
+    if (!file.open(QIODevice::WriteOnly)) qFatal("cannot write test file");
+    file.write(bytes);
+    return dir.filePath(name).toStdString();
+  };
+  const std::string good =
+      write("good.json", "\xEF\xBB\xBF{\"seed\": 7,\n \"train\": {\"lr\": 0.001}}\n");
+  QCOMPARE(deeptune::read_json_object_file(good)["train"]["lr"].get<double>(), 0.001);
+  QCOMPARE(deeptune::read_json_file(write("list.json", "[1, 2]")).size(), size_t{2});
+
+  const auto error_of = [](auto&& f) {
+    const auto error = input_error_of(f);
+    return error ? q(error->what()) : QString("no InputError");
+  };
+  const std::string list = write("top.json", "[{\"seed\": 1}]");
+  QCOMPARE(error_of([&] { deeptune::read_json_object_file(list); }),
+           q(list) + ": the top level must be a JSON object, found an array");
+  const std::string number = write("n.json", "\n\n  12");
+  QCOMPARE(error_of([&] { deeptune::read_json_object_file(number); }),
+           q(number) + ": the top level must be a JSON object, found a number");
+  const std::string big = write("big.json", "{\n\"train\": {\"lr\": 1e400}}");
+  QVERIFY(error_of([&] {
+            deeptune::read_json_object_file(big);
+          }).startsWith(q(big) + ":2: the number 1e400"));
+  const std::string missing = dir.filePath("absent.json").toStdString();
+  QCOMPARE(error_of([&] { deeptune::read_json_file(missing); }), q(missing) + ": does not exist");
+  const std::string empty = write("empty.json", "");
+  QCOMPARE(error_of([&] { deeptune::read_json_file(empty); }),
+           q(empty) + ": no JSON value: the text is empty");
+
+  if (::geteuid() == 0) {
+    qInfo("running as root: the unreadable-file case is skipped (root reads any file)");
+  } else {
+    const std::string locked = write("locked.json", "{}");
+    QVERIFY(QFile::setPermissions(q(locked), QFileDevice::WriteOwner));
+    QVERIFY(error_of([&] {
+              deeptune::read_json_file(locked);
+            }).startsWith(q(locked) + ": cannot be read: Permission denied"));
+  }
+}
+
+void TestConfig::readJsonFileRefusesNonRegularFiles() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const std::string fifo = dir.filePath("config.json").toStdString();
+  QCOMPARE(::mkfifo(fifo.c_str(), 0600), 0);
+  const std::string folder = dir.filePath("folder.json").toStdString();
+  QVERIFY(QDir().mkpath(q(folder)));
+  for (const auto& [path, kind] : {std::pair{fifo, "FIFO"}, std::pair{folder, "folder"}}) {
+    const auto result =
+        deeptune::test::call_guarded(fifo, [p = path] { deeptune::read_json_object_file(p); });
+    QVERIFY2(!result.blocked, "blocked opening the FIFO");
+    QVERIFY2(result.input_error, result.other_error.value_or("no exception").c_str());
+    QCOMPARE(result.input_error->where(), path);
+    QVERIFY2(q(result.input_error->what()).contains(kind), result.input_error->what());
+  }
 }
 
 QTEST_GUILESS_MAIN(TestConfig)

@@ -1,12 +1,17 @@
 // Engine datasets: readers (good and malformed files), encoding checks, field mapping, split,
 // statistics and SHA-256. Every input file is written byte by byte into a temporary folder.
+#include <sys/stat.h>
+
 #include <QTemporaryDir>
 #include <QtTest>
 #include <cmath>
+#include <functional>
 #include <optional>
 
 #include "deeptune/data.h"
 #include "deeptune/error.h"
+#include "deeptune/text.h"
+#include "hostile/guards.h"
 
 using deeptune::DataFormat;
 using deeptune::Example;
@@ -89,6 +94,8 @@ class TstData : public QObject {
   void readMalformed_data();
   void readMalformed();
   void readMissingFile();
+  void readRefusesNonRegularFiles();
+  void utf8AndPositions();
 
   void mappingKind_data();
   void mappingKind();
@@ -257,9 +264,11 @@ void TstData::readCsv_data() {
       << "e.csv" << raw("\xEF\xBB\xBFtext,label\nh\xC3\xA9llo,pos\n")
       << QStringList{"text", "label"} << QStringList{QString::fromUtf8("héllo|pos")}
       << QList<int>{2};
-  QTest::newRow("blank lines, no final newline")
-      << "f.csv" << raw("a,b\n\n1,2\n\n3,4") << QStringList{"a", "b"} << QStringList{"1|2", "3|4"}
-      << QList<int>{3, 5};
+  // Without a final line break the last row is whole only when its last field's closing quote
+  // shows it (else it may be cut off: see readMalformed).
+  QTest::newRow("blank lines, no final newline after a quoted field")
+      << "f.csv" << raw("a,b\n\n1,2\n\n3,\"4\"") << QStringList{"a", "b"}
+      << QStringList{"1|2", "3|4"} << QList<int>{3, 5};
   QTest::newRow("unnamed index column, empty last field")
       << "g.csv" << raw(",text\n0,x\n1,\n") << QStringList{"column_1", "text"}
       << QStringList{"0|x", "1|"} << QList<int>{2, 3};
@@ -313,6 +322,16 @@ void TstData::readMalformed_data() {
   QTest::newRow("csv cut inside quotes")
       << "cut.csv" << raw("text,label\nok,pos\n\"never closed,neg\nmore\n") << csv << ":3"
       << "unterminated quoted field starting at line 3";
+  // Cut inside the last field: "neg" would otherwise become a new label "ne".
+  QTest::newRow("csv cut inside the last field")
+      << "cut2.csv" << raw("text,label\nok,pos\n\"a, b\",ne") << csv << ":3"
+      << "the file ends inside this row";
+  QTest::newRow("csv cut before the last field")
+      << "cut3.csv" << raw("text,label\nok,pos\nmore text") << csv << ":3"
+      << "row has 1 fields but the header has 2 (the file ends inside this row";
+  QTest::newRow("csv cut after a row's line break is whole, then cut again")
+      << "cut4.csv" << raw("text,label\r\nok,pos\r\nmore,") << csv << ":3"
+      << "the file ends inside this row";
 
   // Wrong encoding.
   QTest::newRow("latin-1 csv") << "latin1.csv" << raw("text,label\ncaf\xE9 au lait,pos\n") << csv
@@ -340,9 +359,44 @@ void TstData::readMalformed_data() {
   QTest::newRow("above U+10FFFF") << "max.txt" << raw("\xF4\x90\x80\x80") << txt << ":1"
                                   << "above U+10FFFF";
   QTest::newRow("truncated sequence at end") << "end.txt" << raw("ok\nend \xE2\x82") << txt << ":2"
-                                             << "cut off by the end of the file";
+                                             << "cut off at the end";
   QTest::newRow("lone continuation byte") << "cont.txt" << raw("x\x80") << txt << ":1"
                                           << "continuation byte";
+
+  // NUL bytes, raw or escaped: no text field needs one.
+  QTest::newRow("nul byte csv") << "nul.csv" << raw("text,label\nok,a\nx\0y,b\n") << csv << ":3"
+                                << "a NUL byte at column 2";
+  QTest::newRow("nul byte txt") << "nul.txt" << raw("one\ntwo\0\n") << txt << ":2"
+                                << "a NUL byte at column 4";
+  QTest::newRow("nul byte jsonl") << "nul.jsonl" << raw("{\"t\": \"a\0\"}\n") << jsonl << ":1"
+                                  << "a NUL byte at column 9";
+  QTest::newRow("nul escape jsonl value")
+      << "nulesc.jsonl" << raw("{\"t\": \"ok\"}\n{\"t\": \"a\\u0000b\"}\n") << jsonl << ":2"
+      << "the value of 't' contains a NUL character";
+  QTest::newRow("nul escape json key")
+      << "nulkey.json" << raw("[{\"t\\u0000\": \"x\"}]") << json << ": item 1"
+      << "a key contains a NUL character";
+
+  // Numbers out of range, and nesting deep enough to exhaust the stack of a recursive reader.
+  QTest::newRow("jsonl number too large")
+      << "big.jsonl" << raw("{\"t\": \"a\", \"n\": 1}\n{\"t\": \"b\", \"n\": 1e400}\n") << jsonl
+      << ":2"
+      << "the number 1e400 is out of range";
+  QTest::newRow("json number too large, multi-line")
+      << "big.json" << raw("[\n {\"n\": \"1e400\"},\n {\"n\": -2.5e999}\n]\n") << json << ":3"
+      << "the number -2.5e999 is out of range (a double holds up to about 1.8e308) at column 8";
+  // A key after the deep value: nlohmann's ordered_json copies the value when it grows the
+  // object, recursing once per level (a stack overflow without the bound).
+  QTest::newRow("jsonl nested 100000 deep")
+      << "deep.jsonl"
+      << "{\"t\": \"ok\"}\n{\"t\": " + QByteArray(100000, '[') + QByteArray(100000, ']') +
+             ", \"u\": 1}\n"
+      << jsonl << ":2"
+      << "JSON nested deeper than 512 levels at column 518";
+  QTest::newRow("json nested 100000 deep, cut off")
+      << "deep.json"
+      << "[\n" + QByteArray(100000, '[') << json << ":2"
+      << "JSON nested deeper than 512 levels at column 512";
 
   // Empty files and files without rows.
   QTest::newRow("empty jsonl") << "empty.jsonl" << QByteArray() << jsonl << ""
@@ -416,7 +470,56 @@ void TstData::readMissingFile() {
   const auto error = input_error_from([&] { deeptune::read_table(path, DataFormat::kCsv); });
   QVERIFY(error);
   QCOMPARE(error->where(), path);
-  QCOMPARE(error->message(), std::string("cannot open file"));
+  QCOMPARE(error->message(), std::string("does not exist"));
+}
+
+// A FIFO or a folder given as a dataset is refused before it is opened: opening a FIFO blocks
+// until a writer appears, which for a user's mistyped path is forever.
+void TstData::readRefusesNonRegularFiles() {
+  const std::string fifo = m_dir.filePath("pipe.jsonl").toStdString();
+  QCOMPARE(::mkfifo(fifo.c_str(), 0600), 0);
+  const std::string folder = m_dir.filePath("folder.csv").toStdString();
+  QVERIFY(QDir().mkpath(QString::fromStdString(folder)));
+  const std::vector<std::pair<const char*, std::function<void(const std::string&)>>> calls = {
+      {"read_table", [](const std::string& p) { deeptune::read_table(p, DataFormat::kJsonl); }},
+      {"detect_format", [](const std::string& p) { deeptune::detect_format(p); }},
+      {"sha256_file", [](const std::string& p) { deeptune::sha256_file(p); }}};
+  for (const auto& [name, call] : calls) {
+    for (const auto& [path, kind] : {std::pair{fifo, "FIFO"}, std::pair{folder, "folder"}}) {
+      const auto result = deeptune::test::call_guarded(fifo, [&] { call(path); });
+      const QString context = QString("%1 on a %2").arg(name, kind);
+      QVERIFY2(!result.blocked, qPrintable(context + " blocked opening the FIFO"));
+      QVERIFY2(result.input_error, qPrintable(context + " did not throw InputError"));
+      QCOMPARE(result.input_error->where(), path);
+      QVERIFY2(QString(result.input_error->what()).contains(kind), result.input_error->what());
+    }
+  }
+}
+
+// The one UTF-8 validator (deeptune/text.h) reports where the offence starts, and byte offsets
+// become the line and column that messages name.
+void TstData::utf8AndPositions() {
+  QVERIFY(deeptune::is_valid_utf8("plain, caf\xC3\xA9 \xE2\x98\x95 \xF0\x9F\x98\x80"));
+  QVERIFY(deeptune::is_valid_utf8(""));
+  const auto bad = deeptune::find_invalid_utf8(
+      "ab\xE2\x98\x95"
+      "c\xED\xA0\x80");
+  QVERIFY(bad);
+  QCOMPARE(bad->offset, size_t{6});
+  QCOMPARE(QString(bad->reason), QString("an encoded UTF-16 surrogate"));
+  QCOMPARE(deeptune::find_invalid_utf8("x\xF0\x9F\x98")->offset, size_t{1});
+
+  const std::string text = "ab\ncd\r\n\nefg";
+  const auto at = [&](size_t offset, size_t first_line) {
+    const deeptune::TextPosition p = deeptune::position_of(text, offset, first_line);
+    return QString("%1:%2").arg(p.line).arg(p.column);
+  };
+  QCOMPARE(at(0, 1), QString("1:1"));
+  QCOMPARE(at(2, 1), QString("1:3"));  // the "\n" itself ends line 1
+  QCOMPARE(at(3, 1), QString("2:1"));
+  QCOMPARE(at(5, 7), QString("8:3"));  // "\r" is a column of line 8
+  QCOMPARE(at(8, 1), QString("4:1"));
+  QCOMPARE(at(100, 1), QString("4:4"));  // clamped to the end
 }
 
 // --- field mapping -----------------------------------------------------------------------------

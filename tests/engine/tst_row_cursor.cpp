@@ -1,5 +1,7 @@
 // Row cursor: rows read a block at a time must agree with read_table on every format, across read
 // buffer edges and on random CSV; a 200k-row JSONL opens at once; bad rows come back as errors.
+#include <sys/stat.h>
+
 #include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -11,6 +13,7 @@
 #include "deeptune/data.h"
 #include "deeptune/error.h"
 #include "deeptune/row_cursor.h"
+#include "hostile/guards.h"
 #include "support/test_support.h"
 
 using deeptune::DataFormat;
@@ -89,6 +92,7 @@ class TstRowCursor : public QObject {
   void badRowsMatchReadTable();
   void openErrors_data();
   void openErrors();
+  void openRefusesNonRegularFiles();
   void jsonlNoColumns_data();
   void jsonlNoColumns();
   void csvHeaderOnly();
@@ -148,8 +152,8 @@ void TstRowCursor::agreesWithReadTable_data() {
       << csv << 4;
   QTest::newRow("csv crlf inside and outside quotes")
       << "b.csv" << raw("text,label\r\n\"a\r\nb\",x\r\n\r\nc,y\r\n") << csv << 2;
-  QTest::newRow("csv bom, blank lines, no final newline")
-      << "c.csv" << raw("\xEF\xBB\xBFtext,label\n\n  \nh\xC3\xA9llo,pos\n\n3,4") << csv << 2;
+  QTest::newRow("csv bom, blank lines, no final newline after a quoted field")
+      << "c.csv" << raw("\xEF\xBB\xBFtext,label\n\n  \nh\xC3\xA9llo,pos\n\n3,\"4\"") << csv << 2;
   QTest::newRow("csv unnamed column, trimmed names, spaces before a quote")
       << "d.csv" << raw(",text , label\n0,x, \"y\"\n1,,\n") << csv << 2;
   QTest::newRow("csv lone cr line ends") << "e.csv" << raw("a,b\r1,2\r\r3,\"4\r5\"\r") << csv << 2;
@@ -341,8 +345,25 @@ void TstRowCursor::badRowsMatchReadTable_data() {
       << "cut.txt" << raw("fine\nend \xE2\x82\nafter\n") << txt << 1 << 2
       << "an incomplete multi-byte sequence" << 3;
   QTest::newRow("text sequence cut by the end of the file")
-      << "end.txt" << raw("ok\nend \xE2\x82") << txt << 1 << 2 << "cut off by the end of the file"
-      << 2;
+      << "end.txt" << raw("ok\nend \xE2\x82") << txt << 1 << 2 << "cut off at the end" << 2;
+  QTest::newRow("csv last row cut inside its last field")
+      << "cutlabel.csv" << raw("text,label\nok,pos\n\"a, b\",ne") << csv << 1 << 3
+      << "the file ends inside this row" << 2;
+  QTest::newRow("csv last row cut before its last field, blank tail")
+      << "cutrow.csv" << raw("text,label\nok,pos\nmore text\n") << csv << 1 << 3
+      << "row has 1 fields but the header has 2" << 2;
+  QTest::newRow("csv nul byte") << "nul.csv" << raw("text,label\nx\0y,b\nok,a\n") << csv << 0 << 2
+                                << "a NUL byte at column 2" << 2;
+  QTest::newRow("jsonl nul escape") << "nul.jsonl" << raw("{\"t\": \"x\"}\n{\"t\": \"\\u0000\"}\n")
+                                    << jsonl << 1 << 2 << "contains a NUL character" << 2;
+  QTest::newRow("jsonl number out of range")
+      << "big.jsonl" << raw("{\"t\": 1}\n{\"t\": 1E+999}\n{\"t\": 3}\n") << jsonl << 1 << 2
+      << "the number 1E+999 is out of range" << 3;
+  QTest::newRow("jsonl nested 100000 deep")
+      << "deep.jsonl"
+      << "{\"t\": 1}\n{\"t\": " + QByteArray(100000, '[') + QByteArray(100000, ']') +
+             ", \"u\": 2}\n"
+      << jsonl << 1 << 2 << "nested deeper than 512 levels" << 2;
 }
 
 void TstRowCursor::badRowsMatchReadTable() {
@@ -389,11 +410,11 @@ void TstRowCursor::openErrors_data() {
   const DataFormat jsonl = DataFormat::kJsonl, json = DataFormat::kJson, csv = DataFormat::kCsv,
                    txt = DataFormat::kText;
   QTest::newRow("missing jsonl") << "none.jsonl" << QByteArray() << jsonl << ""
-                                 << "cannot open file";
+                                 << "does not exist";
   QTest::newRow("missing csv") << "none.csv" << QByteArray() << csv << ""
-                               << "cannot open file";
+                               << "does not exist";
   QTest::newRow("missing json") << "none.json" << QByteArray() << json << ""
-                                << "cannot open file";
+                                << "does not exist";
   QTest::newRow("empty jsonl") << "empty.jsonl" << QByteArray("") << jsonl << ""
                                << "the file is empty";
   QTest::newRow("empty csv") << "empty.csv" << QByteArray("") << csv << ""
@@ -432,6 +453,25 @@ void TstRowCursor::openErrors() {
   QCOMPARE(q(error->where()), q(path) + at);
   QVERIFY2(q(error->what()).contains(name), error->what());
   QVERIFY2(q(error->message()).contains(message), error->what());
+}
+
+// A FIFO or a folder is refused before it is opened (a FIFO would block the preview forever).
+void TstRowCursor::openRefusesNonRegularFiles() {
+  const std::string fifo = m_dir.filePath("pipe.csv").toStdString();
+  QCOMPARE(::mkfifo(fifo.c_str(), 0600), 0);
+  const std::string folder = m_dir.filePath("folder.jsonl").toStdString();
+  QVERIFY(QDir().mkpath(q(folder)));
+  for (const DataFormat format : {DataFormat::kCsv, DataFormat::kJson, DataFormat::kJsonl}) {
+    for (const auto& [path, kind] : {std::pair{fifo, "FIFO"}, std::pair{folder, "folder"}}) {
+      const auto result =
+          deeptune::test::call_guarded(fifo, [&, p = path] { RowCursor cursor(p, format); });
+      const QString context = QString("%1 as %2").arg(kind, q(deeptune::to_string(format)));
+      QVERIFY2(!result.blocked, qPrintable(context + ": blocked opening the FIFO"));
+      QVERIFY2(result.input_error, qPrintable(context + ": no InputError"));
+      QCOMPARE(result.input_error->where(), path);
+      QVERIFY2(q(result.input_error->what()).contains(kind), result.input_error->what());
+    }
+  }
 }
 
 void TstRowCursor::jsonlNoColumns_data() {

@@ -6,6 +6,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "core/enum_names.h"
 #include "deeptune/config.h"
 #include "deeptune/error.h"
 
@@ -16,69 +17,38 @@ using nlohmann::json;
 
 // ---- enum names ---------------------------------------------------------------------------------
 
-template <typename E>
-struct EnumName {
-  E value;
-  const char* name;
-};
+constexpr EnumName<DeviceChoice> kDeviceNames[] = {
+    {DeviceChoice::kAuto, "auto"}, {DeviceChoice::kCpu, "cpu"}, {DeviceChoice::kCuda, "cuda"}};
+constexpr EnumName<Task> kTaskNames[] = {{Task::kCausalLm, "causal_lm"},
+                                         {Task::kClassification, "classification"}};
+constexpr EnumName<AttentionKind> kAttentionNames[] = {
+    {AttentionKind::kStandard, "standard"}, {AttentionKind::kTemperature, "temperature"}};
+constexpr EnumName<TrainMode> kTrainModeNames[] = {{TrainMode::kLora, "lora"},
+                                                   {TrainMode::kFull, "full"}};
+constexpr EnumName<Schedule> kScheduleNames[] = {{Schedule::kCosine, "cosine"},
+                                                 {Schedule::kLinear, "linear"},
+                                                 {Schedule::kConstant, "constant"}};
+constexpr EnumName<Precision> kPrecisionNames[] = {
+    {Precision::kFp32, "fp32"}, {Precision::kBf16, "bf16"}, {Precision::kFp16, "fp16"}};
 
-// Overloaded on a value of the enum so templates below can find the table from the type alone.
-const std::vector<EnumName<DeviceChoice>>& enum_names(DeviceChoice) {
-  static const std::vector<EnumName<DeviceChoice>> names{
-      {DeviceChoice::kAuto, "auto"}, {DeviceChoice::kCpu, "cpu"}, {DeviceChoice::kCuda, "cuda"}};
-  return names;
+// Overloaded on a value of the enum so the templates below find the table from the type alone.
+const auto& enum_names(DeviceChoice) {
+  return kDeviceNames;
 }
-const std::vector<EnumName<Task>>& enum_names(Task) {
-  static const std::vector<EnumName<Task>> names{{Task::kCausalLm, "causal_lm"},
-                                                 {Task::kClassification, "classification"}};
-  return names;
+const auto& enum_names(Task) {
+  return kTaskNames;
 }
-const std::vector<EnumName<AttentionKind>>& enum_names(AttentionKind) {
-  static const std::vector<EnumName<AttentionKind>> names{
-      {AttentionKind::kStandard, "standard"}, {AttentionKind::kTemperature, "temperature"}};
-  return names;
+const auto& enum_names(AttentionKind) {
+  return kAttentionNames;
 }
-const std::vector<EnumName<TrainMode>>& enum_names(TrainMode) {
-  static const std::vector<EnumName<TrainMode>> names{{TrainMode::kLora, "lora"},
-                                                      {TrainMode::kFull, "full"}};
-  return names;
+const auto& enum_names(TrainMode) {
+  return kTrainModeNames;
 }
-const std::vector<EnumName<Schedule>>& enum_names(Schedule) {
-  static const std::vector<EnumName<Schedule>> names{{Schedule::kCosine, "cosine"},
-                                                     {Schedule::kLinear, "linear"},
-                                                     {Schedule::kConstant, "constant"}};
-  return names;
+const auto& enum_names(Schedule) {
+  return kScheduleNames;
 }
-const std::vector<EnumName<Precision>>& enum_names(Precision) {
-  static const std::vector<EnumName<Precision>> names{
-      {Precision::kFp32, "fp32"}, {Precision::kBf16, "bf16"}, {Precision::kFp16, "fp16"}};
-  return names;
-}
-
-template <typename E>
-std::string enum_to_string(E v) {
-  for (const auto& entry : enum_names(E{})) {
-    if (entry.value == v) return entry.name;
-  }
-  return "?";  // unreachable for values of the enum
-}
-
-template <typename E>
-bool enum_from_string(const std::string& s, E* out) {
-  for (const auto& entry : enum_names(E{})) {
-    if (s == entry.name) {
-      *out = entry.value;
-      return true;
-    }
-  }
-  return false;
-}
-
-template <typename E>
-std::vector<std::string> enum_choices() {
-  std::vector<std::string> out;
-  for (const auto& entry : enum_names(E{})) out.emplace_back(entry.name);
-  return out;
+const auto& enum_names(Precision) {
+  return kPrecisionNames;
 }
 
 // ---- value <-> json for the member types a key can have -----------------------------------------
@@ -103,7 +73,7 @@ json encode(const std::vector<std::string>& v) {
 }
 template <typename E, std::enable_if_t<std::is_enum_v<E>, int> = 0>
 json encode(E v) {
-  return enum_to_string(v);
+  return name_of(enum_names(v), v);
 }
 
 // decode() receives values already checked by normalize(), so conversions cannot fail.
@@ -127,7 +97,7 @@ void decode(const json& v, std::vector<std::string>* out) {
 }
 template <typename E, std::enable_if_t<std::is_enum_v<E>, int> = 0>
 void decode(const json& v, E* out) {
-  enum_from_string(v.get<std::string>(), out);
+  *out = *value_of(enum_names(E{}), v.get<std::string>());
 }
 
 enum class KeyType { kInt, kFloat, kBool, kString, kEnum, kList };
@@ -213,7 +183,7 @@ KeyDescriptor make_key(std::string key, Ref ref) {
   d.info.key = std::move(key);
   d.type = key_type_of<T>();
   d.info.type = type_name(d.type);
-  if constexpr (std::is_enum_v<T>) d.info.choices = enum_choices<T>();
+  if constexpr (std::is_enum_v<T>) d.info.choices = names_of(enum_names(T{}));
   d.get = [ref](const RunConfig& c) { return encode(ref(c)); };
   d.set = [ref](RunConfig& c, const json& v) { decode(v, &ref(c)); };
   return d;
@@ -733,22 +703,22 @@ const std::vector<ConfigKeyInfo>& config_schema() {
 }
 
 std::string to_string(DeviceChoice v) {
-  return enum_to_string(v);
+  return name_of(kDeviceNames, v);
 }
 std::string to_string(Task v) {
-  return enum_to_string(v);
+  return name_of(kTaskNames, v);
 }
 std::string to_string(AttentionKind v) {
-  return enum_to_string(v);
+  return name_of(kAttentionNames, v);
 }
 std::string to_string(TrainMode v) {
-  return enum_to_string(v);
+  return name_of(kTrainModeNames, v);
 }
 std::string to_string(Schedule v) {
-  return enum_to_string(v);
+  return name_of(kScheduleNames, v);
 }
 std::string to_string(Precision v) {
-  return enum_to_string(v);
+  return name_of(kPrecisionNames, v);
 }
 
 }  // namespace deeptune

@@ -4,16 +4,19 @@
 #include <cctype>
 #include <cmath>
 #include <initializer_list>
-#include <limits>
 #include <numeric>
 #include <sstream>
 #include <string_view>
 
+#include "core/splitmix64.h"
 #include "deeptune/data.h"
 #include "deeptune/error.h"
+#include "text_util.h"
 
 namespace deeptune {
 namespace {
+
+using text_util::is_blank;
 
 constexpr const char* kMappingWhere = "field mapping";
 
@@ -21,10 +24,6 @@ std::string at_source(const std::string& path, const Table& table, size_t row) {
   const size_t source = row < table.source_lines.size() ? table.source_lines[row] : row + 1;
   return table.source_lines_are_items ? path + ": item " + std::to_string(source)
                                       : path + ":" + std::to_string(source);
-}
-
-bool is_blank(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); });
 }
 
 std::string lowercase(std::string_view s) {
@@ -47,34 +46,6 @@ std::string find_column(const std::vector<std::string>& columns,
       if (lowercase(column) == name) return column;
   return "";
 }
-
-// SplitMix64 (Steele, Lea & Flood 2014): tiny, fully specified, so a seed gives the same split
-// with every compiler and standard library — std::shuffle and the std distributions do not.
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-
-  // Uniform in [0, bound): draws at or above the largest multiple of bound are rejected, so no
-  // value is favoured by the modulo.
-  uint64_t below(uint64_t bound) {
-    const uint64_t max = std::numeric_limits<uint64_t>::max();
-    const uint64_t limit = max - max % bound;
-    uint64_t x;
-    do x = next();
-    while (x >= limit);
-    return x % bound;
-  }
-
- private:
-  uint64_t state_;
-};
 
 // What the trainer feeds per example: BOS + tokens, plus EOS for causal LM (a classifier reads
 // no EOS). map_examples leaves the label set only for text+label mappings.
@@ -215,11 +186,10 @@ Split split_indices(size_t n, double val_fraction, uint64_t seed) {
   else if (val_fraction > 0.0)
     val_count = std::clamp<size_t>(val_count, 1, n - 1);
 
-  // Fisher-Yates; the first val_count positions of the permutation form the validation set.
+  // The first val_count positions of a seeded permutation form the validation set.
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), size_t{0});
-  SplitMix64 rng(seed);
-  for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+  SplitMix64(seed).shuffle(order);
 
   Split split;
   split.val.assign(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(val_count));

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "core/enum_names.h"
 #include "deeptune/data.h"
 #include "deeptune/error.h"
 #include "text_util.h"
@@ -76,9 +77,8 @@ Table read_jsonl(std::string_view bytes, const std::string& path) {
   bool any = false;
   for_each_line(bytes, [&](size_t line, std::string_view text) {
     if (is_blank(text)) return;
-    const std::string where = at_line(path, line);
-    const OrderedJson value = parse_jsonl_object(text, where);
-    rows.add(value, line, where);
+    const OrderedJson value = parse_jsonl_object(text, path, line);
+    rows.add(value, line, at_line(path, line));
     any = true;
   });
   if (!any) throw InputError(path, "no data rows: the file has only blank lines");
@@ -88,30 +88,17 @@ Table read_jsonl(std::string_view bytes, const std::string& path) {
 }
 
 Table read_json(std::string_view bytes, const std::string& path) {
-  OrderedJson document;
-  try {
-    document = OrderedJson::parse(bytes.begin(), bytes.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    // e.byte is 1-based and may point one past the end (truncated file): name the last line
-    // that holds anything, not the empty one after the final newline.
-    const size_t last = bytes.find_last_not_of(" \t\r\n");
-    const size_t pos =
-        std::min<size_t>(e.byte > 0 ? e.byte - 1 : 0, last == std::string_view::npos ? 0 : last);
-    const size_t line = 1 + std::count(bytes.begin(), bytes.begin() + pos, '\n');
-    std::string message = "invalid JSON: " + parse_reason(e);
-    if (e.byte > bytes.size()) message += " (is the file truncated?)";
-    throw InputError(at_line(path, line), message);
-  }
+  const OrderedJson document = parse_ordered_json(bytes, path);
   if (!document.is_array())
     throw InputError(path, "the top level must be an array of objects, found " +
-                               a_type_name(document) +
+                               json_type_phrase(document) +
                                " (one object per line is JSON Lines: use the .jsonl extension)");
   if (document.empty()) throw InputError(path, "no data rows: the array is empty");
   ObjectRows rows;
   for (size_t i = 0; i < document.size(); ++i) {
     const std::string where = at_item(path, i + 1);
     if (!document[i].is_object())
-      throw InputError(where, "expected an object, found " + a_type_name(document[i]));
+      throw InputError(where, "expected an object, found " + json_type_phrase(document[i]));
     rows.add(document[i], i + 1, where);
   }
   Table table = rows.finish();
@@ -122,7 +109,7 @@ Table read_json(std::string_view bytes, const std::string& path) {
 
 // RFC 4180 as parse_csv_record reads it; blank lines skipped.
 Table read_csv(std::string_view s, const std::string& path, char delimiter) {
-  std::vector<std::vector<std::string>> records;
+  std::vector<CsvRecord> records;
   std::vector<size_t> record_lines;
   size_t line = 1;
   size_t i = 0;
@@ -130,18 +117,16 @@ Table read_csv(std::string_view s, const std::string& path, char delimiter) {
     const size_t record_line = line;
     CsvRecord record = parse_csv_record(s, i, line, path, delimiter);
     if (record.blank()) continue;
-    records.push_back(std::move(record.fields));
+    records.push_back(std::move(record));
     record_lines.push_back(record_line);
   }
   if (records.empty()) throw InputError(path, "no header row: the file has only blank lines");
 
   Table table;
-  table.columns = csv_header_columns(records[0], at_line(path, record_lines[0]));
+  table.columns = csv_header_columns(records[0].fields, at_line(path, record_lines[0]));
   for (size_t r = 1; r < records.size(); ++r) {
-    if (records[r].size() != table.columns.size())
-      throw InputError(at_line(path, record_lines[r]),
-                       csv_width_mismatch(records[r].size(), table.columns.size()));
-    table.rows.push_back(std::move(records[r]));
+    check_csv_row(records[r], table.columns.size(), at_line(path, record_lines[r]));
+    table.rows.push_back(std::move(records[r].fields));
     table.source_lines.push_back(record_lines[r]);
   }
   if (table.rows.empty()) throw InputError(path, "no data rows: the file has only a header row");
@@ -187,26 +172,21 @@ bool looks_like_csv(std::string_view head) {
   return lines.size() < 2 || commas(lines[1]) >= commas(lines[0]);
 }
 
+constexpr EnumName<DataFormat> kFormatNames[] = {{DataFormat::kJsonl, "jsonl"},
+                                                 {DataFormat::kJson, "json"},
+                                                 {DataFormat::kCsv, "csv"},
+                                                 {DataFormat::kText, "txt"}};
+
 }  // namespace
 
 std::string to_string(DataFormat f) {
-  switch (f) {
-    case DataFormat::kJsonl:
-      return "jsonl";
-    case DataFormat::kJson:
-      return "json";
-    case DataFormat::kCsv:
-      return "csv";
-    case DataFormat::kText:
-      return "txt";
-  }
-  return "txt";
+  return name_of(kFormatNames, f);
 }
 
 DataFormat data_format_from_string(const std::string& s) {
-  for (DataFormat f : {DataFormat::kJsonl, DataFormat::kJson, DataFormat::kCsv, DataFormat::kText})
-    if (to_string(f) == s) return f;
-  throw InputError("data format", "unknown format '" + s + "'; expected jsonl, json, csv or txt");
+  if (const auto format = value_of(kFormatNames, s)) return *format;
+  throw InputError("data format",
+                   "unknown format '" + s + "'; expected " + names_text(kFormatNames));
 }
 
 DataFormat detect_format(const std::string& path) {
@@ -235,7 +215,7 @@ Table read_table(const std::string& path, DataFormat format) {
   reject_utf16(bytes, path);
   std::string_view content = bytes;
   if (starts_with(content, kUtf8Bom)) content.remove_prefix(kUtf8Bom.size());
-  validate_utf8(content, path);
+  validate_text(content, path);
   switch (format) {
     case DataFormat::kJsonl:
       return read_jsonl(content, path);

@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "deeptune/error.h"
+#include "deeptune/files.h"
 #include "text_util.h"
 
 namespace deeptune {
@@ -162,6 +163,7 @@ struct RowCursor::Impl {
 
 RowCursor::Impl::Impl(const std::string& path_in, DataFormat format_in)
     : path(path_in), format(format_in) {
+  require_regular_file(path);
   if (format == DataFormat::kJson) {
     table = read_table(path, format);
     columns = table.columns;
@@ -362,13 +364,13 @@ RowCursor::Row RowCursor::Impl::parse_row(std::string_view slice, size_t row_lin
   try {
     // The slice ends where the next row starts (or at the end of the file), so a sequence cut
     // off there gets read_table's message too.
-    validate_utf8(slice, path, row_line);
+    validate_text(slice, path, row_line);
     switch (format) {
       case DataFormat::kText:
         row.cells = {std::string(first_line(slice))};
         break;
       case DataFormat::kJsonl: {
-        const OrderedJson object = parse_jsonl_object(first_line(slice), where);
+        const OrderedJson object = parse_jsonl_object(first_line(slice), path, row_line);
         row.cells.resize(columns.size());
         for (const auto& item : object.items()) {
           // Converted even when not shown: a nested value fails the row as read_table fails.
@@ -382,8 +384,7 @@ RowCursor::Row RowCursor::Impl::parse_row(std::string_view slice, size_t row_lin
         size_t i = 0;
         size_t record_line = row_line;
         CsvRecord record = parse_csv_record(slice, i, record_line, path, delimiter);
-        if (record.fields.size() != columns.size())
-          throw InputError(where, csv_width_mismatch(record.fields.size(), columns.size()));
+        check_csv_row(record, columns.size(), where);
         row.cells = std::move(record.fields);
         break;
       }
@@ -445,10 +446,10 @@ void RowCursor::Impl::sample_jsonl_columns() {
     for (size_t k = first; k < first + count; ++k) {
       const std::string_view slice = slice_of(bytes, base, k);
       try {
-        validate_utf8(slice, path, lines[k]);
+        validate_text(slice, path, lines[k]);
         // Keys of objects with nested values count too: such rows then show as errors under the
         // right header instead of the file failing to open.
-        const OrderedJson object = parse_jsonl_object(first_line(slice), at_line(path, lines[k]));
+        const OrderedJson object = parse_jsonl_object(first_line(slice), path, lines[k]);
         for (const auto& item : object.items())
           if (column_index.emplace(item.key(), columns.size()).second)
             columns.push_back(item.key());
@@ -484,7 +485,7 @@ void RowCursor::Impl::read_csv_header() {
   block_in.seekg(static_cast<std::streamoff>(start));
   block_in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   bytes.resize(static_cast<size_t>(std::max<std::streamsize>(block_in.gcount(), 0)));
-  validate_utf8(bytes, path, header_line);
+  validate_text(bytes, path, header_line);
   size_t i = 0;
   size_t record_line = header_line;
   const CsvRecord header = parse_csv_record(bytes, i, record_line, path, delimiter);

@@ -10,6 +10,7 @@
 
 #include "deeptune/data.h"
 #include "deeptune/error.h"
+#include "deeptune/files.h"
 
 namespace deeptune {
 namespace {
@@ -132,6 +133,7 @@ std::string sha256_bytes(const void* data, size_t size) {
 }
 
 std::string sha256_file(const std::string& path) {
+  require_regular_file(path);  // a FIFO would block the open until some writer appears
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, "cannot open file");
   Sha256 hasher;

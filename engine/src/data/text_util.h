@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -14,6 +16,9 @@
 #include <vector>
 
 #include "deeptune/error.h"
+#include "deeptune/files.h"
+#include "deeptune/json_input.h"
+#include "deeptune/text.h"
 
 namespace deeptune::text_util {
 
@@ -32,10 +37,6 @@ inline std::string at_item(const std::string& path, size_t item) {
   return path + ": item " + std::to_string(item);
 }
 
-inline bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
 inline bool is_blank(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); });
 }
@@ -52,13 +53,12 @@ inline std::string lowercase_extension(const std::string& path) {
   return ext;
 }
 
-// Opens for binary reading; a directory counts as "cannot open" (ifstream would accept it).
+// Opens for binary reading. Anything but a regular file is refused first: ifstream accepts a
+// folder, and opening a FIFO blocks until a writer appears.
 inline std::ifstream open_or_throw(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw InputError(path, "cannot open file: it is a directory");
+  require_regular_file(path);
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, "cannot open file");
+  if (!in) throw InputError(path, std::string("cannot open file: ") + std::strerror(errno));
   return in;
 }
 
@@ -76,113 +76,59 @@ inline void reject_utf16(std::string_view bytes, const std::string& path) {
                      "save it as UTF-8");
 }
 
-// Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF, no
-// truncated sequences. Names the line and byte column of the first offence; `s` starts at the
-// beginning of line `first_line` (the row cursor validates one record at a time), and its end is
-// taken for the end of the file.
-inline void validate_utf8(std::string_view s, const std::string& path, size_t first_line = 1) {
-  size_t line = first_line;
-  size_t line_start = 0;
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto lead = static_cast<unsigned char>(s[i]);
-    if (lead < 0x80) {
-      if (lead == '\n') {
-        ++line;
-        line_start = i + 1;
-      }
-      ++i;
-      continue;
-    }
-    // Allowed range of the second byte; narrowed for the leads where the full range would allow
-    // an overlong form (E0, F0), a surrogate (ED) or a code point above U+10FFFF (F4).
-    size_t length = 0;
-    unsigned char low = 0x80, high = 0xBF;
-    const char* problem = nullptr;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      length = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      length = 3;
-      if (lead == 0xE0) low = 0xA0;
-      if (lead == 0xED) high = 0x9F;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      length = 4;
-      if (lead == 0xF0) low = 0x90;
-      if (lead == 0xF4) high = 0x8F;
-    } else if (lead < 0xC0) {
-      problem = "a continuation byte without a lead byte";
-    } else if (lead < 0xC2) {
-      problem = "an overlong encoding";
-    } else {
-      problem = "a byte that never occurs in UTF-8";
-    }
-    for (size_t k = 1; problem == nullptr && k < length; ++k) {
-      if (i + k >= s.size()) {
-        problem = "a multi-byte sequence cut off by the end of the file";
-        break;
-      }
-      const auto c = static_cast<unsigned char>(s[i + k]);
-      const bool continuation = c >= 0x80 && c <= 0xBF;
-      if (k == 1 && continuation && (c < low || c > high)) {
-        problem = lead == 0xED   ? "an encoded UTF-16 surrogate"
-                  : lead == 0xF4 ? "a code point above U+10FFFF"
-                                 : "an overlong encoding";
-      } else if (!continuation) {
-        problem = "an incomplete multi-byte sequence";
-      }
-    }
-    if (problem != nullptr) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "0x%02X", lead);
-      throw InputError(at_line(path, line),
-                       "invalid UTF-8 at column " + std::to_string(i - line_start + 1) + " (byte " +
-                           hex + ", " + problem +
-                           "); save the file as UTF-8 (it may be Latin-1 or Windows-1252)");
-    }
-    i += length;
+// Text a dataset may hold: strict UTF-8 (see find_invalid_utf8) and no NUL byte, which no text
+// field needs and which C strings downstream (tokenizers, SQLite text, the GUI) would cut at.
+// Names the line and byte column of the first offence; `s` starts at the beginning of line
+// `first_line` (the row cursor checks one record at a time).
+inline void validate_text(std::string_view s, const std::string& path, size_t first_line = 1) {
+  const std::optional<InvalidUtf8> bad = find_invalid_utf8(s);
+  const size_t nul = s.substr(0, bad ? bad->offset : s.size()).find('\0');
+  if (nul != std::string_view::npos) {
+    const TextPosition p = position_of(s, nul, first_line);
+    throw InputError(at_line(path, p.line),
+                     "a NUL byte at column " + std::to_string(p.column) +
+                         "; text cannot contain one (is the file UTF-16 or binary?)");
   }
+  if (!bad) return;
+  const TextPosition p = position_of(s, bad->offset, first_line);
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(s[bad->offset]));
+  throw InputError(at_line(path, p.line),
+                   "invalid UTF-8 at column " + std::to_string(p.column) + " (byte " + hex + ", " +
+                       bad->reason +
+                       "); save the file as UTF-8 (it may be Latin-1 or Windows-1252)");
 }
 
-// The reason part of nlohmann's message, without its own "line 1, column N" (wrong for JSONL,
-// where every line is parsed on its own).
-inline std::string parse_reason(const nlohmann::json::parse_error& e) {
-  const std::string what = e.what();
-  const size_t at = what.find("syntax error");
-  return at == std::string::npos ? what : what.substr(at);
-}
-
-// "an object", "a number", ...: for messages that say what was found instead.
-inline std::string a_type_name(const OrderedJson& value) {
-  if (value.is_null()) return "null";
-  const std::string name = value.type_name();
-  return (value.is_array() || value.is_object() ? "an " : "a ") + name;
+// A cell or column name with a NUL character ("\u0000" in JSON): refused like a raw NUL byte.
+inline void reject_nul_character(const std::string& text, const std::string& where,
+                                 const std::string& what) {
+  if (text.find('\0') != std::string::npos)
+    throw InputError(where, what + " contains a NUL character (\\u0000); text cannot contain one");
 }
 
 inline std::string cell_text(const OrderedJson& value, const std::string& where,
                              const std::string& key) {
-  if (value.is_string()) return value.get<std::string>();
+  reject_nul_character(key, where, "a key");
+  if (value.is_string()) {
+    std::string text = value.get<std::string>();
+    reject_nul_character(text, where, "the value of '" + key + "'");
+    return text;
+  }
   if (value.is_null()) return "";
   if (value.is_structured())
-    throw InputError(where, "the value of '" + key + "' is " + a_type_name(value) +
+    throw InputError(where, "the value of '" + key + "' is " + json_type_phrase(value) +
                                 "; cells must be strings, numbers, booleans or null");
   return value.dump();
 }
 
-// One non-blank JSONL line (without its line end) as a JSON object; `where` is "<path>:<line>".
-inline OrderedJson parse_jsonl_object(std::string_view text, const std::string& where) {
-  OrderedJson value;
-  try {
-    value = OrderedJson::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    std::string message =
-        "invalid JSON at column " + std::to_string(e.byte) + ": " + parse_reason(e);
-    // The parser ran off the end of the line: a cut-off file, or one object spread over lines.
-    if (e.byte > text.size())
-      message += " (each line must hold one complete JSON object; is the file truncated?)";
-    throw InputError(where, message);
-  }
+// One non-blank JSONL line (without its line end) as a JSON object.
+inline OrderedJson parse_jsonl_object(std::string_view text, const std::string& path, size_t line) {
+  // The parser ran off the end of the line: a cut-off file, or one object spread over lines.
+  OrderedJson value = parse_ordered_json(
+      text, path, line, "each line must hold one complete JSON object; is the file truncated?");
   if (!value.is_object())
-    throw InputError(where, "expected a JSON object, found " + a_type_name(value));
+    throw InputError(at_line(path, line),
+                     "expected a JSON object, found " + json_type_phrase(value));
   return value;
 }
 
@@ -194,6 +140,10 @@ inline char csv_delimiter(const std::string& path) {
 struct CsvRecord {
   std::vector<std::string> fields;
   bool quoted = false;  // some field was quoted: then even a single empty field is a row
+  // Ended by a line break, or by the closing quote of its last field at the end of the file. An
+  // unquoted last field that runs into the end of the file may be a row cut off mid-field (a
+  // label "techn" instead of "technical"), which no reader can tell from a whole one.
+  bool complete = false;
 
   // A line with nothing but spaces: read_table skips it.
   bool blank() const { return fields.size() == 1 && !quoted && is_blank(fields[0]); }
@@ -211,7 +161,8 @@ inline CsvRecord parse_csv_record(std::string_view s, size_t& i, size_t& line,
   CsvRecord record;
   for (;;) {
     std::string field;
-    if (i < s.size() && s[i] == '"') {
+    const bool field_quoted = i < s.size() && s[i] == '"';
+    if (field_quoted) {
       record.quoted = true;
       const size_t quote_line = line;
       for (++i;; ++i) {
@@ -247,6 +198,7 @@ inline CsvRecord parse_csv_record(std::string_view s, size_t& i, size_t& line,
       ++i;
       continue;
     }
+    record.complete = i < s.size() || field_quoted;
     if (i < s.size()) {
       if (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n') ++i;
       ++i;
@@ -272,9 +224,18 @@ inline std::vector<std::string> csv_header_columns(const std::vector<std::string
   return columns;
 }
 
-inline std::string csv_width_mismatch(size_t fields, size_t columns) {
-  return "row has " + std::to_string(fields) + " fields but the header has " +
-         std::to_string(columns);
+// Throws unless `record` (a data row; `where` is "<path>:<line>") is a whole row of the table.
+inline void check_csv_row(const CsvRecord& record, size_t columns, const std::string& where) {
+  const char* cut_off = " (the file ends inside this row: is it truncated?)";
+  if (record.fields.size() != columns)
+    throw InputError(where, "row has " + std::to_string(record.fields.size()) +
+                                " fields but the header has " + std::to_string(columns) +
+                                (record.complete ? "" : cut_off));
+  if (!record.complete)
+    throw InputError(where,
+                     "the file ends inside this row, without a line break after its last field, so "
+                     "it may have been cut off; if the row is whole, end the file with a line "
+                     "break");
 }
 
 }  // namespace deeptune::text_util
