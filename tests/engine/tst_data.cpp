@@ -937,6 +937,19 @@ void TstData::statsToJson() {
   QVERIFY(partial.train_length_counts.empty());
   QCOMPARE(partial.rows, size_t{4});
 
+  // A damaged document (statistics come back from a project file) names the key at fault.
+  for (const auto& [key, value] : std::vector<std::pair<std::string, nlohmann::json>>{
+           {"rows", "many"},
+           {"label_counts", {1, 2}},
+           {"token_lengths", 3},
+           {"token_lengths", {{"edges", {1.0, 2.0}}}}}) {
+    nlohmann::json damaged = j;
+    damaged[key] = value;
+    const auto error = input_error_from([&] { deeptune::DatasetStats::from_json(damaged); });
+    QVERIFY2(error, key.c_str());
+    QCOMPARE(error->where(), "dataset statistics: " + key);
+  }
+
   // The drift warning threshold: 0.1 for large validation sets, higher where chance alone drifts.
   QCOMPARE(deeptune::drift_threshold(100000, 20), 0.1);
   QVERIFY(deeptune::drift_threshold(50, 20) > 0.5);

@@ -104,6 +104,8 @@ struct DatasetStats {
   std::map<std::string, size_t> train_label_counts, val_label_counts;
   nlohmann::json to_json() const;
   // Reads to_json()'s document; keys missing from files written by older versions stay empty.
+  // A value of the wrong type (a damaged project file) throws InputError("dataset statistics:
+  // KEY", ...).
   static DatasetStats from_json(const nlohmann::json& j);
 };
 

@@ -290,27 +290,44 @@ nlohmann::json DatasetStats::to_json() const {
 DatasetStats DatasetStats::from_json(const nlohmann::json& j) {
   DatasetStats s;
   if (!j.is_object()) return s;
-  const auto get = [&](const char* key, auto& out) {
-    if (j.contains(key) && !j[key].is_null()) j[key].get_to(out);
+  // The document comes back from a project file, which may be damaged: a value of the wrong type
+  // is an InputError naming its key, never a raw nlohmann exception.
+  const auto get = [](const nlohmann::json& parent, const std::string& key, auto& out) {
+    const auto it = parent.find(key.substr(key.rfind('.') + 1));
+    if (it == parent.end() || it->is_null()) return;
+    try {
+      it->get_to(out);
+    } catch (const nlohmann::json::exception&) {
+      throw InputError("dataset statistics: " + key,
+                       "unexpected value " + it->dump().substr(0, 60));
+    }
   };
-  get("rows", s.rows);
-  get("train_rows", s.train_rows);
-  get("val_rows", s.val_rows);
-  if (j.contains("token_lengths")) {
-    j["token_lengths"].at("edges").get_to(s.token_lengths.edges);
-    j["token_lengths"].at("counts").get_to(s.token_lengths.counts);
+  get(j, "rows", s.rows);
+  get(j, "train_rows", s.train_rows);
+  get(j, "val_rows", s.val_rows);
+  if (const auto lengths = j.find("token_lengths"); lengths != j.end() && !lengths->is_null()) {
+    if (!lengths->is_object())
+      throw InputError("dataset statistics: token_lengths", "expected an object");
+    get(*lengths, "token_lengths.edges", s.token_lengths.edges);
+    get(*lengths, "token_lengths.counts", s.token_lengths.counts);
+    // Readers index edges by bin: a histogram is n counts between n + 1 edges, or nothing.
+    if (s.token_lengths.edges.size() != s.token_lengths.counts.size() + 1 &&
+        !(s.token_lengths.edges.empty() && s.token_lengths.counts.empty()))
+      throw InputError("dataset statistics: token_lengths",
+                       std::to_string(s.token_lengths.counts.size()) + " counts but " +
+                           std::to_string(s.token_lengths.edges.size()) + " edges");
   }
-  get("min_tokens", s.min_tokens);
-  get("max_tokens", s.max_tokens);
-  get("mean_tokens", s.mean_tokens);
-  get("truncated", s.truncated);
-  get("label_counts", s.label_counts);
-  get("length_drift", s.length_drift);
-  get("label_drift", s.label_drift);
-  get("train_length_counts", s.train_length_counts);
-  get("val_length_counts", s.val_length_counts);
-  get("train_label_counts", s.train_label_counts);
-  get("val_label_counts", s.val_label_counts);
+  get(j, "min_tokens", s.min_tokens);
+  get(j, "max_tokens", s.max_tokens);
+  get(j, "mean_tokens", s.mean_tokens);
+  get(j, "truncated", s.truncated);
+  get(j, "label_counts", s.label_counts);
+  get(j, "length_drift", s.length_drift);
+  get(j, "label_drift", s.label_drift);
+  get(j, "train_length_counts", s.train_length_counts);
+  get(j, "val_length_counts", s.val_length_counts);
+  get(j, "train_label_counts", s.train_label_counts);
+  get(j, "val_label_counts", s.val_label_counts);
   return s;
 }
 
