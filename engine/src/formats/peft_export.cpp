@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "core/enum_names.h"
 #include "deeptune/data.h"
 #include "deeptune/error.h"
 #include "deeptune/files.h"
@@ -56,9 +57,10 @@ void check_output_folder(const ProjectStore& store, const fs::path& out) {
 }  // namespace
 
 ExportFormat export_format_from_string(const std::string& s) {
-  if (s == "peft") return ExportFormat::kPeft;
-  if (s == "hf") return ExportFormat::kHfMerged;
-  throw InputError("--format", "unknown export format '" + s + "'; choose peft or hf");
+  static constexpr EnumName<ExportFormat> kFormats[] = {{ExportFormat::kPeft, "peft"},
+                                                        {ExportFormat::kHfMerged, "hf"}};
+  if (const auto format = value_of(kFormats, s)) return *format;
+  throw InputError("--format", "unknown export format '" + s + "'; choose " + names_text(kFormats));
 }
 
 std::vector<std::string> export_run(const std::string& project_path, const std::string& run_name,

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "core/enum_names.h"
 #include "deeptune/data.h"
 #include "deeptune/files.h"
 #include "deeptune/session.h"
@@ -24,22 +25,16 @@ namespace fs = std::filesystem;
 
 namespace deeptune {
 
+namespace {
+constexpr EnumName<RunState> kStateNames[] = {
+    {RunState::kPreparing, "preparing"}, {RunState::kRunning, "running"},
+    {RunState::kPaused, "paused"},       {RunState::kStopped, "stopped"},
+    {RunState::kCompleted, "completed"}, {RunState::kFailed, "failed"},
+};
+}  // namespace
+
 std::string to_string(RunState s) {
-  switch (s) {
-    case RunState::kPreparing:
-      return "preparing";
-    case RunState::kRunning:
-      return "running";
-    case RunState::kPaused:
-      return "paused";
-    case RunState::kStopped:
-      return "stopped";
-    case RunState::kCompleted:
-      return "completed";
-    case RunState::kFailed:
-      return "failed";
-  }
-  return "unknown";
+  return name_of(kStateNames, s);
 }
 
 namespace {

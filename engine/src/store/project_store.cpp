@@ -17,6 +17,7 @@
 #include <mutex>
 #include <set>
 
+#include "core/enum_names.h"
 #include "deeptune/error.h"
 #include "deeptune/files.h"
 #include "deeptune/store.h"
@@ -33,11 +34,7 @@ using store::Transaction;
 
 namespace {
 
-struct StatusName {
-  RunStatus status;
-  const char* name;
-};
-constexpr StatusName kStatusNames[] = {
+constexpr EnumName<RunStatus> kStatusNames[] = {
     {RunStatus::kCreated, "created"},         {RunStatus::kRunning, "running"},
     {RunStatus::kPaused, "paused"},           {RunStatus::kStopped, "stopped"},
     {RunStatus::kCompleted, "completed"},     {RunStatus::kFailed, "failed"},
@@ -217,17 +214,13 @@ DatasetRecord read_dataset(const Statement& st) {
 }  // namespace
 
 std::string to_string(RunStatus s) {
-  for (const StatusName& entry : kStatusNames)
-    if (entry.status == s) return entry.name;
-  return "unknown";
+  return name_of(kStatusNames, s);
 }
 
 RunStatus run_status_from_string(const std::string& s) {
-  for (const StatusName& entry : kStatusNames)
-    if (s == entry.name) return entry.status;
-  throw InputError("status", "unknown run status '" + s +
-                                 "' (expected created, running, paused, stopped, completed, "
-                                 "failed or interrupted)");
+  if (const auto status = value_of(kStatusNames, s)) return *status;
+  throw InputError("status",
+                   "unknown run status '" + s + "' (expected " + names_text(kStatusNames) + ")");
 }
 
 bool is_resumable(RunStatus s) {
