@@ -56,7 +56,7 @@ run_sample() {
     echo "== 1/2: pretraining the base model on English dates (full fine-tune, preset:tiny) =="
     "$cli" train "$project" --config pretrain --name base
   fi
-  local gui=$build_dir/app/deeptune
+  local gui=$build_dir/workbench/deeptune
   if [ -x "$gui" ] && [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -z "${DEEPTUNE_HEADLESS:-}" ]; then
     echo "== opening the workbench on $project (the 'default' preset: LoRA to French dates) =="
     exec "$gui" "$project"

@@ -82,12 +82,19 @@ struct RunOutcome {
 int64_t create_run(const std::string& project_path, const RunConfig& config,
                    const std::string& name);
 
-// Trains a new or resumable run until done, stopped or failed. First claims the run atomically
-// for this process: when it cannot (another process runs it, it has completed, it is not
-// resumable), it throws InputError ("run X is already running (pid P on host H)") and changes
-// nothing. Once claimed, failures end the run as 'failed' with the message stored; they come
-// back in the outcome rather than as exceptions. A resumable run (stopped, interrupted, or failed
-// with a checkpoint) continues from its last checkpoint, verified against its recorded hashes.
+// Trains a new or resumable run until done, stopped or failed, in these steps:
+//  1. Claims the run atomically for this process. When it cannot (another process runs it, it
+//     has completed, it is not resumable) it throws InputError ("run X is already running (pid P
+//     on host H)") and changes nothing.
+//  2. Prepares data and model. A failure here throws, after putting the project back: a new run
+//     is removed again (InputError: bad input known before training leaves no run behind) or,
+//     for a failure while preparing that is not the input's fault, recorded as failed
+//     (interrupted when the disk filled); a resumed run returns to the status it had, with the
+//     reason as its error text.
+//  3. Trains. Failures from here on end the run as 'failed' ('interrupted' when the disk filled)
+//     with the message stored, and come back in the outcome, not as exceptions.
+// A resumable run (stopped, interrupted, or failed with a checkpoint) continues from its newest
+// checkpoint, verified against its recorded hashes.
 RunOutcome execute_run(const std::string& project_path, int64_t run_id, RunObserver& observer,
                        RunControl& control);
 
