@@ -755,11 +755,8 @@ void TestStore::openRefusals() {
   QCOMPARE(sha256_of(path), before);
   QCOMPARE(QFileInfo(path).size(), size_before);
   if (kind == "missing") QVERIFY(!QFileInfo::exists(path));
-  // No lock files left beside it either — except for a newer DeepTune's project, whose refusal
-  // is confirmed through a locking connection (a WAL file's -wal/-shm, which its own version
-  // uses and cleans up).
   for (const char* suffix : {"-wal", "-shm", "-journal"})
-    if (kind != "newer") QVERIFY2(!QFileInfo::exists(path + suffix), suffix);
+    QVERIFY2(!QFileInfo::exists(path + suffix), suffix);  // no lock files left beside it either
   if (kind == "newer") QCOMPARE(count_rows(spath, "PRAGMA user_version"), int64_t{3});
 }
 

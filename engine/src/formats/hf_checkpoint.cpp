@@ -26,7 +26,6 @@ bool is_base_parameter(const std::string& name) {
 
 std::string save(const std::string& dir, model::Transformer& m, const Tokenizer& tokenizer) {
   fs::create_directories(dir);
-  remove_stale_temporaries(dir, /*with_partials=*/false);
   write_json((fs::path(dir) / "config.json").string(), m->config().to_hf_json());
   write_json((fs::path(dir) / "deeptune_tokenizer.json").string(), tokenizer.describe());
   tensor_io::NamedTensors tensors;

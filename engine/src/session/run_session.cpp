@@ -495,15 +495,20 @@ int64_t create_run(const std::string& project_path, const RunConfig& config,
   return store->create_run(r);
 }
 
-std::vector<RunDependent> run_dependents(const std::string& project_path, int64_t run_id) {
-  auto store = ProjectStore::open(project_path);
+namespace {
+std::vector<RunDependent> dependents_in(const ProjectStore& store, int64_t run_id) {
   std::vector<RunDependent> out;
-  for (const auto& r : store->runs()) {
+  for (const auto& r : store.runs()) {
     if (r.parent_run_id != run_id) continue;
     // A child that has saved its own base no longer reads the parent's files.
-    out.push_back({r.id, r.name, !detail::newest_artifact(*store, r.id, "base_model").has_value()});
+    out.push_back({r.id, r.name, !detail::newest_artifact(store, r.id, "base_model").has_value()});
   }
   return out;
+}
+}  // namespace
+
+std::vector<RunDependent> run_dependents(const std::string& project_path, int64_t run_id) {
+  return dependents_in(*ProjectStore::open(project_path), run_id);
 }
 
 void delete_run(const std::string& project_path, int64_t run_id, bool force) {
@@ -515,7 +520,7 @@ void delete_run(const std::string& project_path, int64_t run_id, bool force) {
                                   std::to_string(r->pid) + "); stop it before deleting it");
   if (!force) {
     std::string needing;
-    for (const auto& d : run_dependents(project_path, run_id))
+    for (const auto& d : dependents_in(*store, run_id))
       if (d.needs_parent) needing += (needing.empty() ? "'" : ", '") + d.name + "'";
     if (!needing.empty())
       throw InputError(r->name, "run(s) " + needing +

@@ -136,13 +136,16 @@ void check_openable(const std::string& path) {
   const bool wal_mode = header.size() >= 20 && header[18] == 2 && header[19] == 2;
   const bool wal_in_use = fs::exists(path + "-wal", ec);
   // A snapshot read (no locks) leaves no -wal or -shm beside a file that is not ours; but a writer
-  // may checkpoint into the file while it is read. So a verdict against a file that looked like
-  // one of ours is confirmed through a locking read-only connection before it is given.
+  // may checkpoint into the file while it is read, and half-written schema pages would read as
+  // damage or as a foreign file. Such a verdict against a WAL file that looked like one of ours
+  // is confirmed through a locking read-only connection before it is given. ("Newer schema"
+  // needs no confirmation: it comes from page 1's header, which a torn read does not make ours.)
   ProbeResult probe =
       probe_file(path, wal_in_use ? OpenMode::kReadOnly : OpenMode::kReadOnlySnapshot);
-  if (probe.verdict != Verdict::kOpenable && wal_mode && !wal_in_use &&
-      (probe.verdict == Verdict::kDamaged || probe.application_id == store::kApplicationId))
-    probe = probe_file(path, OpenMode::kReadOnly);
+  const bool doubtful =
+      probe.verdict == Verdict::kDamaged ||
+      (probe.verdict == Verdict::kForeign && probe.application_id == store::kApplicationId);
+  if (doubtful && wal_mode && !wal_in_use) probe = probe_file(path, OpenMode::kReadOnly);
   switch (probe.verdict) {
     case Verdict::kOpenable:
       return;
