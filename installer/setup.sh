@@ -18,6 +18,7 @@ packages=(
   libtorch-dev libopenblas0-pthread       # LibTorch 1.13 (CPU); OpenBLAS instead of the reference BLAS
   qt6-base-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libqcustomplot-dev libgl1-mesa-dev
   libsqlite3-dev nlohmann-json3-dev libcli11-dev
+  libpcre2-dev libutf8proc-dev            # tokenizer.json: pre-tokenizer regexes, NFC normalisation
   xvfb xauth                              # GUI tests and screenshots without a display
   fonts-wqy-microhei                      # CJK glyphs for the 简体中文 interface
 )
