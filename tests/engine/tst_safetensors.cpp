@@ -173,6 +173,19 @@ void TestSafetensors::roundTrip() {
   QCOMPARE(file.info("empty").numel(), size_t{0});
   QVERIFY(!file.contains("missing"));
 
+  // Memory-mapped, the same tensors and bytes; a copy keeps the mapping alive.
+  std::optional<SafetensorsFile> mapped_copy;
+  {
+    const SafetensorsFile mapped = SafetensorsFile::map(path);
+    mapped_copy = mapped;
+  }
+  QCOMPARE(mapped_copy->tensors().size(), tensors.size());
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const auto& info = mapped_copy->tensors()[i];
+    QCOMPARE(q(info.name), q(tensors[i].name));
+    QVERIFY(std::equal(tensors[i].bytes.begin(), tensors[i].bytes.end(), mapped_copy->data(info)));
+  }
+
   // serialize_safetensors gives the very bytes that were written.
   const std::vector<uint8_t> bytes = deeptune::serialize_safetensors(views_of(tensors));
   QCOMPARE(to_vector(read_all(q(path))), bytes);
@@ -461,6 +474,11 @@ void TestSafetensors::rejectsMalformed() {
   QVERIFY(from_disk);
   QCOMPARE(q(from_disk->where()), QString(where).replace(origin, path));
   QCOMPARE(q(from_disk->message()), q(error->message()));
+  // And memory-mapped (how base models are opened): the same checks, the same words.
+  const auto mapped = error_of<InputError>([&] { SafetensorsFile::map(path.toStdString()); });
+  QVERIFY(mapped);
+  QCOMPARE(q(mapped->where()), QString(where).replace(origin, path));
+  QCOMPARE(q(mapped->message()), q(error->message()));
 }
 
 // Legal oddities the strict checks must not refuse.

@@ -31,7 +31,7 @@ step() { echo; echo "=== $* ==="; }
   export TORCH_CUDA_ARCH_LIST=9.0   # Hopper; LibTorch ignores CMAKE_CUDA_ARCHITECTURES
   torch_prefix=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
   cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DDEEPTUNE_BUILD_GUI=OFF \
-    -DCMAKE_PREFIX_PATH="$torch_prefix;$deb/usr/lib/x86_64-linux-gnu/cmake" \
+    -DCMAKE_PREFIX_PATH="$torch_prefix;$deb/usr/lib/x86_64-linux-gnu/cmake;$deb/usr" \
     -DSQLite3_INCLUDE_DIR=$deb/usr/include \
     -DSQLite3_LIBRARY=$(ls /usr/lib/x86_64-linux-gnu/libsqlite3.so* | head -n 1) \
     -DCMAKE_CUDA_COMPILER=$(command -v nvcc) || status=1

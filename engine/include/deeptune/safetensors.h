@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -40,13 +41,18 @@ struct TensorInfo {
   size_t numel() const;
 };
 
-// An opened file. Data is read fully into memory (files we read are adapters and checkpoints of
-// models that fit in RAM anyway); tensors are in file order of their offsets.
+// An opened file: read into memory (adapters, checkpoints) or memory-mapped (base models of many
+// gigabytes: only the pages a caller touches are read, and the page cache is shared). Tensors are
+// in file order of their offsets. Copies share the bytes.
 class SafetensorsFile {
  public:
   // Throws InputError("<path>", "<problem>") or InputError("<path>: tensor '<name>'", ...).
   static SafetensorsFile read(const std::string& path);
   static SafetensorsFile parse(std::vector<uint8_t> bytes, const std::string& origin);
+  // Maps the file read-only; the header is validated exactly as parse() does, reading only the
+  // header's pages. The file must not be truncated while mapped (files we map are checked
+  // against their recorded hashes before use).
+  static SafetensorsFile map(const std::string& path);
 
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
@@ -56,8 +62,12 @@ class SafetensorsFile {
   const std::string& origin() const { return origin_; }
 
  private:
+  static SafetensorsFile parse_view(std::shared_ptr<const void> owner, const uint8_t* bytes,
+                                    uint64_t size, const std::string& origin);
   std::string origin_;
-  std::vector<uint8_t> bytes_;
+  std::shared_ptr<const void> owner_;  // keeps the bytes alive: a vector or a mapping
+  const uint8_t* bytes_ = nullptr;
+  uint64_t size_ = 0;
   size_t data_start_ = 0;
   std::vector<TensorInfo> tensors_;
   std::map<std::string, size_t> index_;

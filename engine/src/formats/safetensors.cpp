@@ -2,7 +2,13 @@
 // atomic writer whose bytes match what huggingface/safetensors writes for the same tensor order.
 #include "deeptune/safetensors.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -294,7 +300,36 @@ SafetensorsFile SafetensorsFile::read(const std::string& path) {
 }
 
 SafetensorsFile SafetensorsFile::parse(std::vector<uint8_t> bytes, const std::string& origin) {
-  const uint64_t file_size = bytes.size();
+  auto owner = std::make_shared<std::vector<uint8_t>>(std::move(bytes));
+  return parse_view(owner, owner->data(), owner->size(), origin);
+}
+
+SafetensorsFile SafetensorsFile::map(const std::string& path) {
+  require_regular_file(path);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError(path, std::string("cannot open: ") + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    throw InputError(path, std::string("cannot stat: ") + std::strerror(err));
+  }
+  const auto size = static_cast<uint64_t>(st.st_size);
+  if (size == 0) {
+    ::close(fd);
+    return parse(std::vector<uint8_t>(), path);  // the same "too short" message
+  }
+  void* addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  const int err = errno;
+  ::close(fd);  // the mapping outlives the descriptor
+  if (addr == MAP_FAILED) throw InputError(path, std::string("cannot map: ") + std::strerror(err));
+  std::shared_ptr<const void> owner(
+      addr, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
+  return parse_view(owner, static_cast<const uint8_t*>(addr), size, path);
+}
+
+SafetensorsFile SafetensorsFile::parse_view(std::shared_ptr<const void> owner, const uint8_t* bytes,
+                                            uint64_t file_size, const std::string& origin) {
   if (file_size < 8) {
     throw InputError(origin, "file is " + std::to_string(file_size) +
                                  " bytes, too short for the 8-byte header length");
@@ -310,7 +345,7 @@ SafetensorsFile SafetensorsFile::parse(std::vector<uint8_t> bytes, const std::st
                                  " runs past the end of the file (" + std::to_string(file_size) +
                                  " bytes)");
   }
-  const uint8_t* header = bytes.data() + 8;
+  const uint8_t* header = bytes + 8;
   if (const auto bad = find_invalid_utf8(
           std::string_view(reinterpret_cast<const char*>(header), static_cast<size_t>(n)))) {
     throw InputError(origin, "header is not valid UTF-8 (byte " + std::to_string(bad->offset) +
@@ -393,7 +428,9 @@ SafetensorsFile SafetensorsFile::parse(std::vector<uint8_t> bytes, const std::st
 
   for (size_t i = 0; i < file.tensors_.size(); ++i) file.index_[file.tensors_[i].name] = i;
   file.data_start_ = static_cast<size_t>(8 + n);
-  file.bytes_ = std::move(bytes);
+  file.owner_ = std::move(owner);
+  file.bytes_ = bytes;
+  file.size_ = file_size;
   return file;
 }
 
@@ -408,7 +445,7 @@ const TensorInfo& SafetensorsFile::info(const std::string& name) const {
 }
 
 const uint8_t* SafetensorsFile::data(const TensorInfo& t) const {
-  return bytes_.data() + data_start_ + t.begin;
+  return bytes_ + data_start_ + t.begin;
 }
 
 void write_safetensors(const std::string& path, const std::vector<TensorView>& tensors,

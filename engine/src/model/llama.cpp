@@ -10,143 +10,6 @@
 
 namespace deeptune::model {
 
-// ---- config -----------------------------------------------------------------------------------
-
-nlohmann::json LlamaConfig::to_hf_json() const {
-  nlohmann::json j;
-  const bool cls = num_labels() > 0;
-  j["architectures"] = {cls ? "LlamaForSequenceClassification" : "LlamaForCausalLM"};
-  j["model_type"] = "llama";
-  j["vocab_size"] = vocab_size;
-  j["hidden_size"] = hidden_size;
-  j["intermediate_size"] = intermediate_size;
-  j["num_hidden_layers"] = num_hidden_layers;
-  j["num_attention_heads"] = num_attention_heads;
-  j["num_key_value_heads"] = num_key_value_heads;
-  j["head_dim"] = head_dim;
-  j["max_position_embeddings"] = max_position_embeddings;
-  j["rms_norm_eps"] = rms_norm_eps;
-  j["rope_theta"] = rope_theta;
-  j["rope_scaling"] = nullptr;
-  j["hidden_act"] = "silu";
-  j["attention_bias"] = attention_bias;
-  j["attention_dropout"] = 0.0;
-  j["mlp_bias"] = false;
-  j["tie_word_embeddings"] = tie_word_embeddings;
-  j["bos_token_id"] = bos_token_id;
-  j["eos_token_id"] = eos_token_id;
-  j["pad_token_id"] = pad_token_id;
-  j["initializer_range"] = initializer_range;
-  j["torch_dtype"] = "float32";
-  j["use_cache"] = true;
-  if (cls) {
-    nlohmann::json id2label = nlohmann::json::object(), label2id = nlohmann::json::object();
-    for (size_t i = 0; i < labels.size(); ++i) {
-      id2label[std::to_string(i)] = labels[i];
-      label2id[labels[i]] = i;
-    }
-    j["id2label"] = id2label;
-    j["label2id"] = label2id;
-  }
-  // Our extension keys; transformers keeps unknown keys and ignores them.
-  j["deeptune_attention"] = {{"kind", to_string(attention_kind)},
-                             {"temperature", attention_temperature}};
-  return j;
-}
-
-namespace {
-template <typename T>
-T read_key(const nlohmann::json& j, const char* key, const std::string& origin, T fallback,
-           bool required) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) {
-    if (required) throw InputError(origin, std::string("missing key '") + key + "'");
-    return fallback;
-  }
-  try {
-    return it->get<T>();
-  } catch (const nlohmann::json::exception&) {
-    throw InputError(origin, std::string("key '") + key + "' has the wrong type");
-  }
-}
-int64_t first_id(const nlohmann::json& j, const char* key, int64_t fallback) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return fallback;
-  if (it->is_array()) return it->empty() ? fallback : (*it)[0].get<int64_t>();
-  return it->get<int64_t>();
-}
-}  // namespace
-
-LlamaConfig LlamaConfig::from_hf_json(const nlohmann::json& j, const std::string& origin) {
-  if (!j.is_object()) throw InputError(origin, "config.json must hold a JSON object");
-  LlamaConfig c;
-  c.vocab_size = read_key<int64_t>(j, "vocab_size", origin, 0, true);
-  c.hidden_size = read_key<int64_t>(j, "hidden_size", origin, 0, true);
-  c.intermediate_size = read_key<int64_t>(j, "intermediate_size", origin, 0, true);
-  c.num_hidden_layers = read_key<int64_t>(j, "num_hidden_layers", origin, 0, true);
-  c.num_attention_heads = read_key<int64_t>(j, "num_attention_heads", origin, 0, true);
-  c.num_key_value_heads =
-      read_key<int64_t>(j, "num_key_value_heads", origin, c.num_attention_heads, false);
-  c.head_dim =
-      read_key<int64_t>(j, "head_dim", origin,
-                        c.num_attention_heads ? c.hidden_size / c.num_attention_heads : 0, false);
-  c.max_position_embeddings = read_key<int64_t>(j, "max_position_embeddings", origin, 2048, false);
-  c.rms_norm_eps = read_key<double>(j, "rms_norm_eps", origin, 1e-6, false);
-  double theta = read_key<double>(j, "rope_theta", origin, 10000.0, false);
-  if (auto rp = j.find("rope_parameters"); rp != j.end() && rp->is_object())
-    theta = rp->value("rope_theta", theta);
-  c.rope_theta = theta;
-  c.tie_word_embeddings = read_key<bool>(j, "tie_word_embeddings", origin, false, false);
-  c.attention_bias = read_key<bool>(j, "attention_bias", origin, false, false);
-  c.initializer_range = read_key<double>(j, "initializer_range", origin, 0.02, false);
-  c.bos_token_id = first_id(j, "bos_token_id", -1);
-  c.eos_token_id = first_id(j, "eos_token_id", -1);
-  c.pad_token_id = first_id(j, "pad_token_id", -1);
-  if (auto l = j.find("id2label"); l != j.end() && l->is_object() &&
-                                   read_key<nlohmann::json>(j, "architectures", origin, {}, false)
-                                           .dump()
-                                           .find("SequenceClassification") != std::string::npos) {
-    c.labels.resize(l->size());
-    for (auto it = l->begin(); it != l->end(); ++it) {
-      // Keys are "0".."n-1"; anything else (a word, "-1", a huge number) is refused by name.
-      const std::string& key = it.key();
-      const bool decimal = !key.empty() && key.size() <= 9 &&
-                           key.find_first_not_of("0123456789") == std::string::npos;
-      const size_t idx = decimal ? std::stoul(key) : c.labels.size();
-      if (idx >= c.labels.size())
-        throw InputError(origin, "id2label key '" + key + "' is not an index 0.." +
-                                     std::to_string(c.labels.size() - 1));
-      if (!it.value().is_string())
-        throw InputError(origin, "id2label['" + key + "'] must be a string");
-      c.labels[idx] = it.value().get<std::string>();
-    }
-  }
-  if (auto a = j.find("deeptune_attention"); a != j.end() && a->is_object()) {
-    const std::string kind = a->value("kind", std::string("standard"));
-    c.attention_kind =
-        kind == "temperature" ? AttentionKind::kTemperature : AttentionKind::kStandard;
-    c.attention_temperature = a->value("temperature", 1.0);
-  }
-  c.validate(origin);
-  return c;
-}
-
-void LlamaConfig::validate(const std::string& origin) const {
-  auto positive = [&](int64_t v, const char* key) {
-    if (v <= 0) throw InputError(origin, std::string(key) + " must be positive");
-  };
-  positive(vocab_size, "vocab_size");
-  positive(hidden_size, "hidden_size");
-  positive(intermediate_size, "intermediate_size");
-  positive(num_hidden_layers, "num_hidden_layers");
-  positive(num_attention_heads, "num_attention_heads");
-  positive(num_key_value_heads, "num_key_value_heads");
-  positive(head_dim, "head_dim");
-  if (num_attention_heads % num_key_value_heads != 0)
-    throw InputError(origin, "num_attention_heads must be a multiple of num_key_value_heads");
-  if (head_dim % 2 != 0) throw InputError(origin, "head_dim must be even for RoPE");
-}
-
 // ---- LoRA-capable linear ----------------------------------------------------------------------
 
 PlainLinearImpl::PlainLinearImpl(int64_t in, int64_t out) {
@@ -246,7 +109,11 @@ AttentionImpl::AttentionImpl(const LlamaConfig& c)
   q_proj = register_module("q_proj", LoraLinear(c.hidden_size, nh_ * hd_, c.attention_bias));
   k_proj = register_module("k_proj", LoraLinear(c.hidden_size, nkv_ * hd_, c.attention_bias));
   v_proj = register_module("v_proj", LoraLinear(c.hidden_size, nkv_ * hd_, c.attention_bias));
-  o_proj = register_module("o_proj", LoraLinear(nh_ * hd_, c.hidden_size, false));
+  o_proj = register_module("o_proj", LoraLinear(nh_ * hd_, c.hidden_size, c.o_proj_bias));
+  if (c.qk_norm) {  // Qwen3: RMSNorm over each head's hd features, weights shared by the heads
+    q_norm = register_module("q_norm", RMSNorm(hd_, c.rms_norm_eps));
+    k_norm = register_module("k_norm", RMSNorm(hd_, c.rms_norm_eps));
+  }
   // The seed's "dynamic attention": softmax(q k^T / (sqrt(d) * T)); T < 1 sharpens, T > 1 flattens.
   const double temperature =
       c.attention_kind == AttentionKind::kTemperature ? c.attention_temperature : 1.0;
@@ -256,8 +123,14 @@ AttentionImpl::AttentionImpl(const LlamaConfig& c)
 torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor& cos,
                                      const torch::Tensor& sin, AttentionCapture* capture) {
   const int64_t b = x.size(0), t = x.size(1);
-  auto q = q_proj(x).view({b, t, nh_, hd_}).transpose(1, 2);   // (B, nh, T, hd)
-  auto k = k_proj(x).view({b, t, nkv_, hd_}).transpose(1, 2);  // (B, nkv, T, hd)
+  auto q = q_proj(x).view({b, t, nh_, hd_});   // (B, T, nh, hd)
+  auto k = k_proj(x).view({b, t, nkv_, hd_});  // (B, T, nkv, hd)
+  if (q_norm) {
+    q = q_norm(q);
+    k = k_norm(k);
+  }
+  q = q.transpose(1, 2);                                       // (B, nh, T, hd)
+  k = k.transpose(1, 2);                                       // (B, nkv, T, hd)
   auto v = v_proj(x).view({b, t, nkv_, hd_}).transpose(1, 2);  // (B, nkv, T, hd)
   q = apply_rope(q, cos, sin);
   k = apply_rope(k, cos, sin);
@@ -280,9 +153,11 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
 }
 
 MlpImpl::MlpImpl(const LlamaConfig& c) {
-  gate_proj = register_module("gate_proj", LoraLinear(c.hidden_size, c.intermediate_size, false));
-  up_proj = register_module("up_proj", LoraLinear(c.hidden_size, c.intermediate_size, false));
-  down_proj = register_module("down_proj", LoraLinear(c.intermediate_size, c.hidden_size, false));
+  gate_proj =
+      register_module("gate_proj", LoraLinear(c.hidden_size, c.intermediate_size, c.mlp_bias));
+  up_proj = register_module("up_proj", LoraLinear(c.hidden_size, c.intermediate_size, c.mlp_bias));
+  down_proj =
+      register_module("down_proj", LoraLinear(c.intermediate_size, c.hidden_size, c.mlp_bias));
 }
 
 torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
@@ -303,8 +178,74 @@ torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const torch::Ten
   return h + mlp(post_attention_layernorm(h));
 }
 
-LlamaModelImpl::LlamaModelImpl(const LlamaConfig& c)
-    : head_dim_(c.head_dim), rope_theta_(c.rope_theta) {
+torch::Tensor rope_inv_freq(const LlamaConfig& c, const torch::Device& device,
+                            double* attention_factor) {
+  // Follows transformers' rope initialisers (modeling_rope_utils) formula by formula, in fp32.
+  auto opts = torch::TensorOptions().dtype(torch::kFloat).device(device);
+  const int64_t dim = c.head_dim;
+  const double base = c.rope_theta;
+  const RopeScaling& r = c.rope_scaling;
+  *attention_factor = 1.0;
+  auto pos_freqs = torch::pow(base, torch::arange(0, dim, 2, opts) / double(dim));  // (hd/2)
+  auto inv_freq = 1.0 / pos_freqs;
+  switch (r.type) {
+    case RopeType::kDefault:
+      return inv_freq;
+    case RopeType::kLinear:
+      return inv_freq / r.factor;
+    case RopeType::kLlama3: {
+      // Long wavelengths are slowed by `factor`, short ones kept, the band between interpolated.
+      const double old_len = double(r.original_max_position_embeddings);
+      const double low_wavelen = old_len / r.low_freq_factor;
+      const double high_wavelen = old_len / r.high_freq_factor;
+      auto wavelen = 2.0 * M_PI / inv_freq;
+      auto scaled = torch::where(wavelen > low_wavelen, inv_freq / r.factor, inv_freq);
+      auto smooth =
+          (old_len / wavelen - r.low_freq_factor) / (r.high_freq_factor - r.low_freq_factor);
+      auto smoothed = (1 - smooth) * scaled / r.factor + smooth * scaled;
+      auto medium = (wavelen >= high_wavelen).logical_and(wavelen <= low_wavelen);
+      return torch::where(medium, smoothed, scaled);
+    }
+    case RopeType::kYarn: {
+      // As transformers: with original_max_position_embeddings given, the factor is the ratio of
+      // the context lengths (DeepSeek-V3 style configs), not the `factor` key.
+      const bool has_original = r.original_max_position_embeddings > 0;
+      const double original = has_original ? double(r.original_max_position_embeddings)
+                                           : double(c.max_position_embeddings);
+      const double factor = has_original ? double(c.max_position_embeddings) / original : r.factor;
+      auto get_mscale = [](double scale, double mscale) {
+        return scale <= 1.0 ? 1.0 : 0.1 * mscale * std::log(scale) + 1.0;
+      };
+      if (r.attention_factor) {
+        *attention_factor = *r.attention_factor;
+      } else if (r.mscale && r.mscale_all_dim && *r.mscale && *r.mscale_all_dim) {
+        *attention_factor = get_mscale(factor, *r.mscale) / get_mscale(factor, *r.mscale_all_dim);
+      } else {
+        *attention_factor = get_mscale(factor, 1.0);
+      }
+      // The dimensions whose wavelength fits beta_fast..beta_slow rotations in the original
+      // context are blended between extrapolation (kept) and interpolation (divided by factor).
+      auto correction_dim = [&](double rotations) {
+        return (dim * std::log(original / (rotations * 2.0 * M_PI))) / (2.0 * std::log(base));
+      };
+      double low = correction_dim(r.beta_fast), high = correction_dim(r.beta_slow);
+      if (r.truncate) {
+        low = std::floor(low);
+        high = std::ceil(high);
+      }
+      low = std::max(low, 0.0);
+      high = std::min(high, double(dim - 1));
+      if (low == high) high += 0.001;
+      auto ramp = ((torch::arange(dim / 2, opts) - low) / (high - low)).clamp(0, 1);
+      auto extrapolation = 1.0 - ramp;
+      auto interpolated = 1.0 / (factor * pos_freqs);
+      return interpolated * (1 - extrapolation) + inv_freq * extrapolation;
+    }
+  }
+  return inv_freq;
+}
+
+LlamaModelImpl::LlamaModelImpl(const LlamaConfig& c) : config_(c) {
   // An explicit (uninitialised) weight keeps Embedding from drawing its own init.
   embed_tokens = register_module(
       "embed_tokens",
@@ -320,10 +261,12 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& input_ids, AttentionC
   const int64_t t = input_ids.size(1);
   // RoPE tables in fp32, then cast to the activations' dtype (transformers does the same).
   auto opts = torch::TensorOptions().dtype(torch::kFloat).device(input_ids.device());
-  auto inv_freq = 1.0 / torch::pow(rope_theta_, torch::arange(0, head_dim_, 2, opts) / head_dim_);
-  auto freqs = torch::outer(torch::arange(t, opts), inv_freq);  // (T, hd/2)
-  auto emb = torch::cat({freqs, freqs}, -1);                    // (T, hd)
-  auto cos = emb.cos().to(h.scalar_type()), sin = emb.sin().to(h.scalar_type());
+  double attention_factor = 1.0;
+  auto inv_freq = rope_inv_freq(config_, input_ids.device(), &attention_factor);  // (hd/2)
+  auto freqs = torch::outer(torch::arange(t, opts), inv_freq);                    // (T, hd/2)
+  auto emb = torch::cat({freqs, freqs}, -1);                                      // (T, hd)
+  auto cos = (emb.cos() * attention_factor).to(h.scalar_type());
+  auto sin = (emb.sin() * attention_factor).to(h.scalar_type());
   for (const auto& layer : *layers)
     h = layer->as<DecoderLayerImpl>()->forward(h, cos, sin, capture);
   return norm(h);
@@ -375,52 +318,6 @@ void init_weights(Transformer& m, uint64_t seed) {
   }
   const int64_t pad = m->config().pad_token_id;
   if (pad >= 0 && pad < m->config().vocab_size) m->model->embed_tokens->weight[pad].zero_();
-}
-
-std::vector<LinearShape> linear_shapes(const LlamaConfig& c) {
-  std::vector<LinearShape> out;
-  const int64_t h = c.hidden_size, q = c.num_attention_heads * c.head_dim,
-                kv = c.num_key_value_heads * c.head_dim;
-  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
-    const std::string layer = "model.layers." + std::to_string(i) + ".";
-    out.push_back({layer + "self_attn.q_proj", h, q});
-    out.push_back({layer + "self_attn.k_proj", h, kv});
-    out.push_back({layer + "self_attn.v_proj", h, kv});
-    out.push_back({layer + "self_attn.o_proj", q, h});
-    out.push_back({layer + "mlp.gate_proj", h, c.intermediate_size});
-    out.push_back({layer + "mlp.up_proj", h, c.intermediate_size});
-    out.push_back({layer + "mlp.down_proj", c.intermediate_size, h});
-  }
-  if (c.num_labels() > 0)
-    out.push_back({"score", h, c.num_labels()});
-  else if (!c.tie_word_embeddings)
-    out.push_back({"lm_head", h, c.vocab_size});
-  return out;
-}
-
-std::vector<ParameterShape> parameter_shapes(const LlamaConfig& c) {
-  // Module order of TransformerImpl: embeddings, per layer (norms around attention and MLP),
-  // final norm, head. tst_lora checks this list against a built model for every preset.
-  std::vector<ParameterShape> out{{"model.embed_tokens.weight", {c.vocab_size, c.hidden_size}}};
-  const auto linears = linear_shapes(c);
-  auto linear = [&](const LinearShape& l) {
-    out.push_back({l.name + ".weight", {l.out_features, l.in_features}});
-    const bool biased =
-        c.attention_bias &&
-        (ends_with(l.name, "q_proj") || ends_with(l.name, "k_proj") || ends_with(l.name, "v_proj"));
-    if (biased) out.push_back({l.name + ".bias", {l.out_features}});
-  };
-  size_t next = 0;
-  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
-    const std::string layer = "model.layers." + std::to_string(i) + ".";
-    out.push_back({layer + "input_layernorm.weight", {c.hidden_size}});
-    for (int k = 0; k < 4; ++k) linear(linears[next++]);  // q, k, v, o
-    out.push_back({layer + "post_attention_layernorm.weight", {c.hidden_size}});
-    for (int k = 0; k < 3; ++k) linear(linears[next++]);  // gate, up, down
-  }
-  out.push_back({"model.norm.weight", {c.hidden_size}});
-  for (; next < linears.size(); ++next) linear(linears[next]);  // lm_head or score
-  return out;
 }
 
 std::vector<std::pair<std::string, LoraLinear>> linear_modules(Transformer& m) {

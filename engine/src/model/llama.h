@@ -7,41 +7,12 @@
 
 #include <torch/torch.h>
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include "deeptune/config.h"
+#include "model/llama_config.h"
 
 namespace deeptune::model {
-
-struct LlamaConfig {
-  int64_t vocab_size = 259;
-  int64_t hidden_size = 128;
-  int64_t intermediate_size = 344;
-  int64_t num_hidden_layers = 2;
-  int64_t num_attention_heads = 4;
-  int64_t num_key_value_heads = 2;
-  int64_t head_dim = 32;
-  int64_t max_position_embeddings = 512;
-  double rms_norm_eps = 1e-5;
-  double rope_theta = 10000.0;
-  bool tie_word_embeddings = false;
-  bool attention_bias = false;  // Qwen2-style q/k/v biases
-  int64_t bos_token_id = 257, eos_token_id = 258, pad_token_id = 256;
-  double initializer_range = 0.02;
-  // Not part of a HF config: how attention is normalised, and the classification head.
-  AttentionKind attention_kind = AttentionKind::kStandard;
-  double attention_temperature = 1.0;
-  std::vector<std::string> labels;  // non-empty -> sequence classification with these classes
-
-  int64_t num_labels() const { return static_cast<int64_t>(labels.size()); }
-  // config.json as transformers writes it for LlamaForCausalLM / LlamaForSequenceClassification.
-  nlohmann::json to_hf_json() const;
-  // Reads the keys listed in FORMATS.md; throws InputError naming `origin` and the key.
-  static LlamaConfig from_hf_json(const nlohmann::json& j, const std::string& origin);
-  void validate(const std::string& origin) const;
-};
 
 // Building a module never draws random numbers: parameters are allocated uninitialised and
 // filled by init_weights / attach_lora from a generator the caller owns, or loaded from a file.
@@ -114,6 +85,7 @@ class AttentionImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                         AttentionCapture* capture);
   LoraLinear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+  RMSNorm q_norm{nullptr}, k_norm{nullptr};  // Qwen3 (qk_norm) only
 
  private:
   int64_t nh_, nkv_, hd_;
@@ -150,10 +122,14 @@ class LlamaModelImpl : public torch::nn::Module {
   RMSNorm norm{nullptr};
 
  private:
-  int64_t head_dim_;
-  double rope_theta_;
+  LlamaConfig config_;
 };
 TORCH_MODULE(LlamaModel);
+
+// RoPE inverse frequencies (hd/2) in fp32 for the config's rope_theta and rope_scaling, and the
+// factor yarn scales cos/sin by (1 otherwise).
+torch::Tensor rope_inv_freq(const LlamaConfig& c, const torch::Device& device,
+                            double* attention_factor);
 
 // The whole network: `model` + `lm_head` (causal LM) or + `score` (classification).
 class TransformerImpl : public torch::nn::Module {
@@ -183,20 +159,6 @@ TORCH_MODULE(Transformer);
 // from a CPU generator of its own seeded with `seed` — so a seed fully determines a preset model,
 // whatever else the process draws.
 void init_weights(Transformer& m, uint64_t seed);
-
-// Name and shape of every base parameter the config builds, in module order, without building it
-// (no memory, no random numbers): what parameter counts and LoRA plans are computed from.
-struct ParameterShape {
-  std::string name;
-  std::vector<int64_t> shape;
-};
-std::vector<ParameterShape> parameter_shapes(const LlamaConfig& c);
-// The linear layers the config builds, by full name with (in, out), in module order.
-struct LinearShape {
-  std::string name;
-  int64_t in_features = 0, out_features = 0;
-};
-std::vector<LinearShape> linear_shapes(const LlamaConfig& c);
 
 // Every LoraLinear by its full name (e.g. "model.layers.0.self_attn.q_proj"), in module order.
 std::vector<std::pair<std::string, LoraLinear>> linear_modules(Transformer& m);
