@@ -36,10 +36,14 @@ struct HfModelInfo {
   bool has_tokenizer = false;  // tokenizer.json present
   std::string problem;         // non-empty: why the folder cannot be trained on (listed anyway)
 };
-// Throws InputError naming the file when `dir` is not a readable model folder.
+// Throws InputError naming the folder when `dir` is not a folder holding a config.json. Anything
+// else in the way of training — config.json broken or of an architecture we do not build, weights
+// missing, malformed or of other shapes than the config describes — is the InputError's text in
+// `problem`, with what could be read filled in.
 HfModelInfo inspect_hf_model(const std::string& dir);
 
-// The Hugging Face hub cache: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub.
+// The Hugging Face hub cache, looked for as huggingface_hub does: $HF_HUB_CACHE, else
+// $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub.
 std::string hf_hub_dir();
 // The models of a hub cache (models--ORG--NAME/snapshots/REV, the revision refs/main names when
 // present, else the newest), each inspected; folders that fail carry their problem. Sorted by
