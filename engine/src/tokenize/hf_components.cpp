@@ -13,6 +13,19 @@ namespace deeptune::tok {
 
 namespace {
 
+// The byte-level alphabet (GPT-2): printable bytes stand for themselves, the 68 others, in
+// order, for U+0100, U+0101, …
+std::array<std::string, 256> make_byte_level_table() {
+  std::array<std::string, 256> t;
+  char32_t next = 256;
+  for (int c = 0; c < 256; ++c) {
+    const bool kept = (c >= 0x21 && c <= 0x7E) || (c >= 0xA1 && c <= 0xAC) || (c >= 0xAE);
+    append_utf8(t[c], kept ? static_cast<char32_t>(c) : next++);
+  }
+  return t;
+}
+const std::array<std::string, 256> kByteLevelTable = make_byte_level_table();
+
 constexpr const char* kNormalizers =
     "NFC, NFD, NFKC, NFKD, Lowercase, Strip, Prepend, Replace, Sequence";
 constexpr const char* kPreTokenizers = "Split, ByteLevel, Digits, Metaspace, Sequence";
@@ -102,62 +115,70 @@ SplitBehavior read_behavior(const JsonAt& json) {
 }
 
 // tokenizers' NormalizedString::split: spans → the pieces kept, per behaviour; empty pieces are
-// dropped (PreTokenizedString::split does so).
-void split_piece(const Piece& piece, std::vector<Span>& spans, SplitBehavior behavior,
+// dropped (PreTokenizedString::split does so). Spans are merged in place: this runs once per
+// pre-token.
+void split_piece(const Piece& piece, std::vector<Span>& s, SplitBehavior behavior,
                  std::vector<Piece>& out) {
-  std::vector<Span>& s = spans;
+  size_t n = 0;  // spans kept so far, compacted to the front (to the back for MergedWithNext)
   switch (behavior) {
     case SplitBehavior::kIsolated:
+      n = s.size();
       break;
     case SplitBehavior::kRemoved:
-      s.erase(std::remove_if(s.begin(), s.end(), [](const Span& x) { return x.is_match; }),
-              s.end());
+      for (const Span& x : s)
+        if (!x.is_match) s[n++] = x;
       break;
     case SplitBehavior::kContiguous: {
-      std::vector<Span> merged;
       bool previous = false;
-      for (const Span& x : s) {
-        if (x.is_match == previous && !merged.empty())
-          merged.back().end = x.end;
+      for (size_t i = 0; i < s.size(); ++i) {
+        const Span x = s[i];
+        if (x.is_match == previous && n > 0)
+          s[n - 1].end = x.end;
         else
-          merged.push_back({x.begin, x.end, false});
+          s[n++] = x;
         previous = x.is_match;
       }
-      s.swap(merged);
       break;
     }
     case SplitBehavior::kMergedWithPrevious: {
-      std::vector<Span> merged;
       bool previous = false;
-      for (const Span& x : s) {
-        if (x.is_match && !previous && !merged.empty())
-          merged.back().end = x.end;
+      for (size_t i = 0; i < s.size(); ++i) {
+        const Span x = s[i];
+        if (x.is_match && !previous && n > 0)
+          s[n - 1].end = x.end;
         else
-          merged.push_back({x.begin, x.end, false});
+          s[n++] = x;
         previous = x.is_match;
       }
-      s.swap(merged);
       break;
     }
     case SplitBehavior::kMergedWithNext: {
-      std::vector<Span> merged;
       bool previous = false;
-      for (auto it = s.rbegin(); it != s.rend(); ++it) {
-        if (it->is_match && !previous && !merged.empty())
-          merged.back().begin = it->begin;
+      size_t back = s.size();  // kept spans live in s[back, size)
+      for (size_t i = s.size(); i-- > 0;) {
+        const Span x = s[i];
+        if (x.is_match && !previous && back < s.size())
+          s[back].begin = x.begin;
         else
-          merged.push_back({it->begin, it->end, false});
-        previous = it->is_match;
+          s[--back] = x;
+        previous = x.is_match;
       }
-      std::reverse(merged.begin(), merged.end());
-      s.swap(merged);
+      s.erase(s.begin(), s.begin() + back);
+      n = s.size();
       break;
     }
   }
-  for (const Span& x : s) {
+  for (size_t i = 0; i < n; ++i) {
+    const Span& x = s[i];
     if (x.begin == x.end) continue;
     out.push_back({piece.text.substr(x.begin, x.end - x.begin), piece.at_origin && x.begin == 0});
   }
+}
+
+// Reused per thread: pre-tokenizing must not allocate per pre-token.
+std::vector<Span>& span_buffer() {
+  thread_local std::vector<Span> spans;
+  return spans;
 }
 
 // ---- normalizers ------------------------------------------------------------------------------
@@ -248,7 +269,7 @@ class SplitPreTokenizer final : public PreTokenizer {
       : pattern_(std::move(pattern)), behavior_(behavior), invert_(invert) {}
   void apply(std::vector<Piece>& pieces, std::vector<Piece>& scratch) const override {
     scratch.clear();
-    std::vector<Span> spans;
+    std::vector<Span>& spans = span_buffer();
     for (const Piece& p : pieces) {
       pattern_.find_matches(p.text, spans);
       if (invert_)
@@ -273,7 +294,7 @@ class ByteLevelPreTokenizer final : public PreTokenizer {
   void apply(std::vector<Piece>& pieces, std::vector<Piece>& scratch) const override {
     if (add_prefix_space_ || gpt2_) {
       scratch.clear();
-      std::vector<Span> spans;
+      std::vector<Span>& spans = span_buffer();
       for (Piece& p : pieces) {
         if (add_prefix_space_ && (p.text.empty() || p.text[0] != ' ')) p.text.insert(0, " ");
         if (gpt2_) {
@@ -285,11 +306,14 @@ class ByteLevelPreTokenizer final : public PreTokenizer {
       }
       pieces.swap(scratch);
     }
+    std::string mapped;
     for (Piece& p : pieces) {
-      std::string mapped;
-      mapped.reserve(p.text.size() * 2);
-      for (unsigned char b : p.text) mapped += byte_level_char(b);
-      p.text.swap(mapped);
+      mapped.clear();
+      for (unsigned char b : p.text) {
+        const std::string& c = kByteLevelTable[b];
+        mapped.append(c.data(), c.size());
+      }
+      p.text.assign(mapped);
     }
   }
 
@@ -303,7 +327,7 @@ class DigitsPreTokenizer final : public PreTokenizer {
   explicit DigitsPreTokenizer(bool individual) : individual_(individual) {}
   void apply(std::vector<Piece>& pieces, std::vector<Piece>& scratch) const override {
     scratch.clear();
-    std::vector<Span> spans;
+    std::vector<Span>& spans = span_buffer();
     for (const Piece& p : pieces) {
       find_char_matches(p.text, is_numeric, spans);
       split_piece(p, spans, individual_ ? SplitBehavior::kIsolated : SplitBehavior::kContiguous,
@@ -323,11 +347,10 @@ class MetaspacePreTokenizer final : public PreTokenizer {
   MetaspacePreTokenizer(char32_t replacement, PrependScheme scheme, bool split)
       : replacement_(replacement), rep_(utf8_of(replacement)), scheme_(scheme), split_(split) {}
   void apply(std::vector<Piece>& pieces, std::vector<Piece>& scratch) const override {
-    const Pattern space = Pattern::literal(" ");
     scratch.clear();
-    std::vector<Span> spans;
+    std::vector<Span>& spans = span_buffer();
     for (Piece& p : pieces) {
-      if (p.text.find(' ') != std::string::npos) p.text = replace_all(p.text, space, rep_, spans);
+      if (p.text.find(' ') != std::string::npos) p.text = replace_all(p.text, space_, rep_, spans);
       const bool starts = p.text.compare(0, rep_.size(), rep_) == 0;
       if (!starts &&
           (scheme_ == PrependScheme::kAlways || (scheme_ == PrependScheme::kFirst && p.at_origin)))
@@ -348,6 +371,7 @@ class MetaspacePreTokenizer final : public PreTokenizer {
   std::string rep_;
   PrependScheme scheme_;
   bool split_;
+  Pattern space_ = Pattern::literal(" ");
 };
 
 class SequencePreTokenizer final : public PreTokenizer {
@@ -565,16 +589,7 @@ std::string type_of(const JsonAt& json) {
 }  // namespace
 
 const std::string& byte_level_char(unsigned char b) {
-  static const std::array<std::string, 256> table = [] {
-    std::array<std::string, 256> t;
-    char32_t next = 256;
-    for (int c = 0; c < 256; ++c) {
-      const bool kept = (c >= 0x21 && c <= 0x7E) || (c >= 0xA1 && c <= 0xAC) || (c >= 0xAE);
-      append_utf8(t[c], kept ? static_cast<char32_t>(c) : next++);
-    }
-    return t;
-  }();
-  return table[b];
+  return kByteLevelTable[b];
 }
 
 std::unique_ptr<Normalizer> make_normalizer(const JsonAt& json) {

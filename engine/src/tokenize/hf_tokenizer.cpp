@@ -54,6 +54,7 @@ class AddedTrie {
       }
       node = child;
     }
+    first_byte_[static_cast<unsigned char>(text[0])] = true;
     nodes_[node].token = token;
     empty_ = false;
   }
@@ -61,6 +62,7 @@ class AddedTrie {
   // The longest token starting at text[pos]: its index and length, or {-1, 0}.
   std::pair<int32_t, size_t> longest_at(std::string_view text, size_t pos) const {
     std::pair<int32_t, size_t> best{-1, 0};
+    if (!first_byte_[static_cast<unsigned char>(text[pos])]) return best;
     int32_t node = 0;
     for (size_t i = pos; i < text.size(); ++i) {
       node = find_child(node, static_cast<unsigned char>(text[i]));
@@ -81,6 +83,7 @@ class AddedTrie {
     return -1;
   }
   std::vector<Node> nodes_{1};
+  bool first_byte_[256] = {};  // whether some token starts with this byte: most bytes are skipped
   bool empty_ = true;
 };
 
@@ -190,8 +193,9 @@ struct HfTokenizer::Impl {
               std::vector<TokenPiece>* pieces) const {
     std::string valid;
     const std::string_view text = tok::replace_invalid_utf8(input, valid) ? valid : input;
-    std::vector<Segment> raw, normed;
-    std::vector<tok::Piece> words, scratch;
+    // Reused per thread: encoding short texts must not allocate these every time.
+    thread_local std::vector<Segment> raw, normed;
+    thread_local std::vector<tok::Piece> words, scratch;
     const auto emit_added = [&](const AddedToken& t, std::string_view surface) {
       ids.push_back(t.id);
       if (pieces) pieces->push_back({t.id, std::string(surface)});

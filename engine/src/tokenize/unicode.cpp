@@ -82,8 +82,12 @@ size_t valid_length(std::string_view s, size_t i, size_t& bad) {
 
 bool replace_invalid_utf8(std::string_view s, std::string& out) {
   size_t i = 0, bad = 0;
-  // Fast scan: most text is valid.
+  // Fast scan: most text is valid, and most of it ASCII.
   while (i < s.size()) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
     const size_t n = valid_length(s, i, bad);
     if (n == 0) break;
     i += n;
@@ -143,10 +147,40 @@ bool is_word_char(char32_t c) {
   }
 }
 
+namespace {
+
+// Code points that no normal form changes and that never take part in composition or reordering
+// (combining class 0, no decomposition that NFC/NFKC would not rebuild into the same character,
+// not composable with what precedes them): Latin below the combining diacritics, Cyrillic, kana
+// without the voicing marks, CJK ideographs, Hangul syllables (a trailing jamo that would compose
+// with one lies outside these ranges), CJK punctuation, emoji. Text made only of these is already
+// in NFC; for NFKC/NFD/NFKD only ASCII is known to be stable.
+bool nfc_stable(char32_t c) {
+  return c < 0x300 || (c >= 0x400 && c <= 0x4FF) || (c >= 0x3000 && c <= 0x3029) ||
+         (c >= 0x3041 && c <= 0x3096) || (c >= 0x30A1 && c <= 0x30FA) ||
+         (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7A3) ||
+         (c >= 0x1F300 && c <= 0x1FAFF);
+}
+
+bool already_normal(std::string_view s, NormalForm form) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    if (form != NormalForm::kNfc) return false;
+    const CodePoint cp = decode_at(s, i);
+    if (!nfc_stable(cp.value)) return false;
+    i += cp.length;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::string normalize(std::string_view s, NormalForm form) {
-  bool ascii = true;
-  for (unsigned char c : s) ascii = ascii && c < 0x80;
-  if (ascii) return std::string(s);  // every normal form leaves ASCII as it is
+  if (already_normal(s, form)) return std::string(s);
   int options = UTF8PROC_STABLE;
   switch (form) {
     case NormalForm::kNfc:
