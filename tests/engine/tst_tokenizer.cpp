@@ -17,6 +17,7 @@
 
 #include "deeptune/error.h"
 #include "deeptune/json_input.h"
+#include "deeptune/text.h"
 #include "deeptune/tokenizer.h"
 
 namespace fs = std::filesystem;
@@ -361,6 +362,9 @@ class TestTokenizer : public QObject {
         << with([](json& t) { t["model"]["vocab"]["a"] = 4000000000LL; }) << QString()
         << "model.vocab[\"a\"]"
         << "out of range";
+    QTest::newRow("sparse ids") << with([](json& t) { t["model"]["vocab"]["a"] = 16000000; })
+                                << QString() << "model.vocab"
+                                << "ids out of range";
     QTest::newRow("negative added id") << with([](json& t) { t["added_tokens"][0]["id"] = -1; })
                                        << QString() << "added_tokens[0].id"
                                        << "out of range";
@@ -428,6 +432,40 @@ class TestTokenizer : public QObject {
     });
     QVERIFY(described.has_value());
     QVERIFY(input_error_of([&] { deeptune::make_tokenizer(json{{"kind", "hf"}}); }).has_value());
+  }
+
+  // Long runs (one pre-token of a megabyte, or no pre-tokenizer at all), random bytes: no
+  // exception, no crash; byte-level families give back exactly what was encoded.
+  void long_and_hostile_inputs() {
+    const auto families = fixture_families();
+    if (families.empty()) QSKIP("no fixtures");
+    std::string random_bytes(1 << 18, ' ');
+    uint32_t state = 12345;
+    for (char& c : random_bytes) {
+      state = state * 1664525u + 1013904223u;
+      c = static_cast<char>(state >> 24);
+    }
+    const std::vector<std::string> inputs = {
+        std::string(1 << 20, ' '),  std::string(1 << 20, 'a'),    std::string(1 << 20, '7'),
+        std::string(1 << 19, '\n'), std::string(1 << 18, '\xFF'), random_bytes};
+    for (const std::string& family : families) {
+      const HfTokenizer& tok = family_tokenizer(family);
+      for (const std::string& input : inputs) {
+        std::vector<int32_t> ids;
+        try {
+          ids = tok.encode(input);
+        } catch (const std::exception& e) {
+          QFAIL(qPrintable(q(family) + ": " + e.what()));
+        }
+        if (input[0] == 'a') QVERIFY(!ids.empty());  // (options strips whitespace away)
+        for (int32_t id : ids) QVERIFY(id >= 0 && id < tok.vocab_size());
+        if (family == "llama3" || family == "deepseek_v3") {
+          const auto pieces = tok.decode(ids);
+          QVERIFY2(deeptune::is_valid_utf8(pieces), family.c_str());
+          if (deeptune::is_valid_utf8(input)) QVERIFY2(pieces == input, family.c_str());
+        }
+      }
+    }
   }
 
   // ---- ByteTokenizer, unchanged ---------------------------------------------------------------

@@ -407,6 +407,13 @@ std::unique_ptr<HfTokenizer> load_hf_tokenizer(const std::string& dir) {
       impl->added.push_back(std::move(a));
     }
   }
+  // Holes in the id range are allowed (tokenizers allows them) but not a range that is mostly
+  // holes: that is a corrupt or hostile file, and would cost memory per id.
+  const int64_t named = static_cast<int64_t>(vocab.size() + impl->added.size());
+  if (max_id >= 2 * named + 65536)
+    throw InputError(path + ": model.vocab", "ids out of range: the largest id is " +
+                                                 std::to_string(max_id) + " but only " +
+                                                 std::to_string(named) + " tokens are defined");
   impl->vocab_size = static_cast<int32_t>(max_id + 1);
 
   // --- pipeline -------------------------------------------------------------------------------
