@@ -3,7 +3,8 @@
 
 Usage: make_tokenizer_fixtures.py OUTDIR
 
-For each family (llama3, qwen2, deepseek_v3, llama2_sp, mistral_sp, options) it trains a small BPE
+For each family (llama3, qwen2, deepseek_v3, llama2_sp, mistral_sp, options, gpt2,
+sp_split, bert_bpe) it trains a small BPE
 with the Hugging Face `tokenizers` library on a built-in multilingual corpus, writes
 OUTDIR/<family>/tokenizer.json and tokenizer_config.json in the shape those model families ship,
 then reloads the file with `tokenizers` and records in OUTDIR/<family>/expected.json, for every
@@ -455,9 +456,80 @@ def family_options():
     return tj, config, extra
 
 
+def family_gpt2():
+    """GPT-2 style: ByteLevel pre-tokenizer doing the splitting itself (use_regex) with
+    add_prefix_space, ByteLevel post-processor and decoder, <|endoftext|> as BOS and EOS."""
+    pre = byte_level(add_prefix_space=True, use_regex=True)
+    tokens, merges = train(None, pre, 1500, True)
+    vocab = assemble([], tokens, [], [])
+    n = len(vocab)
+    tj = {"normalizer": None, "pre_tokenizer": pre,
+          "post_processor": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": False,
+                             "use_regex": True},
+          "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True,
+                      "use_regex": True},
+          "model": bpe_model(vocab, merges, True),
+          "added_tokens": [added("<|endoftext|>", n)]}
+    config = {"add_bos_token": False, "bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>",
+              "chat_template": CHATML}
+    extra = ["<|endoftext|>Once upon a time<|endoftext|>", "x <|endoftext|> y"]
+    return tj, config, extra
+
+
+def family_sp_split():
+    """Older SentencePiece-style conversions: Metaspace splitting at every replacement character
+    with prepend_scheme "always", accents stripped (NFKD, then a regex Replace of the Mn category),
+    no byte fallback: unknown characters become <unk>, not fused; <s> $A </s> with add_eos_token."""
+    normalizer = {"type": "Sequence", "normalizers": [
+        {"type": "NFKD"},
+        {"type": "Replace", "pattern": {"Regex": r"\p{Mn}"}, "content": ""}]}
+    meta = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always", "split": True}
+    tokens, merges = train(normalizer, meta, 1000, False, limit_alphabet=150)
+    vocab = assemble(["<unk>", "<s>", "</s>"], tokens, [], [])
+    tj = {"normalizer": normalizer, "pre_tokenizer": meta,
+          "post_processor": template("<s>", 1, "</s>", 2),
+          "decoder": meta,
+          "model": bpe_model(vocab, merges, False, unk_token="<unk>", fuse_unk=False),
+          "added_tokens": [added("<unk>", 0), added("<s>", 1), added("</s>", 2)]}
+    config = {"add_bos_token": True, "add_eos_token": True, "bos_token": "<s>",
+              "eos_token": "</s>", "unk_token": "<unk>", "chat_template": LLAMA2_TEMPLATE}
+    extra = ["Crème brûlée à la carte", "<s>inside</s>", "\u2581\u2581double"]
+    return tj, config, extra
+
+
+def family_bert_bpe():
+    """A character BPE with a continuing-subword prefix ("##"), split on Oniguruma's Unicode word
+    class (letters, marks, numbers, connector punctuation), lowercased, BertProcessing, no
+    decoder (tokens joined by spaces)."""
+    normalizer = {"type": "Lowercase"}
+    pre = split(r"\w+|[^\w\s]+", "Removed", invert=True)
+    skeleton = {"version": "1.0", "truncation": None, "padding": None, "added_tokens": [],
+                "normalizer": normalizer, "pre_tokenizer": pre, "post_processor": None,
+                "decoder": None, "model": bpe_model({}, [], False, continuing_subword_prefix="##")}
+    tok = Tokenizer.from_str(json.dumps(skeleton))
+    tok.train_from_iterator(training_corpus(), trainers.BpeTrainer(
+        vocab_size=900, min_frequency=2, show_progress=False, special_tokens=[],
+        limit_alphabet=150, continuing_subword_prefix="##"))
+    model = json.loads(tok.to_str())["model"]
+    tokens = [t for t, _ in sorted(model["vocab"].items(), key=lambda kv: kv[1])]
+    merges = [tuple(m.split(" ", 1)) if isinstance(m, str) else tuple(m) for m in model["merges"]]
+    vocab = assemble(["[UNK]", "[CLS]", "[SEP]"], tokens, [], [])
+    tj = {"normalizer": normalizer, "pre_tokenizer": pre,
+          "post_processor": {"type": "BertProcessing", "sep": ["[SEP]", 2], "cls": ["[CLS]", 1]},
+          "decoder": None,
+          "model": bpe_model(vocab, merges, True, unk_token="[UNK]", fuse_unk=False,
+                             continuing_subword_prefix="##"),
+          "added_tokens": [added("[UNK]", 0), added("[CLS]", 1), added("[SEP]", 2)]}
+    config = {"cls_token": "[CLS]", "sep_token": "[SEP]", "unk_token": "[UNK]",
+              "chat_template": "{{ messages }}"}
+    extra = ["snake_case_name and under\u203ftie", "\u00bd and \u00b2 and \u216b numbers"]
+    return tj, config, extra
+
+
 FAMILIES = [("llama3", family_llama3), ("qwen2", family_qwen2),
             ("deepseek_v3", family_deepseek_v3), ("llama2_sp", family_llama2_sp),
-            ("mistral_sp", family_mistral_sp), ("options", family_options)]
+            ("mistral_sp", family_mistral_sp), ("options", family_options),
+            ("gpt2", family_gpt2), ("sp_split", family_sp_split), ("bert_bpe", family_bert_bpe)]
 
 
 def write_json(path, value):
@@ -485,33 +557,44 @@ def expected_cases(tok, extra):
     return cases
 
 
+def write_family(out, name, build):
+    tj, config, extra = build()
+    document = {"version": "1.0", "truncation": None, "padding": None,
+                "added_tokens": tj["added_tokens"], "normalizer": tj["normalizer"],
+                "pre_tokenizer": tj["pre_tokenizer"], "post_processor": tj["post_processor"],
+                "decoder": tj["decoder"], "model": tj["model"]}
+    folder = os.path.join(out, name)
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "tokenizer.json")
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+        f.write("\n")
+    write_json(os.path.join(folder, "tokenizer_config.json"), config)
+    tok = Tokenizer.from_file(path)  # what the C++ reads is what the library answered on
+    cases = expected_cases(tok, extra)
+    write_json(os.path.join(folder, "expected.json"),
+               {"family": name, "tokenizers_version": tokenizers.__version__,
+                "vocab_size": tok.get_vocab_size(with_added_tokens=True), "cases": cases})
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    print("%s: vocab %d, merges %d, added %d, %d cases, tokenizer.json %d bytes sha256 %s"
+          % (name, tok.get_vocab_size(with_added_tokens=True), len(tj["model"]["merges"]),
+             len(tj["added_tokens"]), len(cases), len(text.encode("utf-8")), digest))
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: make_tokenizer_fixtures.py OUTDIR")
     out = sys.argv[1]
+    failed = []
     for name, build in FAMILIES:
-        tj, config, extra = build()
-        document = {"version": "1.0", "truncation": None, "padding": None,
-                    "added_tokens": tj["added_tokens"], "normalizer": tj["normalizer"],
-                    "pre_tokenizer": tj["pre_tokenizer"], "post_processor": tj["post_processor"],
-                    "decoder": tj["decoder"], "model": tj["model"]}
-        folder = os.path.join(out, name)
-        os.makedirs(folder, exist_ok=True)
-        path = os.path.join(folder, "tokenizer.json")
-        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-        with open(path, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.write("\n")
-        write_json(os.path.join(folder, "tokenizer_config.json"), config)
-        tok = Tokenizer.from_file(path)  # what the C++ reads is what the library answered on
-        cases = expected_cases(tok, extra)
-        write_json(os.path.join(folder, "expected.json"),
-                   {"family": name, "tokenizers_version": tokenizers.__version__,
-                    "vocab_size": tok.get_vocab_size(with_added_tokens=True), "cases": cases})
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-        print("%s: vocab %d, merges %d, added %d, %d cases, tokenizer.json %d bytes sha256 %s"
-              % (name, tok.get_vocab_size(with_added_tokens=True), len(tj["model"]["merges"]),
-                 len(tj["added_tokens"]), len(cases), len(text.encode("utf-8")), digest))
+        try:
+            write_family(out, name, build)
+        except Exception as e:  # one family's failure must not cost the others their fixtures
+            failed.append(name)
+            print("%s: FAILED: %s: %s" % (name, type(e).__name__, e))
+    if failed:
+        sys.exit("failed families: " + ", ".join(failed))
 
 
 if __name__ == "__main__":
