@@ -265,6 +265,26 @@ class TestTokenizer : public QObject {
     QCOMPARE(q(tok->decode({-5, 8, 1000})), QString("the"));
   }
 
+  // Split regexes follow Oniguruma's classes: \w takes combining marks (so "e" + U+0301 stays one
+  // pre-token and merges), \s takes U+0085.
+  void oniguruma_classes() {
+    Folder f;
+    json t = tiny_byte_level();
+    t["pre_tokenizer"] = {{"type", "Split"},
+                          {"pattern", {{"Regex", "\\w+|[^\\w\\s]+"}}},
+                          {"behavior", "Removed"},
+                          {"invert", true}};
+    t["decoder"] = nullptr;
+    t["model"]["vocab"] = {{"e", 0}, {"\xCC\x81", 1}, {"e\xCC\x81", 2}, {"x", 3}, {"\xC2\x85", 4}};
+    t["model"]["merges"] = json::array({"e \xCC\x81"});
+    t["added_tokens"] = json::array();
+    f.write("tokenizer.json", t.dump());
+    const auto tok = deeptune::load_hf_tokenizer(f.path());
+    QCOMPARE(show(tok->encode("e\xCC\x81")), show({2}));
+    QCOMPARE(show(tok->encode("x\xC2\x85x")),
+             show({3, 3}));  // U+0085 is whitespace: removed, not kept as 4
+  }
+
   void tokenizer_config() {
     Folder f;
     json t = tiny_byte_level();

@@ -42,12 +42,79 @@ Pattern Pattern::literal(std::string text) {
   return p;
 }
 
+namespace {
+
+// Oniguruma's Unicode classes, which tokenizers' regexes are written for, spelled for PCRE2:
+// \w is Letter | Mark | Number | Connector_Punctuation (PCRE2's UCP \w has no marks and only the
+// underscore of Pc), \s is White_Space (PCRE2's lacks U+0085).
+constexpr const char* kWordSet = "\\p{L}\\p{M}\\p{N}\\p{Pc}";
+constexpr const char* kSpaceSet = "\\x{9}-\\x{d}\\x{85}\\p{Z}";
+
+// `expression` with \w \W \s \S replaced by those sets (\W and \S inside a bracket class are left
+// to PCRE2: a negated set cannot be spelled there).
+std::string oniguruma_classes(const std::string& expression) {
+  std::string out;
+  out.reserve(expression.size() + 32);
+  bool in_class = false;
+  size_t class_start = 0;  // offset in `expression` just after '[' or '[^'
+  for (size_t i = 0; i < expression.size(); ++i) {
+    const char c = expression[i];
+    if (c == '\\' && i + 1 < expression.size()) {
+      const char e = expression[i + 1];
+      const char* set = e == 'w' || e == 'W'   ? kWordSet
+                        : e == 's' || e == 'S' ? kSpaceSet
+                                               : nullptr;
+      const bool negated = e == 'W' || e == 'S';
+      if (set && !in_class) {
+        out += negated ? "[^" : "[";
+        out += set;
+        out += ']';
+      } else if (set && !negated) {
+        out += set;
+      } else {
+        out += c;
+        out += e;
+      }
+      ++i;
+      continue;
+    }
+    if (!in_class && c == '[') {
+      in_class = true;
+      out += c;
+      if (i + 1 < expression.size() && expression[i + 1] == '^') out += expression[++i];
+      class_start = i + 1;
+      continue;
+    }
+    if (in_class && c == '[' && i + 1 < expression.size() && expression[i + 1] == ':') {
+      const size_t end = expression.find(":]", i + 2);  // a POSIX class such as [:alpha:]
+      if (end != std::string::npos) {
+        out.append(expression, i, end + 2 - i);
+        i = end + 1;
+        continue;
+      }
+    }
+    if (in_class && c == ']' && i != class_start) in_class = false;
+    out += c;
+  }
+  return out;
+}
+
+pcre2_code* compile(const std::string& expression, int& error, PCRE2_SIZE& offset) {
+  return pcre2_compile(reinterpret_cast<PCRE2_SPTR>(expression.data()), expression.size(),
+                       PCRE2_UTF | PCRE2_UCP | PCRE2_MULTILINE, &error, &offset, nullptr);
+}
+
+}  // namespace
+
 Pattern Pattern::regex(const std::string& expression) {
   int error = 0;
   PCRE2_SIZE offset = 0;
-  pcre2_code* code =
-      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(expression.data()), expression.size(),
-                    PCRE2_UTF | PCRE2_UCP | PCRE2_MULTILINE, &error, &offset, nullptr);
+  // The original is compiled first so that an error's offset refers to what the file says.
+  pcre2_code* code = compile(expression, error, offset);
+  if (code) {
+    pcre2_code_free(code);
+    code = compile(oniguruma_classes(expression), error, offset);
+  }
   if (!code) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(error, message, sizeof message);
