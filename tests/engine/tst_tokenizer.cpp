@@ -307,6 +307,45 @@ class TestTokenizer : public QObject {
     QCOMPARE(q(tok->chat_template()), QString("D"));
   }
 
+  // Without tokenizer_config.json: ids from config.json / generation_config.json (eos may be a
+  // list: the first), the template from chat_template.jinja.
+  void model_config_fallbacks() {
+    Folder f;
+    f.write("tokenizer.json", tiny_byte_level().dump());
+    f.write("config.json", R"({"bos_token_id": 3, "eos_token_id": [5, 6]})");
+    f.write("generation_config.json", R"({"pad_token_id": 4})");
+    f.write("chat_template.jinja", "{{ messages }}");
+    const auto tok = deeptune::load_hf_tokenizer(f.path());
+    QCOMPARE(tok->bos_id(), 3);
+    QCOMPARE(tok->eos_id(), 5);
+    QCOMPARE(tok->pad_id(), 4);
+    QVERIFY(!tok->adds_bos());  // no post-processor adds it
+    QCOMPARE(q(tok->chat_template()), QString("{{ messages }}"));
+  }
+
+  // One tokenizer shared by threads gives each the answer it gives alone (the BPE cache is
+  // shared, the scratch buffers are per thread).
+  void concurrent_encoding() {
+    const auto families = fixture_families();
+    if (families.empty()) QSKIP("no fixtures");
+    const HfTokenizer& tok = family_tokenizer(families.front());
+    std::vector<std::string> texts;
+    for (const auto& c : family_expected(families.front())["cases"]) texts.push_back(case_input(c));
+    std::vector<std::vector<int32_t>> alone;
+    for (const auto& t : texts) alone.push_back(tok.encode(t));
+    std::vector<int> mismatches(4, 0);
+    std::vector<std::thread> threads;
+    for (int k = 0; k < 4; ++k)
+      threads.emplace_back([&, k] {
+        for (int round = 0; round < 50; ++round)
+          for (size_t i = 0; i < texts.size(); ++i)
+            if (tok.encode(texts[(i + k * 7) % texts.size()]) != alone[(i + k * 7) % texts.size()])
+              ++mismatches[k];
+      });
+    for (auto& t : threads) t.join();
+    QCOMPARE(mismatches, std::vector<int>(4, 0));
+  }
+
   // ---- malformed files ------------------------------------------------------------------------
   void malformed_data() {
     QTest::addColumn<QString>("tokenizer_json");
