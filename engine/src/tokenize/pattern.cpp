@@ -6,6 +6,7 @@
 
 #include <stdexcept>
 
+#include "deeptune/error.h"
 #include "tokenize/unicode.h"
 
 namespace deeptune::tok {
@@ -164,8 +165,9 @@ void Pattern::find_matches(std::string_view subject, std::vector<Span>& out) con
       if (rc < 0) {
         PCRE2_UCHAR message[256];
         pcre2_get_error_message(rc, message, sizeof message);
-        throw std::runtime_error(std::string("regex match failed: ") +
-                                 reinterpret_cast<const char*>(message));
+        // PCRE2's match limit (10 million steps from one start position): pathological text.
+        throw InputError("text to tokenize", std::string("a tokenizer regex gave up: ") +
+                                                 reinterpret_cast<const char*>(message));
       }
       const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(data);
       const size_t begin = ovector[0], end = ovector[1];

@@ -30,7 +30,7 @@ class Pattern {
 
   // The subject cut into matches and the stretches between them, in order, covering all of it
   // (tokenizers' Pattern::find_matches). Empty subject: one empty non-match. `subject` must be
-  // valid UTF-8.
+  // valid UTF-8. Throws InputError if PCRE2 gives up (its match limit) on pathological text.
   void find_matches(std::string_view subject, std::vector<Span>& out) const;
 
  private:
