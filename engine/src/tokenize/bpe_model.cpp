@@ -31,18 +31,22 @@ int32_t BpeModel::id_of(std::string_view token) const {
 
 void BpeModel::tokenize(std::string_view word, std::vector<int32_t>& out) const {
   if (word.empty()) return;
-  if (options_.ignore_merges) {
-    const int32_t whole = id_of(word);
-    if (whole >= 0) {
-      out.push_back(whole);
-      return;
+  // ignore_merges: a pre-token that is in the vocabulary is emitted whole (Llama 3).
+  const auto whole_or_merged = [&](const std::string& text) {
+    if (options_.ignore_merges) {
+      const auto it = vocab_.find(text);
+      if (it != vocab_.end()) {
+        out.push_back(it->second);
+        return;
+      }
     }
-  }
+    merge_word(text, out);
+  };
+  std::string key_text(word);
   if (word.size() >= kCacheMaxBytes) {
-    merge_word(word, out);
+    whole_or_merged(key_text);
     return;
   }
-  std::string key_text(word);
   {
     std::lock_guard<std::mutex> lock(cache_mutex_);
     const auto it = cache_.find(key_text);
@@ -52,7 +56,7 @@ void BpeModel::tokenize(std::string_view word, std::vector<int32_t>& out) const 
     }
   }
   const size_t first = out.size();
-  merge_word(word, out);
+  whole_or_merged(key_text);
   std::lock_guard<std::mutex> lock(cache_mutex_);
   if (cache_.size() < kCacheEntries)
     cache_.emplace(std::move(key_text), std::vector<int32_t>(out.begin() + first, out.end()));
