@@ -80,13 +80,18 @@ struct TokenPiece {
 //              unk_token, fuse_unk, continuing_subword_prefix, end_of_word_suffix; dropout null/0)
 //  normalizer  NFC, NFD, NFKC, NFKD, Lowercase, Strip, Prepend, Replace, Sequence
 //  pre-tokenizer Split, ByteLevel, Digits, Metaspace, Sequence
-//  post-processor TemplateProcessing, ByteLevel, Sequence
-//  decoder     ByteLevel, Metaspace, Replace, ByteFallback, Fuse, Strip, Sequence
+//  post-processor TemplateProcessing, ByteLevel, BertProcessing, RobertaProcessing, Sequence
+//  decoder     ByteLevel, Metaspace, Replace, ByteFallback, Fuse, Strip, Sequence (none: the
+//              tokens joined by spaces, as tokenizers does)
+// Regexes (Split, Replace) run on PCRE2 with Oniguruma's meaning of \w, \s and $ (tokenizers runs
+// them on Oniguruma).
 //
 // Ids: bos/eos/pad come from tokenizer_config.json, then special_tokens_map.json, then
-// config.json / generation_config.json (bos_token_id, eos_token_id, pad_token_id); bos also from
-// the post-processor's single template when it starts with a special token. pad_id() falls back
-// to eos_id(), then 0, so that padding always has an id (it is masked out of the loss anyway).
+// config.json / generation_config.json (bos_token_id, eos_token_id, pad_token_id); bos (eos) also
+// from the post-processor's single template when it starts (ends) with a special token. pad_id()
+// falls back to eos_id(), then 0, so that padding always has an id (it is masked out of the loss
+// anyway). add_bos_token / add_eos_token in tokenizer_config.json override the post-processor
+// for a token that the config files name (transformers rebuilds the template from them).
 class HfTokenizer final : public Tokenizer {
  public:
   struct Impl;
