@@ -41,7 +41,7 @@ void set_dotted(json& doc, const std::string& key, const json& value) {
 // The document from the seed's table, written out by hand (not by to_json).
 const char* kSeedDocument = R"({
   "seed": 42, "device": "auto",
-  "data": {"dataset": "", "val_fraction": 0.1, "max_length": 256},
+  "data": {"dataset": "", "val_fraction": 0.1, "max_length": 256, "chat_template": "auto"},
   "model": {"source": "preset:tiny", "task": "causal_lm"},
   "attention": {"kind": "standard", "temperature": 1.0},
   "lora": {"r": 16, "alpha": 32, "dropout": 0.05, "targets": ["q_proj", "v_proj"], "rslora": false},
@@ -149,6 +149,7 @@ void TestConfig::roundTrip() {
   c.data.dataset = "support tickets";
   c.data.val_fraction = 0.25;
   c.data.max_length = 1024;
+  c.data.chat_template = deeptune::ChatTemplate::kDeepSeekR1;
   c.model.source = "preset:small";
   c.model.task = deeptune::Task::kClassification;
   c.attention.kind = deeptune::AttentionKind::kTemperature;
@@ -180,6 +181,8 @@ void TestConfig::roundTrip() {
   QVERIFY(back.device == deeptune::DeviceChoice::kCuda);
   QCOMPARE(back.data.dataset, c.data.dataset);
   QCOMPARE(back.data.max_length, 1024);
+  QVERIFY(back.data.chat_template == deeptune::ChatTemplate::kDeepSeekR1);
+  QVERIFY(doc.at("data").at("chat_template") == json("deepseek_r1"));
   QVERIFY(back.model.task == deeptune::Task::kClassification);
   QVERIFY(back.attention.kind == deeptune::AttentionKind::kTemperature);
   QCOMPARE(back.attention.temperature, 0.7);
@@ -231,6 +234,8 @@ void TestConfig::rejectsBadValue_data() {
   row("max_length high", "data.max_length", "131073", kRange);
   row("max_length fractional", "data.max_length", "256.5", kInt);
   row("max_length bool", "data.max_length", "true", kInt);
+  row("chat_template unknown", "data.chat_template", "\"vicuna\"",
+      "is not one of auto, chatml, llama3, deepseek_r1, mistral, llama2");
   row("source empty", "model.source", "\"\"", "accepted forms");
   row("source folder", "model.source", "\"/models/llama\"", "accepted forms");
   row("source bare preset", "model.source", "\"preset:\"", "accepted forms");
@@ -602,7 +607,7 @@ void TestConfig::advisories() {
 
 void TestConfig::schemaDescribesEveryKey() {
   const auto& schema = deeptune::config_schema();
-  QCOMPARE(schema.size(), size_t{27});
+  QCOMPARE(schema.size(), size_t{28});
   std::set<std::string> keys;
   const json defaults = RunConfig().to_json();
   for (const auto& info : schema) {
@@ -633,6 +638,9 @@ void TestConfig::schemaDescribesEveryKey() {
   QCOMPARE(find("lora.targets").type, std::string("list"));
   QCOMPARE(find("train.schedule").choices,
            (std::vector<std::string>{"cosine", "linear", "constant"}));
+  QCOMPARE(
+      find("data.chat_template").choices,
+      (std::vector<std::string>{"auto", "chatml", "llama3", "deepseek_r1", "mistral", "llama2"}));
 }
 
 void TestConfig::enumNames() {
@@ -642,6 +650,7 @@ void TestConfig::enumNames() {
   QCOMPARE(deeptune::to_string(deeptune::TrainMode::kFull), std::string("full"));
   QCOMPARE(deeptune::to_string(deeptune::Schedule::kConstant), std::string("constant"));
   QCOMPARE(deeptune::to_string(deeptune::Precision::kFp16), std::string("fp16"));
+  QCOMPARE(deeptune::to_string(deeptune::ChatTemplate::kDeepSeekR1), std::string("deepseek_r1"));
 }
 
 // Every name of every enum key reads back as itself, and a wrong one is refused with the list.
@@ -668,7 +677,7 @@ void TestConfig::enumChoicesRoundTrip() {
     for (const std::string& choice : info.choices)
       QVERIFY2(q(error->message()).contains(q(choice)), error->what());
   }
-  QCOMPARE(enums, 6);
+  QCOMPARE(enums, 7);
 }
 
 // --- JSON input --------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 // statistics and SHA-256. Every input file is written byte by byte into a temporary folder.
 #include <sys/stat.h>
 
+#include <QFileInfo>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <cmath>
@@ -11,7 +12,9 @@
 #include "deeptune/data.h"
 #include "deeptune/error.h"
 #include "deeptune/text.h"
+#include "deeptune/tokenizer.h"
 #include "hostile/guards.h"
+#include "tokenize/chat_template.h"
 
 using deeptune::DataFormat;
 using deeptune::Example;
@@ -126,6 +129,21 @@ class TstData : public QObject {
   void statsOppositeHalves();
   void statsToJson();
   void statsRejectsBadSplit();
+
+  void chatFamilyDetected_data();
+  void chatFamilyDetected();
+  void chatDefaultSystemMessage();
+  void chatRender_data();
+  void chatRender();
+  void chatResolve();
+  void chatMaskPositions();
+  void chatBosNotDoubled();
+  void chatWithHfTokenizers_data();
+  void chatWithHfTokenizers();
+  void mapMessages();
+  void mapMessagesMalformed_data();
+  void mapMessagesMalformed();
+  void statsMessages();
 
   void sha256Bytes_data();
   void sha256Bytes();
@@ -1032,6 +1050,477 @@ void TstData::sha256MissingFile() {
   const auto error = input_error_from([&] { deeptune::sha256_file(path); });
   QVERIFY(error);
   QCOMPARE(error->where(), path);
+}
+
+// --- chat messages -----------------------------------------------------------------------------
+
+namespace {
+
+using deeptune::chat::ChatFamily;
+
+// Template excerpts written for these tests: each carries only the markers of its family. In
+// Jinja source a line break inside a string literal is the escape "\n" (backslash, n).
+const char* kChatMlTemplate =
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + "
+    "message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}";
+
+// A ChatML template that puts a fixed system message first when the conversation has none, the
+// way Qwen2.5's does (one branch takes the conversation's own, which must not be mistaken for it).
+const char* kDefaultSystemTemplate =
+    "{%- if messages[0]['role'] == 'system' %}{{- '<|im_start|>system\\n' + "
+    "messages[0]['content'] + '<|im_end|>\\n' }}{%- else %}{{- '<|im_start|>system\\nYou are "
+    "a careful assistant.\\nAnswer briefly.<|im_end|>\\n' }}{%- endif %}";
+
+std::vector<deeptune::ChatMessage> messages_from(const QString& json) {
+  return deeptune::chat::parse_messages(nlohmann::json::parse(json.toStdString()), "test");
+}
+
+// Byte ids shifted by 3, with "<s>" and "</s>" as the specials a Hugging Face tokenizer matches
+// in text: enough to see BOS handling.
+class SpecialsTokenizer final : public deeptune::Tokenizer {
+ public:
+  std::vector<int32_t> encode(std::string_view text) const override {
+    std::vector<int32_t> ids;
+    for (size_t i = 0; i < text.size();) {
+      if (text.substr(i, 3) == "<s>") {
+        ids.push_back(1);
+        i += 3;
+      } else if (text.substr(i, 4) == "</s>") {
+        ids.push_back(2);
+        i += 4;
+      } else {
+        ids.push_back(static_cast<unsigned char>(text[i++]) + 3);
+      }
+    }
+    return ids;
+  }
+  std::string decode(const std::vector<int32_t>&) const override { return ""; }
+  std::string token_text(int32_t) const override { return ""; }
+  int32_t token_id(std::string_view) const override { return -1; }
+  bool adds_bos() const override { return true; }
+  int32_t vocab_size() const override { return 259; }
+  int32_t bos_id() const override { return 1; }
+  int32_t eos_id() const override { return 2; }
+  int32_t pad_id() const override { return 0; }
+  std::string kind() const override { return "test"; }
+  nlohmann::json describe() const override { return {}; }
+};
+
+}  // namespace
+
+void TstData::chatFamilyDetected_data() {
+  QTest::addColumn<QString>("chatTemplate");
+  QTest::addColumn<int>("family");
+  QTest::newRow("chatml") << kChatMlTemplate << int(ChatFamily::kChatMl);
+  QTest::newRow("llama 3") << "{{ bos_token }}{% for m in messages %}{{ '<|start_header_id|>' + "
+                              "m['role'] + '<|end_header_id|>\\n\\n' + m['content'] | trim + "
+                              "'<|eot_id|>' }}{% endfor %}"
+                           << int(ChatFamily::kLlama3);
+  QTest::newRow("deepseek-r1")
+      << QString::fromUtf8(
+             "{{ bos_token }}{% for m in messages %}{% if m['role'] == "
+             "'user' %}{{ '<｜User｜>' + m['content'] }}{% else %}{{ "
+             "'<｜Assistant｜>' + m['content'] + '<｜end▁of▁sentence｜>' }}"
+             "{% endif %}{% endfor %}")
+      << int(ChatFamily::kDeepSeekR1);
+  QTest::newRow("mistral") << "{{ bos_token }}{% for m in messages %}{% if m['role'] == 'user' "
+                              "%}{{ '[INST] ' + m['content'] + ' [/INST]' }}{% else %}{{ "
+                              "m['content'] + eos_token }}{% endif %}{% endfor %}"
+                           << int(ChatFamily::kMistral);
+  QTest::newRow("llama 2") << "{% if loop.index0 == 0 %}{% set content = '<<SYS>>\\n' + sys + "
+                              "'\\n<</SYS>>\\n\\n' + m['content'] %}{% endif %}{{ bos_token "
+                              "+ '[INST] ' + content.strip() + ' [/INST]' }}"
+                           << int(ChatFamily::kLlama2);
+  QTest::newRow("unknown") << "{% for m in messages %}### {{ m['role'] }}: {{ m['content'] }}"
+                              "{% endfor %}"
+                           << int(ChatFamily::kNone);
+  QTest::newRow("empty") << "" << int(ChatFamily::kNone);
+}
+
+void TstData::chatFamilyDetected() {
+  QFETCH(QString, chatTemplate);
+  QFETCH(int, family);
+  QCOMPARE(int(deeptune::chat::detect_family(chatTemplate.toStdString())), family);
+}
+
+void TstData::chatDefaultSystemMessage() {
+  QCOMPARE(deeptune::chat::default_system_message(kDefaultSystemTemplate),
+           std::string("You are a careful assistant.\nAnswer briefly."));
+  // The system message comes from the conversation only: no default.
+  QCOMPARE(deeptune::chat::default_system_message(kChatMlTemplate), std::string());
+  QCOMPARE(deeptune::chat::default_system_message(""), std::string());
+}
+
+void TstData::chatRender_data() {
+  QTest::addColumn<int>("family");
+  QTest::addColumn<QString>("messages");  // JSON
+  QTest::addColumn<QString>("text");      // the whole rendering
+  QTest::addColumn<QString>("trained");   // trained segments joined by '|'
+
+  // A: system and two exchanges; B: one exchange, no system.
+  const QString a = R"([{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"},
+      {"role":"assistant","content":"Hello!"},{"role":"user","content":"2+2?"},
+      {"role":"assistant","content":"4"}])";
+  const QString b = R"([{"role":"user","content":"Hi"},{"role":"assistant","content":"Hello!"}])";
+  const QString sharegpt = R"([{"from":"human","value":"Hi"},{"from":"gpt","value":"Hello!"}])";
+  const QString padded =
+      R"([{"role":"user","content":" Hi\n"},{"role":"assistant","content":" Hello! "}])";
+
+  QTest::newRow("chatml, system, two turns")
+      << int(ChatFamily::kChatMl) << a
+      << "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
+         "<|im_start|>assistant\nHello!<|im_end|>\n<|im_start|>user\n2+2?<|im_end|>\n"
+         "<|im_start|>assistant\n4<|im_end|>\n"
+      << "Hello!<|im_end|>|4<|im_end|>";
+  QTest::newRow("chatml, no system")
+      << int(ChatFamily::kChatMl) << b
+      << "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello!<|im_end|>\n"
+      << "Hello!<|im_end|>";
+  QTest::newRow("chatml, sharegpt roles")
+      << int(ChatFamily::kChatMl) << sharegpt
+      << "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello!<|im_end|>\n"
+      << "Hello!<|im_end|>";
+  QTest::newRow("llama 3, system, two turns")
+      << int(ChatFamily::kLlama3) << a
+      << "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nBe brief.<|eot_id|>"
+         "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
+         "<|start_header_id|>assistant<|end_header_id|>\n\nHello!<|eot_id|>"
+         "<|start_header_id|>user<|end_header_id|>\n\n2+2?<|eot_id|>"
+         "<|start_header_id|>assistant<|end_header_id|>\n\n4<|eot_id|>"
+      << "Hello!<|eot_id|>|4<|eot_id|>";
+  QTest::newRow("llama 3, no system, text trimmed")
+      << int(ChatFamily::kLlama3) << padded
+      << "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
+         "<|start_header_id|>assistant<|end_header_id|>\n\nHello!<|eot_id|>"
+      << "Hello!<|eot_id|>";
+  QTest::newRow("deepseek-r1, system, two turns")
+      << int(ChatFamily::kDeepSeekR1) << a
+      << QString::fromUtf8(
+             "<｜begin▁of▁sentence｜>Be brief.<｜User｜>Hi<｜Assistant｜>Hello!"
+             "<｜end▁of▁sentence｜><｜User｜>2+2?<｜Assistant｜>4<｜end▁of▁sentence｜>")
+      << QString::fromUtf8("Hello!<｜end▁of▁sentence｜>|4<｜end▁of▁sentence｜>");
+  QTest::newRow("deepseek-r1, no system")
+      << int(ChatFamily::kDeepSeekR1) << b
+      << QString::fromUtf8(
+             "<｜begin▁of▁sentence｜><｜User｜>Hi<｜Assistant｜>Hello!<｜end▁of▁sentence｜>")
+      << QString::fromUtf8("Hello!<｜end▁of▁sentence｜>");
+  QTest::newRow("mistral, system, two turns")
+      << int(ChatFamily::kMistral) << a
+      << "<s>[INST] Be brief.\n\nHi [/INST]Hello!</s>[INST] 2+2? [/INST]4</s>"
+      << "Hello!</s>|4</s>";
+  QTest::newRow("mistral, no system")
+      << int(ChatFamily::kMistral) << b << "<s>[INST] Hi [/INST]Hello!</s>"
+      << "Hello!</s>";
+  QTest::newRow("llama 2, system, two turns")
+      << int(ChatFamily::kLlama2) << a
+      << "<s>[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST] Hello! </s>"
+         "<s>[INST] 2+2? [/INST] 4 </s>"
+      << "Hello! </s>|4 </s>";
+  QTest::newRow("llama 2, no system, text stripped")
+      << int(ChatFamily::kLlama2) << padded << "<s>[INST] Hi [/INST] Hello! </s>"
+      << "Hello! </s>";
+}
+
+void TstData::chatRender() {
+  QFETCH(int, family);
+  QFETCH(QString, messages);
+  QFETCH(QString, text);
+  QFETCH(QString, trained);
+  deeptune::chat::ChatFormat format;
+  format.family = static_cast<ChatFamily>(family);
+  const auto segments = deeptune::chat::render(format, messages_from(messages));
+  QString whole;
+  QStringList trainedParts;
+  for (const auto& segment : segments) {
+    whole += QString::fromStdString(segment.text);
+    if (segment.trained) trainedParts << QString::fromStdString(segment.text);
+  }
+  QCOMPARE(whole, text);
+  QCOMPARE(trainedParts.join('|'), trained);
+}
+
+void TstData::chatResolve() {
+  using deeptune::ChatTemplate;
+  using deeptune::chat::resolve_chat_format;
+  // No template (presets, base models): ChatML, and the log says so.
+  auto f = resolve_chat_format(ChatTemplate::kAuto, "");
+  QVERIFY(f.family == ChatFamily::kChatMl);
+  QVERIFY2(f.note.find("no chat template") != std::string::npos, f.note.c_str());
+  // Detected from the template, with its default system message.
+  f = resolve_chat_format(ChatTemplate::kAuto, kDefaultSystemTemplate);
+  QVERIFY(f.family == ChatFamily::kChatMl);
+  QCOMPARE(f.default_system, std::string("You are a careful assistant.\nAnswer briefly."));
+  const auto withDefault = deeptune::chat::render(
+      f, messages_from(R"([{"role":"user","content":"Hi"},{"role":"assistant","content":"Yo"}])"));
+  QCOMPARE(withDefault.front().text,
+           std::string("<|im_start|>system\nYou are a careful assistant.\nAnswer briefly."
+                       "<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"));
+  // A family chosen by the user wins over the template.
+  f = resolve_chat_format(ChatTemplate::kLlama3, kChatMlTemplate);
+  QVERIFY(f.family == ChatFamily::kLlama3);
+  QVERIFY(f.default_system.empty());
+  f = resolve_chat_format(ChatTemplate::kMistral, "");
+  QVERIFY(f.family == ChatFamily::kMistral);
+  // An unknown template is refused, naming the file, the families and the key to set.
+  const auto error = input_error_from(
+      [] { resolve_chat_format(ChatTemplate::kAuto, "{{ messages | join('\\n') }}"); });
+  QVERIFY(error);
+  QCOMPARE(error->where(), std::string("tokenizer_config.json"));
+  for (const char* part :
+       {"data.chat_template", "chatml", "llama3", "deepseek_r1", "mistral", "llama2"})
+    QVERIFY2(error->message().find(part) != std::string::npos, error->message().c_str());
+  // ... unless the user names the family.
+  QVERIFY(resolve_chat_format(ChatTemplate::kLlama2, "{{ messages }}").family ==
+          ChatFamily::kLlama2);
+}
+
+void TstData::chatMaskPositions() {
+  // Byte tokenizer: BOS, then one id per byte; the loss covers exactly the bytes of each
+  // assistant text and its <|im_end|>.
+  deeptune::chat::ChatFormat format;
+  const auto messages = messages_from(R"([{"role":"user","content":"Hi"},
+      {"role":"assistant","content":"Yo"},{"role":"user","content":"?"},
+      {"role":"assistant","content":"!"}])");
+  const auto encoded = deeptune::chat::encode_segments(deeptune::chat::render(format, messages),
+                                                       deeptune::ByteTokenizer());
+  const std::string text =
+      "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nYo<|im_end|>\n"
+      "<|im_start|>user\n?<|im_end|>\n<|im_start|>assistant\n!<|im_end|>\n";
+  QCOMPARE(encoded.ids.size(), text.size() + 1);
+  QCOMPARE(encoded.trained.size(), encoded.ids.size());
+  QCOMPARE(encoded.ids[0], deeptune::ByteTokenizer::kBos);
+  std::string expected(text.size() + 1, '0');
+  size_t from = 0;
+  for (const std::string answer : {"Yo<|im_end|>", "!<|im_end|>"}) {
+    const size_t at = text.find("assistant\n" + answer, from) + std::string("assistant\n").size();
+    for (size_t i = 0; i < answer.size(); ++i) expected[1 + at + i] = '1';
+    from = at;
+  }
+  std::string actual;
+  for (uint8_t t : encoded.trained) actual += t ? '1' : '0';
+  QCOMPARE(actual, expected);
+  QCOMPARE(int(std::count(actual.begin(), actual.end(), '1')), 12 + 11);
+}
+
+void TstData::chatBosNotDoubled() {
+  const SpecialsTokenizer tok;
+  const auto messages =
+      messages_from(R"([{"role":"user","content":"Hi"},{"role":"assistant","content":"Yo"}])");
+  deeptune::chat::ChatFormat format;
+  // Mistral's text starts with <s>, which the tokenizer reads as BOS: not added again.
+  format.family = ChatFamily::kMistral;
+  auto encoded = deeptune::chat::encode_segments(deeptune::chat::render(format, messages), tok);
+  QCOMPARE(encoded.ids.front(), 1);
+  QCOMPARE(int(std::count(encoded.ids.begin(), encoded.ids.end(), 1)), 1);
+  QCOMPARE(encoded.ids.back(), 2);  // </s> trained as the end of the assistant turn
+  QCOMPARE(int(encoded.trained.back()), 1);
+  // ChatML's text has none: BOS goes first, untrained.
+  format.family = ChatFamily::kChatMl;
+  encoded = deeptune::chat::encode_segments(deeptune::chat::render(format, messages), tok);
+  QCOMPARE(encoded.ids.front(), 1);
+  QCOMPARE(int(encoded.trained.front()), 0);
+  QCOMPARE(encoded.ids[1], int('<') + 3);
+}
+
+// The tokenizer fixtures (tests/interop/fixtures/tokenizers, made with the `tokenizers` library)
+// carry chat templates of the families: detected from them, rendered and encoded with the real
+// tokenizer, the special tokens become their ids, BOS comes once, and the loss ends on the
+// turn's end token.
+void TstData::chatWithHfTokenizers_data() {
+  QTest::addColumn<QString>("fixture");
+  QTest::addColumn<int>("family");
+  QTest::addColumn<QString>("endOfTurn");  // the last trained token
+  QTest::newRow("qwen2") << "qwen2" << int(ChatFamily::kChatMl) << "<|im_end|>";
+  QTest::newRow("llama3") << "llama3" << int(ChatFamily::kLlama3) << "<|eot_id|>";
+  QTest::newRow("deepseek_v3") << "deepseek_v3" << int(ChatFamily::kDeepSeekR1)
+                               << QString::fromUtf8("<｜end▁of▁sentence｜>");
+  // [INST] without <<SYS>>: the Mistral family.
+  QTest::newRow("mistral_sp") << "mistral_sp" << int(ChatFamily::kMistral) << "</s>";
+  QTest::newRow("llama2_sp") << "llama2_sp" << int(ChatFamily::kMistral) << "</s>";
+}
+
+void TstData::chatWithHfTokenizers() {
+  QFETCH(QString, fixture);
+  QFETCH(int, family);
+  QFETCH(QString, endOfTurn);
+  const std::string dir = std::string(DEEPTUNE_SOURCE_DIR) + "/tests/interop/fixtures/tokenizers/" +
+                          fixture.toStdString();
+  if (!QFileInfo::exists(QString::fromStdString(dir + "/tokenizer.json")))
+    QSKIP("tokenizer fixture not present");
+  const auto tok = deeptune::load_hf_tokenizer(dir);
+  const auto format =
+      deeptune::chat::resolve_chat_format(deeptune::ChatTemplate::kAuto, tok->chat_template());
+  QCOMPARE(int(format.family), family);
+  const auto messages = messages_from(R"([{"role":"system","content":"Be brief."},
+      {"role":"user","content":"Hi there"},{"role":"assistant","content":"Hello!"},
+      {"role":"user","content":"Again?"},{"role":"assistant","content":"Sure."}])");
+  const auto encoded =
+      deeptune::chat::encode_segments(deeptune::chat::render(format, messages), *tok);
+  // The ids are the whole rendering's, as the tokenizer encodes it in one piece.
+  std::string whole;
+  for (const auto& segment : deeptune::chat::render(format, messages)) whole += segment.text;
+  std::vector<int32_t> expected = tok->encode(whole);
+  if (tok->adds_bos() && tok->bos_id() >= 0 && expected.front() != tok->bos_id())
+    expected.insert(expected.begin(), tok->bos_id());
+  QVERIFY(encoded.ids == expected);
+  QCOMPARE(encoded.trained.size(), encoded.ids.size());
+  const int32_t end = tok->token_id(endOfTurn.toStdString());
+  QVERIFY(end >= 0);
+  // Each assistant turn ends trained on its end token, which is one id, not its spelling.
+  int trainedEnds = 0;
+  for (size_t i = 0; i < encoded.ids.size(); ++i)
+    if (encoded.ids[i] == end && encoded.trained[i]) ++trainedEnds;
+  QCOMPARE(trainedEnds, 2);
+  size_t last = encoded.ids.size();
+  while (last > 0 && !encoded.trained[last - 1]) --last;
+  QCOMPARE(encoded.ids.at(last - 1), end);
+  // BOS once at the start when the tokenizer adds one (the text spells it for most families).
+  if (tok->adds_bos() && tok->bos_id() >= 0) {
+    QCOMPARE(encoded.ids.front(), tok->bos_id());
+    QVERIFY(encoded.ids.size() > 1 && encoded.ids[1] != tok->bos_id());
+  } else {
+    QVERIFY(tok->bos_id() < 0 || encoded.ids.front() != tok->bos_id());
+  }
+  // The trained ids decode to the answers.
+  std::vector<int32_t> trained;
+  for (size_t i = 0; i < encoded.ids.size(); ++i)
+    if (encoded.trained[i]) trained.push_back(encoded.ids[i]);
+  const std::string answers = tok->decode(trained);
+  QVERIFY2(
+      answers.find("Hello!") != std::string::npos && answers.find("Sure.") != std::string::npos,
+      answers.c_str());
+  QVERIFY2(answers.find("Hi there") == std::string::npos, answers.c_str());
+
+  // The fixture whose template is none of the families is refused under "auto".
+  const auto other = deeptune::load_hf_tokenizer(std::string(DEEPTUNE_SOURCE_DIR) +
+                                                 "/tests/interop/fixtures/tokenizers/options");
+  const auto error = input_error_from([&] {
+    deeptune::chat::resolve_chat_format(deeptune::ChatTemplate::kAuto, other->chat_template());
+  });
+  QVERIFY(error);
+  QCOMPARE(error->where(), std::string("tokenizer_config.json"));
+}
+
+void TstData::mapMessages() {
+  // OpenAI style in JSONL, ShareGPT style in JSON, and the JSON text in a CSV cell.
+  const std::string jsonl = write(
+      "chat.jsonl", raw("{\"id\": 1, \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}, "
+                        "{\"role\": \"assistant\", \"content\": \"Hello\"}]}\n"
+                        "\n"
+                        "{\"id\": 2, \"messages\": [{\"role\": \"system\", \"content\": \"S\"}, "
+                        "{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"assistant\", "
+                        "\"content\": \"b\"}, {\"role\": \"user\", \"content\": \"c\"}, {\"role\": "
+                        "\"assistant\", \"content\": \"d\"}]}\n"));
+  Table table = deeptune::read_table(jsonl, DataFormat::kJsonl);
+  QCOMPARE(to_list(table.columns), QStringList({"id", "messages"}));
+  FieldMapping m = deeptune::guess_mapping(table.columns);
+  QCOMPARE(m.messages, std::string("messages"));
+  QVERIFY(m.kind() == MappingKind::kMessages);
+  auto examples = deeptune::map_examples(table, m, jsonl);
+  QCOMPARE(examples.size(), size_t{2});
+  QCOMPARE(examples[1].source_line, size_t{3});
+  QCOMPARE(examples[1].messages.size(), size_t{5});
+  QStringList roles;
+  for (const auto& message : examples[1].messages) roles << QString::fromStdString(message.role);
+  QCOMPARE(roles, QStringList({"system", "user", "assistant", "user", "assistant"}));
+  QCOMPARE(examples[1].messages[4].content, std::string("d"));
+  QVERIFY(examples[0].text.empty() && examples[0].prompt.empty());
+
+  const std::string json =
+      write("share.json", raw("[{\"conversations\": [{\"from\": \"human\", \"value\": "
+                              "\"Q\"}, {\"from\": \"gpt\", \"value\": \"A\"}]}]"));
+  table = deeptune::read_table(json, DataFormat::kJson);
+  m = deeptune::guess_mapping(table.columns);
+  QCOMPARE(m.messages, std::string("conversations"));
+  examples = deeptune::map_examples(table, m, json);
+  QCOMPARE(examples[0].messages[0].role, std::string("user"));
+  QCOMPARE(examples[0].messages[1].role, std::string("assistant"));
+  QCOMPARE(examples[0].messages[1].content, std::string("A"));
+
+  const std::string csv =
+      write("chat.csv", raw("messages\n\"[{\"\"role\"\":\"\"user\"\",\"\"content\"\":\"\"x\"\"},"
+                            "{\"\"role\"\":\"\"assistant\"\",\"\"content\"\":\"\"y\"\"}]\"\n"));
+  table = deeptune::read_table(csv, DataFormat::kCsv);
+  examples = deeptune::map_examples(table, deeptune::guess_mapping(table.columns), csv);
+  QCOMPARE(examples[0].messages[1].content, std::string("y"));
+
+  // The mapping's JSON form.
+  FieldMapping chat;
+  chat.messages = "conversations";
+  QCOMPARE(chat.to_json().dump(), std::string(R"({"messages":"conversations"})"));
+  QCOMPARE(FieldMapping::from_json(chat.to_json()).messages, std::string("conversations"));
+  chat.text = "t";
+  QVERIFY(input_error_from([&] { chat.kind(); }));
+}
+
+void TstData::mapMessagesMalformed_data() {
+  QTest::addColumn<QByteArray>("line2");  // the second line of a JSONL file; the first is good
+  QTest::addColumn<QString>("says");
+  QTest::newRow("text, not a list")
+      << QByteArray(R"({"messages": "hello"})") << "text that is not JSON";
+  QTest::newRow("a number") << QByteArray(R"({"messages": 5})") << "found a number";
+  QTest::newRow("list of strings")
+      << QByteArray(R"({"messages": ["hi", "there"]})") << "'messages' is an array";
+  QTest::newRow("no role") << QByteArray(R"({"messages": [{"content": "x"}]})")
+                           << "message 1 has no \"role\"";
+  QTest::newRow("no content")
+      << QByteArray(R"({"messages": [{"role": "user", "content": "a"}, {"role": "assistant"}]})")
+      << "message 2 has no \"content\" text";
+  QTest::newRow("content not text")
+      << QByteArray(R"({"messages": [{"role": "user", "content": [1]}]})")
+      << "message 1 has no \"content\" text";
+  QTest::newRow("unknown role") << QByteArray(R"({"messages": [{"role": "bot", "content": "a"}]})")
+                                << "unknown role \"bot\"";
+  QTest::newRow("late system")
+      << QByteArray(R"({"messages": [{"role": "user", "content": "a"}, {"role": "system", )"
+                    R"("content": "s"}, {"role": "assistant", "content": "b"}]})")
+      << "message 2 is a system message";
+  QTest::newRow("no assistant turn")
+      << QByteArray(R"({"messages": [{"role": "system", "content": "s"}, {"role": "user", )"
+                    R"("content": "a"}]})")
+      << "no assistant turn";
+  QTest::newRow("empty list") << QByteArray(R"({"messages": []})") << "'messages' is an array";
+  QTest::newRow("NUL in content")
+      << QByteArray(R"({"messages": [{"role": "assistant", "content": "a\u0000b"}]})")
+      << "NUL character";
+}
+
+void TstData::mapMessagesMalformed() {
+  QFETCH(QByteArray, line2);
+  QFETCH(QString, says);
+  const QByteArray good = R"({"messages": [{"role": "user", "content": "a"}, )"
+                          R"({"role": "assistant", "content": "b"}]})";
+  const std::string path = write("bad_chat.jsonl", good + "\n" + line2 + "\n");
+  const auto error = input_error_from([&] {
+    const Table table = deeptune::read_table(path, DataFormat::kJsonl);
+    FieldMapping m;
+    m.messages = "messages";
+    deeptune::map_examples(table, m, path);
+  });
+  QVERIFY(error);
+  QCOMPARE(QString::fromStdString(error->where()), QString::fromStdString(path + ":2"));
+  QVERIFY2(error->message().find(says.toStdString()) != std::string::npos,
+           error->message().c_str());
+}
+
+void TstData::statsMessages() {
+  // ChatML with the byte tokenizer: BOS + one token per byte of the rendering; no EOS added (the
+  // turn's <|im_end|> ends it).
+  Example e;
+  e.messages = {{"user", "Hi"}, {"assistant", "Hello!"}};
+  const std::string text =
+      "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello!<|im_end|>\n";
+  auto stats = deeptune::compute_stats({e}, Split{{0}, {}}, deeptune::ByteTokenizer(), 0);
+  QCOMPARE(stats.max_tokens, text.size() + 1);
+  // Another family counts its own rendering.
+  const std::string mistral = "<s>[INST] Hi [/INST]Hello!</s>";
+  stats = deeptune::compute_stats({e}, Split{{0}, {}}, deeptune::ByteTokenizer(), 0, 20,
+                                  deeptune::ChatTemplate::kMistral);
+  QCOMPARE(stats.max_tokens, mistral.size() + 1);
+  QCOMPARE(stats.truncated, size_t{0});
+  stats = deeptune::compute_stats({e}, Split{{0}, {}}, deeptune::ByteTokenizer(), 20, 20,
+                                  deeptune::ChatTemplate::kMistral);
+  QCOMPARE(stats.truncated, size_t{1});
 }
 
 QTEST_GUILESS_MAIN(TstData)

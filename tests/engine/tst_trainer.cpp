@@ -23,6 +23,7 @@
 
 #include "deeptune/config.h"
 #include "deeptune/data.h"
+#include "deeptune/data_preview.h"
 #include "deeptune/files.h"
 #include "deeptune/safetensors.h"
 #include "deeptune/sample_data.h"
@@ -208,6 +209,7 @@ class TestTrainer : public QObject {
   void labelSmoothingRaisesLoss();
   void evaluationRecordsLossAndPerplexity();
   void classificationRecordsAccuracy();
+  void messagesTrainOnAssistantTurnsOnly();
   void badInputBeforeTrainingLeavesNoRun();
   void failedRunIsRecordedAndResumable();
   void tamperedCheckpointIsRefused_data();
@@ -693,6 +695,93 @@ void TestTrainer::classificationRecordsAccuracy() {
 
 // Bad input known before training (here the dataset file vanished) is refused without leaving a
 // run behind: the error names the file and the run is gone again.
+// A chat dataset: the loss covers each assistant text and its end-of-turn token, never the system
+// or user turns, and a run trains on it end to end.
+void TestTrainer::messagesTrainOnAssistantTurnsOnly() {
+  const int rows = 40;
+  std::string jsonl;
+  for (int i = 0; i < rows; ++i)
+    jsonl += R"({"messages": [{"role": "system", "content": "Be terse."}, {"role": "user", )"
+             R"("content": "What is )" +
+             std::to_string(i) + R"( + 1?"}, {"role": "assistant", "content": ")" +
+             std::to_string(i + 1) +
+             R"("}, {"role": "user", "content": "Sure?"}, )"
+             R"({"role": "assistant", "content": "Yes."}]})"
+             "\n";
+  FieldMapping mapping;
+  mapping.messages = "messages";
+  auto p = make_project("chat.jsonl", jsonl, "jsonl", mapping, rows);
+  QVERIFY(p);
+
+  // What the loss covers, example by example: exactly the assistant bytes and their <|im_end|>.
+  const auto examples =
+      map_examples(read_table(p->data_path, DataFormat::kJsonl), mapping, p->data_path);
+  const auto split = split_indices(examples.size(), 0.1, 42);
+  ByteTokenizer tok;
+  const auto data =
+      train::encode(examples, split, MappingKind::kMessages, Task::kCausalLm, tok, 512);
+  QCOMPARE(data.train.size(), split.train.size());
+  QVERIFY2(data.chat_note.find("ChatML") != std::string::npos, data.chat_note.c_str());
+  for (size_t k = 0; k < 3; ++k) {
+    const auto b = train::collate({&data.train[k]}, tok.pad_id(), torch::kCPU);
+    std::string predicted;
+    const auto targets = b.targets[0];
+    for (int64_t t = 0; t < targets.size(0); ++t)
+      if (targets[t].item<int64_t>() != -100) predicted += char(targets[t].item<int64_t>());
+    const std::string answer = std::to_string(split.train[k] + 1);
+    QCOMPARE(q(predicted), q(answer + "<|im_end|>Yes.<|im_end|>"));
+    QCOMPARE(b.target_count, int64_t(predicted.size()));
+  }
+  // Cut inside the second answer's end-of-turn ("Yes.<|im_end" left): the first answer still
+  // trains, the cut one up to the cut. Rows 0-8 are the shortest (one-digit numbers), so every
+  // row is cut.
+  QVERIFY(split.train[0] < 9);
+  const auto cut = train::encode(examples, split, MappingKind::kMessages, Task::kCausalLm, tok,
+                                 int(data.train[0].ids.size()) - 3);
+  QCOMPARE(cut.truncated, size_t(rows));
+  const auto b = train::collate({&cut.train[0]}, tok.pad_id(), torch::kCPU);
+  QCOMPARE(b.target_count, int64_t(std::to_string(split.train[0] + 1).size() + 10 + 12));
+  // A classifier cannot train on conversations.
+  QVERIFY_THROWS_EXCEPTION(InputError, train::encode(examples, split, MappingKind::kMessages,
+                                                     Task::kClassification, tok, 512));
+
+  auto c = small_run_config(p->dataset);
+  c.data.max_length = 256;
+  c.train.mode = TrainMode::kFull;
+  c.train.max_steps = 4;
+  c.train.eval_every = 2;
+  RunRecorder obs;
+  int64_t id = 0;
+  const auto outcome = create_and_run(*p, c, obs, &id);
+  QVERIFY2(outcome.status == RunStatus::kCompleted, qPrintable(outcome_text(outcome)));
+  QCOMPARE(int(metric(*p, id, "val/loss").size()), 3);
+  bool noted = false;
+  for (const auto& l : ProjectStore::open(p->path)->logs(id))
+    noted =
+        noted || l.text.find("no chat template: messages formatted as ChatML") != std::string::npos;
+  QVERIFY(noted);
+
+  // The Data page's view: the same tokens and loss positions, and the share cut at max_length.
+  const auto preview = preview_example(p->path, p->dataset, c, split.train[0]);
+  QCOMPARE(preview.ids.size(), data.train[0].ids.size());
+  QVERIFY(std::equal(preview.ids.begin(), preview.ids.end(), data.train[0].ids.begin()));
+  QVERIFY(
+      std::equal(preview.loss_mask.begin(), preview.loss_mask.end(), data.train[0].target.begin()));
+  QCOMPARE(preview.tokens.front(), std::string("<bos>"));
+  QCOMPARE(preview.tokens.at(1), std::string("<"));
+  QVERIFY(!preview.truncated && !preview.validation);
+  QCOMPARE(preview.chat_family, std::string("ChatML (Qwen)"));
+  auto stats = dataset_token_stats(p->path, p->dataset, c);
+  QCOMPARE(stats.stats.rows, size_t(rows));
+  QCOMPARE(stats.truncated_share, 0.0);
+  QCOMPARE(stats.tokenizer, std::string("byte"));
+  c.data.max_length = int(data.train[0].ids.size()) - 3;
+  stats = dataset_token_stats(p->path, p->dataset, c);
+  QCOMPARE(stats.truncated_share, 1.0);
+  QVERIFY(preview_example(p->path, p->dataset, c, 0).truncated);
+  QVERIFY_THROWS_EXCEPTION(InputError, preview_example(p->path, p->dataset, c, rows));
+}
+
 void TestTrainer::badInputBeforeTrainingLeavesNoRun() {
   auto p = dates_project();
   QVERIFY(p);

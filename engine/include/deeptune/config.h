@@ -17,11 +17,14 @@ enum class AttentionKind { kStandard, kTemperature };
 enum class TrainMode { kLora, kFull };
 enum class Schedule { kCosine, kLinear, kConstant };
 enum class Precision { kFp32, kBf16, kFp16 };
+// How a messages dataset becomes text: detected from the tokenizer's chat template, or a family.
+enum class ChatTemplate { kAuto, kChatMl, kLlama3, kDeepSeekR1, kMistral, kLlama2 };
 
 struct DataSpec {
   std::string dataset;        // name (or id) of a dataset registered in the project
   double val_fraction = 0.1;  // share of rows held out for validation, [0, 0.5]
   int max_length = 256;       // tokens per example after truncation, [8, 131072]
+  ChatTemplate chat_template = ChatTemplate::kAuto;  // messages datasets only
 };
 
 struct ModelSpec {
@@ -107,5 +110,6 @@ std::string to_string(AttentionKind v);
 std::string to_string(TrainMode v);
 std::string to_string(Schedule v);
 std::string to_string(Precision v);
+std::string to_string(ChatTemplate v);
 
 }  // namespace deeptune

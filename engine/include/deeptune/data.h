@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "deeptune/config.h"
 #include "deeptune/tokenizer.h"
 
 namespace deeptune {
@@ -23,7 +24,8 @@ DataFormat detect_format(const std::string& path);
 
 // A dataset as read: named columns, rows of cell strings (same width as columns). Non-string JSON
 // scalars become their JSON text (7 -> "7", true -> "true"); null becomes "". Plain text gives
-// one column "text" with one row per non-empty line.
+// one column "text" with one row per non-empty line. A JSON list of objects (chat messages) becomes
+// its compact JSON text.
 struct Table {
   std::vector<std::string> columns;
   std::vector<std::vector<std::string>> rows;
@@ -33,11 +35,12 @@ struct Table {
 
 // Reads the whole file. Throws InputError("<path>:<line>", "...") on: missing/unreadable file,
 // empty file (no rows), invalid UTF-8 (names the line), a JSONL line that is not a JSON object,
-// JSON that is not an array of objects, nested arrays/objects as cell values, CSV unterminated
-// quote (truncated file), CSV row with a different number of fields than the header.
+// JSON that is not an array of objects, nested arrays/objects as cell values (except a list of
+// objects: chat messages), CSV unterminated quote (truncated file), CSV row with a different
+// number of fields than the header.
 Table read_table(const std::string& path, DataFormat format);
 
-enum class MappingKind { kText, kPromptResponse, kTextLabel };
+enum class MappingKind { kText, kPromptResponse, kTextLabel, kMessages };
 
 // Which columns feed the model.
 struct FieldMapping {
@@ -45,30 +48,42 @@ struct FieldMapping {
   std::string prompt;    // kPromptResponse
   std::string response;  // kPromptResponse (loss is taken on the response only)
   std::string label;     // kTextLabel
+  std::string messages;  // kMessages: a list of {role, content} (loss on assistant turns only)
 
   // kTextLabel when text and label are set, kPromptResponse when prompt and response are set,
-  // kText when only text is set; anything else throws InputError("field mapping", ...).
+  // kText when only text is set, kMessages when only messages is set; anything else throws
+  // InputError("field mapping", ...).
   MappingKind kind() const;
   nlohmann::json to_json() const;
   static FieldMapping from_json(const nlohmann::json& j);
 };
 
-// A good default from column names: prompt/response (also instruction/input/output,
-// question/answer), text+label (also sentence/content + label/class/category), else text
-// (else the first column). Throws InputError if there are no columns.
+// A good default from column names: messages (also conversations), prompt/response (also
+// instruction/input/output, question/answer), text+label (also sentence/content +
+// label/class/category), else text (else the first column). Throws InputError if there are no
+// columns.
 FieldMapping guess_mapping(const std::vector<std::string>& columns);
 
+// One turn of a conversation; role is "system", "user" or "assistant" (ShareGPT's human and gpt
+// are read as user and assistant).
+struct ChatMessage {
+  std::string role;
+  std::string content;
+};
+
 struct Example {
-  std::string text;      // kText, kTextLabel
-  std::string prompt;    // kPromptResponse
-  std::string response;  // kPromptResponse
-  std::string label;     // kTextLabel
+  std::string text;                   // kText, kTextLabel
+  std::string prompt;                 // kPromptResponse
+  std::string response;               // kPromptResponse
+  std::string label;                  // kTextLabel
+  std::vector<ChatMessage> messages;  // kMessages
   size_t source_line = 0;
 };
 
 // Applies the mapping. Throws InputError("<path>", "column 'x' not found; columns are: a, b") when
 // a mapped column is absent, and InputError("<path>:<line>", ...) when a row's mapped text is
-// empty.
+// empty or its messages are malformed (not a JSON list, a message without role or content, an
+// unknown role, a system message after the first, no assistant turn).
 std::vector<Example> map_examples(const Table& table, const FieldMapping& mapping,
                                   const std::string& path);
 
@@ -114,9 +129,12 @@ struct DatasetStats {
 // `categories` occupied bins shows by chance (about sqrt(k / (2 pi m))), so small validation sets
 // are not flagged for noise.
 double drift_threshold(size_t val_rows, size_t categories);
-// Token counts include the specials the trainer adds (BOS, and EOS for causal LM).
+// Token counts include the specials the trainer adds (BOS, and EOS for causal LM); messages are
+// counted as rendered in the chat family `chat` resolves to with this tokenizer (InputError when
+// it cannot be resolved, see data.chat_template).
 DatasetStats compute_stats(const std::vector<Example>& examples, const Split& split,
-                           const Tokenizer& tokenizer, int max_length, int bins = 20);
+                           const Tokenizer& tokenizer, int max_length, int bins = 20,
+                           ChatTemplate chat = ChatTemplate::kAuto);
 
 // Hex SHA-256 of a file's bytes (dataset identity recorded with each run).
 std::string sha256_file(const std::string& path);

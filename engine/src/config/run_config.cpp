@@ -30,6 +30,10 @@ constexpr EnumName<Schedule> kScheduleNames[] = {{Schedule::kCosine, "cosine"},
                                                  {Schedule::kConstant, "constant"}};
 constexpr EnumName<Precision> kPrecisionNames[] = {
     {Precision::kFp32, "fp32"}, {Precision::kBf16, "bf16"}, {Precision::kFp16, "fp16"}};
+constexpr EnumName<ChatTemplate> kChatTemplateNames[] = {
+    {ChatTemplate::kAuto, "auto"},          {ChatTemplate::kChatMl, "chatml"},
+    {ChatTemplate::kLlama3, "llama3"},      {ChatTemplate::kDeepSeekR1, "deepseek_r1"},
+    {ChatTemplate::kMistral, "mistral"},    {ChatTemplate::kLlama2, "llama2"}};
 
 // Overloaded on a value of the enum so the templates below find the table from the type alone.
 const auto& enum_names(DeviceChoice) {
@@ -49,6 +53,9 @@ const auto& enum_names(Schedule) {
 }
 const auto& enum_names(Precision) {
   return kPrecisionNames;
+}
+const auto& enum_names(ChatTemplate) {
+  return kChatTemplateNames;
 }
 
 // ---- value <-> json for the member types a key can have -----------------------------------------
@@ -229,6 +236,9 @@ std::vector<KeyDescriptor> build_table() {
   t.push_back(section_key("data.max_length", &RunConfig::data, &DataSpec::max_length)
                   .range(8, 131072)
                   .help("Tokens per example after truncation"));
+  t.push_back(section_key("data.chat_template", &RunConfig::data, &DataSpec::chat_template)
+                  .help("How a messages dataset becomes text: auto follows the tokenizer's chat "
+                        "template (ChatML when it has none), or name the family"));
 
   t.push_back(
       section_key("model.source", &RunConfig::model, &ModelSpec::source)
@@ -719,6 +729,9 @@ std::string to_string(Schedule v) {
 }
 std::string to_string(Precision v) {
   return name_of(kPrecisionNames, v);
+}
+std::string to_string(ChatTemplate v) {
+  return name_of(kChatTemplateNames, v);
 }
 
 }  // namespace deeptune

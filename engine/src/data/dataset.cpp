@@ -9,9 +9,11 @@
 #include <string_view>
 
 #include "core/splitmix64.h"
+#include "data/example_tokens.h"
 #include "deeptune/data.h"
 #include "deeptune/error.h"
 #include "text_util.h"
+#include "tokenize/chat_template.h"
 
 namespace deeptune {
 namespace {
@@ -47,15 +49,6 @@ std::string find_column(const std::vector<std::string>& columns,
   return "";
 }
 
-// What the trainer feeds per example: BOS + tokens, plus EOS for causal LM (a classifier reads
-// no EOS). map_examples leaves the label set only for text+label mappings.
-size_t token_count(const Example& example, const Tokenizer& tokenizer) {
-  if (!example.label.empty()) return tokenizer.encode(example.text).size() + 1;
-  if (!example.prompt.empty() || !example.response.empty())
-    return tokenizer.encode(example.prompt).size() + tokenizer.encode(example.response).size() + 2;
-  return tokenizer.encode(example.text).size() + 2;
-}
-
 // Total-variation distance between two count vectors over the same categories, as shares.
 double total_variation(const std::vector<size_t>& p, const std::vector<size_t>& q) {
   const double p_total = std::accumulate(p.begin(), p.end(), 0.0);
@@ -66,20 +59,36 @@ double total_variation(const std::vector<size_t>& p, const std::vector<size_t>& 
   return 0.5 * sum;
 }
 
+// A messages cell: the JSON text of a list (JSON/JSONL readers write lists so; a CSV cell may
+// hold the same text).
+std::vector<ChatMessage> messages_of(const std::string& cell, const std::string& where,
+                                     const std::string& column) {
+  const nlohmann::json value = nlohmann::json::parse(cell, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded())
+    throw InputError(where, "column '" + column +
+                                "' must hold a list of {\"role\", \"content\"} messages; found "
+                                "text that is not JSON");
+  return chat::parse_messages(value, where);
+}
+
 }  // namespace
 
 MappingKind FieldMapping::kind() const {
-  const bool t = !text.empty(), p = !prompt.empty(), r = !response.empty(), l = !label.empty();
-  if (t && l && !p && !r) return MappingKind::kTextLabel;
-  if (p && r && !t && !l) return MappingKind::kPromptResponse;
-  if (t && !p && !r && !l) return MappingKind::kText;
+  const bool t = !text.empty(), p = !prompt.empty(), r = !response.empty(), l = !label.empty(),
+             m = !messages.empty();
+  if (t && l && !p && !r && !m) return MappingKind::kTextLabel;
+  if (p && r && !t && !l && !m) return MappingKind::kPromptResponse;
+  if (t && !p && !r && !l && !m) return MappingKind::kText;
+  if (m && !t && !p && !r && !l) return MappingKind::kMessages;
   std::vector<std::string> set;
   if (t) set.push_back("text");
   if (p) set.push_back("prompt");
   if (r) set.push_back("response");
   if (l) set.push_back("label");
+  if (m) set.push_back("messages");
   throw InputError(kMappingWhere,
-                   "map text alone, text and label, or prompt and response (mapped now: " +
+                   "map text alone, text and label, prompt and response, or messages alone "
+                   "(mapped now: " +
                        (set.empty() ? std::string("nothing") : join(set, ", ")) + ")");
 }
 
@@ -89,6 +98,7 @@ nlohmann::json FieldMapping::to_json() const {
   if (!prompt.empty()) j["prompt"] = prompt;
   if (!response.empty()) j["response"] = response;
   if (!label.empty()) j["label"] = label;
+  if (!messages.empty()) j["messages"] = messages;
   return j;
 }
 
@@ -101,10 +111,11 @@ FieldMapping FieldMapping::from_json(const nlohmann::json& j) {
                           : item.key() == "prompt"   ? &mapping.prompt
                           : item.key() == "response" ? &mapping.response
                           : item.key() == "label"    ? &mapping.label
+                          : item.key() == "messages" ? &mapping.messages
                                                      : nullptr;
     if (target == nullptr)
       throw InputError(kMappingWhere, "unknown key '" + item.key() +
-                                          "'; expected text, prompt, response or label");
+                                          "'; expected text, prompt, response, label or messages");
     if (!item.value().is_string())
       throw InputError(kMappingWhere, "'" + item.key() + "' must be a column name (a string)");
     *target = item.value().get<std::string>();
@@ -115,6 +126,9 @@ FieldMapping FieldMapping::from_json(const nlohmann::json& j) {
 FieldMapping guess_mapping(const std::vector<std::string>& columns) {
   if (columns.empty()) throw InputError(kMappingWhere, "the dataset has no columns");
   FieldMapping mapping;
+  // A conversation column says more about the data than any other.
+  mapping.messages = find_column(columns, {"messages", "conversations", "conversation"});
+  if (!mapping.messages.empty()) return mapping;
   const std::string prompt = find_column(columns, {"prompt", "instruction", "question", "input"});
   const std::string response = find_column(columns, {"response", "output", "answer", "completion"});
   if (!prompt.empty() && !response.empty()) {
@@ -142,6 +156,8 @@ std::vector<Example> map_examples(const Table& table, const FieldMapping& mappin
   if (kind == MappingKind::kPromptResponse) {
     fields.push_back({"prompt", &mapping.prompt, &Example::prompt});
     fields.push_back({"response", &mapping.response, &Example::response});
+  } else if (kind == MappingKind::kMessages) {
+    fields.push_back({"messages", &mapping.messages, nullptr});
   } else {
     fields.push_back({"text", &mapping.text, &Example::text});
     if (kind == MappingKind::kTextLabel)
@@ -166,7 +182,10 @@ std::vector<Example> map_examples(const Table& table, const FieldMapping& mappin
       if (is_blank(cell))
         throw InputError(at_source(path, table, r),
                          std::string("empty ") + field.role + " (column '" + *field.column + "')");
-      example.*field.member = cell;
+      if (field.member)
+        example.*field.member = cell;
+      else
+        example.messages = messages_of(cell, at_source(path, table, r), *field.column);
     }
     examples.push_back(std::move(example));
   }
@@ -200,7 +219,8 @@ Split split_indices(size_t n, double val_fraction, uint64_t seed) {
 }
 
 DatasetStats compute_stats(const std::vector<Example>& examples, const Split& split,
-                           const Tokenizer& tokenizer, int max_length, int bins) {
+                           const Tokenizer& tokenizer, int max_length, int bins,
+                           ChatTemplate chat) {
   if (bins < 1) throw InputError("stats", "bins must be at least 1, got " + std::to_string(bins));
   for (const std::vector<size_t>* part : {&split.train, &split.val})
     for (size_t index : *part)
@@ -214,9 +234,15 @@ DatasetStats compute_stats(const std::vector<Example>& examples, const Split& sp
   stats.val_rows = split.val.size();
   if (examples.empty()) return stats;
 
+  const bool any_messages = std::any_of(examples.begin(), examples.end(),
+                                        [](const Example& e) { return !e.messages.empty(); });
+  const chat::ChatFormat format =
+      any_messages ? chat::resolve_chat_format(chat, tokenizer.chat_template())
+                   : chat::ChatFormat{};
   std::vector<size_t> lengths;
   lengths.reserve(examples.size());
-  for (const Example& example : examples) lengths.push_back(token_count(example, tokenizer));
+  for (const Example& example : examples)
+    lengths.push_back(example_tokens(example, tokenizer, format).ids.size());
   const auto [min_it, max_it] = std::minmax_element(lengths.begin(), lengths.end());
   stats.min_tokens = *min_it;
   stats.max_tokens = *max_it;

@@ -115,10 +115,16 @@ inline std::string cell_text(const OrderedJson& value, const std::string& where,
     return text;
   }
   if (value.is_null()) return "";
-  if (value.is_structured())
+  // A list of objects is a conversation (chat messages): kept as its compact JSON text, which
+  // map_examples reads back and checks. Any other nested value has no place in a cell.
+  const bool objects =
+      value.is_array() && !value.empty() &&
+      std::all_of(value.begin(), value.end(), [](const auto& v) { return v.is_object(); });
+  if (value.is_structured() && !objects)
     throw InputError(where, "the value of '" + key + "' is " + json_type_phrase(value) +
-                                "; cells must be strings, numbers, booleans or null");
-  return value.dump();
+                                "; cells must be strings, numbers, booleans, null or a list of "
+                                "chat messages ({\"role\", \"content\"} objects)");
+  return value.dump();  // escapes a NUL character; parse_messages refuses it
 }
 
 // One non-blank JSONL line (without its line end) as a JSON object.

@@ -5,14 +5,18 @@
 #include <set>
 
 #include "core/splitmix64.h"
+#include "data/example_tokens.h"
 #include "deeptune/error.h"
+#include "tokenize/chat_template.h"
 
 namespace deeptune::train {
 EncodedData encode(const std::vector<Example>& examples, const Split& split, MappingKind mapping,
-                   Task task, const Tokenizer& tok, int max_length) {
+                   Task task, const Tokenizer& tok, int max_length, ChatTemplate chat) {
   const bool classify = task == Task::kClassification;
   if (classify && mapping != MappingKind::kTextLabel)
     throw InputError("model.task", "classification needs a dataset mapped as text + label");
+  if (classify && mapping == MappingKind::kMessages)
+    throw InputError("model.task", "a messages dataset trains a causal_lm, not a classifier");
   if (!classify && mapping == MappingKind::kTextLabel)
     throw InputError("model.task",
                      "the dataset is mapped as text + label: set model.task to classification, or "
@@ -23,27 +27,24 @@ EncodedData encode(const std::vector<Example>& examples, const Split& split, Map
     for (const auto& e : examples) names.insert(e.label);
     out.labels.assign(names.begin(), names.end());
   }
+  chat::ChatFormat format;
+  if (mapping == MappingKind::kMessages) {
+    format = chat::resolve_chat_format(chat, tok.chat_template());
+    out.chat_note = format.note;
+  }
   auto one = [&](const Example& e) -> std::optional<TokenizedExample> {
-    TokenizedExample t;
-    t.ids.push_back(tok.bos_id());
-    if (mapping == MappingKind::kPromptResponse) {
-      const auto p = tok.encode(e.prompt), r = tok.encode(e.response);
-      t.ids.insert(t.ids.end(), p.begin(), p.end());
-      t.first_target = static_cast<int32_t>(t.ids.size());
-      t.ids.insert(t.ids.end(), r.begin(), r.end());
-    } else {
-      const auto x = tok.encode(e.text);
-      t.ids.insert(t.ids.end(), x.begin(), x.end());
-    }
-    if (!classify) t.ids.push_back(tok.eos_id());
+    ExampleTokens x = example_tokens(e, tok, format);
+    TokenizedExample t{std::move(x.ids), std::move(x.trained)};
+    if (!t.target.empty()) t.target[0] = 0;  // nothing predicts the first token
     if (static_cast<int>(t.ids.size()) > max_length) {
       t.ids.resize(max_length);
+      t.target.resize(max_length);
       ++out.truncated;
     }
     if (classify) {
       t.label = static_cast<int32_t>(
           std::lower_bound(out.labels.begin(), out.labels.end(), e.label) - out.labels.begin());
-    } else if (t.first_target >= static_cast<int32_t>(t.ids.size())) {
+    } else if (std::find(t.target.begin(), t.target.end(), 1) == t.target.end()) {
       ++out.dropped;  // the prompt alone fills max_length: nothing to learn from
       return std::nullopt;
     }
@@ -107,7 +108,8 @@ Batch collate(const std::vector<const TokenizedExample*>& examples, int32_t pad_
     const auto& e = *examples[i];
     const int64_t n = static_cast<int64_t>(e.ids.size());
     for (int64_t j = 0; j < n; ++j) ids_a[i][j] = e.ids[j];
-    for (int64_t j = std::max<int64_t>(e.first_target, 1); j < n; ++j) {
+    for (int64_t j = 1; j < n; ++j) {
+      if (!e.target[j]) continue;
       tgt_a[i][j - 1] = e.ids[j];
       ++batch.target_count;
     }

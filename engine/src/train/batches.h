@@ -15,9 +15,10 @@
 namespace deeptune::train {
 
 struct TokenizedExample {
-  std::vector<int32_t> ids;  // BOS + tokens (+ EOS for causal LM)
-  int32_t first_target = 1;  // positions >= first_target are predicted (causal LM)
-  int32_t label = -1;        // class index (classification)
+  std::vector<int32_t> ids;     // BOS + tokens (+ EOS for causal LM), at most max_length
+  std::vector<uint8_t> target;  // same length: 1 where the token is predicted (causal LM); never
+                                // position 0, which nothing precedes
+  int32_t label = -1;           // class index (classification)
 };
 
 struct EncodedData {
@@ -25,11 +26,16 @@ struct EncodedData {
   std::vector<std::string> labels;  // class names, sorted (classification)
   size_t truncated = 0;             // examples cut to max_length
   size_t dropped = 0;               // examples with nothing left to predict after truncation
+  std::string chat_note;            // messages: which chat family formats them, and why
 };
 
-// Throws InputError("model.task", ...) when the mapping does not fit the task.
+// Tokens and loss positions as example_tokens() gives them (prompts, system and user turns are
+// not predicted), cut to max_length. Messages are formatted in the family `chat` resolves to with
+// this tokenizer. Throws InputError("model.task", ...) when the mapping does not fit the task,
+// and InputError when the chat family cannot be resolved (see resolve_chat_format).
 EncodedData encode(const std::vector<Example>& examples, const Split& split, MappingKind mapping,
-                   Task task, const Tokenizer& tokenizer, int max_length);
+                   Task task, const Tokenizer& tokenizer, int max_length,
+                   ChatTemplate chat = ChatTemplate::kAuto);
 
 // Walks the training split in epochs, each a fresh permutation drawn from (seed, epoch), so that a
 // position (epoch, cursor) identifies exactly what comes next — the key to exact resume.
