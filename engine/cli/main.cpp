@@ -5,15 +5,18 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <climits>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "deeptune/config.h"
 #include "deeptune/data.h"
 #include "deeptune/error.h"
 #include "deeptune/files.h"
+#include "deeptune/hf_models.h"
 #include "deeptune/json_input.h"
 #include "deeptune/project.h"
 #include "deeptune/session.h"
@@ -427,8 +430,106 @@ int cmd_config() {
   return kExitOk;
 }
 
-int cmd_models() {
+std::string human_count(int64_t n) {
+  char buf[32];
+  if (n >= 1000000000)
+    std::snprintf(buf, sizeof buf, "%.1fB", n / 1e9);
+  else
+    std::snprintf(buf, sizeof buf, "%.0fM", n / 1e6);
+  return buf;
+}
+
+int cmd_models(bool json) {
+  const auto cached = cached_hf_models();
+  if (json) {
+    nlohmann::json out{{"presets", nlohmann::json::array()},
+                       {"cached", nlohmann::json::array()},
+                       {"hub", hf_hub_dir()}};
+    for (const auto& [n, d] : model_presets())
+      out["presets"].push_back({{"source", "preset:" + n}, {"description", d}});
+    for (const auto& m : cached)
+      out["cached"].push_back({{"name", m.name},
+                               {"source", m.path},
+                               {"architecture", m.architecture},
+                               {"parameters", m.parameters},
+                               {"dtype", m.dtype},
+                               {"context_length", m.context_length},
+                               {"size_bytes", m.size_bytes},
+                               {"problem", m.problem}});
+    std::printf("%s\n", out.dump(2).c_str());
+    return kExitOk;
+  }
   for (const auto& [n, d] : model_presets()) std::printf("preset:%-16s %s\n", n.c_str(), d.c_str());
+  std::printf("\nHugging Face cache %s: %zu model%s\n", hf_hub_dir().c_str(), cached.size(),
+              cached.size() == 1 ? "" : "s");
+  if (cached.empty()) return kExitOk;
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& m : cached) {
+    char size[32];
+    std::snprintf(size, sizeof size, "%.2f GB", m.size_bytes / 1e9);
+    rows.push_back({m.name, m.problem.empty() ? m.architecture : "unusable: " + m.problem,
+                    human_count(m.parameters), m.dtype, std::to_string(m.context_length), size,
+                    m.path});
+  }
+  print_table({"name", "architecture", "parameters", "dtype", "context", "size", "source"}, rows);
+  return kExitOk;
+}
+
+std::vector<int32_t> parse_ids(const std::string& text, const char* option) {
+  std::vector<int32_t> ids;
+  std::string item;
+  std::stringstream in(text);
+  while (std::getline(in, item, ',')) {
+    try {
+      size_t used = 0;
+      const long v = std::stol(item, &used);
+      if (used != item.size() || v < 0 || v > INT32_MAX) throw std::invalid_argument(item);
+      ids.push_back(static_cast<int32_t>(v));
+    } catch (const std::exception&) {
+      throw InputError(option, "'" + item + "' is not a token id (a comma-separated list: 1,2,3)");
+    }
+  }
+  return ids;
+}
+
+int cmd_tokenize(const std::string& model, const std::string& text, const std::string& file,
+                 const std::string& decode_ids, bool json) {
+  const auto tok = model_tokenizer(model);
+  if (!decode_ids.empty()) {
+    const std::string decoded = tok->decode(parse_ids(decode_ids, "--decode"));
+    if (json)
+      std::printf("%s\n", nlohmann::json{{"text", decoded}}.dump(2).c_str());
+    else
+      std::printf("%s\n", decoded.c_str());
+    return kExitOk;
+  }
+  if (text.empty() == file.empty())
+    throw InputError("tokenize", "give the text with --text or --file (one of them)");
+  std::string input = text;
+  if (!file.empty()) {
+    const auto bytes = read_file_bytes(file);
+    input.assign(bytes.begin(), bytes.end());
+  }
+  const auto ids = tok->encode(input);
+  if (json) {
+    nlohmann::json tokens = nlohmann::json::array();
+    for (int32_t id : ids) tokens.push_back(tok->token_text(id));
+    std::printf("%s\n", nlohmann::json{{"ids", ids}, {"tokens", tokens}, {"count", ids.size()}}
+                            .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                            .c_str());
+    return kExitOk;
+  }
+  std::string line;
+  for (size_t i = 0; i < ids.size(); ++i) line += (i ? "," : "") + std::to_string(ids[i]);
+  std::printf("%s\n", line.c_str());
+  return kExitOk;
+}
+
+int cmd_logits(const std::string& model, const std::string& tokens, const std::string& adapter,
+               const std::string& out) {
+  const auto ids = parse_ids(tokens, "--tokens");
+  write_logits(model, ids, adapter, out);
+  std::printf("wrote logits (%zu positions) to %s\n", ids.size(), out.c_str());
   return kExitOk;
 }
 
@@ -532,7 +633,25 @@ int main(int argc, char** argv) {
 
   auto* config =
       app.add_subcommand("config", "Print the full default run config (every key) as JSON");
-  auto* models = app.add_subcommand("models", "List the model presets");
+  auto* models = app.add_subcommand(
+      "models", "List the model presets and the Hugging Face models of the local cache");
+  models->add_flag("--json", json, "Print as JSON");
+
+  std::string model, tok_file, decode_ids, tokens, adapter, logits_out;
+  auto* tokenize = app.add_subcommand(
+      "tokenize", "Token ids of a text under a model's tokenizer (or the text of ids)");
+  tokenize->add_option("model", model, "A Hugging Face model folder, or PROJECT:RUN")->required();
+  tokenize->add_option("--text", text, "The text");
+  tokenize->add_option("--file", tok_file, "A file holding the text");
+  tokenize->add_option("--decode", decode_ids, "Comma-separated ids to turn back into text");
+  tokenize->add_flag("--json", json, "Print ids and token strings as JSON");
+
+  auto* logits = app.add_subcommand(
+      "logits", "Write a model's next-token logits at every position (fp32) to a safetensors file");
+  logits->add_option("model", model, "A Hugging Face model folder, or PROJECT:RUN")->required();
+  logits->add_option("--tokens", tokens, "Comma-separated token ids, e.g. 1,2,3")->required();
+  logits->add_option("--adapter", adapter, "A PEFT LoRA adapter folder to apply");
+  logits->add_option("--out", logits_out, "The safetensors file to write")->required();
 
   try {
     app.parse(argc, argv);
@@ -561,7 +680,9 @@ int main(int argc, char** argv) {
     if (*cls) return cmd_classify(project, run_name, text, json);
     if (*del) return cmd_delete(project, run_name, force);
     if (*config) return cmd_config();
-    if (*models) return cmd_models();
+    if (*models) return cmd_models(json);
+    if (*tokenize) return cmd_tokenize(model, text, tok_file, decode_ids, json);
+    if (*logits) return cmd_logits(model, tokens, adapter, logits_out);
   } catch (const DiskFullError& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return kExitTempFailure;

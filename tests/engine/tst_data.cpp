@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 
+#include "data/sha256_paths.h"
 #include "deeptune/data.h"
 #include "deeptune/error.h"
 #include "deeptune/text.h"
@@ -1029,8 +1030,13 @@ void TstData::sha256Bytes_data() {
 void TstData::sha256Bytes() {
   QFETCH(QByteArray, message);
   QFETCH(QString, digest);
-  QCOMPARE(QString::fromStdString(deeptune::sha256_bytes(message.constData(), message.size())),
-           digest);
+  // Both compression paths (the SHA extensions where the CPU has them, and the portable loop).
+  for (bool portable : {false, true}) {
+    deeptune::detail::sha256_force_portable(portable);
+    QCOMPARE(QString::fromStdString(deeptune::sha256_bytes(message.constData(), message.size())),
+             digest);
+  }
+  deeptune::detail::sha256_force_portable(false);
 }
 
 void TstData::sha256File() {
@@ -1041,6 +1047,10 @@ void TstData::sha256File() {
   const std::string expected = "07df1203cb40935e896dfe90feec56b49591a6ba7f70b20537165122234bc9c0";
   QCOMPARE(deeptune::sha256_file(path), expected);
   QCOMPARE(deeptune::sha256_bytes(bytes.constData(), bytes.size()), expected);
+  if (deeptune::detail::sha256_hardware()) qInfo("SHA-256 uses the CPU's SHA extensions");
+  deeptune::detail::sha256_force_portable(true);
+  QCOMPARE(deeptune::sha256_file(path), expected);
+  deeptune::detail::sha256_force_portable(false);
   QCOMPARE(deeptune::sha256_file(write("empty.bin", QByteArray())),
            std::string("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
 }

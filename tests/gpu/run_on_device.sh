@@ -98,6 +98,30 @@ step() { echo; echo "=== $* ==="; }
     "The app crashes when I log in" "Please change the email on my account"
   cp $s/lora-fr-peft/adapter_config.json "$OUT/" 2>/dev/null
 
+  step "Hugging Face models: logits, LoRA, PEFT and merged exports against transformers"
+  python3 tests/interop/check_models.py check $cli tests/interop/fixtures/models /tmp/deeptune-models \
+    || status=1
+
+  step "Hugging Face tokenizers: fixtures made afresh here, compared by tst_tokenizer"
+  python3 tests/interop/make_tokenizer_fixtures.py /tmp/deeptune-tok > /dev/null \
+    && diff -r -q /tmp/deeptune-tok tests/interop/fixtures/tokenizers && echo "fixtures reproduce"
+  build-gpu/tests/engine/bench_tokenizer tests/interop/fixtures/tokenizers 2>&1 | tail -n 12
+
+  step "1.1B bf16 checkpoint: time from 'deeptune-cli train' to step 1, peak host memory"
+  python3 bench/make_checkpoint.py /tmp/tl-bf16 --shape tinyllama --dtype bf16
+  tp=/tmp/deeptune-tl/p.dtproj
+  rm -rf /tmp/deeptune-tl && mkdir -p /tmp/deeptune-tl
+  python3 -c 'import json
+with open("/tmp/deeptune-tl/d.jsonl","w") as f:
+    for i in range(64): f.write(json.dumps({"text": "maintenance note %d: " % i + "pump seal " * 60})+"\n")'
+  $cli init $tp && $cli data add $tp /tmp/deeptune-tl/d.jsonl --name d
+  for precision in bf16 fp32; do
+    python3 tests/interop/time_first_step.py $cli train $tp --name tl-$precision --json \
+      --set model.source=/tmp/tl-bf16 --set device=cuda --set train.precision=$precision \
+      --set train.max_steps=3 --set train.warmup_steps=0 --set train.batch_size=8 --set train.micro_batch_size=8 \
+      --set data.max_length=512 || status=1
+  done
+
   step "done: status $status"
 } 2>&1 | tee "$OUT/gpu.log"
 exit $status

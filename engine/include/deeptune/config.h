@@ -29,7 +29,7 @@ struct DataSpec {
 
 struct ModelSpec {
   std::string source =
-      "preset:tiny";  // "preset:NAME", "run:NAME" (an earlier run); later HF folders
+      "preset:tiny";  // "preset:NAME", "run:NAME" (an earlier run) or a Hugging Face folder path
   Task task = Task::kCausalLm;
 };
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "deeptune/config.h"
 #include "deeptune/error.h"
 #include "deeptune/store.h"
+#include "deeptune/tokenizer.h"
 
 namespace deeptune {
 
@@ -151,6 +153,17 @@ struct Classification {
 };
 Classification classify(const std::string& project_path, const std::string& run,
                         const std::string& text);
+
+// A model named on the command line for one-off computations: the path of a Hugging Face model
+// folder, or "PROJECT:RUN" (that run's newest checkpoint, verified).
+// Its tokenizer (InputError naming the file when it cannot be read).
+std::unique_ptr<Tokenizer> model_tokenizer(const std::string& model);
+// Next-token logits at every position of `tokens`, computed in fp32 on the CPU, written to
+// `out_path` as safetensors with one F32 tensor "logits" of shape (T, V): what anyone can compare
+// with another implementation. `adapter_dir` (optional) is a PEFT LoRA adapter folder applied on
+// top of a Hugging Face folder. InputError for token ids outside the vocabulary.
+void write_logits(const std::string& model, const std::vector<int32_t>& tokens,
+                  const std::string& adapter_dir, const std::string& out_path);
 
 enum class ExportFormat { kPeft, kHfMerged };
 ExportFormat export_format_from_string(const std::string& s);  // "peft", "hf"

@@ -208,14 +208,17 @@ KeyDescriptor section_key(std::string key, S RunConfig::*section, T S::*member) 
       std::move(key), [ section, member ](auto& c) -> auto& { return (c.*section).*member; });
 }
 
-// The one place that decides which model sources are accepted; Hugging Face folders and
-// "run:NAME" (continue from an earlier run) are meant to be added here.
+// The one place that decides which model sources are accepted: a preset, an earlier run, or a
+// Hugging Face model folder (a path; whether it holds a model is checked when a run is created).
 std::string check_model_source(const std::string& source) {
   for (const std::string prefix : {"preset:", "run:"})
     if (source.compare(0, prefix.size(), prefix) == 0 && source.size() > prefix.size()) return "";
+  const bool path = !source.empty() && source.find(':') == std::string::npos;
+  if (path) return "";
   return "unsupported model source \"" + source +
-         "\"; accepted forms: \"preset:NAME\" (e.g. \"preset:tiny\") or \"run:NAME\" (the "
-         "final weights of an earlier run of the project)";
+         "\"; accepted forms: \"preset:NAME\" (e.g. \"preset:tiny\"), \"run:NAME\" (the "
+         "final weights of an earlier run of the project) or the path of a Hugging Face model "
+         "folder (config.json, *.safetensors, tokenizer.json)";
 }
 
 constexpr double kBillion = 1e9;

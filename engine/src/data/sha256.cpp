@@ -8,6 +8,12 @@
 #include <string>
 #include <vector>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
+#include "data/sha256_paths.h"
 #include "deeptune/data.h"
 #include "deeptune/error.h"
 #include "deeptune/files.h"
@@ -38,6 +44,75 @@ uint32_t rotr(uint32_t x, int n) {
   return (x >> n) | (x << (32 - n));
 }
 
+// The compression function on x86 CPUs with the SHA extensions (Intel since Goldmont/Ice Lake,
+// AMD since Zen): about 6x the portable loop, which matters when a run hashes a base model of
+// several gigabytes. The state is kept as SHA-NI wants it, (A,B,E,F) and (C,D,G,H); the message
+// schedule runs four words at a time (sha256msg1/msg2), two rounds per sha256rnds2.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define DEEPTUNE_SHA_NI 1
+__attribute__((target("sha,sse4.1,ssse3"))) void compress_sha_ni(uint32_t state[8],
+                                                                 const unsigned char* data,
+                                                                 size_t blocks) {
+  const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+  __m128i abcd = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state));
+  __m128i efgh = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state + 4));
+  abcd = _mm_shuffle_epi32(abcd, 0xB1);              // CDAB
+  efgh = _mm_shuffle_epi32(efgh, 0x1B);              // HGFE
+  __m128i abef = _mm_alignr_epi8(abcd, efgh, 8);     // ABEF
+  __m128i cdgh = _mm_blend_epi16(efgh, abcd, 0xF0);  // CDGH
+  for (; blocks > 0; --blocks, data += kBlockBytes) {
+    const __m128i abef_start = abef, cdgh_start = cdgh;
+    __m128i w[4];
+    for (int group = 0; group < 16; ++group) {  // four rounds per group
+      __m128i& words = w[group % 4];
+      if (group < 4) {
+        words = _mm_shuffle_epi8(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 16 * group)), byte_swap);
+      } else {
+        // W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16], for t = 4g .. 4g+3.
+        const __m128i& w1 = w[(group + 3) % 4];          // group - 1
+        const __m128i& w2 = w[(group + 2) % 4];          // group - 2
+        const __m128i& w3 = w[(group + 1) % 4];          // group - 3
+        __m128i next = _mm_sha256msg1_epu32(words, w3);  // words still holds group - 4
+        next = _mm_add_epi32(next, _mm_alignr_epi8(w1, w2, 4));
+        words = _mm_sha256msg2_epu32(next, w1);
+      }
+      __m128i msg = _mm_add_epi32(
+          words, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kRound.data() + 4 * group)));
+      cdgh = _mm_sha256rnds2_epu32(cdgh, abef, msg);
+      msg = _mm_shuffle_epi32(msg, 0x0E);
+      abef = _mm_sha256rnds2_epu32(abef, cdgh, msg);
+    }
+    abef = _mm_add_epi32(abef, abef_start);
+    cdgh = _mm_add_epi32(cdgh, cdgh_start);
+  }
+  const __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+  const __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(state), _mm_blend_epi16(feba, dchg, 0xF0));   // ABCD
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(state + 4), _mm_alignr_epi8(dchg, feba, 8));  // EFGH
+}
+
+bool cpu_has_sha_ni() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+  const bool ssse3 = c & (1u << 9), sse41 = c & (1u << 19);
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  return ssse3 && sse41 && (b & (1u << 29));
+}
+#endif
+
+// Tests force the portable path to compare the two.
+bool g_force_portable = false;
+
+bool use_sha_ni() {
+#ifdef DEEPTUNE_SHA_NI
+  static const bool available = cpu_has_sha_ni();
+  return available && !g_force_portable;
+#else
+  return false;
+#endif
+}
+
 // Incremental hasher so a file of any size streams through a fixed buffer.
 class Sha256 {
  public:
@@ -50,10 +125,13 @@ class Sha256 {
       data += take;
       size -= take;
       if (buffered_ < kBlockBytes) return;
-      compress(buffer_.data());
+      compress_blocks(buffer_.data(), 1);
       buffered_ = 0;
     }
-    for (; size >= kBlockBytes; data += kBlockBytes, size -= kBlockBytes) compress(data);
+    const size_t blocks = size / kBlockBytes;
+    compress_blocks(data, blocks);
+    data += blocks * kBlockBytes;
+    size -= blocks * kBlockBytes;
     std::memcpy(buffer_.data(), data, size);
     buffered_ = size;
   }
@@ -79,6 +157,13 @@ class Sha256 {
   }
 
  private:
+  void compress_blocks(const unsigned char* data, size_t blocks) {
+#ifdef DEEPTUNE_SHA_NI
+    if (blocks > 0 && use_sha_ni()) return compress_sha_ni(state_.data(), data, blocks);
+#endif
+    for (; blocks > 0; --blocks, data += kBlockBytes) compress(data);
+  }
+
   // §6.2.2: one 512-bit block.
   void compress(const unsigned char* block) {
     std::array<uint32_t, 64> w;
@@ -131,6 +216,15 @@ std::string sha256_bytes(const void* data, size_t size) {
   hasher.update(static_cast<const unsigned char*>(data), size);
   return hasher.hex_digest();
 }
+
+namespace detail {
+void sha256_force_portable(bool on) {
+  g_force_portable = on;
+}
+bool sha256_hardware() {
+  return use_sha_ni();
+}
+}  // namespace detail
 
 std::string sha256_file(const std::string& path) {
   require_regular_file(path);  // a FIFO would block the open until some writer appears

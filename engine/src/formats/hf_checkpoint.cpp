@@ -4,12 +4,15 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "deeptune/data.h"
 #include "deeptune/error.h"
 #include "deeptune/files.h"
+#include "deeptune/hf_models.h"
 #include "deeptune/json_input.h"
+#include "deeptune/text.h"
 #include "torch/tensor_io.h"
 
 namespace fs = std::filesystem;
@@ -24,13 +27,21 @@ bool is_base_parameter(const std::string& name) {
 }
 }  // namespace
 
-std::string save(const std::string& dir, model::Transformer& m, const Tokenizer& tokenizer) {
+std::string save(const std::string& dir, model::Transformer& m, const Tokenizer& tokenizer,
+                 const std::string& torch_dtype) {
+  const auto dtype = torch_dtype == "bfloat16"  ? torch::kBFloat16
+                     : torch_dtype == "float16" ? torch::kHalf
+                                                : torch::kFloat;
   fs::create_directories(dir);
-  write_json((fs::path(dir) / "config.json").string(), m->config().to_hf_json());
+  auto config = m->config();
+  config.torch_dtype = dtype == torch::kBFloat16 ? "bfloat16"
+                       : dtype == torch::kHalf   ? "float16"
+                                                 : "float32";
+  write_json((fs::path(dir) / "config.json").string(), config.to_hf_json());
   write_json((fs::path(dir) / "deeptune_tokenizer.json").string(), tokenizer.describe());
   tensor_io::NamedTensors tensors;
   for (const auto& p : m->named_parameters())
-    if (is_base_parameter(p.key())) tensors.emplace_back(p.key(), p.value().to(torch::kFloat));
+    if (is_base_parameter(p.key())) tensors.emplace_back(p.key(), p.value().to(dtype));
   const auto bytes = tensor_io::serialize(tensors);
   write_file_atomic((fs::path(dir) / "model.safetensors").string(), bytes.data(), bytes.size());
   return sha256_bytes(bytes.data(), bytes.size());
@@ -78,6 +89,72 @@ void load_weights(model::Transformer& m, const std::string& dir, const std::stri
 std::unique_ptr<Tokenizer> read_tokenizer(const std::string& dir) {
   const std::string path = (fs::path(dir) / "deeptune_tokenizer.json").string();
   return make_tokenizer(read_json_file(path));
+}
+
+std::vector<std::string> load_pretrained(model::Transformer& m, const std::string& dir) {
+  const WeightFiles files = hf_weight_files(dir);
+  std::map<std::string, SafetensorsFile> opened;
+  for (const auto& f : files.files) opened.emplace(f, SafetensorsFile::map(f));
+  const auto& cfg = m->config();
+  const std::string arch = cfg.architecture + " with " + (fs::path(dir) / "config.json").string();
+  // Every tensor of every file, so a stray one (or a shard the index does not list) is named.
+  std::map<std::string, std::pair<const SafetensorsFile*, const TensorInfo*>> available;
+  for (const auto& [path, file] : opened) {
+    for (const auto& info : file.tensors()) {
+      const auto listed = files.tensor_file.find(info.name);
+      if (listed == files.tensor_file.end() || listed->second != path)
+        throw InputError(path + ": tensor '" + info.name + "'",
+                         "is not listed for this file in model.safetensors.index.json");
+      available[info.name] = {&file, &info};
+    }
+  }
+  for (const auto& [name, path] : files.tensor_file)
+    if (!available.count(name))
+      throw InputError(path + ": tensor '" + name + "'",
+                       "is listed in model.safetensors.index.json but missing from the file");
+
+  // Validate everything first: a refused folder must leave the model as it was.
+  std::vector<std::pair<torch::Tensor, std::pair<const SafetensorsFile*, const TensorInfo*>>> plan;
+  std::vector<std::string> missing;
+  std::set<std::string> known;
+  for (auto& p : m->named_parameters()) {
+    if (!is_base_parameter(p.key())) continue;
+    known.insert(p.key());
+    const auto it = available.find(p.key());
+    if (it == available.end()) {
+      if (p.key().rfind("score.", 0) == 0) {
+        missing.push_back(p.key());
+        continue;
+      }
+      throw InputError(dir + ": tensor '" + p.key() + "'", "is missing; a " + arch + " needs it");
+    }
+    const auto& [file, info] = it->second;
+    const std::string where = file->origin() + ": tensor '" + p.key() + "'";
+    if (std::vector<int64_t>(p.value().sizes().begin(), p.value().sizes().end()) != info->shape)
+      throw InputError(where, "has shape " + c10::str(info->shape) + ", but config.json implies " +
+                                  c10::str(p.value().sizes()));
+    if (info->dtype != DType::kF32 && info->dtype != DType::kF16 && info->dtype != DType::kBF16)
+      throw InputError(where, "is stored as " + to_string(info->dtype) +
+                                  "; base weights must be F32, F16 or BF16");
+    plan.push_back({p.value(), it->second});
+  }
+  for (const auto& [name, where] : available) {
+    if (known.count(name) || ends_with(name, "rotary_emb.inv_freq")) continue;
+    if (name == "lm_head.weight" && (cfg.tie_word_embeddings || cfg.num_labels() > 0))
+      continue;  // a tied (or, classifying, unused) head some writers save anyway
+    throw InputError(where.first->origin() + ": tensor '" + name + "'",
+                     "is not a parameter of a " + arch);
+  }
+  torch::NoGradGuard no_grad;
+  for (auto& [param, source] : plan) {
+    const auto& [file, info] = source;
+    // A view of the mapped bytes (no copy); copy_ converts dtype and moves to the device at once.
+    const auto view =
+        torch::from_blob(const_cast<uint8_t*>(file->data(*info)), info->shape,
+                         torch::TensorOptions().dtype(tensor_io::to_scalar_type(info->dtype)));
+    param.copy_(view);
+  }
+  return missing;
 }
 
 }  // namespace deeptune::hf

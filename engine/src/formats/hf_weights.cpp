@@ -62,7 +62,8 @@ WeightFiles hf_weight_files(const std::string& dir) {
   } else if (fs::exists(single, ec)) {
     require_regular_file(single);
     w.files.push_back(single);
-    for (const auto& t : SafetensorsFile::map(single).tensors()) w.tensor_file[t.name] = single;
+    const auto file = SafetensorsFile::map(single);  // header only: no weight page is read
+    for (const auto& t : file.tensors()) w.tensor_file[t.name] = single;
   } else {
     std::string hint;
     for (const char* legacy : {"pytorch_model.bin", "pytorch_model.bin.index.json"})

@@ -85,16 +85,32 @@ std::vector<std::string> export_run(const std::string& project_path, const std::
   const fs::path out(out_dir);
   std::vector<std::string> files;
 
+  const detail::BaseLocation base = detail::verified_base(*store, *run);
   if (format == ExportFormat::kHfMerged) {
     lora::merge(m);
-    hf::save(out_dir, m, *tok);
-    files = {(out / "config.json").string(), (out / "model.safetensors").string(),
-             (out / "deeptune_tokenizer.json").string()};
+    if (base.reference) {
+      // As the base came: its dtype, its tokenizer files, its generation defaults.
+      hf::save(out_dir, m, *tok, m->config().torch_dtype);
+      files = {(out / "config.json").string(), (out / "model.safetensors").string()};
+      std::error_code ec;
+      fs::remove(out / "deeptune_tokenizer.json", ec);
+      for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                               "generation_config.json"}) {
+        const fs::path from = fs::path(base.dir) / name;
+        if (!fs::exists(from, ec)) continue;
+        const auto bytes = read_file_bytes(from.string());
+        write_file_atomic((out / name).string(), bytes.data(), bytes.size());
+        files.push_back((out / name).string());
+      }
+    } else {
+      hf::save(out_dir, m, *tok);
+      files = {(out / "config.json").string(), (out / "model.safetensors").string(),
+               (out / "deeptune_tokenizer.json").string()};
+    }
   } else {
-    // The adapter refers to its base by path; a folded (temperature) base is written beside it.
-    std::string base_path =
-        fs::absolute(store->resolve(detail::newest_artifact(*store, run->id, "base_model")->path))
-            .string();
+    // The adapter refers to its base by path (an imported base: its folder); a folded
+    // (temperature) base is written beside it.
+    std::string base_path = fs::absolute(base.dir).string();
     if (temperature) {
       // Save the folded base weights without the adapters merged in.
       const fs::path base_out = out / "base_model";

@@ -3,6 +3,7 @@
 #include "model/llama.h"
 
 #include <cmath>
+#include <set>
 
 #include "deeptune/error.h"
 #include "deeptune/text.h"
@@ -207,12 +208,12 @@ torch::Tensor rope_inv_freq(const LlamaConfig& c, const torch::Device& device,
       return torch::where(medium, smoothed, scaled);
     }
     case RopeType::kYarn: {
-      // As transformers: with original_max_position_embeddings given, the factor is the ratio of
-      // the context lengths (DeepSeek-V3 style configs), not the `factor` key.
-      const bool has_original = r.original_max_position_embeddings > 0;
-      const double original = has_original ? double(r.original_max_position_embeddings)
-                                           : double(c.max_position_embeddings);
-      const double factor = has_original ? double(c.max_position_embeddings) / original : r.factor;
+      // As transformers 5: the `factor` key; only without one, the ratio of the context lengths
+      // (DeepSeek-V3 style configs).
+      const double original = r.original_max_position_embeddings > 0
+                                  ? double(r.original_max_position_embeddings)
+                                  : double(c.max_position_embeddings);
+      const double factor = r.factor > 0 ? r.factor : double(c.max_position_embeddings) / original;
       auto get_mscale = [](double scale, double mscale) {
         return scale <= 1.0 ? 1.0 : 0.1 * mscale * std::log(scale) + 1.0;
       };
@@ -299,12 +300,19 @@ torch::Tensor TransformerImpl::class_logits(const torch::Tensor& input_ids,
 }
 
 void init_weights(Transformer& m, uint64_t seed) {
+  std::vector<std::string> names;
+  for (const auto& p : m->named_parameters()) names.push_back(p.key());
+  init_parameters(m, names, seed);
+}
+
+void init_parameters(Transformer& m, const std::vector<std::string>& wanted, uint64_t seed) {
   torch::NoGradGuard no_grad;
   auto gen = at::detail::createCPUGenerator(seed);
   const double std = m->config().initializer_range;
+  const std::set<std::string> chosen(wanted.begin(), wanted.end());
   for (auto& p : m->named_parameters()) {
     const std::string& name = p.key();
-    if (name.find("lora_") != std::string::npos) continue;
+    if (name.find("lora_") != std::string::npos || !chosen.count(name)) continue;
     if (ends_with(name, "norm.weight")) {
       p.value().fill_(1.0);
     } else if (ends_with(name, "bias")) {
@@ -317,7 +325,8 @@ void init_weights(Transformer& m, uint64_t seed) {
     }
   }
   const int64_t pad = m->config().pad_token_id;
-  if (pad >= 0 && pad < m->config().vocab_size) m->model->embed_tokens->weight[pad].zero_();
+  if (chosen.count("model.embed_tokens.weight") && pad >= 0 && pad < m->config().vocab_size)
+    m->model->embed_tokens->weight[pad].zero_();
 }
 
 std::vector<std::pair<std::string, LoraLinear>> linear_modules(Transformer& m) {

@@ -159,6 +159,9 @@ TORCH_MODULE(Transformer);
 // from a CPU generator of its own seeded with `seed` — so a seed fully determines a preset model,
 // whatever else the process draws.
 void init_weights(Transformer& m, uint64_t seed);
+// The same rule for the named parameters only, drawn in module order from a generator of their
+// own: what a pretrained base lacks (a classification head) gets the same values on every load.
+void init_parameters(Transformer& m, const std::vector<std::string>& names, uint64_t seed);
 
 // Every LoraLinear by its full name (e.g. "model.layers.0.self_attn.q_proj"), in module order.
 std::vector<std::pair<std::string, LoraLinear>> linear_modules(Transformer& m);

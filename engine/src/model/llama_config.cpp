@@ -130,8 +130,10 @@ RopeScaling read_rope(const nlohmann::json& j, const std::string& origin, double
                                 "' is not supported; supported: " + joined(names_of(kRopeTypes)));
   r.type = *known;
   if (r.type == RopeType::kDefault) return r;
-  r.factor = read_key<double>(*params, "factor", where, 1.0, true);
-  if (!(r.factor >= 1.0)) throw InputError(where, "factor must be at least 1");
+  // yarn without a factor derives it from the context lengths (0 marks that here).
+  r.factor = read_key<double>(*params, "factor", where, 0.0, r.type != RopeType::kYarn);
+  if (!(r.factor >= 1.0) && !(r.type == RopeType::kYarn && r.factor == 0.0))
+    throw InputError(where, "factor must be at least 1");
   r.original_max_position_embeddings = read_key<int64_t>(
       *params, "original_max_position_embeddings", where, 0, r.type == RopeType::kLlama3);
   if (r.type == RopeType::kLlama3) {
@@ -157,7 +159,8 @@ RopeScaling read_rope(const nlohmann::json& j, const std::string& origin, double
 
 nlohmann::json rope_json(const RopeScaling& r) {
   if (r.type == RopeType::kDefault) return nullptr;
-  nlohmann::json j{{"rope_type", to_string(r.type)}, {"factor", r.factor}};
+  nlohmann::json j{{"rope_type", to_string(r.type)}};
+  if (r.factor > 0) j["factor"] = r.factor;
   if (r.original_max_position_embeddings > 0)
     j["original_max_position_embeddings"] = r.original_max_position_embeddings;
   if (r.type == RopeType::kLlama3) {

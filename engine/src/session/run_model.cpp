@@ -2,11 +2,15 @@
 // artifact holds (hash verified), LoRA attached from the run's seed, the newest checkpoint's
 // weights (hash verified). Also the model a new run starts from, and model summaries computed
 // from configs alone (no weights built, no random numbers drawn).
+#include <sys/stat.h>
 #include <torch/torch.h>
 
 #include <filesystem>
 
+#include "deeptune/data.h"
 #include "deeptune/error.h"
+#include "deeptune/files.h"
+#include "deeptune/hf_models.h"
 #include "deeptune/json_input.h"
 #include "deeptune/session.h"
 #include "deeptune/text.h"
@@ -46,7 +50,113 @@ ArtifactRecord base_artifact(const ProjectStore& store, const RunRecord& run) {
   return *base;
 }
 
+// What identifies a file without reading it: a rewrite or a replaced blob changes one of these.
+struct FileStamp {
+  uint64_t bytes = 0;
+  int64_t mtime_ns = 0;
+  uint64_t inode = 0;
+};
+FileStamp stamp_of(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw InputError(path, "is missing: the run's base model folder changed since it started");
+  return {static_cast<uint64_t>(st.st_size),
+          int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+          static_cast<uint64_t>(st.st_ino)};
+}
+
+// The files of a model folder a run depends on: config, weights, tokenizer files present.
+std::vector<std::string> model_files(const std::string& dir) {
+  std::vector<std::string> out{(fs::path(dir) / "config.json").string()};
+  for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                           "generation_config.json", "model.safetensors.index.json"}) {
+    const auto path = fs::path(dir) / name;
+    std::error_code ec;
+    if (fs::exists(path, ec)) out.push_back(path.string());
+  }
+  for (const auto& f : hf_weight_files(dir).files) out.push_back(f);
+  return out;
+}
+
 }  // namespace
+
+bool is_folder_source(const RunConfig& c) {
+  return !starts_with(c.model.source, kPresetPrefix) && !starts_with(c.model.source, kRunPrefix);
+}
+
+std::string source_folder(const RunConfig& c) {
+  if (!is_folder_source(c))
+    throw InputError("model.source", "'" + c.model.source + "' is not a model folder");
+  if (!is_hf_model_folder(c.model.source))
+    throw InputError(c.model.source, "is not a Hugging Face model folder (no config.json)");
+  return c.model.source;
+}
+
+ArtifactRecord write_base_reference(const ProjectStore& store, int64_t run_id,
+                                    const std::string& model_dir,
+                                    const std::vector<std::string>& labels) {
+  nlohmann::json files = nlohmann::json::array();
+  for (const auto& path : model_files(model_dir)) {
+    const FileStamp st = stamp_of(path);
+    files.push_back({{"name", fs::path(path).filename().string()},
+                     {"bytes", st.bytes},
+                     {"mtime_ns", st.mtime_ns},
+                     {"inode", st.inode},
+                     {"sha256", sha256_file(path)}});
+  }
+  const nlohmann::json ref{{"format", 1},
+                           {"dir", fs::absolute(model_dir).lexically_normal().string()},
+                           {"labels", labels},
+                           {"files", files}};
+  const std::string text = ref.dump(2) + "\n";
+  const std::string folder = runs_folder(store, run_id);
+  fs::create_directories(folder);
+  const std::string path = (fs::path(folder) / kBaseReferenceFile).string();
+  write_file_atomic(path, text);
+  ArtifactRecord a;
+  a.run_id = run_id;
+  a.kind = "base_model";
+  a.path = path;
+  a.sha256 = sha256_bytes(text.data(), text.size());
+  return a;
+}
+
+BaseLocation verified_base(const ProjectStore& store, const RunRecord& run) {
+  const auto artifact = base_artifact(store, run);
+  const std::string path = store.resolve(artifact.path);
+  if (!ends_with(path, kBaseReferenceFile)) return {path, false, {}};
+  const auto bytes = read_file_bytes(path);
+  const std::string actual = sha256_bytes(bytes.data(), bytes.size());
+  if (actual != artifact.sha256)
+    throw InputError(path, "changed since the run recorded it (SHA-256 " + actual.substr(0, 12) +
+                               "…, recorded " + artifact.sha256.substr(0, 12) + "…)");
+  const auto ref =
+      parse_json(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), path);
+  BaseLocation base;
+  base.reference = true;
+  try {
+    base.dir = ref.at("dir").get<std::string>();
+    base.labels = ref.at("labels").get<std::vector<std::string>>();
+    for (const auto& f : ref.at("files")) {
+      const std::string file = (fs::path(base.dir) / f.at("name").get<std::string>()).string();
+      const FileStamp st = stamp_of(file);
+      if (st.bytes == f.at("bytes").get<uint64_t>() &&
+          st.mtime_ns == f.at("mtime_ns").get<int64_t>() &&
+          st.inode == f.at("inode").get<uint64_t>())
+        continue;
+      // Touched or copied: only the bytes decide.
+      const std::string sha = sha256_file(file);
+      if (sha != f.at("sha256").get<std::string>())
+        throw InputError(file, "changed since the run started (SHA-256 " + sha.substr(0, 12) +
+                                   "…, recorded " +
+                                   f.at("sha256").get<std::string>().substr(0, 12) +
+                                   "…); the run's base model is not the one it trained on");
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(path, std::string("is not a base reference: ") + e.what());
+  }
+  return base;
+}
 
 std::string runs_root(const ProjectStore& store) {
   const fs::path project(store.path());
@@ -88,16 +198,25 @@ void adapt(model::Transformer& m, const RunConfig& c) {
 }
 
 model::Transformer load_base(const ProjectStore& store, const RunRecord& run, const RunConfig& c) {
-  const auto base = base_artifact(store, run);
-  const std::string dir = store.resolve(base.path);
-  model::Transformer m(hf::read_config(dir));
-  hf::load_weights(m, dir, base.sha256);
+  const BaseLocation base = verified_base(store, run);
+  if (!base.reference) {
+    model::Transformer m(hf::read_config(base.dir));
+    hf::load_weights(m, base.dir, base_artifact(store, run).sha256);
+    adapt(m, c);
+    return m;
+  }
+  auto cfg = hf::read_config(base.dir);
+  apply_run_settings(cfg, c, base.labels);
+  model::Transformer m(cfg);
+  const auto missing = hf::load_pretrained(m, base.dir);
+  model::init_parameters(m, missing, c.seed);
   adapt(m, c);
   return m;
 }
 
 std::unique_ptr<Tokenizer> load_tokenizer(const ProjectStore& store, const RunRecord& run) {
-  return hf::read_tokenizer(store.resolve(base_artifact(store, run).path));
+  const BaseLocation base = verified_base(store, run);
+  return base.reference ? load_hf_tokenizer(base.dir) : hf::read_tokenizer(base.dir);
 }
 
 TrainedModel load_trained(const ProjectStore& store, const RunRecord& run) {
@@ -131,7 +250,14 @@ model::LlamaConfig model_config(const ProjectStore* store, const RunConfig& c,
   if (starts_with(c.model.source, kRunPrefix)) {
     if (!store) throw InputError("model.source", "a run:NAME source needs its project");
     const RunRecord parent = parent_run(*store, c, parent_id);
-    cfg = hf::read_config(store->resolve(base_artifact(*store, parent).path));
+    cfg = hf::read_config(verified_base(*store, parent).dir);
+  } else if (is_folder_source(c)) {
+    cfg = hf::read_config(source_folder(c));
+    if (cfg.sliding_window > 0 && c.data.max_length > cfg.sliding_window)
+      throw InputError("data.max_length",
+                       std::to_string(c.data.max_length) + " exceeds the model's sliding window (" +
+                           std::to_string(cfg.sliding_window) +
+                           " tokens), which this engine does not implement; use at most that");
   } else {
     const ByteTokenizer tok;
     cfg = model::find_preset(preset_name(c)).config;
@@ -148,6 +274,7 @@ std::unique_ptr<Tokenizer> start_tokenizer(const ProjectStore& store, const RunC
                                            const std::optional<int64_t>& parent_id) {
   if (starts_with(c.model.source, kRunPrefix))
     return load_tokenizer(store, parent_run(store, c, parent_id));
+  if (is_folder_source(c)) return load_hf_tokenizer(source_folder(c));
   return std::make_unique<ByteTokenizer>();
 }
 
@@ -155,6 +282,14 @@ model::Transformer build_start_model(const ProjectStore& store, const RunConfig&
                                      const std::optional<int64_t>& parent_id,
                                      const std::vector<std::string>& labels, std::string* origin) {
   model::Transformer m(model_config(&store, c, parent_id, labels));
+  if (is_folder_source(c)) {
+    // Only what the checkpoint lacks (a classification head) is drawn from the seed, exactly as
+    // load_base draws it again on resume.
+    const auto missing = hf::load_pretrained(m, source_folder(c));
+    model::init_parameters(m, missing, c.seed);
+    *origin = "Hugging Face model " + source_folder(c) + " (" + m->config().architecture + ")";
+    return m;
+  }
   // Every parameter from the seed first: a head the parent lacks (score, lm_head) keeps it.
   model::init_weights(m, c.seed);
   if (!starts_with(c.model.source, kRunPrefix)) {
@@ -189,6 +324,9 @@ ModelSummary summarize_model(const RunConfig& config, int num_labels,
     store = ProjectStore::open(project_path);
     s.description = "final weights of " +
                     config.model.source.substr(std::char_traits<char>::length(detail::kRunPrefix));
+  } else if (detail::is_folder_source(config)) {
+    const auto info = inspect_hf_model(detail::source_folder(config));
+    s.description = info.name + " (" + info.architecture + ", " + info.dtype + ")";
   } else {
     s.description = model::find_preset(detail::preset_name(config)).description;
   }

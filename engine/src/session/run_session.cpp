@@ -294,7 +294,8 @@ class RunExecution {
     for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
       const std::string path = it->path().lexically_normal().string();
       const std::string name = it->path().filename().string();
-      const bool ours = starts_with(name, "checkpoint-") || name == "base";
+      const bool ours =
+          starts_with(name, "checkpoint-") || name == "base" || name == detail::kBaseReferenceFile;
       if (!ours || std::find(recorded.begin(), recorded.end(), path) != recorded.end()) continue;
       remove_tree(path);
       persist_.on_log({LogLevel::kInfo, "removed " + name + ": the project has no record of it"});
@@ -320,7 +321,8 @@ class RunExecution {
     tokenizer_ = has_base ? detail::load_tokenizer(*store_, before_)
                           : detail::start_tokenizer(*store_, config_, before_.parent_run_id);
     encoded_ = train::encode(examples, split, mapping_of(dataset).kind(), config_.model.task,
-                             *tokenizer_, config_.data.max_length);
+                             *tokenizer_, config_.data.max_length, config_.data.chat_template);
+    if (!encoded_.chat_note.empty()) persist_.on_log({LogLevel::kInfo, encoded_.chat_note});
     if (encoded_.truncated)
       persist_.on_log({LogLevel::kInfo, std::to_string(encoded_.truncated) +
                                             " examples truncated to data.max_length = " +
@@ -339,6 +341,18 @@ class RunExecution {
       std::string origin;
       model_ = detail::build_start_model(*store_, config_, before_.parent_run_id, encoded_.labels,
                                          &origin);
+      if (detail::is_folder_source(config_)) {
+        // An imported base is referenced, not copied: its files are hashed once and checked on
+        // resume and export (an 8B model would otherwise cost 32 GB per run).
+        store_->add_artifact(detail::write_base_reference(
+            *store_, run_id_, detail::source_folder(config_), encoded_.labels));
+        fsync_directory(folder());
+        persist_.on_log({LogLevel::kInfo, "base model: " + origin + ", referenced"});
+        detail::adapt(model_, config_);
+        model_->to(device_);
+        log_parameter_counts();
+        return;
+      }
       const fs::path base = fs::path(folder()) / "base";
       const fs::path partial = base.string() + ".partial";
       remove_tree(partial.string());
@@ -355,6 +369,10 @@ class RunExecution {
       detail::adapt(model_, config_);
     }
     model_->to(device_);
+    log_parameter_counts();
+  }
+
+  void log_parameter_counts() {
     const auto counts = lora::count_parameters(model_);
     persist_.on_log({LogLevel::kInfo,
                      "model: " + std::to_string(counts.total) + " parameters, " +
@@ -474,6 +492,15 @@ int64_t create_run(const std::string& project_path, const RunConfig& config,
   std::optional<int64_t> parent;
   if (starts_with(c.model.source, kRunPrefix))
     parent = detail::parent_run(*store, c, std::nullopt).id;
+  if (detail::is_folder_source(c)) {
+    // Stored absolute, so the run finds its base from any working directory.
+    std::string folder = c.model.source;
+    if (starts_with(folder, "~/") && std::getenv("HOME"))
+      folder = std::string(std::getenv("HOME")) + folder.substr(1);
+    c.model.source = fs::absolute(folder).lexically_normal().string();
+    if (ends_with(c.model.source, "/") && c.model.source.size() > 1) c.model.source.pop_back();
+    detail::source_folder(c);  // refuses a folder without config.json, naming it
+  }
   const std::vector<std::string> labels(
       c.model.task == Task::kClassification ? 2 : 0);  // the count does not change targets
   lora::plan(detail::model_config(store.get(), c, parent, labels), c.lora, c.train.mode);

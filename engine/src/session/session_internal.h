@@ -17,6 +17,29 @@ namespace deeptune::detail {
 inline constexpr const char* kPresetPrefix = "preset:";
 inline constexpr const char* kRunPrefix = "run:";
 
+// A model.source that is neither a preset nor a run names a Hugging Face model folder.
+bool is_folder_source(const RunConfig& c);
+// The folder an HF source names, as stored (create_run makes it absolute).
+std::string source_folder(const RunConfig& c);
+
+// The base a run trains on, as its base artifact records it: a folder of its own (presets and
+// run:NAME sources write their start model there) or a reference to a Hugging Face folder
+// (base_ref.json: the folder, its files' sizes, times and SHA-256, the labels of a classifier).
+// Referenced files are checked: unchanged size, time and inode, or else the same SHA-256 (a
+// changed base is refused, naming the file).
+struct BaseLocation {
+  std::string dir;
+  bool reference = false;
+  std::vector<std::string> labels;  // reference: the classification labels of the run
+};
+BaseLocation verified_base(const ProjectStore& store, const RunRecord& run);
+// Hashes a folder's model files and writes <run folder>/base_ref.json durably; returns the
+// artifact to record (its SHA-256 is the reference file's).
+ArtifactRecord write_base_reference(const ProjectStore& store, int64_t run_id,
+                                    const std::string& model_dir,
+                                    const std::vector<std::string>& labels);
+inline constexpr const char* kBaseReferenceFile = "base_ref.json";
+
 // <project folder>/<project stem>.runs: every run's folder lives inside; exports never do.
 std::string runs_root(const ProjectStore& store);
 // runs_root()/run-<id>: base model, checkpoints.
