@@ -305,6 +305,22 @@ class TestTokenizer : public QObject {
     QVERIFY(tok->adds_bos());
     QCOMPARE(show(tok->encode_with_specials("the")), show({0, 8, 12}));
     QCOMPARE(q(tok->chat_template()), QString("D"));
+
+    // add_bos_token false takes away the BOS the template adds (as transformers rebuilds it).
+    Folder g;
+    t["post_processor"] = {
+        {"type", "TemplateProcessing"},
+        {"single", json::array({{{"SpecialToken", {{"id", "a"}, {"type_id", 0}}}},
+                                {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}})},
+        {"special_tokens", {{"a", {{"id", "a"}, {"ids", {0}}, {"tokens", {"a"}}}}}}};
+    g.write("tokenizer.json", t.dump());
+    g.write("tokenizer_config.json", R"({"add_bos_token": false, "bos_token": "a"})");
+    const auto without = deeptune::load_hf_tokenizer(g.path());
+    QCOMPARE(show(without->encode_with_specials("the")), show({8}));
+    QVERIFY(!without->adds_bos());
+    g.write("tokenizer_config.json", R"({"bos_token": "a"})");
+    QCOMPARE(show(deeptune::load_hf_tokenizer(g.path())->encode_with_specials("the")),
+             show({0, 8}));
   }
 
   // Without tokenizer_config.json: ids from config.json / generation_config.json (eos may be a
