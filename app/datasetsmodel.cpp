@@ -60,6 +60,8 @@ QString DatasetsModel::describeMapping(const std::string& mappingJson) {
                                              QString::fromStdString(m.label));
       case deeptune::MappingKind::kText:
         return QString::fromStdString(m.text);
+      case deeptune::MappingKind::kMessages:
+        return tr("%1 (conversations)").arg(QString::fromStdString(m.messages));
     }
   } catch (const std::exception&) {
   }

@@ -1,6 +1,7 @@
 // Registration of the engine value types used across threads.
 #include "metatypes.h"
 
+#include "datatokenservice.h"
 #include "modelsummarizer.h"
 #include "runhistoryreader.h"
 #include "runremover.h"
@@ -17,4 +18,6 @@ void registerDeepTuneMetaTypes() {
   qRegisterMetaType<deeptune::ModelSummary>();
   qRegisterMetaType<QList<deeptune::RunDependent>>();
   qRegisterMetaType<QList<RunHistory>>();
+  qRegisterMetaType<deeptune::TokenStats>();
+  qRegisterMetaType<deeptune::ExamplePreview>();
 }

@@ -4,7 +4,7 @@
 <context>
     <name>AddDatasetDialog</name>
     <message>
-        <location filename="../views/adddatasetdialog.cpp" line="+25"/>
+        <location filename="../views/adddatasetdialog.cpp" line="+26"/>
         <source>Add dataset</source>
         <translation>Add dataset</translation>
     </message>
@@ -60,11 +60,16 @@
     </message>
     <message>
         <location line="+1"/>
+        <source>Conversation (learn the assistant turns)</source>
+        <translation>Conversation (learn the assistant turns)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Examples are:</source>
         <translation>Examples are:</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>Text column:</source>
         <translation>Text column:</translation>
     </message>
@@ -84,12 +89,17 @@
         <translation>Label column:</translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>Messages column:</source>
+        <translation>Messages column:</translation>
+    </message>
+    <message>
         <location line="+12"/>
         <source>Add</source>
         <translation>Add</translation>
     </message>
     <message>
-        <location line="+50"/>
+        <location line="+55"/>
         <source>Detected columns: %1</source>
         <translation>Detected columns: %1</translation>
     </message>
@@ -97,7 +107,7 @@
 <context>
     <name>DataPage</name>
     <message>
-        <location filename="../views/datapage.cpp" line="+45"/>
+        <location filename="../views/datapage.cpp" line="+69"/>
         <source>Datasets</source>
         <translation>Datasets</translation>
     </message>
@@ -124,46 +134,114 @@
     <message>
         <location line="+1"/>
         <location line="+6"/>
-        <location line="+152"/>
+        <location line="+32"/>
+        <location line="+226"/>
         <source>tokens</source>
         <translation>tokens</translation>
     </message>
     <message>
-        <location line="-158"/>
+        <location line="-264"/>
         <location line="+3"/>
-        <location line="+141"/>
+        <location line="+35"/>
+        <location line="+212"/>
+        <location line="+86"/>
         <source>examples</source>
         <translation>examples</translation>
     </message>
     <message>
-        <location line="-142"/>
+        <location line="-334"/>
         <source>Label balance</source>
         <translation>Label balance</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+155"/>
+        <location line="+261"/>
         <source>label</source>
         <translation>label</translation>
     </message>
     <message>
-        <location line="-153"/>
+        <location line="-259"/>
         <source>Train vs validation</source>
         <translation>Train vs validation</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+152"/>
+        <location line="+258"/>
         <source>% of split</source>
         <translation>% of split</translation>
     </message>
     <message>
-        <location line="-147"/>
+        <location line="-253"/>
         <source>Statistics</source>
         <translation>Statistics</translation>
     </message>
-    <message numerus="yes">
+    <message>
+        <location line="+5"/>
+        <source>Chat format of conversations:</source>
+        <translation>Chat format of conversations:</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Automatic (the model&apos;s chat template)</source>
+        <translation>Automatic (the model&apos;s chat template)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>ChatML (Qwen)</source>
+        <translation>ChatML (Qwen)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Llama 3</source>
+        <translation>Llama 3</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>DeepSeek-R1</source>
+        <translation>DeepSeek-R1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Mistral [INST]</source>
+        <translation>Mistral [INST]</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Llama 2 [INST] &lt;&lt;SYS&gt;&gt;</source>
+        <translation>Llama 2 [INST] &lt;&lt;SYS&gt;&gt;</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>How a messages dataset becomes text (data.chat_template)</source>
+        <translation>How a messages dataset becomes text (data.chat_template)</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Tokens per example with the selected model</source>
+        <translation>Tokens per example with the selected model</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Example</source>
+        <translation>Example</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Row of the dataset to show as the model sees it</source>
+        <translation>Row of the dataset to show as the model sees it</translation>
+    </message>
+    <message>
         <location line="+11"/>
+        <source>&lt;span style=&quot;background-color:%1&quot;&gt;&amp;nbsp;loss&amp;nbsp;&lt;/span&gt; tokens the loss is computed on &amp;nbsp; &lt;span style=&quot;background-color:%2&quot;&gt;&amp;nbsp;context&amp;nbsp;&lt;/span&gt; tokens the model only reads</source>
+        <translation>&lt;span style=&quot;background-color:%1&quot;&gt;&amp;nbsp;loss&amp;nbsp;&lt;/span&gt; tokens the loss is computed on &amp;nbsp; &lt;span style=&quot;background-color:%2&quot;&gt;&amp;nbsp;context&amp;nbsp;&lt;/span&gt; tokens the model only reads</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Tokens</source>
+        <translation>Tokens</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+15"/>
         <source>%n row(s)</source>
         <translation>
             <numerusform>%n row</numerusform>
@@ -179,7 +257,7 @@
         </translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+51"/>
         <source>Dataset &apos;%1&apos; added</source>
         <translation>Dataset &apos;%1&apos; added</translation>
     </message>
@@ -209,7 +287,7 @@
         <translation>No dataset yet: add one to start.</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+30"/>
         <source>The next run trains on &apos;%1&apos;.</source>
         <translation>The next run trains on &apos;%1&apos;.</translation>
     </message>
@@ -263,6 +341,75 @@
         <source>Drift %1 (warning above %2)</source>
         <translation>Drift %1 (warning above %2)</translation>
     </message>
+    <message>
+        <location line="+20"/>
+        <source>Counting tokens with the selected model…</source>
+        <translation>Counting tokens with the selected model…</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Tokenizer: %1 · tokens per example: min %2, mean %3, max %4 · %5 of %6 examples (%7%) longer than data.max_length = %8 and cut</source>
+        <translation>Tokenizer: %1 · tokens per example: min %2, mean %3, max %4 · %5 of %6 examples (%7%) longer than data.max_length = %8 and cut</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Conversations formatted as %1: %2</source>
+        <translation>Conversations formatted as %1: %2</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>%1% cut at %2 tokens</source>
+        <translation>%1% cut at %2 tokens</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Every example fits in %1 tokens</source>
+        <translation>Every example fits in %1 tokens</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+20"/>
+        <source>%n token(s), %1 in the loss</source>
+        <translation>
+            <numerusform>%n token, %1 in the loss</numerusform>
+            <numerusform>%n tokens, %1 in the loss</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+3"/>
+        <source>cut from %n token(s)</source>
+        <translation>
+            <numerusform>cut from %n token</numerusform>
+            <numerusform>cut from %n tokens</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>left out of training: nothing to predict</source>
+        <translation>left out of training: nothing to predict</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>validation example</source>
+        <translation>validation example</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>label: %1</source>
+        <translation>label: %1</translation>
+    </message>
+</context>
+<context>
+    <name>DataTokenService</name>
+    <message>
+        <location filename="../app/datatokenservice.cpp" line="+37"/>
+        <source>Cannot count the tokens of this dataset</source>
+        <translation>Cannot count the tokens of this dataset</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>Cannot show this example</source>
+        <translation>Cannot show this example</translation>
+    </message>
 </context>
 <context>
     <name>DatasetRegistrar</name>
@@ -275,7 +422,12 @@
 <context>
     <name>DatasetsModel</name>
     <message>
-        <location filename="../app/datasetsmodel.cpp" line="+94"/>
+        <location filename="../app/datasetsmodel.cpp" line="+64"/>
+        <source>%1 (conversations)</source>
+        <translation>%1 (conversations)</translation>
+    </message>
+    <message>
+        <location line="+32"/>
         <source>Name</source>
         <translation>Name</translation>
     </message>
@@ -1460,7 +1612,7 @@ LibTorch %2</translation>
         <translation>The run could not start</translation>
     </message>
     <message>
-        <location line="+37"/>
+        <location line="+44"/>
         <source>The run config is not valid</source>
         <translation>The run config is not valid</translation>
     </message>

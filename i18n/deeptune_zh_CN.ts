@@ -4,7 +4,7 @@
 <context>
     <name>AddDatasetDialog</name>
     <message>
-        <location filename="../views/adddatasetdialog.cpp" line="+25"/>
+        <location filename="../views/adddatasetdialog.cpp" line="+26"/>
         <source>Add dataset</source>
         <translation>添加数据集</translation>
     </message>
@@ -60,11 +60,16 @@
     </message>
     <message>
         <location line="+1"/>
+        <source>Conversation (learn the assistant turns)</source>
+        <translation>对话（学习助手的回复）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Examples are:</source>
         <translation>样本类型：</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>Text column:</source>
         <translation>文本列：</translation>
     </message>
@@ -84,12 +89,17 @@
         <translation>标签列：</translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>Messages column:</source>
+        <translation>消息列：</translation>
+    </message>
+    <message>
         <location line="+12"/>
         <source>Add</source>
         <translation>添加</translation>
     </message>
     <message>
-        <location line="+50"/>
+        <location line="+55"/>
         <source>Detected columns: %1</source>
         <translation>检测到的列：%1</translation>
     </message>
@@ -97,7 +107,7 @@
 <context>
     <name>DataPage</name>
     <message>
-        <location filename="../views/datapage.cpp" line="+45"/>
+        <location filename="../views/datapage.cpp" line="+69"/>
         <source>Datasets</source>
         <translation>数据集</translation>
     </message>
@@ -124,46 +134,114 @@
     <message>
         <location line="+1"/>
         <location line="+6"/>
-        <location line="+152"/>
+        <location line="+32"/>
+        <location line="+226"/>
         <source>tokens</source>
         <translation>词元</translation>
     </message>
     <message>
-        <location line="-158"/>
+        <location line="-264"/>
         <location line="+3"/>
-        <location line="+141"/>
+        <location line="+35"/>
+        <location line="+212"/>
+        <location line="+86"/>
         <source>examples</source>
         <translation>样本数</translation>
     </message>
     <message>
-        <location line="-142"/>
+        <location line="-334"/>
         <source>Label balance</source>
         <translation>标签分布</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+155"/>
+        <location line="+261"/>
         <source>label</source>
         <translation>标签</translation>
     </message>
     <message>
-        <location line="-153"/>
+        <location line="-259"/>
         <source>Train vs validation</source>
         <translation>训练集与验证集对比</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+152"/>
+        <location line="+258"/>
         <source>% of split</source>
         <translation>占该部分的 %</translation>
     </message>
     <message>
-        <location line="-147"/>
+        <location line="-253"/>
         <source>Statistics</source>
         <translation>统计</translation>
     </message>
-    <message numerus="yes">
+    <message>
+        <location line="+5"/>
+        <source>Chat format of conversations:</source>
+        <translation>对话的聊天格式：</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Automatic (the model&apos;s chat template)</source>
+        <translation>自动（使用模型自带的聊天模板）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>ChatML (Qwen)</source>
+        <translation>ChatML（Qwen）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Llama 3</source>
+        <translation>Llama 3</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>DeepSeek-R1</source>
+        <translation>DeepSeek-R1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Mistral [INST]</source>
+        <translation>Mistral [INST]</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Llama 2 [INST] &lt;&lt;SYS&gt;&gt;</source>
+        <translation>Llama 2 [INST] &lt;&lt;SYS&gt;&gt;</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>How a messages dataset becomes text (data.chat_template)</source>
+        <translation>消息数据集如何转换为文本（data.chat_template）</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Tokens per example with the selected model</source>
+        <translation>所选模型下每个样本的词元数</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Example</source>
+        <translation>样本</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Row of the dataset to show as the model sees it</source>
+        <translation>按模型所见的形式显示数据集中的哪一行</translation>
+    </message>
+    <message>
         <location line="+11"/>
+        <source>&lt;span style=&quot;background-color:%1&quot;&gt;&amp;nbsp;loss&amp;nbsp;&lt;/span&gt; tokens the loss is computed on &amp;nbsp; &lt;span style=&quot;background-color:%2&quot;&gt;&amp;nbsp;context&amp;nbsp;&lt;/span&gt; tokens the model only reads</source>
+        <translation>&lt;span style=&quot;background-color:%1&quot;&gt;&amp;nbsp;损失&amp;nbsp;&lt;/span&gt; 参与损失计算的词元 &amp;nbsp; &lt;span style=&quot;background-color:%2&quot;&gt;&amp;nbsp;上下文&amp;nbsp;&lt;/span&gt; 模型只读取的词元</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Tokens</source>
+        <translation>词元</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+15"/>
         <source>%n row(s)</source>
         <translation>
             <numerusform>%n 行</numerusform>
@@ -177,7 +255,7 @@
         </translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+51"/>
         <source>Dataset &apos;%1&apos; added</source>
         <translation>已添加数据集“%1”</translation>
     </message>
@@ -207,7 +285,7 @@
         <translation>还没有数据集：请先添加一个。</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+30"/>
         <source>The next run trains on &apos;%1&apos;.</source>
         <translation>下一次运行将使用“%1”训练。</translation>
     </message>
@@ -261,6 +339,73 @@
         <source>Drift %1 (warning above %2)</source>
         <translation>漂移 %1（超过 %2 时警告）</translation>
     </message>
+    <message>
+        <location line="+20"/>
+        <source>Counting tokens with the selected model…</source>
+        <translation>正在用所选模型统计词元…</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Tokenizer: %1 · tokens per example: min %2, mean %3, max %4 · %5 of %6 examples (%7%) longer than data.max_length = %8 and cut</source>
+        <translation>分词器：%1 · 每个样本的词元数：最少 %2，平均 %3，最多 %4 · %6 个样本中有 %5 个（%7%）超过 data.max_length = %8，被截断</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Conversations formatted as %1: %2</source>
+        <translation>对话按 %1 格式编排：%2</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>%1% cut at %2 tokens</source>
+        <translation>%1% 在 %2 个词元处被截断</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Every example fits in %1 tokens</source>
+        <translation>所有样本都在 %1 个词元以内</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+20"/>
+        <source>%n token(s), %1 in the loss</source>
+        <translation>
+            <numerusform>%n 个词元，其中 %1 个参与损失计算</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+3"/>
+        <source>cut from %n token(s)</source>
+        <translation>
+            <numerusform>由 %n 个词元截断而来</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>left out of training: nothing to predict</source>
+        <translation>不参与训练：没有可预测的词元</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>validation example</source>
+        <translation>验证样本</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>label: %1</source>
+        <translation>标签：%1</translation>
+    </message>
+</context>
+<context>
+    <name>DataTokenService</name>
+    <message>
+        <location filename="../app/datatokenservice.cpp" line="+37"/>
+        <source>Cannot count the tokens of this dataset</source>
+        <translation>无法统计此数据集的词元</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>Cannot show this example</source>
+        <translation>无法显示此样本</translation>
+    </message>
 </context>
 <context>
     <name>DatasetRegistrar</name>
@@ -273,7 +418,12 @@
 <context>
     <name>DatasetsModel</name>
     <message>
-        <location filename="../app/datasetsmodel.cpp" line="+94"/>
+        <location filename="../app/datasetsmodel.cpp" line="+64"/>
+        <source>%1 (conversations)</source>
+        <translation>%1（对话）</translation>
+    </message>
+    <message>
+        <location line="+32"/>
         <source>Name</source>
         <translation>名称</translation>
     </message>
@@ -1455,7 +1605,7 @@ LibTorch %2</translation>
         <translation>运行无法启动</translation>
     </message>
     <message>
-        <location line="+37"/>
+        <location line="+44"/>
         <source>The run config is not valid</source>
         <translation>运行配置无效</translation>
     </message>

@@ -1,4 +1,5 @@
-// The mapping choices mirror deeptune::MappingKind: text; prompt + response; text + label.
+// The mapping choices mirror deeptune::MappingKind: text; prompt + response; text + label;
+// messages.
 #include "adddatasetdialog.h"
 
 #include <QComboBox>
@@ -15,7 +16,7 @@
 #include "datasetpreviewmodel.h"
 
 namespace {
-enum MappingChoice { kText = 0, kPromptResponse = 1, kTextLabel = 2 };
+enum MappingChoice { kText = 0, kPromptResponse = 1, kTextLabel = 2, kMessages = 3 };
 const deeptune::DataFormat kFormats[] = {deeptune::DataFormat::kJsonl, deeptune::DataFormat::kJson,
                                          deeptune::DataFormat::kCsv, deeptune::DataFormat::kText};
 }  // namespace
@@ -41,15 +42,18 @@ AddDatasetDialog::AddDatasetDialog(const QString& path, QWidget* parent)
   m_kind->addItem(tr("Text (learn the whole text)"));
   m_kind->addItem(tr("Prompt and response (learn the response)"));
   m_kind->addItem(tr("Text and label (classification)"));
+  m_kind->addItem(tr("Conversation (learn the assistant turns)"));
   form->addRow(tr("Examples are:"), m_kind);
   m_text = new QComboBox(this);
   m_prompt = new QComboBox(this);
   m_response = new QComboBox(this);
   m_label = new QComboBox(this);
+  m_messages = new QComboBox(this);
   form->addRow(tr("Text column:"), m_text);
   form->addRow(tr("Prompt column:"), m_prompt);
   form->addRow(tr("Response column:"), m_response);
   form->addRow(tr("Label column:"), m_label);
+  form->addRow(tr("Messages column:"), m_messages);
   layout->addLayout(form);
   m_status = new QLabel(this);
   m_status->setWordWrap(true);
@@ -86,7 +90,7 @@ void AddDatasetDialog::reload() {
 
 void AddDatasetDialog::showColumns() {
   const QStringList columns = m_preview->columns();
-  for (QComboBox* box : {m_text, m_prompt, m_response, m_label}) {
+  for (QComboBox* box : {m_text, m_prompt, m_response, m_label, m_messages}) {
     box->clear();
     box->addItems(columns);
   }
@@ -99,6 +103,7 @@ void AddDatasetDialog::showColumns() {
     m_prompt->setCurrentText(QString::fromStdString(guess->prompt));
     m_response->setCurrentText(QString::fromStdString(guess->response));
     m_label->setCurrentText(QString::fromStdString(guess->label));
+    m_messages->setCurrentText(QString::fromStdString(guess->messages));
     switch (guess->kind()) {
       case deeptune::MappingKind::kText:
         m_kind->setCurrentIndex(kText);
@@ -109,6 +114,9 @@ void AddDatasetDialog::showColumns() {
       case deeptune::MappingKind::kTextLabel:
         m_kind->setCurrentIndex(kTextLabel);
         break;
+      case deeptune::MappingKind::kMessages:
+        m_kind->setCurrentIndex(kMessages);
+        break;
     }
   }
   updateMappingFields();
@@ -117,10 +125,11 @@ void AddDatasetDialog::showColumns() {
 
 void AddDatasetDialog::updateMappingFields() {
   const int kind = m_kind->currentIndex();
-  m_text->setEnabled(kind != kPromptResponse);
+  m_text->setEnabled(kind == kText || kind == kTextLabel);
   m_prompt->setEnabled(kind == kPromptResponse);
   m_response->setEnabled(kind == kPromptResponse);
   m_label->setEnabled(kind == kTextLabel);
+  m_messages->setEnabled(kind == kMessages);
 }
 
 QString AddDatasetDialog::datasetName() const {
@@ -141,6 +150,9 @@ deeptune::FieldMapping AddDatasetDialog::mapping() const {
     case kTextLabel:
       m.text = m_text->currentText().toStdString();
       m.label = m_label->currentText().toStdString();
+      break;
+    case kMessages:
+      m.messages = m_messages->currentText().toStdString();
       break;
     default:
       m.text = m_text->currentText().toStdString();

@@ -36,6 +36,7 @@ class AddDatasetDialog : public QDialog {
   QComboBox* m_prompt;
   QComboBox* m_response;
   QComboBox* m_label;
+  QComboBox* m_messages;
   QLabel* m_status;
   DatasetPreviewModel* m_preview;
   QTableView* m_table;

@@ -6,7 +6,11 @@
 #include <QThread>
 #include <QtTest>
 
+#include <fstream>
+
 #include "datasetregistrar.h"
+#include "datatokenservice.h"
+#include "deeptune/project.h"
 #include "deeptune/store.h"
 #include "metatypes.h"
 #include "projectsession.h"
@@ -21,6 +25,7 @@ class TstServices : public QObject {
   void answersComeFromTheEventLoop();
   void historyReadsOnlyWhatIsNew();
   void failuresCarryHeadlineAndDetail();
+  void tokenViewUsesTheDraftsModel();
 
  private:
   // Records `count` more steps of train/loss and one log line per step for the run.
@@ -143,6 +148,84 @@ void TstServices::failuresCarryHeadlineAndDetail() {
   RunRemover idle(&closed);
   QVERIFY(!idle.remove(m_run, false));
   QVERIFY(!idle.findDependents(m_run));
+}
+
+// The Data page's token view: counts and an example under the draft config, the newest request
+// answered alone, and a draft the engine refuses reported with the key named.
+void TstServices::tokenViewUsesTheDraftsModel() {
+  const QString file = m_dir.filePath(QStringLiteral("chat.jsonl"));
+  {
+    std::ofstream out(file.toStdString());
+    for (int i = 0; i < 10; ++i)
+      out << R"({"messages": [{"role": "user", "content": "Say )" << i
+          << R"("}, {"role": "assistant", "content": ")" << std::string(size_t(i + 1), 'x')
+          << R"("}]})" << "\n";
+  }
+  {
+    auto store = deeptune::ProjectStore::open(m_session.path().toStdString());
+    deeptune::DatasetSource source;
+    source.path = file.toStdString();
+    source.name = "chat";
+    deeptune::register_dataset(*store, source);
+  }
+  // Row i in bytes, after BOS: "<|im_start|>user\nSay i<|im_end|>\n<|im_start|>assistant\n" (55),
+  // i + 1 x's, "<|im_end|>\n" (11): 67 + (i + 1) tokens.
+  const int base = 67;
+  deeptune::RunConfig config;
+  config.data.dataset = "chat";
+  config.data.max_length = base + 5;  // rows 5..9 are longer
+
+  DataTokenService service(&m_session);
+  QSignalSpy stats(&service, &DataTokenService::statsReady);
+  QSignalSpy statsFailed(&service, &DataTokenService::statsFailed);
+  deeptune::RunConfig first = config;
+  first.data.max_length = 512;
+  service.requestStats(QStringLiteral("chat"), first.to_json());
+  service.requestStats(QStringLiteral("chat"), config.to_json());  // replaces the first
+  QVERIFY(stats.wait(30000));
+  QTest::qWait(100);
+  QCOMPARE(stats.count(), 1);
+  QCOMPARE(statsFailed.count(), 0);
+  QCOMPARE(stats.first().at(0).toString(), QStringLiteral("chat"));
+  const auto t = stats.first().at(1).value<deeptune::TokenStats>();
+  QCOMPARE(t.stats.rows, size_t{10});
+  QCOMPARE(int(t.stats.min_tokens), base + 1);
+  QCOMPARE(int(t.stats.max_tokens), base + 10);
+  QCOMPARE(t.stats.truncated, size_t{5});
+  QCOMPARE(t.truncated_share, 0.5);
+  QCOMPARE(t.chat_family, std::string("ChatML (Qwen)"));
+
+  QSignalSpy preview(&service, &DataTokenService::previewReady);
+  service.requestPreview(QStringLiteral("chat"), config.to_json(), 9);
+  QVERIFY(preview.wait(30000));
+  const auto p = preview.first().at(1).value<deeptune::ExamplePreview>();
+  QCOMPARE(p.row, size_t{9});
+  QCOMPARE(p.full_length, size_t(base + 10));
+  QVERIFY(p.truncated);
+  QCOMPARE(int(p.ids.size()), base + 5);
+  // The loss starts at the answer and stops at the cut, 6 bytes into its <|im_end|>.
+  std::string lossText;
+  for (size_t i = 0; i < p.ids.size(); ++i)
+    if (p.loss_mask[i]) lossText += p.tokens[i];
+  QCOMPARE(lossText, std::string("xxxxxxxxxx<|im_e"));
+  QCOMPARE(p.tokens.front(), std::string("<bos>"));
+
+  // The draft names a chat family the tokenizer does not use: the user's choice is taken.
+  config.data.chat_template = deeptune::ChatTemplate::kMistral;
+  stats.clear();
+  service.requestStats(QStringLiteral("chat"), config.to_json());
+  QVERIFY(stats.wait(30000));
+  QCOMPARE(stats.first().at(1).value<deeptune::TokenStats>().chat_family,
+           std::string("Mistral [INST]"));
+
+  // A draft the engine refuses (a key out of range): the failure names the key.
+  nlohmann::json bad = config.to_json();
+  bad["data"]["max_length"] = 2;
+  service.requestStats(QStringLiteral("chat"), bad);
+  QVERIFY(statsFailed.wait(30000));
+  const auto message = statsFailed.first().first().value<UserMessage>();
+  QCOMPARE(message.headline, QStringLiteral("Cannot count the tokens of this dataset"));
+  QVERIFY2(message.detail.contains(QStringLiteral("data.max_length")), qPrintable(message.detail));
 }
 
 QTEST_GUILESS_MAIN(TstServices)

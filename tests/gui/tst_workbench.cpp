@@ -4,8 +4,10 @@
 #include <sqlite3.h>
 
 #include <QApplication>
+#include <QComboBox>
 #include <QCryptographicHash>
 #include <QDeadlineTimer>
+#include <QLabel>
 #include <QFileDialog>
 #include <QListWidget>
 #include <QMessageBox>
@@ -13,8 +15,11 @@
 #include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QSpinBox>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QTextEdit>
 #include <QtTest>
 #include <tuple>
 
@@ -25,6 +30,7 @@
 #include "datapage.h"
 #include "datasetpreviewmodel.h"
 #include "datasetsmodel.h"
+#include "deeptune/data.h"
 #include "deeptune/session.h"
 #include "deeptune/store.h"
 #include "exportpage.h"
@@ -66,6 +72,7 @@ class TstWorkbench : public QObject {
  private Q_SLOTS:
   void initTestCase();
   void createProjectAndAddDataset();
+  void dataPageShowsTokensAsTheModelSees();
   void trainLiveThenStop();
   void reopenFindsRunAndResumes();
   void modelPageCountsTrainableParameters();
@@ -124,6 +131,106 @@ void TstWorkbench::createProjectAndAddDataset() {
   auto store = deeptune::ProjectStore::open(m_project.toStdString());
   QCOMPARE(store->datasets().size(), size_t{1});
   QCOMPARE(store->datasets()[0].rows, int64_t{2000});
+}
+
+// The Tokens tab of the Data page: counts with the draft's model, the share cut at
+// data.max_length, and an example with the loss tokens highlighted (prompt/response: the
+// response and EOS).
+void TstWorkbench::dataPageShowsTokensAsTheModelSees() {
+  DataPage* data = m_window->dataPage();
+  m_window->showPage(MainWindow::kData);
+  data->findChild<QTabWidget*>()->setCurrentIndex(2);
+  const auto examples = deeptune::map_examples(
+      deeptune::read_table(m_dir.filePath("dates.jsonl").toStdString(),
+                           deeptune::DataFormat::kJsonl),
+      [] {
+        deeptune::FieldMapping m;
+        m.prompt = "prompt";
+        m.response = "response";
+        return m;
+      }(),
+      "dates.jsonl");
+  // Byte tokenizer (preset:tiny): BOS + prompt + response + EOS; loss on response + EOS.
+  const auto trainedCount = [](const QTextEdit* view) {
+    const QString html = view->toHtml();
+    return html.count(QStringLiteral("#b9e4b4")) + html.count(QStringLiteral("#8fd189"));
+  };
+  const auto& first = examples.at(0);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      data->exampleView()->toPlainText() ==
+          QString::fromStdString("<bos>" + first.prompt + first.response + "<eos>"),
+      30000);
+  QCOMPARE(trainedCount(data->exampleView()), int(first.response.size()) + 1);
+  QTRY_VERIFY_WITH_TIMEOUT(data->tokenPlot()->categoryCount() > 1, 30000);
+  QVERIFY(!data->tokenPlot()->noteIsWarning());
+  QVERIFY(data->tokenSummary()->text().contains(QStringLiteral("byte")));
+
+  // Another row.
+  data->exampleRow()->setValue(2);
+  const auto& second = examples.at(1);
+  QTRY_VERIFY_WITH_TIMEOUT(data->exampleView()->toPlainText().contains(
+                               QString::fromStdString(second.prompt + second.response)),
+                           30000);
+  QCOMPARE(trainedCount(data->exampleView()), int(second.response.size()) + 1);
+
+  // A shorter maximum length in the draft: every example is cut, and the plot warns.
+  m_window->draft()->setValue(QStringLiteral("data.max_length"), 8);
+  QTRY_VERIFY_WITH_TIMEOUT(data->tokenPlot()->note().contains(QStringLiteral("100.0%")), 30000);
+  QVERIFY(data->tokenPlot()->noteIsWarning());
+  // "<bos>" and seven bytes.
+  QTRY_COMPARE_WITH_TIMEOUT(data->exampleView()->toPlainText().size(), 5 + 7, 30000);
+
+  // The chat format picker edits data.chat_template, and follows the draft.
+  QComboBox* format = data->chatTemplate();
+  QCOMPARE(format->currentData().toString(), QStringLiteral("auto"));
+  format->setCurrentIndex(format->findData(QStringLiteral("llama3")));
+  QCOMPARE(m_window->draft()->value("data.chat_template").get<std::string>(),
+           std::string("llama3"));
+  m_window->draft()->setValue(QStringLiteral("data.chat_template"), "auto");
+  QCOMPARE(format->currentData().toString(), QStringLiteral("auto"));
+
+  // The mapping dialog offers a conversation column as such.
+  {
+    QFile file(m_dir.filePath(QStringLiteral("conversations.jsonl")));
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(R"({"id": 1, "conversations": [{"from": "human", "value": "Hi"}, )"
+               R"({"from": "gpt", "value": "Hello"}]})"
+               "\n");
+    file.close();
+    AddDatasetDialog dialog(file.fileName());
+    QCOMPARE(dialog.loadError(), QString());
+    QCOMPARE(dialog.mapping().kind(), deeptune::MappingKind::kMessages);
+    QCOMPARE(dialog.mapping().messages, std::string("conversations"));
+  }
+
+  // For a look at the page (run alone: it adds a dataset the later tests do not expect).
+  if (qEnvironmentVariableIsSet("DEEPTUNE_SCREENSHOT_DIR")) {
+    const QString shots = qEnvironmentVariable("DEEPTUNE_SCREENSHOT_DIR");
+    m_window->draft()->setValue(QStringLiteral("data.max_length"), 20);
+    m_window->resize(1280, 800);
+    QTest::qWait(2000);
+    m_window->grab().save(shots + QStringLiteral("/data_tokens_cut.png"));
+    m_window->draft()->setValue(QStringLiteral("data.max_length"), 256);
+    QFile chat(m_dir.filePath(QStringLiteral("chat.jsonl")));
+    QVERIFY(chat.open(QIODevice::WriteOnly));
+    chat.write(R"({"messages": [{"role": "system", "content": "You answer in one line."}, )"
+               R"({"role": "user", "content": "Write 2017-02-24 in words."}, )"
+               R"({"role": "assistant", "content": "24 February 2017"}, )"
+               R"({"role": "user", "content": "And in French?"}, )"
+               R"({"role": "assistant", "content": "24 février 2017"}]})"
+               "\n");
+    chat.close();
+    QSignalSpy added(data, &DataPage::datasetAdded);
+    QVERIFY(data->addDataset(chat.fileName(), QStringLiteral("chat")));
+    QVERIFY(added.wait(30000));
+    data->selectDataset(QStringLiteral("chat"));
+    QTest::qWait(2000);
+    m_window->grab().save(shots + QStringLiteral("/data_tokens_chat.png"));
+    data->selectDataset(QStringLiteral("dates"));
+  }
+  m_window->draft()->setValue(QStringLiteral("data.max_length"), 256);
+  data->exampleRow()->setValue(1);
+  data->findChild<QTabWidget*>()->setCurrentIndex(0);
 }
 
 void TstWorkbench::trainLiveThenStop() {
