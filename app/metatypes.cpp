@@ -2,6 +2,7 @@
 #include "metatypes.h"
 
 #include "datatokenservice.h"
+#include "hfmodelscanner.h"
 #include "modelsummarizer.h"
 #include "runhistoryreader.h"
 #include "runremover.h"
@@ -16,6 +17,8 @@ void registerDeepTuneMetaTypes() {
   qRegisterMetaType<deeptune::RunStatus>();
   qRegisterMetaType<UserMessage>();
   qRegisterMetaType<deeptune::ModelSummary>();
+  qRegisterMetaType<deeptune::HfModelInfo>();
+  qRegisterMetaType<QList<deeptune::HfModelInfo>>();
   qRegisterMetaType<QList<deeptune::RunDependent>>();
   qRegisterMetaType<QList<RunHistory>>();
   qRegisterMetaType<deeptune::TokenStats>();

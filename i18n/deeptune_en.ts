@@ -529,6 +529,64 @@
     </message>
 </context>
 <context>
+    <name>HfModelScanner</name>
+    <message>
+        <location filename="../app/hfmodelscanner.cpp" line="+45"/>
+        <source>This folder is not a model</source>
+        <translation>This folder is not a model</translation>
+    </message>
+</context>
+<context>
+    <name>HfModelsModel</name>
+    <message>
+        <location filename="../app/hfmodelsmodel.cpp" line="+102"/>
+        <source>Ready</source>
+        <translation>Ready</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Cannot be used</source>
+        <translation>Cannot be used</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Architecture</source>
+        <translation>Architecture</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Parameters</source>
+        <translation>Parameters</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Data type</source>
+        <comment>of the weights, e.g. BF16</comment>
+        <translation>Data type</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Context</source>
+        <comment>tokens the model can attend to</comment>
+        <translation>Context</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Size on disk</source>
+        <translation>Size on disk</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+</context>
+<context>
     <name>HyperparametersPage</name>
     <message>
         <location filename="../views/hyperparameterspage.cpp" line="+34"/>
@@ -1054,9 +1112,19 @@ LibTorch %2</translation>
 <context>
     <name>ModelPage</name>
     <message>
-        <location filename="../views/modelpage.cpp" line="+32"/>
+        <location filename="../views/modelpage.cpp" line="+52"/>
         <source>Base model</source>
         <translation>Base model</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Open model folder…</source>
+        <translation>Open model folder…</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>A Hugging Face model folder: config.json with its *.safetensors weights</source>
+        <translation>A Hugging Face model folder: config.json with its *.safetensors weights</translation>
     </message>
     <message>
         <location line="+4"/>
@@ -1115,6 +1183,21 @@ LibTorch %2</translation>
     </message>
     <message>
         <location line="+3"/>
+        <source>Hugging Face models on this computer</source>
+        <translation>Hugging Face models on this computer</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Look again</source>
+        <translation>Look again</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>List the Hugging Face cache again, e.g. after a download</source>
+        <translation>List the Hugging Face cache again, e.g. after a download</translation>
+    </message>
+    <message>
+        <location line="+25"/>
         <source>LoRA</source>
         <translation>LoRA</translation>
     </message>
@@ -1164,7 +1247,40 @@ LibTorch %2</translation>
         <translation>Share trained:</translation>
     </message>
     <message>
-        <location line="+49"/>
+        <location line="+45"/>
+        <source>Open model folder</source>
+        <translation>Open model folder</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>Looking in %1…</source>
+        <translation>Looking in %1…</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>No models in %1. Models downloaded with the Hugging Face tools (huggingface-cli download, transformers) appear here.</source>
+        <translation>No models in %1. Models downloaded with the Hugging Face tools (huggingface-cli download, transformers) appear here.</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+4"/>
+        <source>%n model(s) in %1; choose one to start from it.</source>
+        <translation>
+            <numerusform>%n model in %1; choose it to start from it.</numerusform>
+            <numerusform>%n models in %1; choose one to start from it.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>%1 cannot be used as a base model</source>
+        <translation>%1 cannot be used as a base model</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Hugging Face: %1</source>
+        <translation>Hugging Face: %1</translation>
+    </message>
+    <message>
+        <location line="+22"/>
         <source>Preset: %1</source>
         <translation>Preset: %1</translation>
     </message>
@@ -1174,7 +1290,7 @@ LibTorch %2</translation>
         <translation>Run: %1 (its latest weights)</translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+60"/>
         <source>computing…</source>
         <translation>computing…</translation>
     </message>

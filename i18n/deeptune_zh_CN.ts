@@ -524,6 +524,64 @@
     </message>
 </context>
 <context>
+    <name>HfModelScanner</name>
+    <message>
+        <location filename="../app/hfmodelscanner.cpp" line="+45"/>
+        <source>This folder is not a model</source>
+        <translation>此文件夹不是模型</translation>
+    </message>
+</context>
+<context>
+    <name>HfModelsModel</name>
+    <message>
+        <location filename="../app/hfmodelsmodel.cpp" line="+102"/>
+        <source>Ready</source>
+        <translation>可用</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Cannot be used</source>
+        <translation>无法使用</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Architecture</source>
+        <translation>架构</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Parameters</source>
+        <translation>参数</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Data type</source>
+        <comment>of the weights, e.g. BF16</comment>
+        <translation>数据类型</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Context</source>
+        <comment>tokens the model can attend to</comment>
+        <translation>上下文</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Size on disk</source>
+        <translation>磁盘占用</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+</context>
+<context>
     <name>HyperparametersPage</name>
     <message>
         <location filename="../views/hyperparameterspage.cpp" line="+34"/>
@@ -1049,9 +1107,19 @@ LibTorch %2</translation>
 <context>
     <name>ModelPage</name>
     <message>
-        <location filename="../views/modelpage.cpp" line="+32"/>
+        <location filename="../views/modelpage.cpp" line="+52"/>
         <source>Base model</source>
         <translation>基础模型</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Open model folder…</source>
+        <translation>打开模型文件夹…</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>A Hugging Face model folder: config.json with its *.safetensors weights</source>
+        <translation>Hugging Face 模型文件夹：包含 config.json 及其 *.safetensors 权重</translation>
     </message>
     <message>
         <location line="+4"/>
@@ -1110,6 +1178,21 @@ LibTorch %2</translation>
     </message>
     <message>
         <location line="+3"/>
+        <source>Hugging Face models on this computer</source>
+        <translation>本机上的 Hugging Face 模型</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Look again</source>
+        <translation>重新查找</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>List the Hugging Face cache again, e.g. after a download</source>
+        <translation>重新列出 Hugging Face 缓存（例如下载完成后）</translation>
+    </message>
+    <message>
+        <location line="+25"/>
         <source>LoRA</source>
         <translation>LoRA</translation>
     </message>
@@ -1159,7 +1242,39 @@ LibTorch %2</translation>
         <translation>训练占比：</translation>
     </message>
     <message>
-        <location line="+49"/>
+        <location line="+45"/>
+        <source>Open model folder</source>
+        <translation>打开模型文件夹</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>Looking in %1…</source>
+        <translation>正在查找 %1…</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>No models in %1. Models downloaded with the Hugging Face tools (huggingface-cli download, transformers) appear here.</source>
+        <translation>%1 中没有模型。用 Hugging Face 工具（huggingface-cli download、transformers）下载的模型会显示在这里。</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+4"/>
+        <source>%n model(s) in %1; choose one to start from it.</source>
+        <translation>
+            <numerusform>%1 中有 %n 个模型；选择一个作为起点。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>%1 cannot be used as a base model</source>
+        <translation>%1 无法用作基础模型</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Hugging Face: %1</source>
+        <translation>Hugging Face：%1</translation>
+    </message>
+    <message>
+        <location line="+22"/>
         <source>Preset: %1</source>
         <translation>预设：%1</translation>
     </message>
@@ -1169,7 +1284,7 @@ LibTorch %2</translation>
         <translation>运行：%1（其最新权重）</translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+60"/>
         <source>computing…</source>
         <translation>计算中…</translation>
     </message>

@@ -1,19 +1,30 @@
 // Summaries come from the ModelSummarizer (app/): computed in the background, only the newest
-// request's result shown.
+// request's result shown. The Hugging Face cache is listed by the HfModelScanner, also in the
+// background; a model folder becomes model.source as its absolute path.
 #include "modelpage.h"
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
 #include <QDoubleSpinBox>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QGridLayout>
 #include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
 #include <QLabel>
 #include <QLocale>
+#include <QPushButton>
+#include <QSortFilterProxyModel>
 #include <QSpinBox>
+#include <QTableView>
 #include <QVBoxLayout>
 
 #include "configdraft.h"
+#include "filedialogs.h"
+#include "hfmodelsmodel.h"
+#include "messagebanner.h"
 #include "projectsession.h"
 
 namespace {
@@ -22,18 +33,34 @@ QString jsonString(const nlohmann::json& j) {
   return j.is_string() ? QString::fromStdString(j.get<std::string>()) : QString();
 }
 
+// preset:NAME and run:NAME name their kind; anything else is a model folder's path.
+bool isFolderSource(const QString& source) {
+  return !source.isEmpty() && !source.contains(QLatin1Char(':'));
+}
+
 }  // namespace
 
 ModelPage::ModelPage(const WorkbenchContext& context, QWidget* parent)
     : QWidget(parent),
       m_context(context),
-      m_summarizer(new ModelSummarizer(context.session, this)) {
+      m_summarizer(new ModelSummarizer(context.session, this)),
+      m_scanner(new HfModelScanner(context.session, this)),
+      m_cached(new HfModelsModel(this)) {
   auto* layout = new QVBoxLayout(this);
+  m_banner = new MessageBanner(this);
+  layout->addWidget(m_banner);
   auto* baseBox = new QGroupBox(tr("Base model"), this);
   auto* baseForm = new QFormLayout(baseBox);
   m_source = new QComboBox(baseBox);
   m_source->setMinimumContentsLength(28);
-  baseForm->addRow(tr("Start from:"), m_source);
+  auto* openFolder = new QPushButton(tr("Open model folder…"), baseBox);
+  openFolder->setObjectName(QStringLiteral("openModelFolder"));
+  openFolder->setToolTip(
+      tr("A Hugging Face model folder: config.json with its *.safetensors weights"));
+  auto* sourceRow = new QHBoxLayout;
+  sourceRow->addWidget(m_source, 1);
+  sourceRow->addWidget(openFolder);
+  baseForm->addRow(tr("Start from:"), sourceRow);
   m_description = new QLabel(baseBox);
   m_description->setStyleSheet(QStringLiteral("color:#555"));
   baseForm->addRow(QString(), m_description);
@@ -55,6 +82,39 @@ ModelPage::ModelPage(const WorkbenchContext& context, QWidget* parent)
   m_temperature->setDecimals(2);
   baseForm->addRow(tr("Temperature:"), m_temperature);
   layout->addWidget(baseBox);
+
+  auto* cacheBox = new QGroupBox(tr("Hugging Face models on this computer"), this);
+  auto* cacheLayout = new QVBoxLayout(cacheBox);
+  auto* cacheTop = new QHBoxLayout;
+  m_cacheNote = new QLabel(cacheBox);
+  m_cacheNote->setWordWrap(true);
+  m_cacheNote->setStyleSheet(QStringLiteral("color:#555"));
+  m_cacheNote->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  auto* rescan = new QPushButton(tr("Look again"), cacheBox);
+  rescan->setToolTip(tr("List the Hugging Face cache again, e.g. after a download"));
+  cacheTop->addWidget(m_cacheNote, 1);
+  cacheTop->addWidget(rescan);
+  cacheLayout->addLayout(cacheTop);
+  auto* sorted = new QSortFilterProxyModel(this);
+  sorted->setSourceModel(m_cached);
+  sorted->setSortRole(HfModelsModel::kSortRole);
+  sorted->setSortCaseSensitivity(Qt::CaseInsensitive);
+  m_cachedView = new QTableView(cacheBox);
+  m_cachedView->setObjectName(QStringLiteral("cachedModels"));
+  m_cachedView->setModel(sorted);
+  m_cachedView->setSortingEnabled(true);
+  m_cachedView->sortByColumn(HfModelsModel::kName, Qt::AscendingOrder);
+  m_cachedView->setSelectionBehavior(QAbstractItemView::SelectRows);
+  m_cachedView->setSelectionMode(QAbstractItemView::SingleSelection);
+  m_cachedView->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  m_cachedView->verticalHeader()->hide();
+  m_cachedView->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  m_cachedView->horizontalHeader()->setSectionResizeMode(HfModelsModel::kName,
+                                                         QHeaderView::Stretch);
+  m_cachedView->setMinimumHeight(m_cachedView->verticalHeader()->defaultSectionSize() * 4);
+  m_cachedView->setMaximumHeight(m_cachedView->verticalHeader()->defaultSectionSize() * 7);
+  cacheLayout->addWidget(m_cachedView);
+  layout->addWidget(cacheBox);
 
   m_loraBox = new QGroupBox(tr("LoRA"), this);
   auto* loraForm = new QFormLayout(m_loraBox);
@@ -134,8 +194,97 @@ ModelPage::ModelPage(const WorkbenchContext& context, QWidget* parent)
   connect(m_context.session, &ProjectSession::runsChanged, this, &ModelPage::refreshSources);
   connect(m_summarizer, &ModelSummarizer::summaryReady, this, &ModelPage::showSummary);
   connect(m_summarizer, &ModelSummarizer::summaryFailed, this, &ModelPage::showSummaryError);
+
+  connect(openFolder, &QPushButton::clicked, this, [this] {
+    const QString source = jsonString(m_context.draft->value(QStringLiteral("model.source")));
+    const QString start =
+        isFolderSource(source) ? QFileInfo(source).absolutePath() : HfModelScanner::hubDir();
+    const QString folder = chooseFolder(this, tr("Open model folder"),
+                                        QDir(start).exists() ? start : QDir::homePath());
+    if (!folder.isEmpty()) openModelFolder(folder);
+  });
+  connect(rescan, &QPushButton::clicked, this, &ModelPage::rescanCache);
+  connect(m_cachedView, &QTableView::clicked, this, &ModelPage::chooseCachedRow);
+  connect(m_cachedView, &QTableView::activated, this, &ModelPage::chooseCachedRow);
+  connect(m_scanner, &HfModelScanner::cacheScanned, this, &ModelPage::showCache);
+  connect(m_scanner, &HfModelScanner::folderInspected, this, &ModelPage::chooseFolderModel);
+  connect(m_scanner, &HfModelScanner::folderRefused, this,
+          [this](const QString&, const UserMessage& message) {
+            m_banner->showMessage(MessageBanner::Kind::kError, message.headline, message.detail);
+            Q_EMIT sourceChoiceHandled();
+          });
   refreshSources();
   loadFromDraft();
+  rescanCache();
+}
+
+void ModelPage::rescanCache() {
+  m_cacheNote->setText(
+      tr("Looking in %1…").arg(QDir::toNativeSeparators(HfModelScanner::hubDir())));
+  m_scanner->scanCache();
+}
+
+void ModelPage::showCache(const QString& hubDir, const QList<deeptune::HfModelInfo>& models) {
+  m_cached->setModels(models);
+  for (const auto& m : models)
+    m_folderNames.insert(QString::fromStdString(m.path), QString::fromStdString(m.name));
+  const QString where = QDir::toNativeSeparators(hubDir);
+  if (models.isEmpty())
+    m_cacheNote->setText(tr("No models in %1. Models downloaded with the Hugging Face tools "
+                            "(huggingface-cli download, transformers) appear here.")
+                             .arg(where));
+  else
+    m_cacheNote->setText(tr("%n model(s) in %1; choose one to start from it.", nullptr,
+                            static_cast<int>(models.size()))
+                             .arg(where));
+  refreshSources();  // a folder source may now be named by its repository
+  Q_EMIT cacheListed();
+}
+
+void ModelPage::openModelFolder(const QString& folder) {
+  m_scanner->inspectFolder(folder);
+}
+
+void ModelPage::chooseCachedRow(const QModelIndex& index) {
+  const auto* proxy = static_cast<const QSortFilterProxyModel*>(m_cachedView->model());
+  const deeptune::HfModelInfo* model = m_cached->modelAt(proxy->mapToSource(index).row());
+  if (model) chooseFolderModel(*model);
+}
+
+void ModelPage::chooseFolderModel(const deeptune::HfModelInfo& model) {
+  const QString path = QString::fromStdString(model.path);
+  if (!model.problem.empty()) {
+    m_banner->showMessage(
+        MessageBanner::Kind::kError,
+        tr("%1 cannot be used as a base model").arg(QString::fromStdString(model.name)),
+        QString::fromStdString(model.problem));
+    selectSourceRow();  // the table keeps showing what the draft starts from
+    Q_EMIT sourceChoiceHandled();
+    return;
+  }
+  m_banner->clearMessage();
+  if (!m_folderNames.contains(path)) m_folderNames.insert(path, QString::fromStdString(model.name));
+  m_context.draft->setValue(QStringLiteral("model.source"), path.toStdString());
+  Q_EMIT sourceChoiceHandled();
+}
+
+QString ModelPage::folderSourceLabel(const QString& path) const {
+  const QString name = m_folderNames.value(path, QFileInfo(path).fileName());
+  return tr("Hugging Face: %1").arg(name);
+}
+
+void ModelPage::selectSourceRow() {
+  const QString source = jsonString(m_context.draft->value(QStringLiteral("model.source")));
+  const int row = isFolderSource(source) ? m_cached->rowOfPath(source) : -1;
+  const auto* proxy = static_cast<const QSortFilterProxyModel*>(m_cachedView->model());
+  if (row < 0) {
+    m_cachedView->clearSelection();
+    return;
+  }
+  const QModelIndex index = proxy->mapFromSource(m_cached->index(row, 0));
+  m_cachedView->selectionModel()->setCurrentIndex(
+      index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+  m_cachedView->scrollTo(index);
 }
 
 void ModelPage::refreshSources() {
@@ -156,13 +305,16 @@ void ModelPage::refreshSources() {
   const QString wanted = jsonString(m_context.draft->value(QStringLiteral("model.source")));
   int index = m_source->findData(wanted.isEmpty() ? current : wanted);
   if (index < 0 && !wanted.isEmpty()) {
-    // A source the project does not offer (yet): keep it visible rather than change it silently.
-    m_source->addItem(wanted, wanted);
+    // A model folder, or a source the project does not offer (yet): keep it visible rather than
+    // change it silently.
+    m_source->addItem(isFolderSource(wanted) ? folderSourceLabel(wanted) : wanted, wanted);
+    m_source->setItemData(m_source->count() - 1, wanted, Qt::ToolTipRole);
     index = m_source->count() - 1;
   }
   m_loading = true;
   m_source->setCurrentIndex(qMax(index, 0));
   m_loading = false;
+  selectSourceRow();
 }
 
 void ModelPage::loadFromDraft() {

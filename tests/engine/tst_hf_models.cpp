@@ -139,6 +139,8 @@ void TstHfModels::listsTheCache() {
   const HfModelInfo& tiny = list[1];
   QCOMPARE(q(tiny.problem), QString());
   QCOMPARE(q(tiny.path), q(mainSnapshot.string()));
+  // A snapshot opened as a folder is still known by its repository.
+  QCOMPARE(q(deeptune::inspect_hf_model(mainSnapshot.string()).name), QStringLiteral("Org/Tiny"));
   QCOMPARE(tiny.context_length, int64_t{64});
   QCOMPARE(tiny.parameters, TinyLlama().parameters());
   QCOMPARE(q(tiny.dtype), QStringLiteral("BF16"));

@@ -167,6 +167,11 @@ HfModelInfo inspect_hf_model(const std::string& dir) {
   HfModelInfo info;
   info.path = where;
   info.name = folder.filename().string();
+  // A hub snapshot (models--ORG--NAME/snapshots/REV) is known by its repository, not its hash.
+  const std::string repo = folder.parent_path().parent_path().filename().string();
+  if (folder.parent_path().filename() == "snapshots" && repo.rfind(kModelPrefix, 0) == 0 &&
+      repo.size() > std::string(kModelPrefix).size())
+    info.name = repo_name(repo);
   info.has_tokenizer = fs::is_regular_file(folder / "tokenizer.json", ec);
   try {
     const nlohmann::json raw = read_json_object_file(config.string());
