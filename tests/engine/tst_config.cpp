@@ -237,7 +237,7 @@ void TestConfig::rejectsBadValue_data() {
   row("chat_template unknown", "data.chat_template", "\"vicuna\"",
       "is not one of auto, chatml, llama3, deepseek_r1, mistral, llama2");
   row("source empty", "model.source", "\"\"", "accepted forms");
-  row("source folder", "model.source", "\"/models/llama\"", "accepted forms");
+  row("source scheme", "model.source", "\"s3://bucket/llama\"", "accepted forms");
   row("source bare preset", "model.source", "\"preset:\"", "accepted forms");
   row("source number", "model.source", "5", "expected a string");
   row("task unknown", "model.task", "\"seq2seq\"", "is not one of causal_lm, classification");
