@@ -28,9 +28,11 @@ void HfModelScanner::scanCache() {
           scanCache();
           return;
         }
-        // cached_hf_models reports each folder's failure in its entry; a failure of the whole
-        // listing (out of memory) leaves an empty one.
-        Q_EMIT cacheScanned(QString::fromStdString(hub), r.value);
+        if (r.ok())
+          Q_EMIT cacheScanned(QString::fromStdString(hub), r.value);
+        else
+          Q_EMIT cacheScanFailed(QString::fromStdString(hub),
+                                 {tr("The Hugging Face cache cannot be listed"), r.error});
       });
 }
 

@@ -19,8 +19,10 @@ class HfModelScanner : public ProjectService {
   // The cache deeptune::hf_hub_dir() names now (the environment is read on each call).
   static QString hubDir();
 
-  // Lists the cache; cacheScanned follows. Asked again while one lists, the listing runs once
-  // more afterwards (the cache may have changed meanwhile) and only that one is reported.
+  // Lists the cache; cacheScanned follows (cacheScanFailed when the listing as a whole fails; a
+  // folder that cannot be read is an entry with its problem). Asked again while one lists, the
+  // listing runs once more afterwards (the cache may have changed meanwhile) and only that one is
+  // reported.
   void scanCache();
   // Describes `folder`; folderInspected follows (a model, possibly with its problem), or
   // folderRefused when it is not a model folder at all.
@@ -28,6 +30,7 @@ class HfModelScanner : public ProjectService {
 
  Q_SIGNALS:
   void cacheScanned(const QString& hubDir, const QList<deeptune::HfModelInfo>& models);
+  void cacheScanFailed(const QString& hubDir, const UserMessage& message);
   void folderInspected(const deeptune::HfModelInfo& model);
   void folderRefused(const QString& folder, const UserMessage& message);
 

@@ -531,7 +531,12 @@
 <context>
     <name>HfModelScanner</name>
     <message>
-        <location filename="../app/hfmodelscanner.cpp" line="+45"/>
+        <location filename="../app/hfmodelscanner.cpp" line="+35"/>
+        <source>The Hugging Face cache cannot be listed</source>
+        <translation>The Hugging Face cache cannot be listed</translation>
+    </message>
+    <message>
+        <location line="+12"/>
         <source>This folder is not a model</source>
         <translation>This folder is not a model</translation>
     </message>
@@ -1252,7 +1257,7 @@ LibTorch %2</translation>
         <translation>Open model folder</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+26"/>
         <source>Looking in %1…</source>
         <translation>Looking in %1…</translation>
     </message>

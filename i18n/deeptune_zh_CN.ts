@@ -526,7 +526,12 @@
 <context>
     <name>HfModelScanner</name>
     <message>
-        <location filename="../app/hfmodelscanner.cpp" line="+45"/>
+        <location filename="../app/hfmodelscanner.cpp" line="+35"/>
+        <source>The Hugging Face cache cannot be listed</source>
+        <translation>无法列出 Hugging Face 缓存</translation>
+    </message>
+    <message>
+        <location line="+12"/>
         <source>This folder is not a model</source>
         <translation>此文件夹不是模型</translation>
     </message>
@@ -1247,7 +1252,7 @@ LibTorch %2</translation>
         <translation>打开模型文件夹</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+26"/>
         <source>Looking in %1…</source>
         <translation>正在查找 %1…</translation>
     </message>

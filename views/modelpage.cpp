@@ -207,6 +207,11 @@ ModelPage::ModelPage(const WorkbenchContext& context, QWidget* parent)
   connect(m_cachedView, &QTableView::clicked, this, &ModelPage::chooseCachedRow);
   connect(m_cachedView, &QTableView::activated, this, &ModelPage::chooseCachedRow);
   connect(m_scanner, &HfModelScanner::cacheScanned, this, &ModelPage::showCache);
+  connect(m_scanner, &HfModelScanner::cacheScanFailed, this,
+          [this](const QString& hubDir, const UserMessage& message) {
+            showCache(hubDir, {});
+            m_banner->showMessage(MessageBanner::Kind::kError, message.headline, message.detail);
+          });
   connect(m_scanner, &HfModelScanner::folderInspected, this, &ModelPage::chooseFolderModel);
   connect(m_scanner, &HfModelScanner::folderRefused, this,
           [this](const QString&, const UserMessage& message) {

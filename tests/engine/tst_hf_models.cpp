@@ -1,6 +1,8 @@
 // Hugging Face model folders and the hub cache listing: counts from the tensor headers, the
 // revision refs/main names, symlinked blobs, and folders we cannot train on listed with the
 // problem (naming the file) instead of dropped; where the cache is looked for.
+#include <sys/stat.h>
+
 #include <QTemporaryDir>
 #include <QtTest>
 #include <filesystem>
@@ -35,6 +37,7 @@ class TstHfModels : public QObject {
   void refusesWhatIsNotAModelFolder();
   void listsTheCache();
   void listsProblemsNamingTheFile();
+  void fifosAreNotOpened();
   void absentCacheIsEmpty();
   void hubDirPrecedence_data();
   void hubDirPrecedence();
@@ -240,6 +243,27 @@ void TstHfModels::listsProblemsNamingTheFile() {
   const auto* pk = find(list, "org/Pickle");
   QVERIFY(pk);
   QVERIFY2(q(pk->problem).contains("pytorch_model.bin"), pk->problem.c_str());
+}
+
+void TstHfModels::fifosAreNotOpened() {
+  // Opening a FIFO for reading blocks until a writer comes: the listing must not wait on one.
+  const fs::path hub = path("fifo/hub");
+  deeptune::test::write_model_folder(path("fifo/stage/a"), TinyLlama());
+  const auto snapshot = deeptune::test::cache_model(hub, "org/A", "r", path("fifo/stage/a"));
+  fs::remove(hub / "models--org--A/refs/main");
+  QCOMPARE(::mkfifo((hub / "models--org--A/refs/main").c_str(), 0600), 0);
+  fs::create_directories(path("fifo/stage/b"));
+  deeptune::test::write_model_folder(path("fifo/stage/b"), TinyLlama());
+  fs::remove(path("fifo/stage/b/config.json"));
+  QCOMPARE(::mkfifo(path("fifo/stage/b/config.json").c_str(), 0600), 0);
+  deeptune::test::cache_model(hub, "org/B", "r", path("fifo/stage/b"));
+
+  const auto list = deeptune::cached_hf_models(hub.string());
+  QCOMPARE(int(list.size()), 2);
+  QCOMPARE(q(list[0].path), q(snapshot.string()));  // the only snapshot, refs/main unread
+  QCOMPARE(q(list[0].problem), QString());
+  QVERIFY2(q(list[1].problem).contains("config.json") && q(list[1].problem).contains("FIFO"),
+           list[1].problem.c_str());
 }
 
 void TstHfModels::absentCacheIsEmpty() {

@@ -108,8 +108,11 @@ void read_weights(const std::string& dir, const model::LlamaConfig& cfg, HfModel
 std::string chosen_snapshot(const fs::path& repo) {
   std::error_code ec;
   const fs::path snapshots = repo / "snapshots";
-  std::ifstream ref(repo / "refs" / "main");
+  const fs::path main_ref = repo / "refs" / "main";
   std::string rev;
+  // Only a regular file is opened: a FIFO planted there would block the listing forever.
+  std::ifstream ref;
+  if (fs::is_regular_file(main_ref, ec)) ref.open(main_ref);
   if (ref && std::getline(ref, rev)) {
     while (!rev.empty() && std::isspace(static_cast<unsigned char>(rev.back()))) rev.pop_back();
     if (!rev.empty() && rev.find('/') == std::string::npos && rev != "." && rev != ".." &&
@@ -183,7 +186,9 @@ HfModelInfo inspect_hf_model(const std::string& dir) {
     info.hidden_size = cfg.hidden_size;
     info.layers = cfg.num_hidden_layers;
     read_weights(where, cfg, &info);
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {
+    // Our readers throw InputError naming the file; anything else (a parser's own exception on
+    // input nobody foresaw) still describes only this folder, not the whole listing.
     info.problem = e.what();
   }
   return info;
