@@ -3,16 +3,20 @@
 // model (QAbstractItemModelTester; parameters as 1.1B/494M), and the page — a cached model chosen
 // becomes model.source and its counts and target modules come from the checkpoint; a model we
 // cannot train, or a folder that is not a model, is explained in the banner and changes nothing;
-// presets stay selectable. With DEEPTUNE_SCREENSHOTS=DIR the page is also saved as DIR/*.png, in
-// English and in Chinese, for a person to look at.
+// presets stay selectable; Open model folder… asks with views/filedialogs' dialog. With
+// DEEPTUNE_SCREENSHOTS=DIR the page is also saved as DIR/*.png, in English and in Chinese, for a
+// person to look at.
 #include <QAbstractItemModelTester>
 #include <QApplication>
 #include <QComboBox>
 #include <QDir>
+#include <QFileDialog>
 #include <QLabel>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QTemporaryDir>
+#include <QTimer>
 #include <QtTest>
 #include <filesystem>
 
@@ -51,6 +55,7 @@ class TstHfCache : public QObject {
   void scannerRefusesAFolderThatIsNotAModel();
   void pageChoosesCachedModels();
   void pageOpensModelFolders();
+  void openModelFolderAsksWithOurDialog();
   void screenshots();
 
  private:
@@ -313,6 +318,33 @@ void TstHfCache::pageOpensModelFolders() {
   QTRY_VERIFY2_WITH_TIMEOUT(baseParameters(page.summary()) == TinyLlama().parameters(),
                             labels(page).constData(), 30000);
   QVERIFY(page.targetChoices().contains(QStringLiteral("q_proj")));
+}
+
+void TstHfCache::openModelFolderAsksWithOurDialog() {
+  ProjectSession session;
+  ConfigDraft draft;
+  ModelPage page({&session, nullptr, &draft});
+  page.show();
+  QSignalSpy handled(&page, &ModelPage::sourceChoiceHandled);
+  // The dialog is modal: answer it from the event loop once it is up.
+  bool ours = false;
+  QTimer poll;
+  connect(&poll, &QTimer::timeout, this, [&] {
+    auto* dialog = qobject_cast<QFileDialog*>(QApplication::activeModalWidget());
+    if (!dialog) return;
+    poll.stop();
+    // filedialogs.h's dialog: Qt's own (it never opens files to guess their type), folders only.
+    ours = dialog->testOption(QFileDialog::DontUseNativeDialog) &&
+           dialog->fileMode() == QFileDialog::Directory;
+    dialog->selectFile(m_plainFolder);
+    static_cast<QDialog*>(dialog)->accept();  // public on QDialog
+  });
+  poll.start(50);
+  QTest::mouseClick(page.findChild<QPushButton*>(QStringLiteral("openModelFolder")),
+                    Qt::LeftButton);
+  QVERIFY(ours);
+  QVERIFY(handled.wait(30000));
+  QCOMPARE(QString::fromStdString(draft.value("model.source").get<std::string>()), m_plainFolder);
 }
 
 void TstHfCache::screenshots() {
