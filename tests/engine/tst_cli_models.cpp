@@ -2,6 +2,7 @@
 // imported base that references it instead of copying it, checkpoints and exports of it, a base
 // changed under a run, folders refused before training, and the tokenize / logits / models verbs.
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -9,6 +10,7 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <csignal>
 
 namespace {
 
@@ -61,6 +63,8 @@ class TestCliModels : public QObject {
   void loraRunReferencesItsBase();
   void exportsCarryTheBase();
   void changedBaseIsRefused();
+  void stoppedRunResumesOnItsBase();
+  void classifierOnImportedBase();
   void badFolderIsRefusedBeforeTraining_data();
   void badFolderIsRefusedBeforeTraining();
   void tokenizeRoundTrips();
@@ -191,6 +195,85 @@ void TestCliModels::changedBaseIsRefused() {
   f.close();
   r = cli({"runs", m_project});
   QVERIFY2(r.out.contains("completed"), qPrintable(describe(r)));
+}
+
+void TestCliModels::stoppedRunResumesOnItsBase() {
+  // Ctrl-C after a checkpoint, then resume: the run continues on the referenced base and its
+  // checkpoint, and completes.
+  QProcess p;
+  auto env = QProcessEnvironment::systemEnvironment();
+  env.insert("OMP_NUM_THREADS", "1");
+  p.setProcessEnvironment(env);
+  p.start(kCli, {"train",
+                 m_project,
+                 "--name",
+                 "stopme",
+                 "--json",
+                 "--set",
+                 "model.source=" + m_model,
+                 "--set",
+                 "data.dataset=notes",
+                 "--set",
+                 "train.max_steps=400",
+                 "--set",
+                 "train.warmup_steps=0",
+                 "--set",
+                 "train.batch_size=4",
+                 "--set",
+                 "train.micro_batch_size=4",
+                 "--set",
+                 "train.checkpoint_every=2",
+                 "--set",
+                 "data.max_length=48"});
+  QVERIFY(p.waitForStarted());
+  QByteArray out;
+  QElapsedTimer timer;
+  timer.start();
+  while (!out.contains("\"step\":3") && timer.elapsed() < 120000) {
+    p.waitForReadyRead(1000);
+    out += p.readAllStandardOutput();
+  }
+  QVERIFY2(out.contains("\"step\":3"), out.right(2000).constData());
+  ::kill(static_cast<pid_t>(p.processId()), SIGINT);
+  QVERIFY(p.waitForFinished(120000));
+  QCOMPARE(p.exitCode(), 130);
+  Result r = cli({"runs", m_project});
+  QVERIFY2(r.out.contains("stopped"), qPrintable(describe(r)));
+  // The rest of the 400 steps (a tiny model: seconds).
+  r = cli({"resume", m_project, "stopme", "--json"});
+  QVERIFY2(r.code == 0, qPrintable(describe(r)));
+  QVERIFY2(r.out.contains("resuming from checkpoint at step"), qPrintable(describe(r)));
+  r = cli({"runs", m_project, "--json"});
+  QVERIFY2(r.out.contains("\"completed\""), qPrintable(describe(r)));
+}
+
+void TestCliModels::classifierOnImportedBase() {
+  QFile data(m_dir.filePath("labels.jsonl"));
+  QVERIFY(data.open(QIODevice::WriteOnly));
+  for (int i = 0; i < 24; ++i)
+    data.write(QString("{\"text\": \"ticket %1 %2\", \"label\": \"%3\"}\n")
+                   .arg(i)
+                   .arg(i % 2 ? "refund please" : "app crashes")
+                   .arg(i % 2 ? "billing" : "bug")
+                   .toUtf8());
+  data.close();
+  Result r = cli({"data", "add", m_project, data.fileName(), "--name", "tickets", "--text", "text",
+                  "--label", "label"});
+  QVERIFY2(r.code == 0, qPrintable(describe(r)));
+  r = cli({"train", m_project, "--name", "cls", "--set", "model.source=" + m_model, "--set",
+           "data.dataset=tickets", "--set", "model.task=classification", "--set",
+           "train.max_steps=3", "--set", "train.warmup_steps=0", "--set", "train.batch_size=4",
+           "--set", "train.micro_batch_size=4"});
+  QVERIFY2(r.code == 0, qPrintable(describe(r)));
+  r = cli({"classify", m_project, "cls", "--text", "ticket 99 refund please", "--json"});
+  QVERIFY2(r.code == 0, qPrintable(describe(r)));
+  const auto doc = QJsonDocument::fromJson(r.out).object();
+  QCOMPARE(doc["labels"].toArray().size(), 2);
+  // The head is exported with the adapter, as PEFT's SEQ_CLS expects.
+  const QString out = m_dir.filePath("cls-peft");
+  r = cli({"export", m_project, "cls", "--format", "peft", "--out", out});
+  QVERIFY2(r.code == 0, qPrintable(describe(r)));
+  QCOMPARE(readJson(out + "/adapter_config.json")["task_type"].toString(), QString("SEQ_CLS"));
 }
 
 void TestCliModels::badFolderIsRefusedBeforeTraining_data() {
