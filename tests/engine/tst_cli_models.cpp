@@ -364,6 +364,20 @@ void TestCliModels::modelsListsTheCache() {
   QCOMPARE(m["architecture"].toString(), QString("LlamaForCausalLM"));
   QVERIFY(m["parameters"].toDouble() > 100000);
   QVERIFY(doc["presets"].toArray().size() >= 4);
+
+  // A run on a cached model names its base by hub id in the PEFT adapter, as from_pretrained
+  // expects on any machine that has the model cached.
+  Result t =
+      cli({"train", m_project, "--name", "cached", "--set", "model.source=" + snap, "--set",
+           "data.dataset=notes", "--set", "train.max_steps=2", "--set", "train.warmup_steps=0",
+           "--set", "train.batch_size=4", "--set", "train.micro_batch_size=4"},
+          env);
+  QVERIFY2(t.code == 0, qPrintable(describe(t)));
+  const QString out = m_dir.filePath("cached-peft");
+  t = cli({"export", m_project, "cached", "--format", "peft", "--out", out}, env);
+  QVERIFY2(t.code == 0, qPrintable(describe(t)));
+  QCOMPARE(readJson(out + "/adapter_config.json")["base_model_name_or_path"].toString(),
+           QString("acme/tiny-llama"));
 }
 
 QTEST_GUILESS_MAIN(TestCliModels)

@@ -11,6 +11,7 @@
 #include "deeptune/error.h"
 #include "deeptune/files.h"
 #include "deeptune/session.h"
+#include "deeptune/text.h"
 #include "formats/hf_checkpoint.h"
 #include "lora/lora.h"
 #include "session/session_internal.h"
@@ -52,6 +53,17 @@ void check_output_folder(const ProjectStore& store, const fs::path& out) {
                                        ", which holds the runs' own files; export elsewhere");
   if (fs::exists(out, ec) && !fs::is_directory(out, ec))
     throw InputError(out.string(), "exists and is not a folder");
+}
+
+// "ORG/NAME" for a snapshot folder of the hub cache (…/models--ORG--NAME/snapshots/REV), else "".
+std::string hub_model_id(const std::string& dir) {
+  const fs::path snapshot = fs::path(dir).lexically_normal();
+  const fs::path repo = snapshot.parent_path().parent_path();
+  const std::string name = repo.filename().string();
+  if (snapshot.parent_path().filename() != "snapshots" || !starts_with(name, "models--")) return "";
+  const std::string id = name.substr(8);
+  const auto sep = id.find("--");
+  return sep == std::string::npos ? id : id.substr(0, sep) + "/" + id.substr(sep + 2);
 }
 
 }  // namespace
@@ -108,9 +120,14 @@ std::vector<std::string> export_run(const std::string& project_path, const std::
                (out / "deeptune_tokenizer.json").string()};
     }
   } else {
-    // The adapter refers to its base by path (an imported base: its folder); a folded
-    // (temperature) base is written beside it.
+    // The adapter refers to its base by name: a model of the Hugging Face cache by its hub id
+    // (so from_pretrained finds it on any machine that has it), any other folder by its path. A
+    // folded (temperature) base is written beside the adapter.
     std::string base_path = fs::absolute(base.dir).string();
+    if (base.reference) {
+      const std::string cached = hub_model_id(base.dir);
+      if (!cached.empty()) base_path = cached;
+    }
     if (temperature) {
       // Save the folded base weights without the adapters merged in.
       const fs::path base_out = out / "base_model";
