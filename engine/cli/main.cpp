@@ -106,7 +106,7 @@ int cmd_init(const InitArgs& a) {
 }
 
 struct DataAddArgs {
-  std::string project, file, name, format, text, prompt, response, label;
+  std::string project, file, name, format, text, prompt, response, label, messages;
 };
 
 int cmd_data_add(const DataAddArgs& a) {
@@ -115,12 +115,14 @@ int cmd_data_add(const DataAddArgs& a) {
   source.path = a.file;
   source.name = a.name;
   if (!a.format.empty()) source.format = data_format_from_string(a.format);
-  if (!a.text.empty() || !a.prompt.empty() || !a.response.empty() || !a.label.empty()) {
+  if (!a.text.empty() || !a.prompt.empty() || !a.response.empty() || !a.label.empty() ||
+      !a.messages.empty()) {
     FieldMapping mapping;
     mapping.text = a.text;
     mapping.prompt = a.prompt;
     mapping.response = a.response;
     mapping.label = a.label;
+    mapping.messages = a.messages;
     source.mapping = mapping;
   }
   const DatasetRecord d = register_dataset(*store, source);
@@ -572,6 +574,9 @@ int main(int argc, char** argv) {
   data_add->add_option("--prompt", add.prompt, "Column holding the prompt (with --response)");
   data_add->add_option("--response", add.response, "Column holding the response (loss on it only)");
   data_add->add_option("--label", add.label, "Column holding the class label (with --text)");
+  data_add->add_option("--messages", add.messages,
+                       "Column holding conversations: lists of {role, content} (loss on the "
+                       "assistant turns only)");
   auto* data_list = data->add_subcommand("list", "List the project's datasets");
   data_list->add_option("PROJECT", project, "Project file")->required();
   data_list->add_flag("--json", json, "Print JSON");

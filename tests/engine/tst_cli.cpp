@@ -344,8 +344,9 @@ void TestCli::help_data() {
   QTest::newRow("init") << QStringList{"init", "--help"} << QStringList{"PROJECT", "--sample"};
   QTest::newRow("data") << QStringList{"data", "--help"} << QStringList{"add", "list"};
   QTest::newRow("data add") << QStringList{"data", "add", "--help"}
-                            << QStringList{"PROJECT", "FILE",     "--name",     "--format",
-                                           "--text",  "--prompt", "--response", "--label"};
+                            << QStringList{"PROJECT",    "FILE",    "--name",
+                                           "--format",   "--text",  "--prompt",
+                                           "--response", "--label", "--messages"};
   QTest::newRow("data list") << QStringList{"data", "list", "--help"}
                              << QStringList{"PROJECT", "--json"};
   QTest::newRow("train") << QStringList{"train", "--help"}
@@ -557,6 +558,12 @@ void TestCli::dataAddReadsEachFormat_data() {
       << QByteArray(R"([{"question": "a?", "answer": "b"}, {"question": "c?", "answer": "d"}])")
       << QStringList{"--name", "trivia"} << "json" << 2
       << R"({"prompt":"question","response":"answer"})";
+  QTest::newRow("jsonl conversations, named column")
+      << "chat.jsonl"
+      << QByteArray(R"({"dialog": [{"role": "user", "content": "Hi"}, )"
+                    R"({"role": "assistant", "content": "Hello"}]})"
+                    "\n")
+      << QStringList{"--messages", "dialog"} << "jsonl" << 1 << R"({"messages":"dialog"})";
   QTest::newRow("txt, format forced")
       << "notes.data" << QByteArray("first line\n\nsecond line\nthird line\n")
       << QStringList{"--format", "txt"} << "txt" << 3 << R"({"text":"text"})";

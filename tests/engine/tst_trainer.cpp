@@ -210,6 +210,7 @@ class TestTrainer : public QObject {
   void evaluationRecordsLossAndPerplexity();
   void classificationRecordsAccuracy();
   void messagesTrainOnAssistantTurnsOnly();
+  void messagesWithAHuggingFaceModel();
   void badInputBeforeTrainingLeavesNoRun();
   void failedRunIsRecordedAndResumable();
   void tamperedCheckpointIsRefused_data();
@@ -780,6 +781,53 @@ void TestTrainer::messagesTrainOnAssistantTurnsOnly() {
   QCOMPARE(stats.truncated_share, 1.0);
   QVERIFY(preview_example(p->path, p->dataset, c, 0).truncated);
   QVERIFY_THROWS_EXCEPTION(InputError, preview_example(p->path, p->dataset, c, rows));
+}
+
+// A conversation dataset on a Hugging Face folder (the Qwen3 fixture): its tokenizer's ChatML
+// template is detected, <|im_end|> is one special token the loss covers, no BOS is added (the
+// tokenizer adds none), and a short run trains.
+void TestTrainer::messagesWithAHuggingFaceModel() {
+  const std::string model =
+      std::string(DEEPTUNE_SOURCE_DIR) + "/tests/interop/fixtures/models/qwen3";
+  if (!fs::exists(model + "/config.json")) QSKIP("the Qwen3 model fixture is not present");
+  std::string jsonl;
+  for (int i = 0; i < 16; ++i)
+    jsonl += R"({"messages": [{"role": "user", "content": "What is )" + std::to_string(i) +
+             R"( + 1?"}, {"role": "assistant", "content": ")" + std::to_string(i + 1) +
+             R"("}, {"role": "user", "content": "Sure?"}, {"role": "assistant", "content": )"
+             R"("Yes."}]})"
+             "\n";
+  FieldMapping mapping;
+  mapping.messages = "messages";
+  auto p = make_project("chat.jsonl", jsonl, "jsonl", mapping, 16);
+  QVERIFY(p);
+  auto c = small_run_config(p->dataset);
+  c.model.source = model;
+  c.data.max_length = 128;
+  c.train.max_steps = 2;
+  c.train.batch_size = 4;
+  c.train.micro_batch_size = 2;
+
+  const auto preview = preview_example(p->path, p->dataset, c, 3);
+  QCOMPARE(preview.chat_family, std::string("ChatML (Qwen)"));
+  QCOMPARE(preview.tokens.front(), std::string("<|im_start|>"));
+  std::string trained;
+  for (size_t i = 0; i < preview.ids.size(); ++i)
+    if (preview.loss_mask[i]) trained += preview.tokens[i];
+  QCOMPARE(q(trained), QStringLiteral("4<|im_end|>Yes.<|im_end|>"));
+  const auto stats = dataset_token_stats(p->path, p->dataset, c);
+  QCOMPARE(stats.tokenizer, std::string("hf"));
+  QCOMPARE(stats.truncated_share, 0.0);
+
+  RunRecorder obs;
+  int64_t id = 0;
+  const auto outcome = create_and_run(*p, c, obs, &id);
+  QVERIFY2(outcome.status == RunStatus::kCompleted, qPrintable(outcome_text(outcome)));
+  bool noted = false;
+  for (const auto& l : ProjectStore::open(p->path)->logs(id))
+    noted = noted || l.text.find("ChatML (Qwen), detected from the tokenizer's chat template") !=
+                         std::string::npos;
+  QVERIFY(noted);
 }
 
 void TestTrainer::badInputBeforeTrainingLeavesNoRun() {
