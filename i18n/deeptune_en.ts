@@ -352,12 +352,12 @@
         <translation>Tokenizer: %1 · tokens per example: min %2, mean %3, max %4 · %5 of %6 examples (%7%) longer than data.max_length = %8 and cut</translation>
     </message>
     <message>
-        <location line="+11"/>
-        <source>Conversations formatted as %1: %2</source>
-        <translation>Conversations formatted as %1: %2</translation>
+        <location line="+13"/>
+        <source>Conversations: %1</source>
+        <translation>Conversations: %1</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+10"/>
         <source>%1% cut at %2 tokens</source>
         <translation>%1% cut at %2 tokens</translation>
     </message>

@@ -350,12 +350,12 @@
         <translation>分词器：%1 · 每个样本的词元数：最少 %2，平均 %3，最多 %4 · %6 个样本中有 %5 个（%7%）超过 data.max_length = %8，被截断</translation>
     </message>
     <message>
-        <location line="+11"/>
-        <source>Conversations formatted as %1: %2</source>
-        <translation>对话按 %1 格式编排：%2</translation>
+        <location line="+13"/>
+        <source>Conversations: %1</source>
+        <translation>对话：%1</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+10"/>
         <source>%1% cut at %2 tokens</source>
         <translation>%1% 在 %2 个词元处被截断</translation>
     </message>

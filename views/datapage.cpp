@@ -440,10 +440,10 @@ void DataPage::showTokenStats(const deeptune::TokenStats& t) {
           .arg(s.rows)
           .arg(QString::number(100.0 * t.truncated_share, 'f', 1))
           .arg(t.max_length);
+  // The engine's sentence names the family and how it was chosen (as the run log will).
   if (!t.chat_family.empty())
-    text += QStringLiteral("<br>") + tr("Conversations formatted as %1: %2")
-                                         .arg(QString::fromStdString(t.chat_family),
-                                              QString::fromStdString(t.chat_note).toHtmlEscaped());
+    text += QStringLiteral("<br>") +
+            tr("Conversations: %1").arg(QString::fromStdString(t.chat_note).toHtmlEscaped());
   m_tokenSummary->setText(text);
   QStringList bins;
   for (size_t i = 0; i + 1 < s.token_lengths.edges.size(); ++i)

@@ -7,8 +7,8 @@
 #include <QComboBox>
 #include <QCryptographicHash>
 #include <QDeadlineTimer>
-#include <QLabel>
 #include <QFileDialog>
+#include <QLabel>
 #include <QListWidget>
 #include <QMessageBox>
 #include <QMimeData>
@@ -226,6 +226,13 @@ void TstWorkbench::dataPageShowsTokensAsTheModelSees() {
     data->selectDataset(QStringLiteral("chat"));
     QTest::qWait(2000);
     m_window->grab().save(shots + QStringLiteral("/data_tokens_chat.png"));
+    // The same conversation with a Hugging Face tokenizer and its own chat template.
+    const nlohmann::json source = m_window->draft()->value(QStringLiteral("model.source"));
+    m_window->draft()->setValue(QStringLiteral("model.source"),
+                                DEEPTUNE_SOURCE_DIR "/tests/interop/fixtures/models/qwen3");
+    QTest::qWait(3000);
+    m_window->grab().save(shots + QStringLiteral("/data_tokens_chat_hf.png"));
+    m_window->draft()->setValue(QStringLiteral("model.source"), source);
     data->selectDataset(QStringLiteral("dates"));
   }
   m_window->draft()->setValue(QStringLiteral("data.max_length"), 256);
