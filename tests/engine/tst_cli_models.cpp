@@ -287,6 +287,9 @@ void TestCliModels::badFolderIsRefusedBeforeTraining_data() {
                                 << "tokenizer.json";
   QTest::newRow("other architecture") << "arch"
                                       << "is not supported; supported: LlamaForCausalLM";
+  QTest::newRow("another model's tokenizer")
+      << "swap-tokenizer"
+      << "tokens but the model's vocab_size (config.json) is 1500";
 }
 
 void TestCliModels::badFolderIsRefusedBeforeTraining() {
@@ -295,6 +298,10 @@ void TestCliModels::badFolderIsRefusedBeforeTraining() {
   QTemporaryDir tmp;
   const QString model = copyFixture(tmp.path(), "mistral");
   if (damage.startsWith("rm:")) QVERIFY(QFile::remove(model + "/" + damage.mid(3)));
+  if (damage == "swap-tokenizer") {  // llama_tied's tokenizer has more tokens than mistral's rows
+    QVERIFY(QFile::remove(model + "/tokenizer.json"));
+    QVERIFY(QFile::copy(kFixtures + "/llama_tied/tokenizer.json", model + "/tokenizer.json"));
+  }
   auto config = readJson(model + "/config.json");
   if (damage == "drop-layer") config["num_hidden_layers"] = 3;
   if (damage == "arch") config["architectures"] = QJsonArray{"GPT2LMHeadModel"};

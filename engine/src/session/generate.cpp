@@ -33,7 +33,7 @@ Generation generate(const std::string& project_path, const std::string& run_name
   torch::NoGradGuard no_grad;
 
   Generation g;
-  if (tok->adds_bos()) g.prompt_ids.push_back(tok->bos_id());
+  if (tok->adds_bos() && tok->bos_id() >= 0) g.prompt_ids.push_back(tok->bos_id());
   for (int32_t id : tok->encode(prompt)) g.prompt_ids.push_back(id);
   std::vector<int64_t> ids(g.prompt_ids.begin(), g.prompt_ids.end());
   // No KV cache: prompts and answers here are short, and recomputing keeps one code path.
@@ -64,7 +64,8 @@ Classification classify(const std::string& project_path, const std::string& run_
   torch::NoGradGuard no_grad;
   Classification c;
   c.labels = m->config().labels;
-  if (trained.tokenizer->adds_bos()) c.input_ids.push_back(trained.tokenizer->bos_id());
+  if (trained.tokenizer->adds_bos() && trained.tokenizer->bos_id() >= 0)
+    c.input_ids.push_back(trained.tokenizer->bos_id());
   for (int32_t id : trained.tokenizer->encode(text)) c.input_ids.push_back(id);
   const std::vector<int64_t> ids(c.input_ids.begin(), c.input_ids.end());
   const auto input = torch::tensor(ids, torch::kLong).unsqueeze(0);  // (1, T)

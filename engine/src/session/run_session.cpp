@@ -337,10 +337,12 @@ class RunExecution {
   void prepare_model() {
     if (detail::newest_artifact(*store_, run_id_, "base_model")) {
       model_ = detail::load_base(*store_, before_, config_);
+      check_vocabulary();
     } else {
       std::string origin;
       model_ = detail::build_start_model(*store_, config_, before_.parent_run_id, encoded_.labels,
                                          &origin);
+      check_vocabulary();
       if (detail::is_folder_source(config_)) {
         // An imported base is referenced, not copied: its files are hashed once and checked on
         // resume and export (an 8B model would otherwise cost 32 GB per run).
@@ -370,6 +372,19 @@ class RunExecution {
     }
     model_->to(device_);
     log_parameter_counts();
+  }
+
+  // A tokenizer with ids the embedding has no row for would fail mid-step; models often have
+  // more rows than tokens (padding to a multiple), never fewer.
+  void check_vocabulary() {
+    const int64_t rows = model_->config().vocab_size;
+    if (tokenizer_->vocab_size() > rows)
+      throw InputError(detail::is_folder_source(config_)
+                           ? detail::source_folder(config_) + "/tokenizer.json"
+                           : std::string("tokenizer"),
+                       "has " + std::to_string(tokenizer_->vocab_size()) +
+                           " tokens but the model's vocab_size (config.json) is " +
+                           std::to_string(rows) + ": they do not belong together");
   }
 
   void log_parameter_counts() {
