@@ -131,6 +131,7 @@ class TestGguf : public QObject {
   void halfConversions();
   void bfloatConversions();
   void q8RowAndBound();
+  void writesSpecLayout();
   void metadataRoundTrip();
   void tensorTypesRoundTrip();
   void alignment_data();
@@ -231,6 +232,61 @@ void TestGguf::q8RowAndBound() {
   QVERIFY(!quantize_q8_0_row(bad.data(), 32, packed.data()));
   bad[5] = std::nanf("");
   QVERIFY(!quantize_q8_0_row(bad.data(), 32, packed.data()));
+}
+
+// The writer's bytes against the layout of the spec, built here field by field, so that the reader
+// and the writer cannot share a misreading of it.
+void TestGguf::writesSpecLayout() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const std::string path = dir.filePath("s.gguf").toStdString();
+  {
+    GgufWriter w(path);
+    w.add_metadata("k", Value::u32(5));
+    w.add_metadata("s", Value::strings({"ab"}));
+    w.add_tensor("t", {2, 3}, TensorType::kF16);
+    w.write_header();
+    const float v[6] = {1, 2, 3, 4, 5, 6};
+    w.write_tensor(v, 6);
+    w.finish();
+  }
+  std::vector<uint8_t> e = {'G', 'G', 'U', 'F'};
+  auto u32 = [&](uint32_t v) {
+    e.resize(e.size() + 4);
+    put(e, e.size() - 4, v);
+  };
+  auto u64 = [&](uint64_t v) {
+    e.resize(e.size() + 8);
+    put(e, e.size() - 8, v);
+  };
+  auto str = [&](const std::string& s) {
+    u64(s.size());
+    e.insert(e.end(), s.begin(), s.end());
+  };
+  u32(3);  // version
+  u64(1);  // tensors
+  u64(2);  // KVs
+  str("k");
+  u32(4);  // u32
+  u32(5);
+  str("s");
+  u32(9);  // array
+  u32(8);  // of string
+  u64(1);
+  str("ab");
+  str("t");
+  u32(2);
+  u64(3);  // fastest-varying first: [in, out]
+  u64(2);
+  u32(1);            // F16
+  u64(0);            // offset
+  e.resize(128, 0);  // the header (117 bytes) padded to 32
+  for (uint16_t h : {0x3C00, 0x4000, 0x4200, 0x4400, 0x4500, 0x4600}) {
+    e.resize(e.size() + 2);
+    put(e, e.size() - 2, h);
+  }
+  e.resize(160, 0);  // the tensor (12 bytes) padded to 32
+  QCOMPARE(read_bytes(q(path)), e);
 }
 
 void TestGguf::metadataRoundTrip() {

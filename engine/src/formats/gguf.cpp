@@ -110,9 +110,9 @@ class Cursor {
   std::string string(const std::string& where, const std::string& what) {
     const auto n = read<uint64_t>(where, what + " length");
     if (n > remaining()) {
-      throw InputError(where, what + " length " + std::to_string(n) +
-                                  " runs past the end of the file (" + std::to_string(remaining()) +
-                                  " bytes left)");
+      throw InputError(where, what + " of " + std::to_string(n) +
+                                  " bytes runs past the end of the file (" +
+                                  std::to_string(remaining()) + " bytes left)");
     }
     const uint8_t* p = take(n, where, what);
     return std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
@@ -189,8 +189,8 @@ Value read_value(Cursor& c, uint32_t raw_type, const std::string& where) {
   // Every element takes at least `size` bytes, so a longer array cannot fit in what is left.
   if (count > c.remaining() / element->size) {
     throw InputError(where, "array of " + std::to_string(count) + " " + element->name +
-                                " runs past the end of the file (" + std::to_string(c.remaining()) +
-                                " bytes left)");
+                                " values runs past the end of the file (" +
+                                std::to_string(c.remaining()) + " bytes left)");
   }
   Value v;
   v.type = ValueType::kArray;
@@ -594,7 +594,7 @@ GgufFile GgufFile::parse_view(std::shared_ptr<const void> owner, const uint8_t* 
   file.size_ = size;
 
   for (uint64_t k = 0; k < kv_count; ++k) {
-    const std::string key = c.string(origin, "the key of metadata entry " + std::to_string(k));
+    const std::string key = c.string(origin, "metadata key #" + std::to_string(k));
     const std::string where = key_where(origin, key);
     if (key.empty()) throw InputError(where, "metadata key is empty");
     if (file.key_index_.count(key)) throw InputError(where, "key appears more than once");
@@ -615,7 +615,7 @@ GgufFile GgufFile::parse_view(std::shared_ptr<const void> owner, const uint8_t* 
 
   for (uint64_t k = 0; k < tensor_count; ++k) {
     TensorInfo t;
-    t.name = c.string(origin, "the name of tensor info " + std::to_string(k));
+    t.name = c.string(origin, "tensor name #" + std::to_string(k));
     const std::string where = tensor_where(origin, t.name);
     if (t.name.empty()) throw InputError(where, "tensor name is empty");
     if (t.name.size() > kMaxTensorNameBytes) {
