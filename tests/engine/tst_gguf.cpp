@@ -477,27 +477,44 @@ void TestGguf::progressEndsAtFileSize() {
   const std::string path = dir.filePath("p.gguf").toStdString();
   std::vector<std::pair<uint64_t, uint64_t>> calls;
   uint64_t total = 0;
+  // "big" spans more than two chunks of 2^20 values: progress moves inside it.
+  const size_t big = (size_t(1) << 21) + 64;
   {
     GgufWriter w(path);
     w.set_progress([&](uint64_t done, uint64_t all) { calls.emplace_back(done, all); });
     w.add_tensor("a", {64, 64}, TensorType::kQ8_0);
+    w.add_tensor("big", {static_cast<int64_t>(big / 32), 32}, TensorType::kQ8_0);
     w.add_tensor("b", {33}, TensorType::kF32);
     total = w.write_header();
     QCOMPARE(calls.size(), size_t(1));  // after the header
     const auto a = random_values(64 * 64, 1.0f, 30);
     w.write_tensor(a.data(), a.size());
+    QCOMPARE(calls.size(), size_t(2));
+    const auto v = random_values(big, 1.0f, 32);
+    w.write_tensor(v.data(), v.size());
+    QCOMPARE(calls.size(), size_t(5));  // two chunk boundaries inside, then the tensor's end
     const auto b = random_values(33, 1.0f, 31);
     w.write_tensor(b.data(), b.size());
     w.finish();
   }
   const uint64_t size = read_bytes(q(path)).size();
   QCOMPARE(total, size);
-  QCOMPARE(calls.size(), size_t(3));
+  QCOMPARE(calls.size(), size_t(6));
   for (size_t i = 0; i < calls.size(); ++i) {
     QCOMPARE(calls[i].second, size);
     if (i) QVERIFY(calls[i].first > calls[i - 1].first);
   }
   QCOMPARE(calls.back().first, size);
+  // The chunked tensor reads back within the Q8_0 bound, block by block.
+  const GgufFile f = GgufFile::map(path);
+  const auto v = random_values(big, 1.0f, 32);
+  const auto d = f.dequantize(f.tensor("big"));
+  for (size_t blk = 0; blk < big / 32; blk += 997) {
+    const float bound = q8_0_block_error_bound(&v[blk * 32]);
+    for (size_t k = blk * 32; k < blk * 32 + 32; ++k) {
+      QVERIFY(std::fabs(d[k] - v[k]) <= bound * (1 + 1e-6f));
+    }
+  }
 }
 
 void TestGguf::interruptedWriteLeavesNoFile() {
@@ -580,7 +597,16 @@ void TestGguf::writerRefusesBadDeclarations() {
   big.add_tensor("q", {1, 32}, TensorType::kQ8_0);
   big.write_header();
   std::vector<float> huge(32, 1e7f);
-  QVERIFY(refused([&] { big.write_tensor(huge.data(), huge.size()); }, t + "q'", "Q8_0's range"));
+  QVERIFY(refused([&] { big.write_tensor(huge.data(), huge.size()); }, t + "q'",
+                  "has no Q8_0 encoding"));
+  huge[3] = std::numeric_limits<float>::infinity();
+  huge[0] = 1;
+  QVERIFY(refused([&] { big.write_tensor(huge.data(), huge.size()); }, t + "q'", "index 1 "));
+  // Nothing was written: the same tensor can be fed again and the file completes.
+  std::vector<float> fine(32, 127.0f);  // d = 1: exact
+  big.write_tensor(fine.data(), fine.size());
+  big.finish();
+  QCOMPARE(GgufFile::map(path).dequantize(GgufFile::map(path).tensor("q")), fine);
 }
 
 void TestGguf::rejectsMalformed_data() {

@@ -144,13 +144,15 @@ class GgufFile {
 
 // Streams a model to disk. Declare every KV and tensor, call write_header() (the total file size
 // is known from then on), feed each tensor's fp32 values in declaration order, then finish().
-// Memory: one tensor's converted bytes. Writes go to "<path>.tmp-<pid>-<n>"; finish() fsyncs and
-// renames it into place; a writer destroyed (or killed) before finish() leaves nothing under
-// `path` (the destructor removes its temp file). Declaration errors are InputError naming the key
-// or tensor; I/O errors RunError (DiskFullError when the disk is full).
+// Memory: one chunk of 2^20 converted values, whatever the tensor's size. Writes go to
+// "<path>.tmp-<pid>-<n>"; finish() fsyncs and renames it into place; a writer destroyed (or killed)
+// before finish() leaves nothing under `path` (the destructor removes its temp file). Declaration
+// errors are InputError naming the key or tensor; I/O errors RunError (DiskFullError when the disk
+// is full).
 class GgufWriter {
  public:
-  // (bytes written so far, total bytes of the file); called after the header and each tensor.
+  // (bytes written so far, total bytes of the file); called after the header, after every 2^20
+  // values of a larger tensor, and after each tensor (the last call: written == total).
   using Progress = std::function<void(uint64_t written, uint64_t total)>;
 
   explicit GgufWriter(std::string path);
@@ -167,7 +169,8 @@ class GgufWriter {
   uint64_t write_header();  // returns the total file size
   uint64_t total_bytes() const { return total_; }
   // The next declared tensor's values, row-major: count must equal its numel. Q8_0 refuses
-  // non-finite values and |x| beyond fp16's range times 127.
+  // non-finite values and |x| beyond fp16's range times 127; a refused call writes nothing, so the
+  // same tensor can be fed again.
   void write_tensor(const float* values, size_t count);
   void finish();
 

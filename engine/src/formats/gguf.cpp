@@ -28,6 +28,8 @@ constexpr uint64_t kQ8Block = 32;
 constexpr uint64_t kQ8BlockBytes = 2 + kQ8Block;  // fp16 scale + 32 int8
 // fp16's largest finite value; a Q8_0 scale above it would be stored as Inf.
 constexpr float kFp16Max = 65504.0f;
+// Elements converted per write: 4 MiB of fp32 input, a whole number of Q8_0 blocks.
+constexpr size_t kChunkElements = size_t(1) << 20;
 
 struct ValueTypeEntry {
   ValueType type;
@@ -944,27 +946,48 @@ void GgufWriter::write_tensor(const float* values, size_t count) {
     throw InputError(where, "got " + std::to_string(count) + " values for shape " +
                                 shape_text(t.shape) + " (" + std::to_string(t.numel()) + ")");
   }
-  std::vector<uint8_t> out(static_cast<size_t>(align_up(t.bytes, alignment_)), 0);
-  switch (t.type) {
-    case TensorType::kF32:
-      std::memcpy(out.data(), values, count * 4);
-      break;
-    case TensorType::kF16:
-    case TensorType::kBF16:
-      for (size_t k = 0; k < count; ++k) {
-        const uint16_t h =
-            t.type == TensorType::kF16 ? fp32_to_fp16(values[k]) : fp32_to_bf16(values[k]);
-        std::memcpy(out.data() + 2 * k, &h, 2);
+  if (t.type == TensorType::kQ8_0) {
+    // Checked before any byte is written, so a refused tensor leaves the writer usable. The test
+    // is quantize_q8_0_row's own: the block scale max|x| / 127 must fit in fp16.
+    for (size_t k = 0; k < count; ++k) {
+      if (!std::isfinite(values[k]) || std::fabs(values[k]) / 127.0f > kFp16Max) {
+        throw InputError(where, "value " + std::to_string(values[k]) + " at index " +
+                                    std::to_string(k) +
+                                    " has no Q8_0 encoding (non-finite, or |x| > 127 × 65504)");
       }
-      break;
-    case TensorType::kQ8_0:
-      if (!quantize_q8_0_row(values, count, out.data())) {
-        throw InputError(where, "holds a non-finite value or one beyond Q8_0's range (|x| > " +
-                                    std::to_string(kFp16Max * 127.0f) + ")");
-      }
-      break;
+    }
   }
-  write_bytes(out.data(), out.size());
+  // Converted and written a chunk at a time: memory stays at one chunk whatever the tensor's
+  // size, and progress moves within a large tensor. The chunk is a whole number of Q8_0 blocks.
+  const size_t element_bytes = t.type == TensorType::kF32 ? 4 : 2;
+  std::vector<uint8_t> out;
+  for (size_t begin = 0; begin < count; begin += kChunkElements) {
+    const size_t n = std::min(kChunkElements, count - begin);
+    const float* x = values + begin;
+    switch (t.type) {
+      case TensorType::kF32:
+        out.resize(n * element_bytes);
+        std::memcpy(out.data(), x, n * 4);
+        break;
+      case TensorType::kF16:
+      case TensorType::kBF16:
+        out.resize(n * element_bytes);
+        for (size_t k = 0; k < n; ++k) {
+          const uint16_t h = t.type == TensorType::kF16 ? fp32_to_fp16(x[k]) : fp32_to_bf16(x[k]);
+          std::memcpy(out.data() + 2 * k, &h, 2);
+        }
+        break;
+      case TensorType::kQ8_0:
+        out.resize(n / kQ8Block * kQ8BlockBytes);
+        quantize_q8_0_row(x, n, out.data());  // cannot fail: checked above
+        break;
+    }
+    write_bytes(out.data(), out.size());
+    if (begin + n < count) report();
+  }
+  const std::vector<uint8_t> padding(static_cast<size_t>(align_up(t.bytes, alignment_) - t.bytes),
+                                     0);
+  write_bytes(padding.data(), padding.size());
   ++next_tensor_;
   report();
 }
