@@ -379,17 +379,45 @@ int cmd_export(const std::string& project, const std::string& run_name, const st
 }
 
 int cmd_generate(const std::string& project, const std::string& run_name, const std::string& prompt,
-                 int max_tokens, bool json) {
-  const auto g = generate(project, run_name, prompt, max_tokens);
-  if (json)
+                 GenerateOptions options, bool json) {
+  if (!json) {
+    // Plain mode streams: the prompt, then each piece of text as the model produces it.
+    std::printf("%s", prompt.c_str());
+    std::fflush(stdout);
+    options.on_text = [](const std::string& piece) {
+      std::printf("%s", piece.c_str());
+      std::fflush(stdout);
+      return true;
+    };
+  }
+  const auto g = generate(project, run_name, prompt, options);
+  if (json) {
     std::printf("%s\n", nlohmann::json{{"text", g.text},
                                        {"prompt_ids", g.prompt_ids},
                                        {"output_ids", g.output_ids},
-                                       {"first_logits", g.first_logits}}
+                                       {"first_logits", g.first_logits},
+                                       {"stop_reason", g.stop_reason},
+                                       {"options",
+                                        {{"max_tokens", options.max_new_tokens},
+                                         {"temperature", options.temperature},
+                                         {"top_k", options.top_k},
+                                         {"top_p", options.top_p},
+                                         {"repetition_penalty", options.repetition_penalty},
+                                         {"seed", options.seed},
+                                         {"chat", options.chat},
+                                         {"stop", options.stop}}}}
                             .dump()
                             .c_str());
-  else
-    std::printf("%s%s\n", prompt.c_str(), g.text.c_str());
+  } else {
+    std::printf("\n");
+  }
+  // Speed on stderr, so stdout stays the text: the prompt's forward, then tokens per second of
+  // the steps after it (the first token comes from the prompt's forward).
+  const size_t steps = g.output_ids.size() > 0 ? g.output_ids.size() - 1 : 0;
+  std::fprintf(stderr, "prompt: %zu tokens in %.3f s; %zu tokens at %.1f tokens/s (%s)\n",
+               g.prompt_ids.size(), g.prompt_seconds, g.output_ids.size(),
+               g.decode_seconds > 0 ? double(steps) / g.decode_seconds : 0.0,
+               g.stop_reason.c_str());
   return kExitOk;
 }
 
@@ -614,14 +642,31 @@ int main(int argc, char** argv) {
   exp->add_option("--out", out_dir, "Output folder")->required();
 
   std::string prompt;
-  int max_tokens = 64;
+  GenerateOptions gen_options;
   auto* gen = app.add_subcommand(
-      "generate", "Continue a prompt with a causal-LM run's latest checkpoint (greedy)");
+      "generate",
+      "Continue a prompt with a causal-LM run's latest checkpoint (greedy unless --temperature)");
   project_and_run(gen);
   gen->add_option("--prompt", prompt, "Prompt text, e.g. \"Write 2024-03-15 in words: \"")
       ->required();
-  gen->add_option("--max-tokens", max_tokens, "Most tokens to generate")
+  gen->add_option("--max-tokens", gen_options.max_new_tokens, "Most tokens to generate")
       ->check(CLI::Range(1, 4096));
+  gen->add_option("--temperature", gen_options.temperature, "Sampling temperature; 0 = greedy")
+      ->check(CLI::Range(0.0, 100.0));
+  gen->add_option("--top-k", gen_options.top_k, "Sample among the K most likely tokens; 0 = all")
+      ->check(CLI::NonNegativeNumber);
+  gen->add_option("--top-p", gen_options.top_p,
+                  "Sample among the most likely tokens whose probability reaches P")
+      ->check(CLI::Range(0.0, 1.0));
+  gen->add_option("--repetition-penalty", gen_options.repetition_penalty,
+                  "Penalise tokens already in the context (as transformers; 1 = none)")
+      ->check(CLI::PositiveNumber);
+  gen->add_option("--seed", gen_options.seed, "Seed for sampling (the same on every platform)");
+  gen->add_flag("--chat", gen_options.chat,
+                "Send the prompt as a user message in the run's chat format");
+  gen->add_option("--stop", gen_options.stop,
+                  "Stop before this text (repeatable); the stop text is not printed")
+      ->take_all();
   gen->add_flag("--json", json, "Print text, token ids and the first step's logits as JSON");
 
   std::string text;
@@ -681,7 +726,7 @@ int main(int argc, char** argv) {
     if (*runs) return cmd_runs(project, json);
     if (*metrics) return cmd_metrics(project, run_name, json);
     if (*exp) return cmd_export(project, run_name, format, out_dir);
-    if (*gen) return cmd_generate(project, run_name, prompt, max_tokens, json);
+    if (*gen) return cmd_generate(project, run_name, prompt, gen_options, json);
     if (*cls) return cmd_classify(project, run_name, text, json);
     if (*del) return cmd_delete(project, run_name, force);
     if (*config) return cmd_config();

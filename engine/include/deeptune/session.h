@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -132,14 +133,39 @@ ModelSummary summarize_model(const RunConfig& config, int num_labels = 0,
 // Names of the model presets with one-line descriptions.
 std::vector<std::pair<std::string, std::string>> model_presets();
 
-// Greedy decoding with a run's latest checkpoint (causal LM runs). The prompt is encoded as the
-// trainer encodes it (BOS + text) so a run answers in the format it was trained on.
+// Text generation with a run's latest checkpoint (causal LM runs). The prompt is encoded as the
+// trainer encodes it (BOS + text) so a run answers in the format it was trained on; the model
+// runs with a KV cache (the prompt in one forward, then one token per step).
+struct GenerateOptions {
+  int max_new_tokens = 64;
+  double temperature = 0.0;         // 0: greedy (the default, reproducible without a seed)
+  int top_k = 0;                    // 0: no limit
+  double top_p = 1.0;               // 1: no limit
+  double repetition_penalty = 1.0;  // as transformers: 1 = none
+  uint64_t seed = 0;                // the same seed gives the same text on every platform
+  // Render the prompt as one user message in the run's chat family (data.chat_template, or the
+  // tokenizer's template) followed by the assistant header.
+  bool chat = false;
+  // Generation ends before any of these strings (checked on the decoded text; not returned).
+  std::vector<std::string> stop;
+  // Receives each piece of new text as it is produced; returning false stops generation.
+  std::function<bool(const std::string&)> on_text;
+};
+
 struct Generation {
-  std::string text;                 // the continuation, EOS excluded
+  std::string text;                 // the continuation, EOS and stop string excluded
   std::vector<int32_t> prompt_ids;  // what the model saw first
   std::vector<int32_t> output_ids;
   std::vector<float> first_logits;  // (V) logits of the first generated token, for comparisons
+  std::string stop_reason;          // "eos", "stop", "length", "context", "callback"
+  double prompt_seconds = 0.0;      // the prompt's forward
+  double decode_seconds = 0.0;      // every later step
 };
+// Ends at EOS (the tokenizer's or the model config's), a stop string, max_new_tokens, the
+// model's context length, or when on_text returns false. InputError for out-of-range options.
+Generation generate(const std::string& project_path, const std::string& run,
+                    const std::string& prompt, const GenerateOptions& options);
+// Greedy, as above with only max_new_tokens set.
 Generation generate(const std::string& project_path, const std::string& run,
                     const std::string& prompt, int max_new_tokens = 64);
 
