@@ -1,20 +1,29 @@
 // Incremental decoding: logits from the KV cache (a prompt prefilled, then one token at a time)
 // against the full forward over the whole sequence, for presets and every Hugging Face fixture
 // (GQA, q/k norms, biases, tied heads, llama3 and yarn RoPE), with and without a LoRA adapter;
-// and the sampler: greedy, top-k, top-p, repetition penalty, seeds.
+// the sampler: greedy, top-k, top-p, repetition penalty, seeds; and generate() on a trained run
+// against greedy decoding without the cache, with streaming, stop strings and seeds.
 #include <torch/torch.h>
 
+#include <QTemporaryDir>
 #include <QtTest>
 #include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <set>
 
+#include "deeptune/data.h"
 #include "deeptune/error.h"
+#include "deeptune/session.h"
+#include "deeptune/store.h"
 #include "formats/hf_checkpoint.h"
 #include "model/kv_cache.h"
 #include "model/llama.h"
 #include "model/presets.h"
 #include "session/sampling.h"
+#include "session/session_internal.h"
+#include "support/test_support.h"
 
 namespace hf = deeptune::hf;
 namespace model = deeptune::model;
@@ -61,6 +70,14 @@ class TestGenerate : public QObject {
   void topPKeepsSmallestSetReachingP();
   void repetitionPenaltyAsTransformers();
   void badOptionsAreRefused();
+  void initTestCase();
+  void generateEqualsGreedyWithoutCache();
+  void generateStreamsAndStops();
+  void generateSeedReproduces();
+
+ private:
+  QTemporaryDir dir_;
+  std::string project_;
 };
 
 void TestGenerate::cachedLogitsEqualFullForward_data() {
@@ -209,6 +226,113 @@ void TestGenerate::badOptionsAreRefused() {
   QVERIFY(refused([](auto& o) { o.top_k = -2; }));
   QVERIFY(refused([](auto& o) { o.repetition_penalty = 0; }));
   QVERIFY(!refused([](auto&) {}));
+}
+
+// A project with a preset:tiny run trained a few steps on one made-up dataset.
+void TestGenerate::initTestCase() {
+  using namespace deeptune;
+  QVERIFY(dir_.isValid());
+  project_ = dir_.filePath("gen.dtproj").toStdString();
+  const std::string data = dir_.filePath("pairs.jsonl").toStdString();
+  {
+    std::ofstream out(data, std::ios::binary);
+    for (int i = 0; i < 40; ++i)
+      out << "{\"prompt\": \"Count " << i << ": \", \"response\": \"" << i + 1 << " " << i + 2
+          << " " << i + 3 << "\"}\n";
+  }
+  auto store = ProjectStore::create(project_, "generate test");
+  FieldMapping mapping;
+  mapping.prompt = "prompt";
+  mapping.response = "response";
+  DatasetRecord d;
+  d.name = "pairs";
+  d.path = "pairs.jsonl";
+  d.format = "jsonl";
+  d.mapping_json = mapping.to_json().dump();
+  d.sha256 = sha256_file(data);
+  d.rows = 40;
+  store->add_dataset(d);
+  store.reset();
+  auto c = test::small_run_config("pairs");
+  c.train.max_steps = 10;
+  const int64_t id = create_run(project_, c, "r");
+  test::RunRecorder obs;
+  RunControl control;
+  const auto outcome = execute_run(project_, id, obs, control);
+  QCOMPARE(outcome.status, RunStatus::kCompleted);
+}
+
+void TestGenerate::generateEqualsGreedyWithoutCache() {
+  using namespace deeptune;
+  const int n = 24;
+  const auto g = generate(project_, "r", "Count 7: ", n);
+  // The reference: the whole sequence through lm_logits for every token, as before the cache.
+  auto store = ProjectStore::open(project_);
+  auto trained = deeptune::detail::load_trained(*store, *store->find_run("r"));
+  trained.model->eval();
+  torch::NoGradGuard no_grad;
+  std::vector<int64_t> ids(g.prompt_ids.begin(), g.prompt_ids.end());
+  std::vector<int32_t> expected;
+  for (int i = 0; i < n; ++i) {
+    const auto logits = trained.model->lm_logits(torch::tensor(ids).unsqueeze(0));  // (1, T, V)
+    const auto last = logits.select(1, logits.size(1) - 1).squeeze(0);              // (V)
+    if (i == 0) {
+      const auto ours = torch::tensor(g.first_logits);
+      QVERIFY((ours - last).abs().max().item<double>() <= 1e-5);
+    }
+    const int64_t next = last.argmax().item<int64_t>();
+    if (next == trained.tokenizer->eos_id()) break;
+    ids.push_back(next);
+    expected.push_back(static_cast<int32_t>(next));
+  }
+  QCOMPARE(g.output_ids, expected);
+  QCOMPARE(g.text, trained.tokenizer->decode(expected));
+}
+
+void TestGenerate::generateStreamsAndStops() {
+  using namespace deeptune;
+  GenerateOptions o;
+  o.max_new_tokens = 24;
+  std::string streamed;
+  o.on_text = [&](const std::string& piece) {
+    streamed += piece;
+    return true;
+  };
+  const auto g = generate(project_, "r", "Count 7: ", o);
+  QCOMPARE(streamed, g.text);
+  QVERIFY2(g.text.size() >= 4, g.text.c_str());
+
+  // Stop at the text's third character: what came before it, the stop string not included.
+  const std::string stop = g.text.substr(2, 1);
+  o.stop = {"never appears", stop};
+  streamed.clear();
+  const auto s = generate(project_, "r", "Count 7: ", o);
+  QCOMPARE(s.text, g.text.substr(0, g.text.find(stop)));
+  QCOMPARE(streamed, s.text);
+  QCOMPARE(s.stop_reason, std::string("stop"));
+
+  // A callback returning false ends generation after its first piece.
+  int calls = 0;
+  o.stop.clear();
+  o.on_text = [&](const std::string&) { return ++calls < 1; };
+  const auto c = generate(project_, "r", "Count 7: ", o);
+  QCOMPARE(calls, 1);
+  QCOMPARE(c.stop_reason, std::string("callback"));
+  QVERIFY(c.output_ids.size() < g.output_ids.size());
+}
+
+void TestGenerate::generateSeedReproduces() {
+  using namespace deeptune;
+  GenerateOptions o;
+  o.max_new_tokens = 32;
+  o.temperature = 1.5;
+  o.seed = 1;
+  const auto a = generate(project_, "r", "Count 7: ", o);
+  QCOMPARE(generate(project_, "r", "Count 7: ", o).output_ids, a.output_ids);
+  o.seed = 2;
+  QVERIFY(generate(project_, "r", "Count 7: ", o).output_ids != a.output_ids);
+  o.top_p = 0;
+  QVERIFY(deeptune::test::input_error_of([&] { generate(project_, "r", "x", o); }).has_value());
 }
 
 QTEST_GUILESS_MAIN(TestGenerate)
