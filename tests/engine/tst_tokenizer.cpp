@@ -19,6 +19,7 @@
 #include "deeptune/json_input.h"
 #include "deeptune/text.h"
 #include "deeptune/tokenizer.h"
+#include "support/test_support.h"
 
 namespace fs = std::filesystem;
 using deeptune::ByteTokenizer;
@@ -26,23 +27,12 @@ using deeptune::HfTokenizer;
 using deeptune::InputError;
 using nlohmann::json;
 
+using deeptune::test::input_error_of;
+using deeptune::test::q;
+
 namespace {
 
-QString q(const std::string& s) {
-  return QString::fromStdString(s);
-}
-
 const fs::path kFixtures = fs::path(DEEPTUNE_SOURCE_DIR) / "tests/interop/fixtures/tokenizers";
-
-template <typename F>
-std::optional<InputError> input_error_of(F&& f) {
-  try {
-    f();
-  } catch (const InputError& e) {
-    return e;
-  }
-  return std::nullopt;
-}
 
 std::vector<std::string> fixture_families() {
   std::vector<std::string> out;

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,16 @@ inline void write_file_atomic(const std::string& path, const std::string& conten
 // The whole file, after require_regular_file. Throws InputError when it is missing or not a
 // regular file, RunError when reading fails.
 std::vector<uint8_t> read_file_bytes(const std::string& path);
+
+// A regular file mapped read-only: `data` stays valid while `owner` (or a copy of it) lives. An
+// empty file gives size 0 and no mapping. Throws InputError naming the path when it cannot be
+// opened or mapped. The file must not be truncated while mapped.
+struct MappedFile {
+  std::shared_ptr<const void> owner;
+  const uint8_t* data = nullptr;
+  uint64_t size = 0;
+};
+MappedFile map_file(const std::string& path);
 
 // Removes what an interrupted writer left in `dir`: temp files `<name>.tmp-<pid>[-<n>]` whose
 // process no longer exists, and, when `with_partials` (the caller owns the folder: it has claimed

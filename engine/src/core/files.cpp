@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <ftw.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -182,6 +183,33 @@ int64_t free_bytes(const std::string& path) {
   struct statvfs vfs;
   if (::statvfs(p.empty() ? "." : p.c_str(), &vfs) != 0) return -1;
   return static_cast<int64_t>(vfs.f_bavail) * static_cast<int64_t>(vfs.f_frsize);
+}
+
+MappedFile map_file(const std::string& path) {
+  require_regular_file(path);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError(path, std::string("cannot open: ") + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    throw InputError(path, std::string("cannot stat: ") + std::strerror(err));
+  }
+  MappedFile m;
+  m.size = static_cast<uint64_t>(st.st_size);
+  if (m.size == 0) {
+    ::close(fd);
+    return m;
+  }
+  void* addr = ::mmap(nullptr, m.size, PROT_READ, MAP_PRIVATE, fd, 0);
+  const int err = errno;
+  ::close(fd);  // the mapping outlives the descriptor
+  if (addr == MAP_FAILED) throw InputError(path, std::string("cannot map: ") + std::strerror(err));
+  const uint64_t size = m.size;
+  m.owner = std::shared_ptr<const void>(
+      addr, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
+  m.data = static_cast<const uint8_t*>(addr);
+  return m;
 }
 
 }  // namespace deeptune

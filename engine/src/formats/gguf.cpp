@@ -3,7 +3,6 @@
 #include "deeptune/gguf.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -544,27 +543,9 @@ GgufFile GgufFile::parse(std::vector<uint8_t> bytes, const std::string& origin) 
 }
 
 GgufFile GgufFile::map(const std::string& path) {
-  require_regular_file(path);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw InputError(path, std::string("cannot open: ") + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    throw InputError(path, std::string("cannot stat: ") + std::strerror(err));
-  }
-  const auto size = static_cast<uint64_t>(st.st_size);
-  if (size == 0) {
-    ::close(fd);
-    return parse(std::vector<uint8_t>(), path);  // the same "file ends" message
-  }
-  void* addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  const int err = errno;
-  ::close(fd);
-  if (addr == MAP_FAILED) throw InputError(path, std::string("cannot map: ") + std::strerror(err));
-  std::shared_ptr<const void> owner(
-      addr, [size](const void* p) { ::munmap(const_cast<void*>(p), size); });
-  return parse_view(owner, static_cast<const uint8_t*>(addr), size, path);
+  MappedFile m = map_file(path);
+  if (m.size == 0) return parse(std::vector<uint8_t>(), path);  // the same message as a read
+  return parse_view(std::move(m.owner), m.data, m.size, path);
 }
 
 GgufFile GgufFile::parse_view(std::shared_ptr<const void> owner, const uint8_t* bytes,
