@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <climits>
 #include <csignal>
 #include <cstdio>
@@ -371,11 +372,99 @@ int cmd_metrics(const std::string& project, const std::string& run_name, bool js
   return kExitOk;
 }
 
+std::string megabytes(uint64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, bytes >= (1ull << 30) ? "%.2f GB" : "%.1f MB",
+                bytes >= (1ull << 30) ? double(bytes) / double(1ull << 30)
+                                      : double(bytes) / double(1ull << 20));
+  return text;
+}
+
+nlohmann::json check_json(const ExportCheck& c) {
+  nlohmann::json probes = nlohmann::json::array();
+  for (const auto& p : c.probes)
+    probes.push_back({{"prompt", p.prompt},
+                      {"positions", p.positions},
+                      {"max_abs_diff", p.max_abs_diff},
+                      {"top1_agreement", p.top1_agreement}});
+  nlohmann::json tensors = nlohmann::json::array();
+  for (const auto& t : c.tensors)
+    tensors.push_back({{"name", t.name}, {"max_error", t.max_error}, {"bound", t.bound}});
+  return {{"ran", c.ran},
+          {"passed", c.passed},
+          {"max_abs_diff", c.max_abs_diff},
+          {"top1_agreement", c.top1_agreement},
+          {"tolerance", c.tolerance},
+          {"min_top1", c.min_top1},
+          {"probes", probes},
+          {"tensors", tensors},
+          {"tokenizer", c.tokenizer},
+          {"failures", c.failures}};
+}
+
+// Exports, with a progress bar on a terminal; then the check's verdict. A failed check exits 1.
 int cmd_export(const std::string& project, const std::string& run_name, const std::string& format,
-               const std::string& out_dir) {
-  const auto files = export_run(project, run_name, export_format_from_string(format), out_dir);
-  for (const auto& f : files) std::printf("wrote %s\n", f.c_str());
-  return kExitOk;
+               const std::string& quant, bool no_check, const std::string& out, bool json) {
+  ExportOptions options;
+  options.format = export_format_from_string(format);
+  options.quant = gguf_quant_from_string(quant);
+  options.check = !no_check;
+  const bool bar = !json && isatty(STDERR_FILENO);
+  std::signal(SIGINT, on_sigint);
+  options.on_progress = [bar](const ExportProgress& p) {
+    if (bar) {
+      const int percent =
+          p.bytes_total ? int(100.0 * double(p.bytes_done) / double(p.bytes_total)) : 0;
+      std::fprintf(stderr, "\r%s %s: %s of %s (%d%%)   ", p.stage.c_str(),
+                   std::filesystem::path(p.file).filename().c_str(),
+                   megabytes(p.bytes_done).c_str(), megabytes(p.bytes_total).c_str(), percent);
+      std::fflush(stderr);
+    }
+    return g_interrupts == 0;  // Ctrl-C cancels, removing the partial file
+  };
+  const auto r = export_run(project, run_name, options, out);
+  if (bar) std::fprintf(stderr, "\n");
+  const auto& c = r.check;
+  if (json) {
+    std::printf("%s\n", nlohmann::json{{"files", r.files},
+                                       {"bytes_written", r.bytes_written},
+                                       {"check", check_json(c)}}
+                            .dump()
+                            .c_str());
+    return c.ran && !c.passed ? kExitFailure : kExitOk;
+  }
+  for (const auto& f : r.files) std::printf("wrote %s\n", f.c_str());
+  std::printf("%s in all\n", megabytes(r.bytes_written).c_str());
+  if (!c.ran) {
+    std::printf("check: skipped (--no-check); the export is not verified\n");
+    return kExitOk;
+  }
+  std::printf("check: %s\n", c.passed ? "PASSED" : "FAILED");
+  for (const auto& p : c.probes) {
+    // The first line, at most 30 bytes, cut at a character boundary.
+    std::string shown = p.prompt.substr(0, std::min(p.prompt.find('\n'), size_t{30}));
+    if (shown.size() < p.prompt.size())
+      while (!shown.empty() && (static_cast<unsigned char>(p.prompt[shown.size()]) & 0xC0) == 0x80)
+        shown.pop_back();
+    std::printf("  probe %-32s %4lld positions  max |dlogit| %.3g  top-1 %.1f%%\n",
+                ("\"" + shown + "\"").c_str(), static_cast<long long>(p.positions), p.max_abs_diff,
+                100 * p.top1_agreement);
+  }
+  std::printf("  max |dlogit| %.3g (allowed %.3g), top-1 agreement %.1f%% (required %.0f%%)\n",
+              c.max_abs_diff, c.tolerance, 100 * c.top1_agreement, 100 * c.min_top1);
+  if (!c.tensors.empty()) {
+    const auto worst = std::max_element(c.tensors.begin(), c.tensors.end(), [](auto& a, auto& b) {
+      return (a.bound > 0 ? a.max_error / a.bound : a.max_error) <
+             (b.bound > 0 ? b.max_error / b.bound : b.max_error);
+    });
+    std::printf(
+        "  %zu tensors dequantised and compared; the closest to its bound: %s "
+        "(error %.3g, bound %.3g)\n",
+        c.tensors.size(), worst->name.c_str(), worst->max_error, worst->bound);
+  }
+  if (!c.tokenizer.empty()) std::printf("  tokenizer: %s\n", c.tokenizer.c_str());
+  for (const auto& f : c.failures) std::printf("  FAILED: %s\n", f.c_str());
+  return c.passed ? kExitOk : kExitFailure;
 }
 
 int cmd_generate(const std::string& project, const std::string& run_name, const std::string& prompt,
@@ -636,10 +725,17 @@ int main(int argc, char** argv) {
 
   auto* exp = app.add_subcommand("export", "Export a run's latest checkpoint");
   project_and_run(exp);
+  std::string quant = "F16";
+  bool no_check = false;
   exp->add_option("--format", format,
-                  "peft (LoRA adapter for Python's PEFT) or hf (merged checkpoint)")
+                  "peft (LoRA adapter for Python's PEFT), hf (merged checkpoint) or gguf "
+                  "(llama.cpp / Ollama)")
       ->required();
-  exp->add_option("--out", out_dir, "Output folder")->required();
+  exp->add_option("--quant", quant, "GGUF weight type: F16 (default), BF16, Q8_0 or F32");
+  exp->add_flag("--no-check", no_check,
+                "Skip the check (reload what was written and compare logits with the model)");
+  exp->add_flag("--json", json, "Print the files and the check as JSON");
+  exp->add_option("--out", out_dir, "Output folder (gguf: also FILE.gguf)")->required();
 
   std::string prompt;
   GenerateOptions gen_options;
@@ -725,7 +821,7 @@ int main(int argc, char** argv) {
     if (*resume) return cmd_resume(project, run_name, json);
     if (*runs) return cmd_runs(project, json);
     if (*metrics) return cmd_metrics(project, run_name, json);
-    if (*exp) return cmd_export(project, run_name, format, out_dir);
+    if (*exp) return cmd_export(project, run_name, format, quant, no_check, out_dir, json);
     if (*gen) return cmd_generate(project, run_name, prompt, gen_options, json);
     if (*cls) return cmd_classify(project, run_name, text, json);
     if (*del) return cmd_delete(project, run_name, force);

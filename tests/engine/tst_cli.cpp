@@ -260,6 +260,7 @@ class TestCli : public QObject {
   void exportPeftWritesAdapter();
   void exportRejectsBadRequests_data();
   void exportRejectsBadRequests();
+  void exportGgufReportsTheCheck();
 
   void sigintStopsRunAndResumeCompletesIt();
   void sigkillLeavesInterruptedRunThatResumes();
@@ -1090,6 +1091,36 @@ void TestCli::exportRejectsBadRequests_data() {
       << QStringList{"ghost", "--format", "peft"} << QStringList{"ghost"};
   QTest::newRow("unknown --format")
       << QStringList{"good", "--format", "onnx"} << QStringList{"--format", "onnx"};
+  QTest::newRow("unknown --quant") << QStringList{"good", "--format", "gguf", "--quant", "Q4_K"}
+                                   << QStringList{"--quant", "Q4_K"};
+}
+
+// GGUF through the CLI: the file named after the run and the type, and the check's verdict as JSON.
+void TestCli::exportGgufReportsTheCheck() {
+  QCOMPARE_EXIT(m_goodTrain, kExitOk);
+  const QString out = path(QStringLiteral("gguf"));
+  const CliResult r =
+      runCli({QStringLiteral("export"), m_sample, QStringLiteral("good"),
+              QStringLiteral("--format"), QStringLiteral("gguf"), QStringLiteral("--quant"),
+              QStringLiteral("q8_0"), QStringLiteral("--json"), QStringLiteral("--out"), out});
+  QCOMPARE_EXIT(r, kExitOk);
+  const auto doc = QJsonDocument::fromJson(r.out).object();
+  QCOMPARE(doc[QLatin1String("files")].toArray().at(0).toString(), out + "/good-Q8_0.gguf");
+  QVERIFY(QFileInfo(out + "/good-Q8_0.gguf").size() > 0);
+  const auto check = doc[QLatin1String("check")].toObject();
+  QVERIFY(check[QLatin1String("ran")].toBool());
+  QVERIFY2(check[QLatin1String("passed")].toBool(), r.out.constData());
+  QCOMPARE(check[QLatin1String("probes")].toArray().size(), 4);
+  QVERIFY(check[QLatin1String("tensors")].toArray().size() > 10);
+  QVERIFY(check[QLatin1String("tokenizer")].toString().contains(QLatin1String("gpt2")));
+  // --no-check: written, not verified, said so.
+  const CliResult skipped =
+      runCli({QStringLiteral("export"), m_sample, QStringLiteral("good"),
+              QStringLiteral("--format"), QStringLiteral("gguf"), QStringLiteral("--no-check"),
+              QStringLiteral("--out"), out + "/plain.gguf"});
+  QCOMPARE_EXIT(skipped, kExitOk);
+  QVERIFY2(skipped.out.contains("not verified"), skipped.out.constData());
+  QVERIFY(QFileInfo::exists(out + "/plain.gguf"));
 }
 
 void TestCli::exportRejectsBadRequests() {

@@ -74,6 +74,8 @@ class TestGenerate : public QObject {
   void generateEqualsGreedyWithoutCache();
   void generateStreamsAndStops();
   void generateSeedReproduces();
+  void generatorKeepsModelAndSwitchesAdapter();
+  void generatorOnFolder();
 
  private:
   QTemporaryDir dir_;
@@ -233,26 +235,7 @@ void TestGenerate::initTestCase() {
   using namespace deeptune;
   QVERIFY(dir_.isValid());
   project_ = dir_.filePath("gen.dtproj").toStdString();
-  const std::string data = dir_.filePath("pairs.jsonl").toStdString();
-  {
-    std::ofstream out(data, std::ios::binary);
-    for (int i = 0; i < 40; ++i)
-      out << "{\"prompt\": \"Count " << i << ": \", \"response\": \"" << i + 1 << " " << i + 2
-          << " " << i + 3 << "\"}\n";
-  }
-  auto store = ProjectStore::create(project_, "generate test");
-  FieldMapping mapping;
-  mapping.prompt = "prompt";
-  mapping.response = "response";
-  DatasetRecord d;
-  d.name = "pairs";
-  d.path = "pairs.jsonl";
-  d.format = "jsonl";
-  d.mapping_json = mapping.to_json().dump();
-  d.sha256 = sha256_file(data);
-  d.rows = 40;
-  store->add_dataset(d);
-  store.reset();
+  test::make_counting_project(project_, 40);
   auto c = test::small_run_config("pairs");
   c.train.max_steps = 10;
   const int64_t id = create_run(project_, c, "r");
@@ -333,6 +316,64 @@ void TestGenerate::generateSeedReproduces() {
   QVERIFY(generate(project_, "r", "Count 7: ", o).output_ids != a.output_ids);
   o.top_p = 0;
   QVERIFY(deeptune::test::input_error_of([&] { generate(project_, "r", "x", o); }).has_value());
+}
+
+// One loaded model, many generations: the tuned run gives generate()'s output; with the adapter
+// switched off, the base's own greedy output (computed here from load_base); then tuned again.
+void TestGenerate::generatorKeepsModelAndSwitchesAdapter() {
+  using namespace deeptune;
+  const int n = 16;
+  auto gen = Generator::for_run(project_, "r");
+  QVERIFY(gen->has_base());
+  QVERIFY(!gen->has_chat_template());  // a preset trained on plain pairs names no chat family
+  QVERIFY(gen->description().find("run 'r' at step 10") != std::string::npos);
+  GenerateOptions o;
+  o.max_new_tokens = n;
+  const auto tuned = gen->generate("Count 7: ", o);
+  QCOMPARE(tuned.output_ids, generate(project_, "r", "Count 7: ", n).output_ids);
+
+  const auto base = gen->generate("Count 7: ", o, /*tuned=*/false);
+  auto store = ProjectStore::open(project_);
+  const auto run = *store->find_run("r");
+  const auto config = deeptune::detail::run_config(run);
+  auto m = deeptune::detail::load_base(*store, run, config);
+  m->eval();
+  torch::NoGradGuard no_grad;
+  const auto logits = m->lm_logits(
+      torch::tensor(std::vector<int64_t>(base.prompt_ids.begin(), base.prompt_ids.end()))
+          .unsqueeze(0));
+  const auto last = logits.select(1, logits.size(1) - 1).squeeze(0);
+  QVERIFY((torch::tensor(base.first_logits) - last).abs().max().item<double>() <= 1e-5);
+  // Ten steps of LoRA moved the logits; switching the adapter off shows it.
+  QVERIFY((torch::tensor(base.first_logits) - torch::tensor(tuned.first_logits))
+              .abs()
+              .max()
+              .item<double>() > 1e-3);
+  QCOMPARE(gen->generate("Count 7: ", o).output_ids, tuned.output_ids);  // back on
+  o.top_k = -1;
+  QVERIFY(deeptune::test::input_error_of([&] { gen->generate("x", o); }).has_value());
+}
+
+// A Hugging Face folder as it is, with its own chat template detected.
+void TestGenerate::generatorOnFolder() {
+  using namespace deeptune;
+  const std::string dir = (kFixtures + "/qwen3").toStdString();
+  auto gen = Generator::for_folder(dir);
+  QVERIFY(!gen->has_base());
+  GenerateOptions o;
+  o.max_new_tokens = 4;
+  const auto g = gen->generate("Hello", o);
+  QVERIFY(!g.prompt_ids.empty());
+  QVERIFY(g.output_ids.size() <= 4);
+  auto m = build("qwen3");
+  m->eval();
+  torch::NoGradGuard no_grad;
+  const auto logits = m->lm_logits(
+      torch::tensor(std::vector<int64_t>(g.prompt_ids.begin(), g.prompt_ids.end())).unsqueeze(0));
+  const auto last = logits.select(1, logits.size(1) - 1).squeeze(0);
+  QVERIFY((torch::tensor(g.first_logits) - last).abs().max().item<double>() <= 1e-5);
+  QVERIFY(
+      deeptune::test::input_error_of([&] { Generator::for_folder(dir + "/nope"); }).has_value());
 }
 
 QTEST_GUILESS_MAIN(TestGenerate)

@@ -1036,7 +1036,9 @@ void TestTrainer::tamperedCheckpointIsRefused() {
                         how == "remove" ? "is missing" : "");
   // Export refuses the same checkpoint the same way.
   const auto err = deeptune::test::input_error_of([&] {
-    export_run(r.p->path, "stopped", ExportFormat::kPeft, r.p->dir.path().toStdString() + "/out");
+    ExportOptions o;
+    o.format = ExportFormat::kPeft;
+    export_run(r.p->path, "stopped", o, r.p->dir.path().toStdString() + "/out");
   });
   QVERIFY(err);
   QVERIFY2(q(err->what()).contains(q(r.dir)), err->what());
@@ -1175,8 +1177,10 @@ void TestTrainer::sideWorkDoesNotChangeARun() {
       other.lora.targets = {"q_proj", "k_proj", "up_proj"};
       summarize_model(other, 0, p->path);
       try {
-        export_run(p->path, "quiet", ExportFormat::kHfMerged,
-                   p->dir.path().toStdString() + "/side-export");
+        ExportOptions o;
+        o.format = ExportFormat::kHfMerged;
+        o.check = false;
+        export_run(p->path, "quiet", o, p->dir.path().toStdString() + "/side-export");
       } catch (const std::exception&) {
       }
       ++side_jobs;

@@ -4,14 +4,18 @@
 #pragma once
 
 #include <QString>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "deeptune/config.h"
+#include "deeptune/data.h"
 #include "deeptune/error.h"
 #include "deeptune/session.h"
+#include "deeptune/store.h"
 
 namespace deeptune::test {
 
@@ -81,6 +85,32 @@ inline RunConfig small_run_config(const std::string& dataset,
   c.lora.alpha = 16;
   c.lora.dropout = 0.0;
   return c;
+}
+
+// A new project at `project_path` with one prompt/response dataset "pairs" of `rows` counting
+// exercises ("Count 7: " -> "8 9 10"), written beside it: what generation and export suites
+// train their runs on.
+inline void make_counting_project(const std::string& project_path, int rows = 40) {
+  const std::string data =
+      (std::filesystem::path(project_path).parent_path() / "pairs.jsonl").string();
+  {
+    std::ofstream out(data, std::ios::binary);
+    for (int i = 0; i < rows; ++i)
+      out << "{\"prompt\": \"Count " << i << ": \", \"response\": \"" << i + 1 << " " << i + 2
+          << " " << i + 3 << "\"}\n";
+  }
+  auto store = ProjectStore::create(project_path, "counting");
+  FieldMapping mapping;
+  mapping.prompt = "prompt";
+  mapping.response = "response";
+  DatasetRecord d;
+  d.name = "pairs";
+  d.path = "pairs.jsonl";
+  d.format = "jsonl";
+  d.mapping_json = mapping.to_json().dump();
+  d.sha256 = sha256_file(data);
+  d.rows = rows;
+  store->add_dataset(d);
 }
 
 }  // namespace deeptune::test

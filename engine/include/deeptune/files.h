@@ -35,6 +35,30 @@ inline void write_file_atomic(const std::string& path, const std::string& conten
   write_file_atomic(path, content.data(), content.size());
 }
 
+// A file written in pieces, durably and atomically as write_file_atomic writes it: the bytes go
+// to a temp file beside `path` until commit() flushes it and renames it over `path`. Destroyed
+// without commit() (an error, a cancel), the temp file is removed and `path` is untouched. Write
+// failures throw as write_file_atomic does, after removing the temp file.
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::string path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void write(const void* data, size_t size);
+  void commit();
+  uint64_t written() const { return written_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  [[noreturn]] void fail(const std::string& what, int err);
+  std::string path_;
+  std::string tmp_;
+  int fd_ = -1;
+  uint64_t written_ = 0;
+};
+
 // The whole file, after require_regular_file. Throws InputError when it is missing or not a
 // regular file, RunError when reading fails.
 std::vector<uint8_t> read_file_bytes(const std::string& path);

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "deeptune/files.h"
+
 namespace deeptune::gguf {
 
 enum class ValueType : uint32_t {
@@ -178,8 +180,7 @@ class GgufWriter {
   void write_bytes(const void* data, size_t size);
   void report();
   std::string path_;
-  std::string tmp_;
-  int fd_ = -1;
+  std::unique_ptr<AtomicFile> file_;  // from write_header() on
   bool finished_ = false;
   uint32_t alignment_ = kDefaultAlignment;
   std::vector<std::pair<std::string, Value>> metadata_;

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "deeptune/files.h"
+
 namespace deeptune {
 
 enum class DType {
@@ -88,5 +90,32 @@ void write_safetensors(const std::string& path, const std::vector<TensorView>& t
                        std::map<std::string, std::string> metadata = {});
 std::vector<uint8_t> serialize_safetensors(const std::vector<TensorView>& tensors,
                                            std::map<std::string, std::string> metadata = {});
+
+// A safetensors file written a tensor at a time, so that a model is never held twice in memory:
+// declare every tensor, write_header(), then each tensor's bytes in the declared order, then
+// finish() (durable, atomic: until then the file is a temp file beside `path`, removed when the
+// writer is destroyed unfinished). Layout and checks as write_safetensors.
+class SafetensorsWriter {
+ public:
+  explicit SafetensorsWriter(std::string path, std::map<std::string, std::string> metadata = {});
+  ~SafetensorsWriter();
+  SafetensorsWriter(const SafetensorsWriter&) = delete;
+  SafetensorsWriter& operator=(const SafetensorsWriter&) = delete;
+
+  void add_tensor(std::string name, DType dtype, std::vector<int64_t> shape);
+  uint64_t write_header();  // the size the file will have
+  void write_tensor(const void* data, size_t bytes);
+  void finish();
+  uint64_t written() const;
+
+ private:
+  std::string path_;
+  std::map<std::string, std::string> metadata_;
+  std::vector<TensorView> tensors_;
+  std::vector<uint64_t> sizes_;
+  size_t next_ = 0;
+  uint64_t total_ = 0;
+  std::unique_ptr<AtomicFile> file_;
+};
 
 }  // namespace deeptune

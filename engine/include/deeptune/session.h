@@ -191,11 +191,96 @@ std::unique_ptr<Tokenizer> model_tokenizer(const std::string& model);
 void write_logits(const std::string& model, const std::vector<int32_t>& tokens,
                   const std::string& adapter_dir, const std::string& out_path);
 
-enum class ExportFormat { kPeft, kHfMerged };
-ExportFormat export_format_from_string(const std::string& s);  // "peft", "hf"
-// Exports the latest checkpoint of a run. Returns the files written. Throws InputError when the
-// run has no checkpoint or the format does not fit the run (e.g. PEFT of a full fine-tune).
-std::vector<std::string> export_run(const std::string& project_path, const std::string& run,
-                                    ExportFormat format, const std::string& out_dir);
+// A model kept loaded for many generations: the Playground's engine. One generation at a time
+// (a worker thread owns it); every call may stream through GenerateOptions::on_text.
+class Generator {
+ public:
+  // A causal LM run's newest checkpoint, verified as generate() verifies it.
+  static std::unique_ptr<Generator> for_run(const std::string& project_path,
+                                            const std::string& run);
+  // A Hugging Face model folder (an imported base) as it is, no adapter.
+  static std::unique_ptr<Generator> for_folder(const std::string& hf_dir);
+  ~Generator();
+  Generator(const Generator&) = delete;
+  Generator& operator=(const Generator&) = delete;
+
+  // tuned = false: the run's base model — its LoRA adapters switched off, or for a full
+  // fine-tune the base weights it started from (loaded on first use). The same prompt through
+  // both shows what the fine-tune changed. For a folder, tuned is ignored.
+  Generation generate(const std::string& prompt, const GenerateOptions& options, bool tuned = true);
+  bool has_base() const;           // a run: generate(..., false) differs from the tuned model
+  bool has_chat_template() const;  // chat = true renders the prompt in a known chat family
+  int64_t context_length() const;
+  std::string description() const;  // e.g. "run 'alpha' at step 120 (LoRA r=8 on preset:tiny)"
+
+ private:
+  struct Impl;
+  explicit Generator(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+enum class ExportFormat { kPeft, kHfMerged, kGguf };
+ExportFormat export_format_from_string(const std::string& s);  // "peft", "hf", "gguf"
+// GGUF tensor types for 2-D weights (norms and biases stay F32, as llama.cpp's converter does).
+enum class GgufQuant { kF32, kF16, kBF16, kQ8_0 };
+GgufQuant gguf_quant_from_string(const std::string& s);  // "F32", "F16", "BF16", "Q8_0"
+std::string to_string(GgufQuant q);
+
+struct ExportProgress {
+  std::string stage;         // "writing" or "checking"
+  std::string file;          // the file being written or checked
+  uint64_t bytes_done = 0;   // of that file (checking: of everything written)
+  uint64_t bytes_total = 0;  // its size once known (0 before)
+};
+
+struct ExportOptions {
+  ExportFormat format = ExportFormat::kPeft;
+  GgufQuant quant = GgufQuant::kF16;  // gguf only
+  bool check = true;                  // reload what was written and compare (ExportCheck)
+  // Called from the exporting thread, often (every few MB); returning false cancels the export:
+  // the files being written are removed and InputError("export", "cancelled") is thrown.
+  std::function<bool(const ExportProgress&)> on_progress;
+};
+
+// What the export check found: the written files reloaded with our own readers and run on a few
+// probe prompts against the in-memory model the export came from.
+struct ExportCheck {
+  bool ran = false;
+  bool passed = false;
+  struct Probe {
+    std::string prompt;
+    int64_t positions = 0;      // next-token predictions compared
+    double max_abs_diff = 0.0;  // largest |logit difference| over positions and vocabulary
+    double top1_agreement = 0.0;
+  };
+  std::vector<Probe> probes;
+  double max_abs_diff = 0.0;    // over all probes
+  double top1_agreement = 0.0;  // share of all positions whose argmax agrees
+  double tolerance = 0.0;       // the largest max_abs_diff that passes
+  double min_top1 = 1.0;        // the smallest top1_agreement that passes
+  // GGUF: each tensor dequantised against the weight it was written from.
+  struct Tensor {
+    std::string name;  // as written in the file
+    double max_error = 0.0;
+    double bound = 0.0;  // what the tensor type guarantees
+  };
+  std::vector<Tensor> tensors;
+  std::string tokenizer;              // GGUF: what the tokenizer metadata check compared
+  std::vector<std::string> failures;  // one line each; empty when passed
+};
+
+struct ExportResult {
+  std::vector<std::string> files;
+  uint64_t bytes_written = 0;
+  ExportCheck check;
+};
+
+// Exports the latest checkpoint of a run to `out` (a folder; for gguf also a path ending in
+// ".gguf", else the file is named RUN-QUANT.gguf inside the folder). Throws InputError when the
+// run has no checkpoint or the format does not fit the run (e.g. PEFT of a full fine-tune, GGUF
+// of a classifier). A check that fails does not throw: result.check.passed is false (the files
+// stay, for inspection) and no export artifact is recorded.
+ExportResult export_run(const std::string& project_path, const std::string& run,
+                        const ExportOptions& options, const std::string& out);
 
 }  // namespace deeptune

@@ -82,38 +82,63 @@ void fsync_directory(const std::string& path) {
   fsync_fd_path(path.empty() ? "." : path, O_RDONLY | O_DIRECTORY, "sync the folder to disk");
 }
 
-void write_file_atomic(const std::string& path, const void* data, size_t size) {
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   static std::atomic<unsigned> counter{0};
-  const std::string tmp =
-      path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) io_failure(path, "cannot create " + tmp, errno);
-  auto fail = [&](const std::string& what, int err) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    io_failure(path, what, err);
-  };
+  tmp_ = path_ + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) io_failure(path_, "cannot create " + tmp_, errno);
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(tmp_.c_str());
+  }
+}
+
+void AtomicFile::fail(const std::string& what, int err) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  ::unlink(tmp_.c_str());
+  io_failure(path_, what, err);
+}
+
+void AtomicFile::write(const void* data, size_t size) {
+  if (fd_ < 0) throw RunError(path_, "written after it was committed or failed");
   const auto* bytes = static_cast<const char*>(data);
   size_t done = 0;
   while (done < size) {
-    const ssize_t n = ::write(fd, bytes + done, size - done);
+    const ssize_t n = ::write(fd_, bytes + done, size - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) fail("cannot write", n < 0 ? errno : EIO);
     done += static_cast<size_t>(n);
   }
+  written_ += size;
+}
+
+void AtomicFile::commit() {
+  if (fd_ < 0) throw RunError(path_, "committed twice or after a failure");
   // Flushed before the rename, so a crash cannot leave a renamed but empty file.
-  if (::fsync(fd) != 0) fail("cannot flush to disk", errno);
+  if (::fsync(fd_) != 0) fail("cannot flush to disk", errno);
+  const int fd = fd_;
+  fd_ = -1;
   if (::close(fd) != 0) {
     const int err = errno;
-    ::unlink(tmp.c_str());
-    io_failure(path, "cannot close", err);
+    ::unlink(tmp_.c_str());
+    io_failure(path_, "cannot close", err);
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
     const int err = errno;
-    ::unlink(tmp.c_str());
-    io_failure(path, "cannot replace the file", err);
+    ::unlink(tmp_.c_str());
+    io_failure(path_, "cannot replace the file", err);
   }
-  fsync_directory(std::filesystem::path(path).parent_path().string());
+  fsync_directory(std::filesystem::path(path_).parent_path().string());
+}
+
+void write_file_atomic(const std::string& path, const void* data, size_t size) {
+  AtomicFile file(path);
+  file.write(data, size);
+  file.commit();
 }
 
 std::vector<uint8_t> read_file_bytes(const std::string& path) {

@@ -260,12 +260,6 @@ void append_scalar(std::vector<uint8_t>& out, const Value& v) {
   }
 }
 
-[[noreturn]] void io_failure(const std::string& path, const std::string& what, int err) {
-  const std::string message = what + ": " + std::strerror(err);
-  if (err == ENOSPC || err == EDQUOT) throw DiskFullError(path, message);
-  throw RunError(path, message);
-}
-
 }  // namespace
 
 // --- types ------------------------------------------------------------------------------------
@@ -800,14 +794,11 @@ std::vector<float> GgufFile::dequantize(const TensorInfo& t) const {
 
 GgufWriter::GgufWriter(std::string path) : path_(std::move(path)) {}
 
-GgufWriter::~GgufWriter() {
-  if (fd_ >= 0) ::close(fd_);
-  if (!finished_ && !tmp_.empty()) ::unlink(tmp_.c_str());
-}
+GgufWriter::~GgufWriter() = default;
 
 void GgufWriter::add_metadata(const std::string& key, Value value) {
   const std::string where = key_where(path_, key);
-  if (fd_ >= 0) throw InputError(where, "metadata added after the header was written");
+  if (file_) throw InputError(where, "metadata added after the header was written");
   if (key.empty()) throw InputError(where, "metadata key is empty");
   for (const auto& kv : metadata_) {
     if (kv.first == key) throw InputError(where, "key appears more than once");
@@ -837,7 +828,7 @@ void GgufWriter::add_metadata(const std::string& key, Value value) {
 
 void GgufWriter::add_tensor(const std::string& name, std::vector<int64_t> shape, TensorType type) {
   const std::string where = tensor_where(path_, name);
-  if (fd_ >= 0) throw InputError(where, "tensor declared after the header was written");
+  if (file_) throw InputError(where, "tensor declared after the header was written");
   if (name.empty()) throw InputError(where, "tensor name is empty");
   if (name.size() > kMaxTensorNameBytes) {
     throw InputError(where,
@@ -876,7 +867,7 @@ void GgufWriter::add_tensor(const std::string& name, std::vector<int64_t> shape,
 }
 
 uint64_t GgufWriter::write_header() {
-  if (fd_ >= 0 || finished_) throw InputError(path_, "the header was already written");
+  if (file_ || finished_) throw InputError(path_, "the header was already written");
   std::vector<uint8_t> header;
   append(header, kMagic, 4);
   append_le<uint32_t>(header, kVersion);
@@ -902,21 +893,14 @@ uint64_t GgufWriter::write_header() {
   header.resize(align_up(header.size(), alignment_), 0);
   total_ = header.size() + offset;
 
-  static std::atomic<unsigned> counter{0};
-  tmp_ = path_ + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0) {
-    const int err = errno;
-    tmp_.clear();
-    io_failure(path_, "cannot create a temporary file beside it", err);
-  }
+  file_ = std::make_unique<AtomicFile>(path_);
   write_bytes(header.data(), header.size());
   report();
   return total_;
 }
 
 void GgufWriter::write_tensor(const float* values, size_t count) {
-  if (fd_ < 0) throw InputError(path_, "tensor data written before the header");
+  if (!file_) throw InputError(path_, "tensor data written before the header");
   if (next_tensor_ >= tensors_.size()) {
     throw InputError(path_, "more tensor data than the " + std::to_string(tensors_.size()) +
                                 " declared tensors");
@@ -974,50 +958,17 @@ void GgufWriter::write_tensor(const float* values, size_t count) {
 }
 
 void GgufWriter::finish() {
-  if (fd_ < 0) throw InputError(path_, "finish() before the header was written");
+  if (!file_ || finished_) throw InputError(path_, "finish() before the header was written");
   if (next_tensor_ != tensors_.size()) {
     throw InputError(tensor_where(path_, tensors_[next_tensor_].name),
                      "finish() before this tensor's data was written");
   }
-  auto fail = [&](const std::string& what, int err) {
-    ::close(fd_);
-    fd_ = -1;
-    ::unlink(tmp_.c_str());
-    io_failure(path_, what, err);
-  };
-  if (::fsync(fd_) != 0) fail("cannot flush to disk", errno);
-  const int fd = fd_;
-  fd_ = -1;
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmp_.c_str());
-    io_failure(path_, "cannot close", err);
-  }
-  if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp_.c_str());
-    io_failure(path_, "cannot replace the file", err);
-  }
+  file_->commit();
   finished_ = true;
-  fsync_directory(std::filesystem::path(path_).parent_path().string());
 }
 
 void GgufWriter::write_bytes(const void* data, size_t size) {
-  const auto* bytes = static_cast<const char*>(data);
-  size_t done = 0;
-  while (done < size) {
-    const ssize_t n = ::write(fd_, bytes + done, size - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = n < 0 ? errno : EIO;
-      ::close(fd_);
-      fd_ = -1;
-      ::unlink(tmp_.c_str());
-      tmp_.clear();
-      io_failure(path_, "cannot write", err);
-    }
-    done += static_cast<size_t>(n);
-  }
+  file_->write(data, size);
   written_ += size;
 }
 

@@ -28,7 +28,7 @@ bool is_base_parameter(const std::string& name) {
 }  // namespace
 
 std::string save(const std::string& dir, model::Transformer& m, const Tokenizer& tokenizer,
-                 const std::string& torch_dtype) {
+                 const std::string& torch_dtype, const SaveProgress& progress) {
   const auto dtype = torch_dtype == "bfloat16"  ? torch::kBFloat16
                      : torch_dtype == "float16" ? torch::kHalf
                                                 : torch::kFloat;
@@ -39,12 +39,26 @@ std::string save(const std::string& dir, model::Transformer& m, const Tokenizer&
                                                  : "float32";
   write_json((fs::path(dir) / "config.json").string(), config.to_hf_json());
   write_json((fs::path(dir) / "deeptune_tokenizer.json").string(), tokenizer.describe());
-  tensor_io::NamedTensors tensors;
-  for (const auto& p : m->named_parameters())
-    if (is_base_parameter(p.key())) tensors.emplace_back(p.key(), p.value().to(dtype));
-  const auto bytes = tensor_io::serialize(tensors);
-  write_file_atomic((fs::path(dir) / "model.safetensors").string(), bytes.data(), bytes.size());
-  return sha256_bytes(bytes.data(), bytes.size());
+  // A tensor at a time: converted, written, released — the model is never held twice.
+  const std::string path = (fs::path(dir) / "model.safetensors").string();
+  SafetensorsWriter writer(path);
+  std::vector<torch::Tensor> params;
+  for (const auto& p : m->named_parameters()) {
+    if (!is_base_parameter(p.key())) continue;
+    writer.add_tensor(p.key(), tensor_io::to_dtype(dtype),
+                      std::vector<int64_t>(p.value().sizes().begin(), p.value().sizes().end()));
+    params.push_back(p.value());
+  }
+  const uint64_t total = writer.write_header();
+  if (progress) progress(writer.written(), total);
+  torch::NoGradGuard no_grad;
+  for (const auto& p : params) {
+    const auto t = p.to(torch::kCPU, dtype).contiguous();
+    writer.write_tensor(t.data_ptr(), static_cast<size_t>(t.numel() * t.element_size()));
+    if (progress) progress(writer.written(), total);
+  }
+  writer.finish();
+  return sha256_file(path);
 }
 
 model::LlamaConfig read_config(const std::string& dir) {

@@ -2,6 +2,8 @@
 // deeptune_tokenizer.json describing the tokenizer of models built from scratch.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,8 +16,11 @@ namespace deeptune::hf {
 // Writes the base weights (LoRA adapters excluded; merged into the weights if merged) in fp32,
 // each file durably and atomically. Returns the SHA-256 of model.safetensors.
 // `torch_dtype` ("float32", "bfloat16", "float16") is the dtype the weights are written in.
+// The weights go out a tensor at a time (no second copy of the model); `progress` hears the bytes
+// of model.safetensors written so far and its size after the header and after each tensor.
+using SaveProgress = std::function<void(uint64_t written, uint64_t total)>;
 std::string save(const std::string& dir, model::Transformer& m, const Tokenizer& tokenizer,
-                 const std::string& torch_dtype = "float32");
+                 const std::string& torch_dtype = "float32", const SaveProgress& progress = {});
 model::LlamaConfig read_config(const std::string& dir);
 // Strict: every base parameter must be present with its shape; unknown tensors are refused.
 // When `sha256` is not empty, model.safetensors must hash to it (checked on the bytes as read):

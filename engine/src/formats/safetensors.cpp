@@ -212,9 +212,11 @@ std::map<std::string, std::string> parse_metadata(const json& v, const std::stri
   return out;
 }
 
-std::vector<uint8_t> serialize(const std::vector<TensorView>& tensors,
-                               std::map<std::string, std::string> metadata,
-                               const std::string& origin) {
+// The length prefix and JSON header for `tensors` (their data is not read), with each tensor's
+// byte size in `sizes`. Checks names, shapes and metadata.
+std::vector<uint8_t> header_bytes(const std::vector<TensorView>& tensors,
+                                  std::map<std::string, std::string> metadata,
+                                  const std::string& origin, std::vector<uint64_t>* sizes) {
   // transformers refuses to load a checkpoint whose format is not "pt".
   metadata.emplace("format", "pt");
 
@@ -226,7 +228,6 @@ std::vector<uint8_t> serialize(const std::vector<TensorView>& tensors,
   }
 
   std::set<std::string> names;
-  std::vector<uint64_t> sizes;
   std::string header = "{\"" + std::string(kMetadataKey) + "\":" + json(metadata).dump();
   uint64_t offset = 0;
   for (const TensorView& t : tensors) {
@@ -241,13 +242,12 @@ std::vector<uint8_t> serialize(const std::vector<TensorView>& tensors,
     if (!byte_size(t.shape, t.dtype, &numel, &bytes)) {
       throw InputError(where, "shape " + shape_text(t.shape) + " overflows a 64-bit byte count");
     }
-    if (bytes > 0 && t.data == nullptr) throw InputError(where, "no data for a non-empty tensor");
     // Same layout as the reference writer: compact JSON, keys dtype, shape, data_offsets.
     header += "," + json(t.name).dump() + ":{\"dtype\":\"" + to_string(t.dtype) +
               "\",\"shape\":" + json(t.shape).dump() + ",\"data_offsets\":[" +
               std::to_string(offset) + "," + std::to_string(offset + bytes) + "]}";
     offset += bytes;
-    sizes.push_back(bytes);
+    sizes->push_back(bytes);
   }
   header += "}";
   header.append((kAlignment - header.size() % kAlignment) % kAlignment, ' ');
@@ -255,12 +255,21 @@ std::vector<uint8_t> serialize(const std::vector<TensorView>& tensors,
     throw InputError(origin, "header of " + std::to_string(header.size()) +
                                  " bytes exceeds the 100 MB that readers accept");
   }
-
   std::vector<uint8_t> out;
-  out.reserve(8 + header.size() + offset);
   const uint64_t n = header.size();
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(n >> (8 * i)));
   out.insert(out.end(), header.begin(), header.end());
+  return out;
+}
+
+std::vector<uint8_t> serialize(const std::vector<TensorView>& tensors,
+                               std::map<std::string, std::string> metadata,
+                               const std::string& origin) {
+  std::vector<uint64_t> sizes;
+  std::vector<uint8_t> out = header_bytes(tensors, std::move(metadata), origin, &sizes);
+  for (size_t i = 0; i < tensors.size(); ++i)
+    if (sizes[i] > 0 && tensors[i].data == nullptr)
+      throw InputError(tensor_where(origin, tensors[i].name), "no data for a non-empty tensor");
   for (size_t i = 0; i < tensors.size(); ++i) {
     const auto* p = static_cast<const uint8_t*>(tensors[i].data);
     if (sizes[i] > 0) out.insert(out.end(), p, p + sizes[i]);
@@ -438,6 +447,52 @@ void write_safetensors(const std::string& path, const std::vector<TensorView>& t
 std::vector<uint8_t> serialize_safetensors(const std::vector<TensorView>& tensors,
                                            std::map<std::string, std::string> metadata) {
   return serialize(tensors, std::move(metadata), "");
+}
+
+SafetensorsWriter::SafetensorsWriter(std::string path, std::map<std::string, std::string> metadata)
+    : path_(std::move(path)), metadata_(std::move(metadata)) {}
+
+SafetensorsWriter::~SafetensorsWriter() = default;
+
+void SafetensorsWriter::add_tensor(std::string name, DType dtype, std::vector<int64_t> shape) {
+  if (file_) throw InputError(path_, "tensor declared after the header was written");
+  tensors_.push_back({std::move(name), dtype, std::move(shape), nullptr});
+}
+
+uint64_t SafetensorsWriter::write_header() {
+  if (file_) throw InputError(path_, "the header was already written");
+  sizes_.clear();
+  const auto header = header_bytes(tensors_, metadata_, path_, &sizes_);
+  total_ = header.size();
+  for (uint64_t n : sizes_) total_ += n;
+  file_ = std::make_unique<AtomicFile>(path_);
+  file_->write(header.data(), header.size());
+  return total_;
+}
+
+void SafetensorsWriter::write_tensor(const void* data, size_t bytes) {
+  if (!file_) throw InputError(path_, "tensor data written before the header");
+  if (next_ >= tensors_.size())
+    throw InputError(path_, "more tensor data than the " + std::to_string(tensors_.size()) +
+                                " declared tensors");
+  const std::string where = tensor_where(path_, tensors_[next_].name);
+  if (bytes != sizes_[next_])
+    throw InputError(where, "got " + std::to_string(bytes) + " bytes, its shape needs " +
+                                std::to_string(sizes_[next_]));
+  file_->write(data, bytes);
+  ++next_;
+}
+
+void SafetensorsWriter::finish() {
+  if (!file_) throw InputError(path_, "finish() before the header was written");
+  if (next_ != tensors_.size())
+    throw InputError(tensor_where(path_, tensors_[next_].name),
+                     "finish() before this tensor's data was written");
+  file_->commit();
+}
+
+uint64_t SafetensorsWriter::written() const {
+  return file_ ? file_->written() : 0;
 }
 
 }  // namespace deeptune

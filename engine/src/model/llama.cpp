@@ -58,7 +58,7 @@ torch::Tensor LoraLinearImpl::dropout(const torch::Tensor& x) {
 
 torch::Tensor LoraLinearImpl::forward(const torch::Tensor& x) {
   auto y = torch::nn::functional::linear(x, weight, bias);
-  if (has_lora() && !merged_) y = y + lora_B(lora_A(dropout(x))) * scale_;
+  if (has_lora() && !merged_ && enabled_) y = y + lora_B(lora_A(dropout(x))) * scale_;
   return y;
 }
 

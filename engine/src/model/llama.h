@@ -40,6 +40,9 @@ class LoraLinearImpl : public torch::nn::Module {
   void attach_lora(int64_t r, double scale, double dropout, torch::Generator& gen);
   bool has_lora() const { return !lora_A.is_empty(); }
   bool merged() const { return merged_; }
+  // Switched off, forward() leaves the adapter out (the base model's output); merged weights
+  // cannot be switched off.
+  void set_lora_enabled(bool enabled) { enabled_ = enabled; }
   double lora_scale() const { return scale_; }
   double lora_dropout() const { return dropout_; }
   void merge();    // W += s * B A, computed in fp32
@@ -59,6 +62,7 @@ class LoraLinearImpl : public torch::nn::Module {
   double scale_ = 0.0;
   double dropout_ = 0.0;
   bool merged_ = false;
+  bool enabled_ = true;
   c10::optional<torch::Generator> dropout_gen_;
 };
 TORCH_MODULE(LoraLinear);

@@ -39,7 +39,10 @@ std::string model_folder(const std::string& model) {
   return model;
 }
 
-// A PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors) attached to `m`.
+}  // namespace
+
+namespace detail {
+
 void apply_peft_adapter(model::Transformer& m, const std::string& dir) {
   const std::string config_path = (fs::path(dir) / "adapter_config.json").string();
   const std::string weights_path = (fs::path(dir) / "adapter_model.safetensors").string();
@@ -84,6 +87,9 @@ void apply_peft_adapter(model::Transformer& m, const std::string& dir) {
     tensor("base_model.model." + name + ".lora_A.weight", layer->lora_A->weight);
     tensor("base_model.model." + name + ".lora_B.weight", layer->lora_B->weight);
   }
+  // A classifier's head, saved whole (modules_to_save).
+  if (m->score && file.contains("base_model.model.score.weight"))
+    tensor("base_model.model.score.weight", m->score->weight);
   for (const auto& info : file.tensors())
     if (!used.count(info.name))
       throw InputError(weights_path + ": tensor '" + info.name + "'",
@@ -91,7 +97,7 @@ void apply_peft_adapter(model::Transformer& m, const std::string& dir) {
                        "adapter_config.json)");
 }
 
-}  // namespace
+}  // namespace detail
 
 std::unique_ptr<Tokenizer> model_tokenizer(const std::string& model) {
   std::string project, run;
@@ -122,7 +128,7 @@ void write_logits(const std::string& model, const std::vector<int32_t>& tokens,
     const auto missing = hf::load_pretrained(m, dir);
     if (!missing.empty())
       throw InputError(dir, "has no tensor '" + missing.front() + "'; a causal LM is needed");
-    if (!adapter_dir.empty()) apply_peft_adapter(m, adapter_dir);
+    if (!adapter_dir.empty()) detail::apply_peft_adapter(m, adapter_dir);
   }
   if (m->config().num_labels() > 0)
     throw InputError(model, "is a classifier; logits of the next token need a causal LM");

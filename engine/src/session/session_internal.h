@@ -65,6 +65,10 @@ void adapt(model::Transformer& m, const RunConfig& c);
 model::Transformer load_base(const ProjectStore& store, const RunRecord& run, const RunConfig& c);
 std::unique_ptr<Tokenizer> load_tokenizer(const ProjectStore& store, const RunRecord& run);
 
+// A PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors) attached to `m`,
+// with a classifier's saved head; InputError naming the file for anything that does not fit.
+void apply_peft_adapter(model::Transformer& m, const std::string& dir);
+
 // A run's model as of its newest checkpoint (verified): base + trained weights, adapters unmerged.
 struct TrainedModel {
   model::Transformer model{nullptr};
