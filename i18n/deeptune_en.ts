@@ -908,6 +908,11 @@
     </message>
     <message>
         <location line="+1"/>
+        <source>Playground</source>
+        <translation>Playground</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Export</source>
         <translation>Export</translation>
     </message>
@@ -1319,6 +1324,237 @@ LibTorch %2</translation>
         <location filename="../app/modelsummarizer.cpp" line="+64"/>
         <source>Cannot build this model</source>
         <translation>Cannot build this model</translation>
+    </message>
+</context>
+<context>
+    <name>PlaygroundPage</name>
+    <message>
+        <location filename="../views/playgroundpage.cpp" line="+72"/>
+        <source>Model:</source>
+        <translation>Model:</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Open model folder…</source>
+        <translation>Open model folder…</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Type a prompt…</source>
+        <translation>Type a prompt…</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>0 picks the most likely token every time (greedy).</source>
+        <translation>0 picks the most likely token every time (greedy).</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Temperature:</source>
+        <translation>Temperature:</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Sample from the smallest set of tokens whose probabilities add up to this; 1: no limit.</source>
+        <translation>Sample from the smallest set of tokens whose probabilities add up to this; 1: no limit.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Top-p:</source>
+        <translation>Top-p:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Sample from this many most likely tokens; 0: no limit.</source>
+        <translation>Sample from this many most likely tokens; 0: no limit.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Top-k:</source>
+        <translation>Top-k:</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Above 1 makes tokens already in the text less likely; 1: none.</source>
+        <translation>Above 1 makes tokens already in the text less likely; 1: none.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Repetition penalty:</source>
+        <translation>Repetition penalty:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Max new tokens:</source>
+        <translation>Max new tokens:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The same seed gives the same text when sampling.</source>
+        <translation>The same seed gives the same text when sampling.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Seed:</source>
+        <translation>Seed:</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>comma or newline separated</source>
+        <translation>comma or newline separated</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Generation ends before any of these strings. Separate them with commas or newlines; \n stands for a newline, \, for a comma, a backslash before a space keeps it.</source>
+        <translation>Generation ends before any of these strings. Separate them with commas or newlines; \n stands for a newline, \, for a comma, a backslash before a space keeps it.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Stop strings:</source>
+        <translation>Stop strings:</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Chat (the model&apos;s chat template)</source>
+        <translation>Chat (the model&apos;s chat template)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Side by side: base and tuned</source>
+        <translation>Side by side: base and tuned</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Generate</source>
+        <translation>Generate</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Stop</source>
+        <translation>Stop</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Base model</source>
+        <translation>Base model</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+211"/>
+        <source>Output</source>
+        <translation>Output</translation>
+    </message>
+    <message>
+        <location line="-204"/>
+        <source>Open model folder</source>
+        <translation>Open model folder</translation>
+    </message>
+    <message>
+        <location line="+91"/>
+        <source>%1 (run, step %2)</source>
+        <translation>%1 (run, step %2)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>%1 (folder)</source>
+        <translation>%1 (folder)</translation>
+    </message>
+    <message>
+        <location line="+61"/>
+        <source>Loading the model…</source>
+        <translation>Loading the model…</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>%1 · context %2 tokens</source>
+        <translation>%1 · context %2 tokens</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>This model has no chat template we know.</source>
+        <translation>This model has no chat template we know.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The same prompt through the base model (adapter off) and through the tuned run (adapter on).</source>
+        <translation>The same prompt through the base model (adapter off) and through the tuned run (adapter on).</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Only a run has a base model to compare with.</source>
+        <translation>Only a run has a base model to compare with.</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>Choose a model first</source>
+        <translation>Choose a model first</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Train a causal language model run, or open a model folder.</source>
+        <translation>Train a causal language model run, or open a model folder.</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Tuned run</source>
+        <translation>Tuned run</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Generating…</source>
+        <translation>Generating…</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Stopping…</source>
+        <translation>Stopping…</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+6"/>
+        <source>%n token(s) · %1 tokens/s · %2</source>
+        <translation>
+            <numerusform>%n token · %1 tokens/s · %2</numerusform>
+            <numerusform>%n tokens · %1 tokens/s · %2</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+50"/>
+        <source>ended by the model</source>
+        <translation>ended by the model</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>stop string reached</source>
+        <translation>stop string reached</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>max new tokens reached</source>
+        <translation>max new tokens reached</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>context full</source>
+        <translation>context full</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>stopped</source>
+        <translation>stopped</translation>
+    </message>
+</context>
+<context>
+    <name>PlaygroundService</name>
+    <message>
+        <location filename="../app/playgroundservice.cpp" line="+144"/>
+        <location line="+17"/>
+        <source>The model could not be loaded</source>
+        <translation>The model could not be loaded</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>The generation failed</source>
+        <translation>The generation failed</translation>
     </message>
 </context>
 <context>

@@ -903,6 +903,11 @@
     </message>
     <message>
         <location line="+1"/>
+        <source>Playground</source>
+        <translation>试验场</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Export</source>
         <translation>导出</translation>
     </message>
@@ -1312,6 +1317,236 @@ LibTorch %2</translation>
         <location filename="../app/modelsummarizer.cpp" line="+64"/>
         <source>Cannot build this model</source>
         <translation>无法构建此模型</translation>
+    </message>
+</context>
+<context>
+    <name>PlaygroundPage</name>
+    <message>
+        <location filename="../views/playgroundpage.cpp" line="+72"/>
+        <source>Model:</source>
+        <translation>模型：</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Open model folder…</source>
+        <translation>打开模型文件夹…</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Type a prompt…</source>
+        <translation>输入提示词…</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>0 picks the most likely token every time (greedy).</source>
+        <translation>0 表示每次都选概率最高的词元（贪心解码）。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Temperature:</source>
+        <translation>温度：</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Sample from the smallest set of tokens whose probabilities add up to this; 1: no limit.</source>
+        <translation>从概率之和达到该值的最小词元集合中采样；1 表示不限制。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Top-p:</source>
+        <translation>Top-p：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Sample from this many most likely tokens; 0: no limit.</source>
+        <translation>从概率最高的这么多个词元中采样；0 表示不限制。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Top-k:</source>
+        <translation>Top-k：</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Above 1 makes tokens already in the text less likely; 1: none.</source>
+        <translation>大于 1 时降低文本中已出现词元的概率；1 表示不惩罚。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Repetition penalty:</source>
+        <translation>重复惩罚：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Max new tokens:</source>
+        <translation>最多生成词元数：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The same seed gives the same text when sampling.</source>
+        <translation>采样时，相同的种子生成相同的文本。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Seed:</source>
+        <translation>种子：</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>comma or newline separated</source>
+        <translation>用逗号或换行分隔</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Generation ends before any of these strings. Separate them with commas or newlines; \n stands for a newline, \, for a comma, a backslash before a space keeps it.</source>
+        <translation>生成在遇到其中任一字符串之前结束。用逗号或换行分隔；\n 表示换行，\, 表示逗号，空格前加反斜杠可保留该空格。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Stop strings:</source>
+        <translation>停止字符串：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Chat (the model&apos;s chat template)</source>
+        <translation>对话（使用模型的对话模板）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Side by side: base and tuned</source>
+        <translation>并排对比：基础模型与微调后模型</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Generate</source>
+        <translation>生成</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Base model</source>
+        <translation>基础模型</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+211"/>
+        <source>Output</source>
+        <translation>输出</translation>
+    </message>
+    <message>
+        <location line="-204"/>
+        <source>Open model folder</source>
+        <translation>打开模型文件夹</translation>
+    </message>
+    <message>
+        <location line="+91"/>
+        <source>%1 (run, step %2)</source>
+        <translation>%1（运行，第 %2 步）</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>%1 (folder)</source>
+        <translation>%1（文件夹）</translation>
+    </message>
+    <message>
+        <location line="+61"/>
+        <source>Loading the model…</source>
+        <translation>正在加载模型…</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>%1 · context %2 tokens</source>
+        <translation>%1 · 上下文 %2 个词元</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>This model has no chat template we know.</source>
+        <translation>此模型没有可识别的对话模板。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The same prompt through the base model (adapter off) and through the tuned run (adapter on).</source>
+        <translation>同一提示词分别经过基础模型（关闭适配器）和微调后的运行（启用适配器）。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Only a run has a base model to compare with.</source>
+        <translation>只有运行才有可对比的基础模型。</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>Choose a model first</source>
+        <translation>请先选择模型</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Train a causal language model run, or open a model folder.</source>
+        <translation>请训练一个因果语言模型运行，或打开一个模型文件夹。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Tuned run</source>
+        <translation>微调后的运行</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Generating…</source>
+        <translation>正在生成…</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Stopping…</source>
+        <translation>正在停止…</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+6"/>
+        <source>%n token(s) · %1 tokens/s · %2</source>
+        <translation>
+            <numerusform>%n 个词元 · %1 词元/秒 · %2</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+50"/>
+        <source>ended by the model</source>
+        <translation>模型自行结束</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>stop string reached</source>
+        <translation>遇到停止字符串</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>max new tokens reached</source>
+        <translation>达到最多生成词元数</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>context full</source>
+        <translation>上下文已满</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+</context>
+<context>
+    <name>PlaygroundService</name>
+    <message>
+        <location filename="../app/playgroundservice.cpp" line="+144"/>
+        <location line="+17"/>
+        <source>The model could not be loaded</source>
+        <translation>无法加载模型</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>The generation failed</source>
+        <translation>生成失败</translation>
     </message>
 </context>
 <context>

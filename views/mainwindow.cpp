@@ -29,6 +29,7 @@
 #include "hyperparameterspage.h"
 #include "messagebanner.h"
 #include "modelpage.h"
+#include "playgroundpage.h"
 #include "projectsession.h"
 #include "runcontroller.h"
 #include "runsmodel.h"
@@ -72,6 +73,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
       {tr("Hyperparameters"), QStyle::SP_FileDialogListView},
       {tr("Train"), QStyle::SP_MediaPlay},
       {tr("Runs"), QStyle::SP_FileDialogContentsView},
+      {tr("Playground"), QStyle::SP_MessageBoxQuestion},
       {tr("Export"), QStyle::SP_DialogSaveButton},
       {tr("Attention"), QStyle::SP_FileDialogInfoView},
       {tr("Memory"), QStyle::SP_DriveHDIcon},
@@ -90,10 +92,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   m_hyper = new HyperparametersPage(m_context, m_stack);
   m_train = new TrainPage(m_context, m_stack);
   m_runsPage = new RunsPage(m_context, m_stack);
+  m_playground = new PlaygroundPage(m_context, m_stack);
   m_export = new ExportPage(m_context, m_stack);
   for (QWidget* w : {static_cast<QWidget*>(m_data), static_cast<QWidget*>(m_model),
                      static_cast<QWidget*>(m_hyper), static_cast<QWidget*>(m_train),
-                     static_cast<QWidget*>(m_runsPage), static_cast<QWidget*>(m_export)})
+                     static_cast<QWidget*>(m_runsPage), static_cast<QWidget*>(m_playground),
+                     static_cast<QWidget*>(m_export)})
     m_stack->addWidget(w);
   m_stack->addWidget(makeReserved(
       tr("Attention"),
@@ -157,8 +161,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 MainWindow::~MainWindow() = default;
 
 QString MainWindow::pageKey(Page page) {
-  static const char* const keys[kPageCount] = {"data", "model",  "hyperparameters", "train",
-                                               "runs", "export", "attention",       "memory"};
+  static const char* const keys[kPageCount] = {"data",   "model",     "hyperparameters",
+                                               "train",  "runs",      "playground",
+                                               "export", "attention", "memory"};
   return page >= 0 && page < kPageCount ? QString::fromLatin1(keys[page]) : QString();
 }
 

@@ -1,6 +1,6 @@
 // The workbench's main window: a page list (Data, Model & LoRA, Hyperparameters, Train, Runs,
-// Export; Attention and Memory reserved for the next release) beside the pages, the project
-// menu (New, Open, Recent, Close), the language setting, and state kept in QSettings.
+// Playground, Export; Attention and Memory reserved for the next release) beside the pages, the
+// project menu (New, Open, Recent, Close), the language setting, and state kept in QSettings.
 #pragma once
 
 #include <QMainWindow>
@@ -13,6 +13,7 @@ class DataPage;
 class ExportPage;
 class HyperparametersPage;
 class ModelPage;
+class PlaygroundPage;
 class MessageBanner;
 class ProjectSession;
 struct UserMessage;
@@ -27,8 +28,18 @@ class TrainPage;
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
-  enum Page { kData, kModel, kHyperparameters, kTrain, kRuns, kExport, kAttention, kMemory,
-              kPageCount };
+  enum Page {
+    kData,
+    kModel,
+    kHyperparameters,
+    kTrain,
+    kRuns,
+    kPlayground,
+    kExport,
+    kAttention,
+    kMemory,
+    kPageCount
+  };
 
   explicit MainWindow(QWidget* parent = nullptr);
   ~MainWindow() override;
@@ -50,6 +61,7 @@ class MainWindow : public QMainWindow {
   HyperparametersPage* hyperparametersPage() const { return m_hyper; }
   TrainPage* trainPage() const { return m_train; }
   RunsPage* runsPage() const { return m_runsPage; }
+  PlaygroundPage* playgroundPage() const { return m_playground; }
   ExportPage* exportPage() const { return m_export; }
   MessageBanner* banner() const { return m_banner; }
   QListWidget* pageList() const { return m_pageList; }
@@ -85,5 +97,6 @@ class MainWindow : public QMainWindow {
   HyperparametersPage* m_hyper;
   TrainPage* m_train;
   RunsPage* m_runsPage;
+  PlaygroundPage* m_playground;
   ExportPage* m_export;
 };
