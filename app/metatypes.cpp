@@ -4,6 +4,7 @@
 #include "datatokenservice.h"
 #include "hfmodelscanner.h"
 #include "modelsummarizer.h"
+#include "runexporter.h"
 #include "runhistoryreader.h"
 #include "runremover.h"
 #include "usermessage.h"
@@ -23,4 +24,6 @@ void registerDeepTuneMetaTypes() {
   qRegisterMetaType<QList<RunHistory>>();
   qRegisterMetaType<deeptune::TokenStats>();
   qRegisterMetaType<deeptune::ExamplePreview>();
+  qRegisterMetaType<deeptune::ExportProgress>();
+  qRegisterMetaType<deeptune::ExportResult>();
 }

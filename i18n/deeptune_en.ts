@@ -455,12 +455,12 @@
 <context>
     <name>ExportPage</name>
     <message>
-        <location filename="../views/exportpage.cpp" line="+29"/>
+        <location filename="../views/exportpage.cpp" line="+99"/>
         <source>Run:</source>
         <translation>Run:</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>PEFT LoRA adapter</source>
         <translation>PEFT LoRA adapter</translation>
     </message>
@@ -471,11 +471,41 @@
     </message>
     <message>
         <location line="+1"/>
+        <source>GGUF (llama.cpp / Ollama)</source>
+        <translation>GGUF (llama.cpp / Ollama)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Format:</source>
         <translation>Format:</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+3"/>
+        <source>F16 — half precision</source>
+        <translation>F16 — half precision</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>BF16 — half precision, F32&apos;s range</source>
+        <translation>BF16 — half precision, F32&apos;s range</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Q8_0 — 8-bit blocks</source>
+        <translation>Q8_0 — 8-bit blocks</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>F32 — full precision</source>
+        <translation>F32 — full precision</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Quantisation:</source>
+        <translation>Quantisation:</translation>
+    </message>
+    <message>
+        <location line="+14"/>
         <source>Browse…</source>
         <translation>Browse…</translation>
     </message>
@@ -485,32 +515,136 @@
         <translation>Folder:</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+1"/>
+        <source>Verify after export</source>
+        <translation>Verify after export</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Reload the written files and compare their logits with the run&apos;s model on a few prompts.</source>
+        <translation>Reload the written files and compare their logits with the run&apos;s model on a few prompts.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>Export</source>
         <translation>Export</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+2"/>
+        <location line="+229"/>
+        <source>Cancel</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <location line="-211"/>
+        <source>Export check</source>
+        <translation>Export check</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Probe prompts</source>
+        <translation>Probe prompts</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Prompt</source>
+        <translation>Prompt</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Positions</source>
+        <translation>Positions</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Max |Δlogit|</source>
+        <translation>Max |Δlogit|</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Top-1 agreement</source>
+        <translation>Top-1 agreement</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Tensor</source>
+        <translation>Tensor</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Max error</source>
+        <translation>Max error</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Bound</source>
+        <translation>Bound</translation>
+    </message>
+    <message>
+        <location line="+22"/>
         <source>The files written appear here.</source>
         <translation>The files written appear here.</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+38"/>
+        <source>Export cancelled</source>
+        <translation>Export cancelled</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The files it was writing were removed.</source>
+        <translation>The files it was writing were removed.</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>%1 written</source>
+        <translation>%1 written</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+9"/>
+        <source>Exported and verified %n file(s)</source>
+        <translation>
+            <numerusform>Exported and verified %n file</numerusform>
+            <numerusform>Exported and verified %n files</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The export check failed</source>
+        <translation>The export check failed</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The files were kept in %1 for inspection, but they do not compute what the run computes: do not use them.</source>
+        <translation>The files were kept in %1 for inspection, but they do not compute what the run computes: do not use them.</translation>
+    </message>
+    <message>
+        <location line="+50"/>
+        <source>GGUF holds language models; this run is a classifier.</source>
+        <translation>GGUF holds language models; this run is a classifier.</translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>adapter_config.json + adapter_model.safetensors: load with PeftModel.from_pretrained on top of the base model. LoRA runs only.</source>
         <translation>adapter_config.json + adapter_model.safetensors: load with PeftModel.from_pretrained on top of the base model. LoRA runs only.</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+4"/>
         <source>config.json + model.safetensors with the adapters merged in: loads with AutoModelForCausalLM.from_pretrained, no PEFT needed.</source>
         <translation>config.json + model.safetensors with the adapters merged in: loads with AutoModelForCausalLM.from_pretrained, no PEFT needed.</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+187"/>
+        <source>Cancelling…</source>
+        <translation>Cancelling…</translation>
+    </message>
+    <message>
+        <location line="-299"/>
         <source>Export to</source>
         <translation>Export to</translation>
     </message>
     <message numerus="yes">
-        <location line="+23"/>
+        <location line="+43"/>
         <source>Exported %n file(s)</source>
         <translation>
             <numerusform>Exported %n file</numerusform>
@@ -518,7 +652,108 @@
         </translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+73"/>
+        <source>One .gguf file with the adapters merged in and the tokenizer inside: runs in llama.cpp, Ollama and LM Studio. Language-model runs only.</source>
+        <translation>One .gguf file with the adapters merged in and the tokenizer inside: runs in llama.cpp, Ollama and LM Studio. Language-model runs only.</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>F16: half the size of F32, differences far below what changes an answer; the usual choice.</source>
+        <translation>F16: half the size of F32, differences far below what changes an answer; the usual choice.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>BF16: half the size of F32 with F32&apos;s range and less precision; for models trained in bf16.</source>
+        <translation>BF16: half the size of F32 with F32&apos;s range and less precision; for models trained in bf16.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Q8_0: about a quarter of F32&apos;s size (8 bits per weight and a scale per block of 32); small, measurable differences.</source>
+        <translation>Q8_0: about a quarter of F32&apos;s size (8 bits per weight and a scale per block of 32); small, measurable differences.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>F32: full precision, the largest file; the same numbers as the run.</source>
+        <translation>F32: full precision, the largest file; the same numbers as the run.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>GGUF is not offered: this run is a classifier.</source>
+        <translation>GGUF is not offered: this run is a classifier.</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>Checking %1…</source>
+        <translation>Checking %1…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Writing %1…</source>
+        <translation>Writing %1…</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>%1 of %2</source>
+        <translation>%1 of %2</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Not verified</source>
+        <translation>Not verified</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>PASSED</source>
+        <translation>PASSED</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>FAILED</source>
+        <translation>FAILED</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>The export was written without checking it: nothing says it computes what the run computes. Tick “Verify after export” to check it.</source>
+        <translation>The export was written without checking it: nothing says it computes what the run computes. Tick “Verify after export” to check it.</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+8"/>
+        <source>The written files were reloaded and run on %n probe prompt(s) against the run&apos;s model.</source>
+        <translation>
+            <numerusform>The written files were reloaded and run on %n probe prompt against the run&apos;s model.</numerusform>
+            <numerusform>The written files were reloaded and run on %n probe prompts against the run&apos;s model.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Largest |Δlogit|: %1 (tolerance %2)</source>
+        <translation>Largest |Δlogit|: %1 (tolerance %2)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Largest |Δlogit|: %1 (not judged by it)</source>
+        <translation>Largest |Δlogit|: %1 (not judged by it)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Top-1 agreement: %1 (at least %2 needed)</source>
+        <translation>Top-1 agreement: %1 (at least %2 needed)</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+27"/>
+        <source>Dequantisation error, worst %1 of %n tensor(s)</source>
+        <translation>
+            <numerusform>Dequantisation error, worst %1 of %n tensor</numerusform>
+            <numerusform>Dequantisation error, worst %1 of %n tensors</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Tokenizer: %1</source>
+        <translation>Tokenizer: %1</translation>
+    </message>
+    <message>
+        <location line="+30"/>
         <source>Choose a folder to export to</source>
         <translation>Choose a folder to export to</translation>
     </message>

@@ -451,12 +451,12 @@
 <context>
     <name>ExportPage</name>
     <message>
-        <location filename="../views/exportpage.cpp" line="+29"/>
+        <location filename="../views/exportpage.cpp" line="+99"/>
         <source>Run:</source>
         <translation>运行：</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>PEFT LoRA adapter</source>
         <translation>PEFT LoRA 适配器</translation>
     </message>
@@ -467,11 +467,41 @@
     </message>
     <message>
         <location line="+1"/>
+        <source>GGUF (llama.cpp / Ollama)</source>
+        <translation>GGUF（llama.cpp / Ollama）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Format:</source>
         <translation>格式：</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+3"/>
+        <source>F16 — half precision</source>
+        <translation>F16 — 半精度</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>BF16 — half precision, F32&apos;s range</source>
+        <translation>BF16 — 半精度，F32 的数值范围</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Q8_0 — 8-bit blocks</source>
+        <translation>Q8_0 — 8 位分块量化</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>F32 — full precision</source>
+        <translation>F32 — 全精度</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Quantisation:</source>
+        <translation>量化：</translation>
+    </message>
+    <message>
+        <location line="+14"/>
         <source>Browse…</source>
         <translation>浏览…</translation>
     </message>
@@ -481,39 +511,241 @@
         <translation>文件夹：</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+1"/>
+        <source>Verify after export</source>
+        <translation>导出后校验</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Reload the written files and compare their logits with the run&apos;s model on a few prompts.</source>
+        <translation>重新加载写出的文件，在几个提示上将其 logits 与该运行的模型比较。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>Export</source>
         <translation>导出</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+2"/>
+        <location line="+229"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location line="-211"/>
+        <source>Export check</source>
+        <translation>导出校验</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Probe prompts</source>
+        <translation>探测提示</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Prompt</source>
+        <translation>提示</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Positions</source>
+        <translation>位置数</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Max |Δlogit|</source>
+        <translation>最大 |Δlogit|</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Top-1 agreement</source>
+        <translation>Top-1 一致率</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Tensor</source>
+        <translation>张量</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Max error</source>
+        <translation>最大误差</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Bound</source>
+        <translation>上界</translation>
+    </message>
+    <message>
+        <location line="+22"/>
         <source>The files written appear here.</source>
         <translation>写入的文件会显示在这里。</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+38"/>
+        <source>Export cancelled</source>
+        <translation>导出已取消</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The files it was writing were removed.</source>
+        <translation>正在写入的文件已被删除。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>%1 written</source>
+        <translation>已写入 %1</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+9"/>
+        <source>Exported and verified %n file(s)</source>
+        <translation>
+            <numerusform>已导出并校验 %n 个文件</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The export check failed</source>
+        <translation>导出校验未通过</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The files were kept in %1 for inspection, but they do not compute what the run computes: do not use them.</source>
+        <translation>文件已保留在 %1 以供检查，但它们的计算结果与该运行不一致：请勿使用。</translation>
+    </message>
+    <message>
+        <location line="+50"/>
+        <source>GGUF holds language models; this run is a classifier.</source>
+        <translation>GGUF 只存放语言模型；此运行是分类器。</translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>adapter_config.json + adapter_model.safetensors: load with PeftModel.from_pretrained on top of the base model. LoRA runs only.</source>
         <translation>adapter_config.json + adapter_model.safetensors：在基础模型之上用 PeftModel.from_pretrained 加载。仅适用于 LoRA 运行。</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+4"/>
         <source>config.json + model.safetensors with the adapters merged in: loads with AutoModelForCausalLM.from_pretrained, no PEFT needed.</source>
         <translation>config.json + model.safetensors，已合并适配器：可直接用 AutoModelForCausalLM.from_pretrained 加载，无需 PEFT。</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+187"/>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <location line="-299"/>
         <source>Export to</source>
         <translation>导出到</translation>
     </message>
     <message numerus="yes">
-        <location line="+23"/>
+        <location line="+43"/>
         <source>Exported %n file(s)</source>
         <translation>
             <numerusform>已导出 %n 个文件</numerusform>
         </translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+73"/>
+        <source>One .gguf file with the adapters merged in and the tokenizer inside: runs in llama.cpp, Ollama and LM Studio. Language-model runs only.</source>
+        <translation>一个合并了适配器并内含分词器的 .gguf 文件：可在 llama.cpp、Ollama 和 LM Studio 中运行。仅限语言模型运行。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>F16: half the size of F32, differences far below what changes an answer; the usual choice.</source>
+        <translation>F16：大小为 F32 的一半，误差远小于会改变回答的程度；通常的选择。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>BF16: half the size of F32 with F32&apos;s range and less precision; for models trained in bf16.</source>
+        <translation>BF16：大小为 F32 的一半，保留 F32 的数值范围但精度较低；适合以 bf16 训练的模型。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Q8_0: about a quarter of F32&apos;s size (8 bits per weight and a scale per block of 32); small, measurable differences.</source>
+        <translation>Q8_0：约为 F32 大小的四分之一（每个权重 8 位，每 32 个一组共享一个缩放因子）；误差小但可测得。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>F32: full precision, the largest file; the same numbers as the run.</source>
+        <translation>F32：全精度，文件最大；数值与该运行完全相同。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>GGUF is not offered: this run is a classifier.</source>
+        <translation>不提供 GGUF：此运行是分类器。</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>Checking %1…</source>
+        <translation>正在校验 %1…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Writing %1…</source>
+        <translation>正在写入 %1…</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>%1 of %2</source>
+        <translation>%1 / %2</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Not verified</source>
+        <translation>未校验</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>PASSED</source>
+        <translation>通过</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>FAILED</source>
+        <translation>未通过</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>The export was written without checking it: nothing says it computes what the run computes. Tick “Verify after export” to check it.</source>
+        <translation>导出已写入但未经校验：无法确认其计算结果与该运行一致。勾选“导出后校验”即可校验。</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+8"/>
+        <source>The written files were reloaded and run on %n probe prompt(s) against the run&apos;s model.</source>
+        <translation>
+            <numerusform>写出的文件已重新加载，并在 %n 个探测提示上与该运行的模型对比。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Largest |Δlogit|: %1 (tolerance %2)</source>
+        <translation>最大 |Δlogit|：%1（容差 %2）</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Largest |Δlogit|: %1 (not judged by it)</source>
+        <translation>最大 |Δlogit|：%1（不据此判定）</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Top-1 agreement: %1 (at least %2 needed)</source>
+        <translation>Top-1 一致率：%1（至少需要 %2）</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+27"/>
+        <source>Dequantisation error, worst %1 of %n tensor(s)</source>
+        <translation>
+            <numerusform>反量化误差：%n 个张量中最差的 %1 个</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Tokenizer: %1</source>
+        <translation>分词器：%1</translation>
+    </message>
+    <message>
+        <location line="+30"/>
         <source>Choose a folder to export to</source>
         <translation>请选择导出文件夹</translation>
     </message>
