@@ -1112,7 +1112,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../views/mainwindow.cpp" line="+41"/>
+        <location filename="../views/mainwindow.cpp" line="+42"/>
         <source>DeepTune projects (*.dtproj)</source>
         <translation>DeepTune projects (*.dtproj)</translation>
     </message>
@@ -1153,13 +1153,13 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+23"/>
+        <location line="+25"/>
         <source>Attention</source>
         <translation>Attention</translation>
     </message>
     <message>
-        <location line="-22"/>
-        <location line="+26"/>
+        <location line="-24"/>
+        <location line="+28"/>
         <source>Memory</source>
         <translation>Memory</translation>
     </message>
@@ -1190,7 +1190,7 @@
         <translation>DeepTune Workbench %1</translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+36"/>
         <location line="+129"/>
         <source>DeepTune Workbench</source>
         <translation>DeepTune Workbench</translation>
@@ -1845,7 +1845,7 @@ LibTorch %2</translation>
 <context>
     <name>RunExporter</name>
     <message>
-        <location filename="../app/runexporter.cpp" line="+29"/>
+        <location filename="../app/runexporter.cpp" line="+135"/>
         <source>The export failed</source>
         <translation>The export failed</translation>
     </message>

@@ -1104,7 +1104,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../views/mainwindow.cpp" line="+41"/>
+        <location filename="../views/mainwindow.cpp" line="+42"/>
         <source>DeepTune projects (*.dtproj)</source>
         <translation>DeepTune 项目 (*.dtproj)</translation>
     </message>
@@ -1145,13 +1145,13 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+23"/>
+        <location line="+25"/>
         <source>Attention</source>
         <translation>注意力</translation>
     </message>
     <message>
-        <location line="-22"/>
-        <location line="+26"/>
+        <location line="-24"/>
+        <location line="+28"/>
         <source>Memory</source>
         <translation>显存</translation>
     </message>
@@ -1182,7 +1182,7 @@
         <translation>DeepTune 工作台 %1</translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+36"/>
         <location line="+129"/>
         <source>DeepTune Workbench</source>
         <translation>DeepTune 工作台</translation>
@@ -1834,7 +1834,7 @@ LibTorch %2</translation>
 <context>
     <name>RunExporter</name>
     <message>
-        <location filename="../app/runexporter.cpp" line="+29"/>
+        <location filename="../app/runexporter.cpp" line="+135"/>
         <source>The export failed</source>
         <translation>导出失败</translation>
     </message>
