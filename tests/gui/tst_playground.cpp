@@ -46,6 +46,19 @@ int64_t trainRun(const std::string& project, const std::string& name, int steps,
   return trainRun(project, name, config);
 }
 
+// Asks the trainer to stop once it has done `at` steps (it saves a checkpoint there).
+class StopAt : public deeptune::RunObserver {
+ public:
+  StopAt(deeptune::RunControl& control, int64_t at) : m_control(control), m_at(at) {}
+  void on_step(const deeptune::StepMetrics& s) override {
+    if (s.step >= m_at) m_control.request_stop();
+  }
+
+ private:
+  deeptune::RunControl& m_control;
+  int64_t m_at;
+};
+
 // What one press of Generate produced, as the page's service reported it.
 struct Pressed {
   quint64 ticket = 0;
@@ -68,6 +81,7 @@ class TstPlayground : public QObject {
   void sideBySideShowsBaseAndTuned();
   void modelFolderHasNoBase();
   void badOptionGivesMessage();
+  void newerCheckpointIsLoaded();
   void deletedRunGivesMessage();
   void closingTheProjectEmptiesTheList();
   void screenshotOnRequest();
@@ -345,6 +359,45 @@ void TstPlayground::badOptionGivesMessage() {
   const Pressed again = press();
   QCOMPARE(again.outputs.size(), 1);
   QVERIFY(banner->headline().isEmpty());
+}
+
+void TstPlayground::newerCheckpointIsLoaded() {
+  auto config = deeptune::test::shortRunConfig("dates", 30);
+  config["train"]["lr"] = 3e-3;
+  const int64_t id =
+      deeptune::create_run(m_project, deeptune::RunConfig::from_json(config), "growing");
+  deeptune::RunControl control;
+  StopAt stopAt(control, 10);
+  QCOMPARE(deeptune::execute_run(m_project, id, stopAt, control).status,
+           deeptune::RunStatus::kStopped);
+  m_window->session()->reloadRuns();
+  QSignalSpy loaded(page()->service(), &PlaygroundService::modelLoaded);
+  QVERIFY(choose(id));
+  QCOMPARE(loaded.size(), 1);
+  const QString first = loaded.takeFirst().first().value<PlaygroundModelInfo>().description;
+  page()->promptEdit()->setPlainText(kPrompt);
+  page()->maxNewTokensBox()->setValue(40);
+  QCOMPARE(press().outputs.size(), 1);
+  QCOMPARE(loaded.size(), 0);  // kept loaded between generations
+
+  // Resumed to its end by another process: the next generation notices the newer checkpoint
+  // itself (the page's list has not been told) and answers with it.
+  control.reset();
+  deeptune::RunObserver quiet;
+  QCOMPARE(deeptune::execute_run(m_project, id, quiet, control).status,
+           deeptune::RunStatus::kCompleted);
+  const Pressed p = press();
+  QCOMPARE(p.outputs.size(), 1);
+  QCOMPARE(loaded.size(), 1);
+  const QString second = loaded.first().first().value<PlaygroundModelInfo>().description;
+  QVERIFY2(first != second, qPrintable(first));
+  QVERIFY2(second.contains(QStringLiteral("30")), qPrintable(second));
+  const auto g = deeptune::generate(m_project, "growing", kPrompt.toStdString(), page()->options());
+  QCOMPARE(p.outputs.first().text, QString::fromStdString(g.text));
+  m_window->session()->reloadRuns();
+  QVERIFY(page()->modelBox()->currentText().contains(QStringLiteral("30")));
+  QVERIFY(waitIdle());
+  QCOMPARE(loaded.last().first().value<PlaygroundModelInfo>().description, second);
 }
 
 void TstPlayground::deletedRunGivesMessage() {
