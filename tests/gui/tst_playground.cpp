@@ -338,6 +338,20 @@ void TstPlayground::modelFolderHasNoBase() {
   QVERIFY(!page()->output(false)->parentWidget()->isVisible());
   page()->chatBox()->setChecked(false);
   page()->sideBySideBox()->setChecked(false);
+
+  // A folder that holds no model: the banner says so, naming it; Generate says it again.
+  QSignalSpy failed(page()->service(), &PlaygroundService::loadFailed);
+  page()->addFolder(m_dir.path());
+  QVERIFY(waitIdle());
+  QCOMPARE(failed.size(), 1);
+  QCOMPARE(page()->banner()->kind(), MessageBanner::Kind::kError);
+  QCOMPARE(page()->banner()->headline(), QStringLiteral("The model could not be loaded"));
+  QVERIFY2(page()->banner()->detail().contains(m_dir.path()),
+           qPrintable(page()->banner()->detail()));
+  const Pressed refused = press();
+  QVERIFY(refused.outputs.isEmpty());
+  QCOMPARE(refused.failures.size(), 1);
+  QCOMPARE(page()->banner()->headline(), QStringLiteral("The model could not be loaded"));
   QVERIFY(choose(m_run));
   QVERIFY(page()->sideBySideBox()->isEnabled());
 }
