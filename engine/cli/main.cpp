@@ -468,7 +468,9 @@ int cmd_export(const std::string& project, const std::string& run_name, const st
 }
 
 int cmd_generate(const std::string& project, const std::string& run_name, const std::string& prompt,
-                 GenerateOptions options, bool json) {
+                 GenerateOptions options, const std::string& device, bool json) {
+  if (device != "auto" && device != "cpu")
+    throw InputError("--device", "must be auto or cpu, not '" + device + "'");
   if (!json) {
     // Plain mode streams: the prompt, then each piece of text as the model produces it.
     std::printf("%s", prompt.c_str());
@@ -479,7 +481,10 @@ int cmd_generate(const std::string& project, const std::string& run_name, const 
       return true;
     };
   }
-  const auto g = generate(project, run_name, prompt, options);
+  // auto: the GPU when there is one and the run did not ask for the CPU; cpu: fp32 on the CPU, the
+  // reference numbers the interoperability checks compare transformers with.
+  const auto g = device == "cpu" ? generate(project, run_name, prompt, options)
+                                 : Generator::for_run(project, run_name)->generate(prompt, options);
   if (json) {
     std::printf("%s\n", nlohmann::json{{"text", g.text},
                                        {"prompt_ids", g.prompt_ids},
@@ -763,6 +768,9 @@ int main(int argc, char** argv) {
   gen->add_option("--stop", gen_options.stop,
                   "Stop before this text (repeatable); the stop text is not printed")
       ->take_all();
+  std::string gen_device = "auto";
+  gen->add_option("--device", gen_device,
+                  "auto (the GPU when there is one, as the run allows) or cpu (fp32 reference)");
   gen->add_flag("--json", json, "Print text, token ids and the first step's logits as JSON");
 
   std::string text;
@@ -822,7 +830,7 @@ int main(int argc, char** argv) {
     if (*runs) return cmd_runs(project, json);
     if (*metrics) return cmd_metrics(project, run_name, json);
     if (*exp) return cmd_export(project, run_name, format, quant, no_check, out_dir, json);
-    if (*gen) return cmd_generate(project, run_name, prompt, gen_options, json);
+    if (*gen) return cmd_generate(project, run_name, prompt, gen_options, gen_device, json);
     if (*cls) return cmd_classify(project, run_name, text, json);
     if (*del) return cmd_delete(project, run_name, force);
     if (*config) return cmd_config();

@@ -75,7 +75,7 @@ step() { echo; echo "=== $* ==="; }
     $cli export $p $run --format peft --out $s/$run-peft || status=1
     $cli export $p $run --format hf --out $s/$run-merged || status=1
     if [ "$mode" = causal ]; then
-      $cli generate $p $run --prompt "$1" --json > $s/$run-ours.json || status=1
+      $cli generate $p $run --prompt "$1" --device cpu --json > $s/$run-ours.json || status=1
       python3 tests/interop/check_export.py causal $s/$run-peft $s/$run-merged $s/$run-ours.json || status=1
     else
       local i=0 files=()

@@ -56,6 +56,9 @@ def check_causal(adapter_dir, merged_dir, ours_path):
     for name, model in models:
         first, out = greedy(model, ours["prompt_ids"], len(ours["output_ids"]) + 1, eos)
         diff = float((first - ours_logits).abs().max())
+        # Ours may end at max tokens where this loop runs one step further.
+        if ours.get("stop_reason") == "length":
+            out = out[:len(ours["output_ids"])]
         same = out == ours["output_ids"]
         results[name] = {"max_abs_logit_diff": diff, "same_greedy_ids": same,
                          "text": bytes(i for i in out if i < 256).decode("utf-8", "replace")}

@@ -226,11 +226,14 @@ enum class GgufQuant { kF32, kF16, kBF16, kQ8_0 };
 GgufQuant gguf_quant_from_string(const std::string& s);  // "F32", "F16", "BF16", "Q8_0"
 std::string to_string(GgufQuant q);
 
+// Writing reports each file on its own (a bar per file: bytes of that file, its size known from
+// its header on); small side files (configs, tokenizer copies) are not reported. Checking reports
+// the share of the probes run, scaled to the bytes written: 0, after each probe, then the total.
 struct ExportProgress {
-  std::string stage;         // "writing" or "checking"
-  std::string file;          // the file being written or checked
-  uint64_t bytes_done = 0;   // of that file (checking: of everything written)
-  uint64_t bytes_total = 0;  // its size once known (0 before)
+  std::string stage;  // "writing" or "checking"
+  std::string file;   // the file being written or checked
+  uint64_t bytes_done = 0;
+  uint64_t bytes_total = 0;
 };
 
 struct ExportOptions {

@@ -166,10 +166,13 @@ void set_thresholds(ExportCheck* check, const std::string& stored_as,
   }
 }
 
+// `after_probe(i)` after each probe (progress; it may throw to cancel).
 void compare_probes(ExportCheck* check, const std::vector<torch::Tensor>& reference,
-                    model::Transformer& reloaded, const std::vector<std::vector<int32_t>>& ids) {
+                    model::Transformer& reloaded, const std::vector<std::vector<int32_t>>& ids,
+                    const std::function<void(size_t)>& after_probe) {
   int64_t positions = 0, agree = 0;
   for (size_t i = 0; i < reference.size(); ++i) {
+    if (i > 0) after_probe(i);
     const auto got = probe_logits(reloaded, ids[i]);
     auto& p = check->probes[i];
     p.positions = reference[i].size(0);
@@ -406,10 +409,14 @@ ExportResult export_run(const std::string& project_path, const std::string& run_
       else if (!missing.empty())
         check.failures.push_back("the exported folder lacks " + missing.front());
     }
-    sink(result.bytes_written, result.bytes_written);
+    // Checking progress: the share of the probes run, in bytes of what was written.
+    const uint64_t total = result.bytes_written;
+    sink(0, total);
     reloaded->to(torch::kFloat);
     reloaded->eval();
-    compare_probes(&check, reference, reloaded, ids);
+    compare_probes(&check, reference, reloaded, ids,
+                   [&](size_t done) { sink(total * done / reference.size(), total); });
+    sink(total, total);
     check.passed = check.failures.empty();
   }
 

@@ -80,8 +80,8 @@ size_t held_back(const std::string& text, const std::vector<std::string>& stop) 
   return hold;
 }
 
-std::vector<float> to_vector(const torch::Tensor& logits) {  // (V), any dtype -> fp32
-  const auto c = logits.to(torch::kFloat).contiguous();
+std::vector<float> to_vector(const torch::Tensor& logits) {  // (V), any dtype or device -> fp32
+  const auto c = logits.to(torch::kCPU, torch::kFloat).contiguous();
   return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
 }
 
@@ -190,6 +190,21 @@ Generation generate(const std::string& project_path, const std::string& run_name
                         prompt, options);
 }
 
+namespace {
+
+// On a GPU the model computes in the dtype its checkpoint ships in (bf16 / fp16), as transformers
+// does with dtype="auto"; on the CPU, and for fp32 checkpoints, in fp32.
+void place(model::Transformer& m, const torch::Device& device) {
+  const std::string& dtype = m->config().torch_dtype;
+  if (device.is_cuda() && (dtype == "bfloat16" || dtype == "float16"))
+    m->to(device, dtype == "bfloat16" ? torch::kBFloat16 : torch::kHalf);
+  else
+    m->to(device);
+  m->eval();
+}
+
+}  // namespace
+
 struct Generator::Impl {
   model::Transformer model{nullptr};
   model::Transformer base{nullptr};  // a full fine-tune's base, loaded on first use
@@ -219,8 +234,7 @@ std::unique_ptr<Generator> Generator::for_run(const std::string& project_path,
                      ? torch::Device(torch::kCUDA, 0)
                      : torch::Device(torch::kCPU);
   impl->model = trained.model;
-  impl->model->to(impl->device);
-  impl->model->eval();
+  place(impl->model, impl->device);
   impl->tokenizer = std::move(trained.tokenizer);
   impl->chat_template = trained.config.data.chat_template;
   impl->project_path = project_path;
@@ -248,8 +262,7 @@ std::unique_ptr<Generator> Generator::for_folder(const std::string& hf_dir) {
     throw InputError(hf_dir, "is a classifier; generation needs a causal LM");
   impl->device =
       compat::cuda_available() ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
-  impl->model->to(impl->device);
-  impl->model->eval();
+  place(impl->model, impl->device);
   impl->description = hf_dir;
   return std::unique_ptr<Generator>(new Generator(std::move(impl)));
 }
@@ -276,8 +289,7 @@ Generation Generator::generate(const std::string& prompt, const GenerateOptions&
   if (!d.base) {
     auto store = ProjectStore::open(d.project_path);
     d.base = detail::load_base(*store, *d.run, d.config);
-    d.base->to(d.device);
-    d.base->eval();
+    place(d.base, d.device);
   }
   return run_generation(d.base, *d.tokenizer, d.chat_template, prompt, options);
 }
