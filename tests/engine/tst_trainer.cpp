@@ -208,6 +208,7 @@ class TestTrainer : public QObject {
   void gradientAccumulationMatchesOneBatch();
   void labelSmoothingRaisesLoss();
   void evaluationRecordsLossAndPerplexity();
+  void memoryIsSampledEveryStep();
   void classificationRecordsAccuracy();
   void messagesTrainOnAssistantTurnsOnly();
   void messagesWithAHuggingFaceModel();
@@ -651,6 +652,36 @@ void TestTrainer::evaluationRecordsLossAndPerplexity() {
            qPrintable(QString("recorded %1, recomputed %2")
                           .arg(loss[3].second, 0, 'g', 10)
                           .arg(independent, 0, 'g', 10)));
+}
+
+// Every step records where memory goes, counted from the model and optimizer: LoRA's adapters
+// train (their gradients the same size, AdamW's two moments twice it), everything else is frozen.
+void TestTrainer::memoryIsSampledEveryStep() {
+  auto p = dates_project();
+  QVERIFY(p);
+  auto c = small_run_config(p->dataset);
+  c.train.max_steps = 3;
+  RunRecorder obs;
+  int64_t id = 0;
+  const auto outcome = create_and_run(*p, c, obs, &id);
+  QVERIFY2(outcome.status == RunStatus::kCompleted, qPrintable(outcome_text(outcome)));
+  const auto summary = summarize_model(c);
+  QCOMPARE(int(obs.steps.size()), 3);
+  for (const auto& step : obs.steps) {
+    const MemorySample& m = step.memory;
+    QCOMPARE(m.trainable_weights, summary.trainable_parameters * 4);  // fp32
+    QCOMPARE(m.base_weights, (summary.total_parameters - summary.trainable_parameters) * 4);
+    QCOMPARE(m.gradients, m.trainable_weights);
+    QCOMPARE(m.optimizer_state, 2 * m.trainable_weights);
+    QVERIFY(m.resident > m.base_weights);  // the process holds at least the model
+    QCOMPARE(m.device_total, int64_t(0));  // no CUDA figures on the CPU
+    QCOMPARE(m.activations(), int64_t(0));
+  }
+  const auto recorded = metric(*p, id, "memory/optimizer_state");
+  QCOMPARE(int(recorded.size()), 3);
+  QCOMPARE(recorded.back().second, double(obs.steps.back().memory.optimizer_state));
+  QCOMPARE(int(metric(*p, id, "memory/resident").size()), 3);
+  QVERIFY(metric(*p, id, "memory/allocated").empty());
 }
 
 void TestTrainer::classificationRecordsAccuracy() {

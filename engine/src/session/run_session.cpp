@@ -123,6 +123,20 @@ class PersistingObserver : public RunObserver {
     add(m.step, "train/grad_norm", m.grad_norm);
     add(m.step, "train/tokens_per_s", m.tokens_per_second);
     add(m.step, "train/epoch", m.epoch);
+    const MemorySample& mem = m.memory;
+    add(m.step, "memory/base_weights", double(mem.base_weights));
+    add(m.step, "memory/trainable_weights", double(mem.trainable_weights));
+    add(m.step, "memory/gradients", double(mem.gradients));
+    add(m.step, "memory/optimizer_state", double(mem.optimizer_state));
+    add(m.step, "memory/resident", double(mem.resident));
+    if (mem.device_total > 0) {  // CUDA
+      add(m.step, "memory/allocated", double(mem.allocated));
+      add(m.step, "memory/reserved", double(mem.reserved));
+      add(m.step, "memory/peak_allocated", double(mem.peak_allocated));
+      add(m.step, "memory/activations", double(mem.activations()));
+      add(m.step, "memory/device_used", double(mem.device_used));
+      add(m.step, "memory/device_total", double(mem.device_total));
+    }
     step_ = m.step;
     next_.on_step(m);
     maybe_flush();

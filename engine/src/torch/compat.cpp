@@ -12,7 +12,10 @@
 #if defined(DEEPTUNE_TORCH_CUDA)
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/cuda/CUDAGeneratorImpl.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <cuda_runtime_api.h>
 #define DT_WITH_CUDA_RUNTIME 1
 #endif
 
@@ -148,6 +151,38 @@ std::string device_name(const torch::Device& device) {
 
 void synchronize(const torch::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize(device.has_index() ? device.index() : -1);
+}
+
+CudaMemory cuda_memory(const torch::Device& device) {
+  CudaMemory m;
+#ifdef DT_WITH_CUDA_RUNTIME
+  if (!device.is_cuda()) return m;
+  const int index = device.has_index() ? device.index() : 0;
+  using c10::cuda::CUDACachingAllocator::StatType;
+  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(index);
+  const auto aggregate = static_cast<size_t>(StatType::AGGREGATE);
+  m.allocated = stats.allocated_bytes[aggregate].current;
+  m.peak_allocated = stats.allocated_bytes[aggregate].peak;
+  m.reserved = stats.reserved_bytes[aggregate].current;
+  size_t free = 0, total = 0;
+  c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(index));
+  if (cudaMemGetInfo(&free, &total) == cudaSuccess) {
+    m.device_total = static_cast<int64_t>(total);
+    m.device_used = static_cast<int64_t>(total - free);
+  }
+#else
+  (void)device;
+#endif
+  return m;
+}
+
+void reset_peak_memory(const torch::Device& device) {
+#ifdef DT_WITH_CUDA_RUNTIME
+  if (device.is_cuda())
+    c10::cuda::CUDACachingAllocator::resetPeakStats(device.has_index() ? device.index() : 0);
+#else
+  (void)device;
+#endif
 }
 
 }  // namespace compat

@@ -46,4 +46,13 @@ bool cuda_available();
 std::string device_name(const torch::Device& device);  // "cpu" or "cuda:0 (NVIDIA H200)"
 void synchronize(const torch::Device& device);
 
+// The CUDA caching allocator's counters for `device` (all zero for the CPU or a build without
+// CUDA): bytes allocated in tensors, reserved from the device, the peak allocated since the last
+// reset_peak_memory(), and the device's used and total bytes (every process).
+struct CudaMemory {
+  int64_t allocated = 0, reserved = 0, peak_allocated = 0, device_used = 0, device_total = 0;
+};
+CudaMemory cuda_memory(const torch::Device& device);
+void reset_peak_memory(const torch::Device& device);
+
 }  // namespace deeptune::compat

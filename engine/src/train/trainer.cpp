@@ -10,6 +10,7 @@
 #include "lora/lora.h"
 #include "torch/compat.h"
 #include "train/grad_clip.h"
+#include "train/memory.h"
 
 namespace deeptune::train {
 namespace {
@@ -258,6 +259,7 @@ RunStatus Trainer::run() {
       return RunStatus::kStopped;
     }
     const auto t0 = Clock::now();
+    compat::reset_peak_memory(device_);  // the sample's peak is this step's
     const double lr = learning_rate(spec, pos_.step + 1);
     for (auto& group : optimizer_->param_groups())
       static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
@@ -285,6 +287,7 @@ RunStatus Trainer::run() {
     m.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
     m.eta_seconds = ema_step_seconds * double(spec.max_steps - pos_.step);
     m.epoch = sampler_.epochs_done();
+    m.memory = measure_memory(model_, *optimizer_, device_);
     observer_.on_step(m);
     const bool last = pos_.step == spec.max_steps;
     if ((spec.eval_every > 0 && pos_.step % spec.eval_every == 0) || last) evaluate();

@@ -1,0 +1,48 @@
+#include "train/memory.h"
+
+#include <unistd.h>
+
+#include <fstream>
+
+#include "torch/compat.h"
+
+namespace deeptune::train {
+
+int64_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  int64_t size = 0, resident = 0;
+  if (!(statm >> size >> resident)) return 0;
+  return resident * static_cast<int64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+MemorySample measure_memory(model::Transformer& m, torch::optim::Optimizer& optimizer,
+                            const torch::Device& device) {
+  MemorySample s;
+  auto bytes = [](const torch::Tensor& t) {
+    return t.defined() ? t.numel() * static_cast<int64_t>(t.element_size()) : int64_t{0};
+  };
+  for (const auto& p : m->parameters()) {
+    if (p.requires_grad()) {
+      s.trainable_weights += bytes(p);
+      s.gradients += bytes(p);
+    } else {
+      s.base_weights += bytes(p);
+    }
+  }
+  for (const auto& [key, state] : optimizer.state()) {
+    (void)key;
+    if (const auto* adamw = dynamic_cast<const torch::optim::AdamWParamState*>(state.get()))
+      s.optimizer_state +=
+          bytes(adamw->exp_avg()) + bytes(adamw->exp_avg_sq()) + bytes(adamw->max_exp_avg_sq());
+  }
+  const auto cuda = compat::cuda_memory(device);
+  s.allocated = cuda.allocated;
+  s.reserved = cuda.reserved;
+  s.peak_allocated = cuda.peak_allocated;
+  s.device_used = cuda.device_used;
+  s.device_total = cuda.device_total;
+  s.resident = resident_bytes();
+  return s;
+}
+
+}  // namespace deeptune::train
