@@ -158,9 +158,9 @@ CudaMemory cuda_memory(const torch::Device& device) {
 #ifdef DT_WITH_CUDA_RUNTIME
   if (!device.is_cuda()) return m;
   const int index = device.has_index() ? device.index() : 0;
-  using c10::cuda::CUDACachingAllocator::StatType;
   const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(index);
-  const auto aggregate = static_cast<size_t>(StatType::AGGREGATE);
+  // StatType::AGGREGATE (all pools) is entry 0 in every version; its namespace moved in 2.x.
+  const size_t aggregate = 0;
   m.allocated = stats.allocated_bytes[aggregate].current;
   m.peak_allocated = stats.allocated_bytes[aggregate].peak;
   m.reserved = stats.reserved_bytes[aggregate].current;
