@@ -209,6 +209,7 @@ class TestTrainer : public QObject {
   void labelSmoothingRaisesLoss();
   void evaluationRecordsLossAndPerplexity();
   void memoryIsSampledEveryStep();
+  void outOfMemoryHalvesTheMicroBatch();
   void classificationRecordsAccuracy();
   void messagesTrainOnAssistantTurnsOnly();
   void messagesWithAHuggingFaceModel();
@@ -682,6 +683,48 @@ void TestTrainer::memoryIsSampledEveryStep() {
   QCOMPARE(recorded.back().second, double(obs.steps.back().memory.optimizer_state));
   QCOMPARE(int(metric(*p, id, "memory/resident").size()), 3);
   QVERIFY(metric(*p, id, "memory/allocated").empty());
+}
+
+// An allocation failure inside a step (injected: the CPU has no limit to hit) halves the
+// micro-batch and runs the step again: the run goes on with the same losses as one configured with
+// the smaller micro-batch, says so, and marks the step. At micro-batch 1 it fails, saying why.
+void TestTrainer::outOfMemoryHalvesTheMicroBatch() {
+  auto p = dates_project();
+  QVERIFY(p);
+  auto c = small_run_config(p->dataset);
+  c.train.max_steps = 4;
+  c.train.batch_size = 8;
+  c.train.micro_batch_size = 2;
+  RunRecorder reference;
+  int64_t ref_id = 0;
+  QVERIFY(create_and_run(*p, c, reference, &ref_id, "reference").status == RunStatus::kCompleted);
+
+  c.train.micro_batch_size = 8;
+  qputenv("DEEPTUNE_INJECT_OOM_ABOVE", "2");
+  RunRecorder obs;
+  int64_t id = 0;
+  const auto outcome = create_and_run(*p, c, obs, &id);
+  QVERIFY2(outcome.status == RunStatus::kCompleted, qPrintable(outcome_text(outcome)));
+  QCOMPARE(obs.losses(), reference.losses());  // 8 -> 4 -> 2: the reference's split exactly
+  QCOMPARE(obs.steps.at(0).out_of_memory_retries, int64_t(2));
+  QCOMPARE(obs.steps.at(0).micro_batch, int64_t(2));
+  QCOMPARE(obs.steps.at(1).out_of_memory_retries, int64_t(0));
+  QVERIFY2(obs.log_text().contains("out of memory at step 1 with micro-batch 8") &&
+               obs.log_text().contains("effective batch stays 8"),
+           qPrintable(obs.log_text()));
+  const auto marks = metric(*p, id, "memory/out_of_memory");
+  QCOMPARE(int(marks.size()), 1);
+  QCOMPARE(marks[0].first, int64_t(1));
+  QCOMPARE(marks[0].second, 2.0);
+
+  qputenv("DEEPTUNE_INJECT_OOM_ABOVE", "0");
+  RunRecorder failing;
+  int64_t failed_id = 0;
+  const auto failed = create_and_run(*p, c, failing, &failed_id, "failing");
+  qunsetenv("DEEPTUNE_INJECT_OOM_ABOVE");
+  QCOMPARE(failed.status, RunStatus::kFailed);
+  QVERIFY2(QString::fromStdString(failed.error).contains("even with micro-batch 1"),
+           failed.error.c_str());
 }
 
 void TestTrainer::classificationRecordsAccuracy() {

@@ -49,6 +49,10 @@ struct StepMetrics {
   double eta_seconds = 0.0;
   double epoch = 0.0;  // fractional epochs over the training split
   MemorySample memory;
+  // The micro-batch the step ran with: train.micro_batch_size, or less after out-of-memory errors
+  // (out_of_memory_retries of them in this step, each halving it; accumulation keeps the batch).
+  int64_t micro_batch = 0;
+  int64_t out_of_memory_retries = 0;
 };
 
 struct EvalMetrics {

@@ -129,6 +129,7 @@ class PersistingObserver : public RunObserver {
     add(m.step, "memory/gradients", double(mem.gradients));
     add(m.step, "memory/optimizer_state", double(mem.optimizer_state));
     add(m.step, "memory/resident", double(mem.resident));
+    if (m.out_of_memory_retries > 0) add(m.step, "memory/out_of_memory", double(m.micro_batch));
     if (mem.device_total > 0) {  // CUDA
       add(m.step, "memory/allocated", double(mem.allocated));
       add(m.step, "memory/reserved", double(mem.reserved));

@@ -4,6 +4,9 @@
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
+#include <cstdlib>
+#include <stdexcept>
+
 #include "deeptune/version.h"
 
 #define DT_TORCH_AT_LEAST(maj, min) \
@@ -174,6 +177,33 @@ CudaMemory cuda_memory(const torch::Device& device) {
   (void)device;
 #endif
   return m;
+}
+
+bool is_out_of_memory(const std::exception& e) {
+#if DT_TORCH_AT_LEAST(2, 0)
+  if (dynamic_cast<const c10::OutOfMemoryError*>(&e)) return true;
+#endif
+  const std::string what = e.what();
+  return what.find("out of memory") != std::string::npos ||
+         what.find("not enough memory") != std::string::npos ||
+         what.find("can't allocate memory") != std::string::npos;
+}
+
+void release_cached_memory(const torch::Device& device) {
+#ifdef DT_WITH_CUDA_RUNTIME
+  if (device.is_cuda()) c10::cuda::CUDACachingAllocator::emptyCache();
+#else
+  (void)device;
+#endif
+}
+
+void maybe_inject_out_of_memory(int64_t micro_batch_rows) {
+  const char* v = std::getenv("DEEPTUNE_INJECT_OOM_ABOVE");
+  const int64_t limit = v ? std::atoll(v) : int64_t{-1};
+  if (limit >= 0 && micro_batch_rows > limit)
+    throw std::runtime_error(
+        "out of memory (injected by DEEPTUNE_INJECT_OOM_ABOVE=" + std::to_string(limit) +
+        " for a micro-batch of " + std::to_string(micro_batch_rows) + " rows)");
 }
 
 void reset_peak_memory(const torch::Device& device) {

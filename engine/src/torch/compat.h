@@ -53,6 +53,14 @@ struct CudaMemory {
   int64_t allocated = 0, reserved = 0, peak_allocated = 0, device_used = 0, device_total = 0;
 };
 CudaMemory cuda_memory(const torch::Device& device);
+// Whether `e` reports an allocation that failed for want of memory (CUDA's out-of-memory error,
+// the CPU allocator's, or the test hook below).
+bool is_out_of_memory(const std::exception& e);
+// Returns the allocator's cached, unused blocks to the device (after an out-of-memory error).
+void release_cached_memory(const torch::Device& device);
+// Test hook for the CPU, which has no allocator limit to hit: with DEEPTUNE_INJECT_OOM_ABOVE=N in
+// the environment, a micro-batch of more than N rows fails as if its allocation had failed.
+void maybe_inject_out_of_memory(int64_t micro_batch_rows);
 void reset_peak_memory(const torch::Device& device);
 
 }  // namespace deeptune::compat

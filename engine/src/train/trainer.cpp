@@ -84,6 +84,7 @@ Trainer::Trainer(const RunConfig& config, model::Transformer model, EncodedData 
     throw InputError("train.precision",
                      "this device cannot compute in " + to_string(config_.train.precision));
 
+  micro_batch_ = config_.train.micro_batch_size;
   for (auto& p : model_->parameters())
     if (p.requires_grad()) trainable_.push_back(p);
   if (trainable_.empty())
@@ -126,7 +127,48 @@ torch::Tensor Trainer::loss_sum(const Batch& b) {
 }
 
 double Trainer::train_step(const std::vector<size_t>& indices, int64_t* tokens, double* grad_norm) {
-  const size_t micro = static_cast<size_t>(config_.train.micro_batch_size);
+  // Dropout masks are drawn again on a retry: the same masks as without the failure.
+  const auto dropout_state = compat::generator_state(dropout_gen_);
+  halvings_ = 0;
+  while (true) {
+    try {
+      int64_t counted = 0;
+      const double loss = try_step(indices, &counted, grad_norm);
+      *tokens += counted;
+      return loss;
+    } catch (const std::exception& e) {
+      if (!compat::is_out_of_memory(e)) throw;
+      optimizer_->zero_grad();  // gradients of the micro-batches that did run
+      compat::release_cached_memory(device_);
+      const auto mem = compat::cuda_memory(device_);
+      if (micro_batch_ <= 1) {
+        throw RunError("training",
+                       "out of memory at step " + std::to_string(pos_.step + 1) +
+                           " even with micro-batch 1 (" + e.what() + ")" +
+                           (mem.device_total > 0
+                                ? "; the device holds " + std::to_string(mem.device_used >> 20) +
+                                      " of " + std::to_string(mem.device_total >> 20) + " MiB"
+                                : std::string()) +
+                           ". Shorten data.max_length, use LoRA or bf16, or a larger device");
+      }
+      const int64_t from = micro_batch_;
+      micro_batch_ = std::max<int64_t>(1, micro_batch_ / 2);
+      ++halvings_;
+      compat::set_generator_state(dropout_gen_, dropout_state);
+      const int64_t parts = (config_.train.batch_size + micro_batch_ - 1) / micro_batch_;
+      observer_.on_log(
+          {LogLevel::kWarning, "out of memory at step " + std::to_string(pos_.step + 1) +
+                                   " with micro-batch " + std::to_string(from) +
+                                   ": running it again with micro-batch " +
+                                   std::to_string(micro_batch_) + " (" + std::to_string(parts) +
+                                   " micro-batches; the effective batch stays " +
+                                   std::to_string(config_.train.batch_size) + ")"});
+    }
+  }
+}
+
+double Trainer::try_step(const std::vector<size_t>& indices, int64_t* tokens, double* grad_norm) {
+  const size_t micro = static_cast<size_t>(micro_batch_);
   std::vector<Batch> micro_batches;
   int64_t targets = 0;
   for (size_t i = 0; i < indices.size(); i += micro) {
@@ -144,6 +186,7 @@ double Trainer::train_step(const std::vector<size_t>& indices, int64_t* tokens, 
   const double scale = pos_.loss_scale.scale;
   double total = 0.0;
   for (const auto& mb : micro_batches) {
+    compat::maybe_inject_out_of_memory(mb.input_ids.size(0));
     auto loss = loss_sum(mb) / static_cast<double>(targets);
     (fp16 ? loss * scale : loss).backward();
     total += loss.item<double>();
@@ -288,6 +331,8 @@ RunStatus Trainer::run() {
     m.eta_seconds = ema_step_seconds * double(spec.max_steps - pos_.step);
     m.epoch = sampler_.epochs_done();
     m.memory = measure_memory(model_, *optimizer_, device_);
+    m.micro_batch = micro_batch_;
+    m.out_of_memory_retries = halvings_;
     observer_.on_step(m);
     const bool last = pos_.step == spec.max_steps;
     if ((spec.eval_every > 0 && pos_.step % spec.eval_every == 0) || last) evaluate();

@@ -60,7 +60,10 @@ class Trainer {
   const std::optional<EvalMetrics>& last_eval() const { return last_eval_; }
 
  private:
+  // One optimizer step over `batch`; after an out-of-memory error it halves the micro-batch and
+  // runs the step again from the same state (the effective batch and the result are unchanged).
   double train_step(const std::vector<size_t>& batch, int64_t* tokens, double* grad_norm);
+  double try_step(const std::vector<size_t>& batch, int64_t* tokens, double* grad_norm);
   torch::Tensor loss_sum(const Batch& b);  // summed over targets, fp32 scalar
   void checkpoint();
   void wait_while_paused();
@@ -83,6 +86,8 @@ class Trainer {
   int64_t last_checkpoint_step_ = -1;  // a step is checkpointed once, however the loop ends
   torch::ScalarType autocast_dtype_ = torch::kFloat;
   double last_train_loss_ = 0.0;
+  int64_t micro_batch_ = 1;  // train.micro_batch_size until an out-of-memory error halves it
+  int64_t halvings_ = 0;     // in the step being reported
   std::optional<EvalMetrics> last_eval_;
 };
 
