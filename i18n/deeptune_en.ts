@@ -1112,7 +1112,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../views/mainwindow.cpp" line="+42"/>
+        <location filename="../views/mainwindow.cpp" line="+43"/>
         <source>DeepTune projects (*.dtproj)</source>
         <translation>DeepTune projects (*.dtproj)</translation>
     </message>
@@ -1159,22 +1159,16 @@
     </message>
     <message>
         <location line="-24"/>
-        <location line="+28"/>
         <source>Memory</source>
         <translation>Memory</translation>
     </message>
     <message>
-        <location line="-3"/>
+        <location line="+25"/>
         <source>Attention maps of a training run, layer by layer and head by head, arrive with the next release.</source>
         <translation>Attention maps of a training run, layer by layer and head by head, arrive with the next release.</translation>
     </message>
     <message>
-        <location line="+4"/>
-        <source>The memory estimate before a run and the GPU memory timeline during it arrive with the next release.</source>
-        <translation>The memory estimate before a run and the GPU memory timeline during it arrive with the next release.</translation>
-    </message>
-    <message>
-        <location line="+31"/>
+        <location line="+33"/>
         <source>Training: %1</source>
         <translation>Training: %1</translation>
     </message>
@@ -1344,6 +1338,244 @@ LibTorch %2</translation>
         <location line="+1"/>
         <source>All files (*)</source>
         <translation>All files (*)</translation>
+    </message>
+</context>
+<context>
+    <name>MemoryPage</name>
+    <message>
+        <location filename="../views/memorypage.cpp" line="+59"/>
+        <source>weights (frozen)</source>
+        <translation>weights (frozen)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Parameters that do not train: the base model under the adapters.</source>
+        <translation>Parameters that do not train: the base model under the adapters.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>adapters (trainable)</source>
+        <translation>adapters (trainable)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Parameters that train: LoRA adapters and a classification head (every weight in full fine-tuning).</source>
+        <translation>Parameters that train: LoRA adapters and a classification head (every weight in full fine-tuning).</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>gradients</source>
+        <translation>gradients</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Gradients of the trainable weights, alive from the backward pass to the update.</source>
+        <translation>Gradients of the trainable weights, alive from the backward pass to the update.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>optimizer state</source>
+        <translation>optimizer state</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>AdamW&apos;s two moments per trainable weight.</source>
+        <translation>AdamW&apos;s two moments per trainable weight.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>activations &amp; temporaries</source>
+        <translation>activations &amp; temporaries</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>At the step&apos;s allocator peak, what the categories below do not explain: activations kept for the backward pass and temporaries.</source>
+        <translation>At the step&apos;s allocator peak, what the categories below do not explain: activations kept for the backward pass and temporaries.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>allocator cache</source>
+        <translation>allocator cache</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Reserved minus the step&apos;s peak allocated (never below 0): memory LibTorch&apos;s caching allocator holds from the device but no tensor used even at the step&apos;s peak.</source>
+        <translation>Reserved minus the step&apos;s peak allocated (never below 0): memory LibTorch&apos;s caching allocator holds from the device but no tensor used even at the step&apos;s peak.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>outside LibTorch</source>
+        <translation>outside LibTorch</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Used on the device minus reserved: the CUDA context, libraries&apos; workspaces and other processes on the same device.</source>
+        <translation>Used on the device minus reserved: the CUDA context, libraries&apos; workspaces and other processes on the same device.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>other (process)</source>
+        <translation>other (process)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The process&apos;s resident size minus the tensors counted above: activations, temporaries, libraries, the program and the UI.</source>
+        <translation>The process&apos;s resident size minus the tensors counted above: activations, temporaries, libraries, the program and the UI.</translation>
+    </message>
+    <message>
+        <location line="+46"/>
+        <source>Run:</source>
+        <translation>Run:</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Compare with:</source>
+        <translation>Compare with:</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Draws the per-step peak of another run over this one.</source>
+        <translation>Draws the per-step peak of another run over this one.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Trainer&apos;s tensors only</source>
+        <translation>Trainer&apos;s tensors only</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Leaves out what the process or the device holds beyond the categories the trainer counts, so that small categories become visible.</source>
+        <translation>Leaves out what the process or the device holds beyond the categories the trainer counts, so that small categories become visible.</translation>
+    </message>
+    <message>
+        <location line="+96"/>
+        <source>forecast peak</source>
+        <translation>forecast peak</translation>
+    </message>
+    <message>
+        <location line="+87"/>
+        <source>peak allocated (per step)</source>
+        <translation>peak allocated (per step)</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>resident (per step)</source>
+        <translation>resident (per step)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+23"/>
+        <source>compared run</source>
+        <translation>compared run</translation>
+    </message>
+    <message>
+        <location line="-18"/>
+        <source>allocated (end of step)</source>
+        <translation>allocated (end of step)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>reserved</source>
+        <translation>reserved</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>device memory (CUDA)</source>
+        <translation>device memory (CUDA)</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>host memory (process)</source>
+        <translation>host memory (process)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Device memory as LibTorch&apos;s caching allocator and the CUDA driver report it, every step. Hover the timeline for a step&apos;s numbers, the legend entries below for what each category counts.</source>
+        <translation>Device memory as LibTorch&apos;s caching allocator and the CUDA driver report it, every step. Hover the timeline for a step&apos;s numbers, the legend entries below for what each category counts.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Host memory: this run trained on the CPU, where there is no allocator to ask. The timeline shows the process&apos;s resident size and the part of it the trainer&apos;s tensors account for; activations and the allocator&apos;s cache are shown for CUDA runs only.</source>
+        <translation>Host memory: this run trained on the CPU, where there is no allocator to ask. The timeline shows the process&apos;s resident size and the part of it the trainer&apos;s tensors account for; activations and the allocator&apos;s cache are shown for CUDA runs only.</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>peak of &apos;%1&apos;</source>
+        <translation>peak of &apos;%1&apos;</translation>
+    </message>
+    <message>
+        <location line="+79"/>
+        <source>%1 in use of the device&apos;s %2</source>
+        <translation>%1 in use of the device&apos;s %2</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>%1 in use on the device</source>
+        <translation>%1 in use on the device</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Step %1: %2 (reserved %3, peak allocated %4)</source>
+        <translation>Step %1: %2 (reserved %3, peak allocated %4)</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Step %1: %2 resident in host memory</source>
+        <translation>Step %1: %2 resident in host memory</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Open a project to see the memory its runs use.</source>
+        <translation>Open a project to see the memory its runs use.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This project has no runs yet. Start one on the Train page: its memory appears here step by step.</source>
+        <translation>This project has no runs yet. Start one on the Train page: its memory appears here step by step.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Choose a run above.</source>
+        <translation>Choose a run above.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Waiting for the first step of run &apos;%1&apos;…</source>
+        <translation>Waiting for the first step of run &apos;%1&apos;…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Reading the memory samples of run &apos;%1&apos;…</source>
+        <translation>Reading the memory samples of run &apos;%1&apos;…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Run &apos;%1&apos; has no memory samples: it was trained before DeepTune recorded memory, or stopped before its first step. Runs trained from now on record it every step.</source>
+        <translation>Run &apos;%1&apos; has no memory samples: it was trained before DeepTune recorded memory, or stopped before its first step. Runs trained from now on record it every step.</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>none</source>
+        <translation>none</translation>
+    </message>
+</context>
+<context>
+    <name>MemoryTimeline</name>
+    <message>
+        <location filename="../widgets/memorytimeline.cpp" line="+52"/>
+        <source>step</source>
+        <translation>step</translation>
+    </message>
+    <message>
+        <location line="+267"/>
+        <source>peak %1 at step %2</source>
+        <comment>memory timeline: the highest step</comment>
+        <translation>peak %1 at step %2</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>&lt;b&gt;step %1&lt;/b&gt;: %2</source>
+        <translation>&lt;b&gt;step %1&lt;/b&gt;: %2</translation>
     </message>
 </context>
 <context>

@@ -1104,7 +1104,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../views/mainwindow.cpp" line="+42"/>
+        <location filename="../views/mainwindow.cpp" line="+43"/>
         <source>DeepTune projects (*.dtproj)</source>
         <translation>DeepTune 项目 (*.dtproj)</translation>
     </message>
@@ -1151,22 +1151,16 @@
     </message>
     <message>
         <location line="-24"/>
-        <location line="+28"/>
         <source>Memory</source>
         <translation>显存</translation>
     </message>
     <message>
-        <location line="-3"/>
+        <location line="+25"/>
         <source>Attention maps of a training run, layer by layer and head by head, arrive with the next release.</source>
         <translation>训练过程中逐层、逐头的注意力图将在下一个版本中提供。</translation>
     </message>
     <message>
-        <location line="+4"/>
-        <source>The memory estimate before a run and the GPU memory timeline during it arrive with the next release.</source>
-        <translation>运行前的显存估算和运行中的 GPU 显存时间线将在下一个版本中提供。</translation>
-    </message>
-    <message>
-        <location line="+31"/>
+        <location line="+33"/>
         <source>Training: %1</source>
         <translation>训练：%1</translation>
     </message>
@@ -1336,6 +1330,244 @@ LibTorch %2</translation>
         <location line="+1"/>
         <source>All files (*)</source>
         <translation>所有文件 (*)</translation>
+    </message>
+</context>
+<context>
+    <name>MemoryPage</name>
+    <message>
+        <location filename="../views/memorypage.cpp" line="+59"/>
+        <source>weights (frozen)</source>
+        <translation>权重（冻结）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Parameters that do not train: the base model under the adapters.</source>
+        <translation>不参与训练的参数：适配器下面的基础模型。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>adapters (trainable)</source>
+        <translation>适配器（可训练）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Parameters that train: LoRA adapters and a classification head (every weight in full fine-tuning).</source>
+        <translation>参与训练的参数：LoRA 适配器和分类头（全量微调时为全部权重）。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>gradients</source>
+        <translation>梯度</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Gradients of the trainable weights, alive from the backward pass to the update.</source>
+        <translation>可训练权重的梯度，从反向传播存活到参数更新。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>optimizer state</source>
+        <translation>优化器状态</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>AdamW&apos;s two moments per trainable weight.</source>
+        <translation>AdamW 为每个可训练权重保存的两个矩。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>activations &amp; temporaries</source>
+        <translation>激活值与临时张量</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>At the step&apos;s allocator peak, what the categories below do not explain: activations kept for the backward pass and temporaries.</source>
+        <translation>在该步分配器峰值时，下面各类别无法解释的部分：为反向传播保留的激活值和临时张量。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>allocator cache</source>
+        <translation>分配器缓存</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Reserved minus the step&apos;s peak allocated (never below 0): memory LibTorch&apos;s caching allocator holds from the device but no tensor used even at the step&apos;s peak.</source>
+        <translation>已保留减去该步峰值已分配（不低于 0）：LibTorch 缓存分配器从设备占用、但即使在该步峰值时也没有张量使用的显存。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>outside LibTorch</source>
+        <translation>LibTorch 之外</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Used on the device minus reserved: the CUDA context, libraries&apos; workspaces and other processes on the same device.</source>
+        <translation>设备已用减去已保留：CUDA 上下文、各库的工作空间以及同一设备上的其他进程。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>other (process)</source>
+        <translation>其他（进程）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The process&apos;s resident size minus the tensors counted above: activations, temporaries, libraries, the program and the UI.</source>
+        <translation>进程常驻内存减去上面统计的张量：激活值、临时张量、库、程序本身和界面。</translation>
+    </message>
+    <message>
+        <location line="+46"/>
+        <source>Run:</source>
+        <translation>运行：</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Compare with:</source>
+        <translation>对比：</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Draws the per-step peak of another run over this one.</source>
+        <translation>在本运行之上绘制另一个运行的逐步峰值。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Trainer&apos;s tensors only</source>
+        <translation>仅训练器张量</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Leaves out what the process or the device holds beyond the categories the trainer counts, so that small categories become visible.</source>
+        <translation>略去进程或设备在训练器统计的类别之外占用的内存，使较小的类别清晰可见。</translation>
+    </message>
+    <message>
+        <location line="+96"/>
+        <source>forecast peak</source>
+        <translation>预测峰值</translation>
+    </message>
+    <message>
+        <location line="+87"/>
+        <source>peak allocated (per step)</source>
+        <translation>峰值已分配（逐步）</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>resident (per step)</source>
+        <translation>常驻内存（逐步）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+23"/>
+        <source>compared run</source>
+        <translation>对比的运行</translation>
+    </message>
+    <message>
+        <location line="-18"/>
+        <source>allocated (end of step)</source>
+        <translation>已分配（步末）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>reserved</source>
+        <translation>已保留</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>device memory (CUDA)</source>
+        <translation>设备显存（CUDA）</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>host memory (process)</source>
+        <translation>主机内存（进程）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Device memory as LibTorch&apos;s caching allocator and the CUDA driver report it, every step. Hover the timeline for a step&apos;s numbers, the legend entries below for what each category counts.</source>
+        <translation>每一步由 LibTorch 缓存分配器和 CUDA 驱动报告的设备显存。将鼠标悬停在时间线上可查看某一步的数值，悬停在下方图例上可查看每个类别统计的内容。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Host memory: this run trained on the CPU, where there is no allocator to ask. The timeline shows the process&apos;s resident size and the part of it the trainer&apos;s tensors account for; activations and the allocator&apos;s cache are shown for CUDA runs only.</source>
+        <translation>主机内存：此运行在 CPU 上训练，没有可查询的分配器。时间线显示进程的常驻内存及其中训练器张量所占的部分；激活值和分配器缓存仅对 CUDA 运行显示。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>peak of &apos;%1&apos;</source>
+        <translation>“%1”的峰值</translation>
+    </message>
+    <message>
+        <location line="+79"/>
+        <source>%1 in use of the device&apos;s %2</source>
+        <translation>已用 %1，设备共 %2</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>%1 in use on the device</source>
+        <translation>设备上已用 %1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Step %1: %2 (reserved %3, peak allocated %4)</source>
+        <translation>第 %1 步：%2（已保留 %3，峰值已分配 %4）</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Step %1: %2 resident in host memory</source>
+        <translation>第 %1 步：主机内存常驻 %2</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Open a project to see the memory its runs use.</source>
+        <translation>打开项目以查看其运行使用的内存。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This project has no runs yet. Start one on the Train page: its memory appears here step by step.</source>
+        <translation>此项目还没有运行。请在“训练”页开始一次运行：其内存会在这里逐步显示。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Choose a run above.</source>
+        <translation>请在上方选择一个运行。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Waiting for the first step of run &apos;%1&apos;…</source>
+        <translation>正在等待运行“%1”的第一步…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Reading the memory samples of run &apos;%1&apos;…</source>
+        <translation>正在读取运行“%1”的内存采样…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Run &apos;%1&apos; has no memory samples: it was trained before DeepTune recorded memory, or stopped before its first step. Runs trained from now on record it every step.</source>
+        <translation>运行“%1”没有内存采样：它是在 DeepTune 记录内存之前训练的，或在第一步之前就停止了。今后训练的运行每一步都会记录内存。</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+</context>
+<context>
+    <name>MemoryTimeline</name>
+    <message>
+        <location filename="../widgets/memorytimeline.cpp" line="+52"/>
+        <source>step</source>
+        <translation>步</translation>
+    </message>
+    <message>
+        <location line="+267"/>
+        <source>peak %1 at step %2</source>
+        <comment>memory timeline: the highest step</comment>
+        <translation>峰值 %1（第 %2 步）</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>&lt;b&gt;step %1&lt;/b&gt;: %2</source>
+        <translation>&lt;b&gt;第 %1 步&lt;/b&gt;：%2</translation>
     </message>
 </context>
 <context>

@@ -27,6 +27,7 @@
 #include "exportpage.h"
 #include "filedialogs.h"
 #include "hyperparameterspage.h"
+#include "memorypage.h"
 #include "messagebanner.h"
 #include "modelpage.h"
 #include "playgroundpage.h"
@@ -103,10 +104,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
       tr("Attention"),
       tr("Attention maps of a training run, layer by layer and head by head, arrive with the "
          "next release.")));
-  m_stack->addWidget(makeReserved(
-      tr("Memory"),
-      tr("The memory estimate before a run and the GPU memory timeline during it arrive with the "
-         "next release.")));
+  m_memory = new MemoryPage(m_context, m_stack);
+  m_stack->addWidget(m_memory);
   rightLayout->addWidget(m_stack, 1);
   workLayout->addWidget(right, 1);
   m_outer->addWidget(work);

@@ -1,5 +1,5 @@
 // The workbench's main window: a page list (Data, Model & LoRA, Hyperparameters, Train, Runs,
-// Playground, Export; Attention and Memory reserved for the next release) beside the pages, the
+// Playground, Export, Memory; Attention reserved for the next release) beside the pages, the
 // project menu (New, Open, Recent, Close), the language setting, and state kept in QSettings.
 #pragma once
 
@@ -14,6 +14,7 @@ class ExportPage;
 class HyperparametersPage;
 class ModelPage;
 class PlaygroundPage;
+class MemoryPage;
 class MessageBanner;
 class ProjectSession;
 struct UserMessage;
@@ -63,6 +64,7 @@ class MainWindow : public QMainWindow {
   RunsPage* runsPage() const { return m_runsPage; }
   PlaygroundPage* playgroundPage() const { return m_playground; }
   ExportPage* exportPage() const { return m_export; }
+  MemoryPage* memoryPage() const { return m_memory; }
   MessageBanner* banner() const { return m_banner; }
   QListWidget* pageList() const { return m_pageList; }
 
@@ -99,4 +101,5 @@ class MainWindow : public QMainWindow {
   RunsPage* m_runsPage;
   PlaygroundPage* m_playground;
   ExportPage* m_export;
+  MemoryPage* m_memory;
 };
