@@ -48,7 +48,8 @@ const char* kSeedDocument = R"({
   "train": {"mode": "lora", "lr": 3e-4, "batch_size": 64, "micro_batch_size": 16,
             "weight_decay": 0.05, "max_steps": 1000, "warmup_steps": 50, "schedule": "cosine",
             "grad_clip": 1.0, "label_smoothing": 0.0, "precision": "fp32",
-            "eval_every": 100, "checkpoint_every": 200}
+            "eval_every": 100, "checkpoint_every": 200, "nonfinite_patience": 3,
+            "nonfinite_lr_factor": 0.5}
 })";
 
 }  // namespace
@@ -607,7 +608,7 @@ void TestConfig::advisories() {
 
 void TestConfig::schemaDescribesEveryKey() {
   const auto& schema = deeptune::config_schema();
-  QCOMPARE(schema.size(), size_t{28});
+  QCOMPARE(schema.size(), size_t{30});
   std::set<std::string> keys;
   const json defaults = RunConfig().to_json();
   for (const auto& info : schema) {

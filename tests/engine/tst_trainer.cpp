@@ -25,6 +25,7 @@
 #include "deeptune/data.h"
 #include "deeptune/data_preview.h"
 #include "deeptune/files.h"
+#include "deeptune/json_input.h"
 #include "deeptune/safetensors.h"
 #include "deeptune/sample_data.h"
 #include "deeptune/session.h"
@@ -210,6 +211,7 @@ class TestTrainer : public QObject {
   void evaluationRecordsLossAndPerplexity();
   void memoryIsSampledEveryStep();
   void outOfMemoryHalvesTheMicroBatch();
+  void nonFiniteStepsAreSkippedThenRolledBack();
   void classificationRecordsAccuracy();
   void messagesTrainOnAssistantTurnsOnly();
   void messagesWithAHuggingFaceModel();
@@ -724,6 +726,56 @@ void TestTrainer::outOfMemoryHalvesTheMicroBatch() {
   qunsetenv("DEEPTUNE_INJECT_OOM_ABOVE");
   QCOMPARE(failed.status, RunStatus::kFailed);
   QVERIFY2(QString::fromStdString(failed.error).contains("even with micro-batch 1"),
+           failed.error.c_str());
+}
+
+// NaN losses (injected at steps 3 and 4; a diverging run would give them): each step is skipped
+// without an update, and the second in a row (patience 2) sends the run back to its checkpoint
+// at step 2 with half the learning rate, from where it completes. Metrics of the abandoned steps
+// are replaced, the next checkpoint remembers the scale, and with patience 0 the first NaN fails.
+void TestTrainer::nonFiniteStepsAreSkippedThenRolledBack() {
+  auto p = dates_project();
+  QVERIFY(p);
+  auto c = small_run_config(p->dataset);
+  c.train.max_steps = 6;
+  c.train.checkpoint_every = 2;
+  c.train.nonfinite_patience = 2;
+  c.train.warmup_steps = 0;
+  c.train.schedule = Schedule::kConstant;
+  qputenv("DEEPTUNE_INJECT_NAN_AT", "3,2");
+  RunRecorder obs;
+  int64_t id = 0;
+  const auto outcome = create_and_run(*p, c, obs, &id);
+  QVERIFY2(outcome.status == RunStatus::kCompleted, qPrintable(outcome_text(outcome)));
+  const QString log = obs.log_text();
+  QVERIFY2(log.contains("the loss became NaN at step 3: update skipped (1 of 2 in a row)") &&
+               log.contains("went back from step 4 to the checkpoint at step 2"),
+           qPrintable(log));
+  // Steps 1, 2, then 3 skipped (reported), 4 skipped and rolled back (not reported), then 3..6.
+  std::vector<int64_t> steps;
+  for (const auto& s : obs.steps) steps.push_back(s.step);
+  QCOMPARE(steps, (std::vector<int64_t>{1, 2, 3, 3, 4, 5, 6}));
+  QVERIFY(obs.steps[2].skipped && !obs.steps[3].skipped);
+  QCOMPARE(obs.steps.back().skipped_steps, int64_t(2));
+  QCOMPARE(obs.steps.back().lr_scale, 0.5);
+  QCOMPARE(obs.steps.back().lr, c.train.lr * 0.5);
+  // One value per step in the project, the re-run's.
+  const auto loss = metric(*p, id, "train/loss");
+  QCOMPARE(int(loss.size()), 6);
+  QCOMPARE(loss[2].second, obs.steps[3].loss);
+  QCOMPARE(metric(*p, id, "train/lr_scale").back().second, 0.5);
+  const auto ckpts = artifacts_of(*p, id, "checkpoint");
+  const auto state = deeptune::read_json_file(resolve(*p, ckpts.back().path) + "/state.json");
+  QCOMPARE(state.at("lr_scale").template get<double>(), 0.5);
+
+  c.train.nonfinite_patience = 0;
+  qputenv("DEEPTUNE_INJECT_NAN_AT", "2,1");
+  RunRecorder failing;
+  int64_t failed_id = 0;
+  const auto failed = create_and_run(*p, c, failing, &failed_id, "nan-fails");
+  qunsetenv("DEEPTUNE_INJECT_NAN_AT");
+  QCOMPARE(failed.status, RunStatus::kFailed);
+  QVERIFY2(QString::fromStdString(failed.error).contains("the loss became NaN at step 2"),
            failed.error.c_str());
 }
 

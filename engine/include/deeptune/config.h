@@ -60,6 +60,11 @@ struct TrainSpec {
   Precision precision = Precision::kFp32;
   int eval_every = 100;        // optimizer steps between evaluations; 0 = only at the end
   int checkpoint_every = 200;  // optimizer steps between checkpoints; 0 = only at stop/end
+  // A step whose loss or gradient is NaN/inf is skipped (no update); after this many in a row the
+  // run goes back to its last checkpoint with the learning rate times nonfinite_lr_factor.
+  // 0: the first such step fails the run.
+  int nonfinite_patience = 3;
+  double nonfinite_lr_factor = 0.5;
 };
 
 struct RunConfig {

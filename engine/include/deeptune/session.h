@@ -53,6 +53,11 @@ struct StepMetrics {
   // (out_of_memory_retries of them in this step, each halving it; accumulation keeps the batch).
   int64_t micro_batch = 0;
   int64_t out_of_memory_retries = 0;
+  // The loss or a gradient was NaN/inf: no update was made (loss is then not a number). The count
+  // is of such steps since the run (or this process) started.
+  bool skipped = false;
+  int64_t skipped_steps = 0;
+  double lr_scale = 1.0;  // train.nonfinite_lr_factor per return to a checkpoint
 };
 
 struct EvalMetrics {
@@ -78,6 +83,9 @@ class RunObserver {
   virtual void on_eval(const EvalMetrics&) {}
   virtual void on_log(const LogLine&) {}
   virtual void on_state(RunState, const std::string& /*detail*/) {}
+  // Training went back to the checkpoint at `step` (after NaN/inf steps): what was reported for
+  // later steps no longer holds and the steps will be reported again.
+  virtual void on_rollback(int64_t /*step*/) {}
 };
 
 // Thread-safe requests from the UI / signal handler to the training thread.

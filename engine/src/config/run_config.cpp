@@ -31,9 +31,9 @@ constexpr EnumName<Schedule> kScheduleNames[] = {{Schedule::kCosine, "cosine"},
 constexpr EnumName<Precision> kPrecisionNames[] = {
     {Precision::kFp32, "fp32"}, {Precision::kBf16, "bf16"}, {Precision::kFp16, "fp16"}};
 constexpr EnumName<ChatTemplate> kChatTemplateNames[] = {
-    {ChatTemplate::kAuto, "auto"},          {ChatTemplate::kChatMl, "chatml"},
-    {ChatTemplate::kLlama3, "llama3"},      {ChatTemplate::kDeepSeekR1, "deepseek_r1"},
-    {ChatTemplate::kMistral, "mistral"},    {ChatTemplate::kLlama2, "llama2"}};
+    {ChatTemplate::kAuto, "auto"},       {ChatTemplate::kChatMl, "chatml"},
+    {ChatTemplate::kLlama3, "llama3"},   {ChatTemplate::kDeepSeekR1, "deepseek_r1"},
+    {ChatTemplate::kMistral, "mistral"}, {ChatTemplate::kLlama2, "llama2"}};
 
 // Overloaded on a value of the enum so the templates below find the table from the type alone.
 const auto& enum_names(DeviceChoice) {
@@ -309,6 +309,15 @@ std::vector<KeyDescriptor> build_table() {
   t.push_back(section_key("train.checkpoint_every", &RunConfig::train, &TrainSpec::checkpoint_every)
                   .range(0, kBillion)
                   .help("Optimizer steps between checkpoints; 0 = only at stop/end"));
+  t.push_back(
+      section_key("train.nonfinite_patience", &RunConfig::train, &TrainSpec::nonfinite_patience)
+          .range(0, 1000)
+          .help("NaN/inf steps skipped in a row before going back to the last checkpoint; 0 = "
+                "fail at the first"));
+  t.push_back(
+      section_key("train.nonfinite_lr_factor", &RunConfig::train, &TrainSpec::nonfinite_lr_factor)
+          .range(0.01, 1)
+          .help("Learning-rate factor applied at each return to the last checkpoint"));
 
   // Defaults are read off a default-constructed RunConfig so the initialisers in config.h stay
   // the single source of defaults.

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 
 #include "core/enum_names.h"
@@ -118,6 +119,8 @@ class PersistingObserver : public RunObserver {
   }
 
   void on_step(const StepMetrics& m) override {
+    if (m.skipped_steps > 0) add(m.step, "train/skipped_steps", double(m.skipped_steps));
+    if (m.lr_scale != 1.0) add(m.step, "train/lr_scale", m.lr_scale);
     add(m.step, "train/loss", m.loss);
     add(m.step, "train/lr", m.lr);
     add(m.step, "train/grad_norm", m.grad_norm);
@@ -166,6 +169,15 @@ class PersistingObserver : public RunObserver {
     if (s == RunState::kRunning) store_.set_run_status(run_id_, RunStatus::kRunning);
     next_.on_state(s, detail);
   }
+  void on_rollback(int64_t step) override {
+    // What was recorded after the checkpoint is replaced by the steps run again.
+    points_.erase(std::remove_if(points_.begin(), points_.end(),
+                                 [&](const MetricPoint& p) { return p.step > step; }),
+                  points_.end());
+    if (!closed_) store_.truncate_metrics(run_id_, step);
+    step_ = step;
+    next_.on_rollback(step);
+  }
   void set_step(int64_t step) { step_ = step; }
   // Drops what is buffered and writes nothing more (the run is being removed or put back).
   void discard() {
@@ -185,7 +197,7 @@ class PersistingObserver : public RunObserver {
 
  private:
   void add(int64_t step, const char* name, double v) {
-    points_.push_back({run_id_, step, name, v});
+    if (std::isfinite(v)) points_.push_back({run_id_, step, name, v});  // a skipped step's loss
   }
   void maybe_flush() {
     if (std::chrono::steady_clock::now() - last_flush_ >= std::chrono::seconds(1)) flush();

@@ -4,7 +4,10 @@
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include "deeptune/version.h"
@@ -204,6 +207,19 @@ void maybe_inject_out_of_memory(int64_t micro_batch_rows) {
     throw std::runtime_error(
         "out of memory (injected by DEEPTUNE_INJECT_OOM_ABOVE=" + std::to_string(limit) +
         " for a micro-batch of " + std::to_string(micro_batch_rows) + " rows)");
+}
+
+bool inject_nonfinite(int64_t step) {
+  const char* v = std::getenv("DEEPTUNE_INJECT_NAN_AT");
+  if (!v) return false;
+  static std::mutex mutex;
+  static std::map<std::string, int64_t> done;  // injections made per setting
+  int64_t from = 0, count = 0;
+  if (std::sscanf(v, "%ld,%ld", &from, &count) != 2 || step < from) return false;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (done[v] >= count) return false;
+  ++done[v];
+  return true;
 }
 
 void reset_peak_memory(const torch::Device& device) {

@@ -61,6 +61,9 @@ void release_cached_memory(const torch::Device& device);
 // Test hook for the CPU, which has no allocator limit to hit: with DEEPTUNE_INJECT_OOM_ABOVE=N in
 // the environment, a micro-batch of more than N rows fails as if its allocation had failed.
 void maybe_inject_out_of_memory(int64_t micro_batch_rows);
+// Test hook: with DEEPTUNE_INJECT_NAN_AT="S,K", the first K attempts of steps S and later (in
+// this process, for that setting) report a NaN loss, as a diverging step would.
+bool inject_nonfinite(int64_t step);
 void reset_peak_memory(const torch::Device& device);
 
 }  // namespace deeptune::compat

@@ -151,6 +151,12 @@ TrainPosition read_position(const nlohmann::json& j, const std::string& where,
     throw InputError(where, "loss scale is not a number");
   pos.loss_scale.scale = scale == j.end() ? LossScale::kInitial : scale->get<double>();
   pos.loss_scale.clean_steps = clean == j.end() ? 0 : clean->get<int64_t>();
+  const auto lr_scale = j.find("lr_scale");  // absent in checkpoints written before rollbacks
+  if (lr_scale != j.end() && !lr_scale->is_number())
+    throw InputError(where, "lr_scale is not a number");
+  pos.lr_scale = lr_scale == j.end() ? 1.0 : lr_scale->get<double>();
+  if (!(pos.lr_scale > 0 && pos.lr_scale <= 1))
+    throw InputError(where, "lr_scale " + std::to_string(pos.lr_scale) + " is outside (0, 1]");
   if (!(pos.loss_scale.scale >= LossScale::kMin && pos.loss_scale.scale <= LossScale::kMax) ||
       pos.loss_scale.clean_steps < 0)
     throw InputError(
@@ -312,6 +318,7 @@ std::string save_checkpoint(const std::string& dir, model::Transformer& m,
                                        {"cursor", pos.cursor},
                                        {"loss_scale", pos.loss_scale.scale},
                                        {"loss_scale_clean_steps", pos.loss_scale.clean_steps},
+                                       {"lr_scale", pos.lr_scale},
                                        {"files", files}};
     const std::string text = state_json.dump(2) + "\n";
     write_file_atomic((partial / kState).string(), text);

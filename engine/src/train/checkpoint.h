@@ -38,6 +38,7 @@ struct TrainPosition {
   uint64_t epoch = 0;
   uint64_t cursor = 0;
   LossScale loss_scale;
+  double lr_scale = 1.0;  // halved (train.nonfinite_lr_factor) at each NaN/inf rollback
 };
 
 // What a run allows a checkpoint to say: state.json is checked against it.

@@ -99,6 +99,8 @@ void Trainer::restore(const std::string& dir, const std::string& sha256, int64_t
   pos_ = load_checkpoint(dir, sha256, step, shape, model_, *optimizer_, dropout_gen_, device_);
   sampler_.seek(pos_.epoch, pos_.cursor);
   last_checkpoint_step_ = pos_.step;
+  last_checkpoint_dir_ = dir;
+  last_checkpoint_sha_ = sha256;
 }
 
 // Summed cross-entropy over the rows whose target is not -100, with label smoothing as PyTorch
@@ -206,13 +208,10 @@ double Trainer::try_step(const std::vector<size_t>& indices, int64_t* tokens, do
                                            : "") +
                           "loss scale now " + std::to_string(pos_.loss_scale.scale)});
   }
-  if (overflow) {
-    optimizer_->zero_grad();
-    if (fp16) return total;  // skip this step; the scale was lowered
-    throw RunError("training", "the gradient became " +
-                                   std::string(std::isnan(*grad_norm) ? "NaN" : "infinite") +
-                                   " at step " + std::to_string(pos_.step + 1) +
-                                   " (try a lower train.lr or enable train.grad_clip)");
+  if (compat::inject_nonfinite(pos_.step + 1)) total = std::numeric_limits<double>::quiet_NaN();
+  if (overflow || !std::isfinite(total)) {
+    optimizer_->zero_grad();  // no update: fp16 lowered its scale, otherwise run() decides
+    return total;
   }
   optimizer_->step();
   optimizer_->zero_grad();
@@ -242,8 +241,32 @@ void Trainer::checkpoint() {
   const std::string dir = sink_.directory_for(pos_.step);
   const std::string sha = save_checkpoint(dir, model_, *optimizer_, pos_, dropout_gen_);
   last_checkpoint_step_ = pos_.step;
+  last_checkpoint_dir_ = dir;
+  last_checkpoint_sha_ = sha;
   sink_.saved(pos_.step, dir, sha);
   observer_.on_log({LogLevel::kInfo, "checkpoint saved at step " + std::to_string(pos_.step)});
+}
+
+void Trainer::rollback() {
+  const TrainSpec& spec = config_.train;
+  const int64_t from = pos_.step + 1;
+  const double scale = pos_.lr_scale * spec.nonfinite_lr_factor;
+  if (last_checkpoint_dir_.empty() || scale < 1e-3)
+    throw RunError("training",
+                   std::to_string(bad_streak_) + " steps in a row up to step " +
+                       std::to_string(from) + " gave a NaN/inf loss or gradient and " +
+                       (last_checkpoint_dir_.empty()
+                            ? "there is no checkpoint to go back to (train.checkpoint_every)"
+                            : "the learning rate is already below 1/1000 of its schedule") +
+                       "; try a lower train.lr or enable train.grad_clip");
+  restore(last_checkpoint_dir_, last_checkpoint_sha_, last_checkpoint_step_);
+  pos_.lr_scale = scale;
+  bad_streak_ = 0;
+  observer_.on_rollback(pos_.step);
+  observer_.on_log({LogLevel::kWarning,
+                    "went back from step " + std::to_string(from) + " to the checkpoint at step " +
+                        std::to_string(pos_.step) + "; the learning rate is now " +
+                        std::to_string(scale) + " times its schedule"});
 }
 
 EvalMetrics Trainer::evaluate() {
@@ -303,17 +326,36 @@ RunStatus Trainer::run() {
     }
     const auto t0 = Clock::now();
     compat::reset_peak_memory(device_);  // the sample's peak is this step's
-    const double lr = learning_rate(spec, pos_.step + 1);
+    const double lr = learning_rate(spec, pos_.step + 1) * pos_.lr_scale;
     for (auto& group : optimizer_->param_groups())
       static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
     const auto indices = sampler_.next(static_cast<size_t>(spec.batch_size));
     int64_t tokens = 0;
     double grad_norm = 0.0;
     const double loss = train_step(indices, &tokens, &grad_norm);
-    if (!std::isfinite(loss))
-      throw RunError("training",
-                     "the loss became " + std::string(std::isnan(loss) ? "NaN" : "infinite") +
-                         " at step " + std::to_string(pos_.step + 1) + " (try a lower train.lr)");
+    const bool bad =
+        !std::isfinite(loss) || (autocast_dtype_ != torch::kHalf && !std::isfinite(grad_norm));
+    if (bad) {
+      const std::string what = !std::isfinite(loss) ? "the loss" : "the gradient";
+      const std::string value =
+          std::isnan(std::isfinite(loss) ? grad_norm : loss) ? "NaN" : "infinite";
+      if (spec.nonfinite_patience == 0)
+        throw RunError("training", what + " became " + value + " at step " +
+                                       std::to_string(pos_.step + 1) +
+                                       " (try a lower train.lr or enable train.grad_clip)");
+      ++bad_streak_;
+      ++skipped_steps_;
+      observer_.on_log({LogLevel::kWarning,
+                        what + " became " + value + " at step " + std::to_string(pos_.step + 1) +
+                            ": update skipped (" + std::to_string(bad_streak_) + " of " +
+                            std::to_string(spec.nonfinite_patience) + " in a row)"});
+      if (bad_streak_ >= spec.nonfinite_patience) {
+        rollback();
+        continue;
+      }
+    } else {
+      bad_streak_ = 0;
+    }
     ++pos_.step;
     compat::synchronize(device_);
     const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -333,6 +375,9 @@ RunStatus Trainer::run() {
     m.memory = measure_memory(model_, *optimizer_, device_);
     m.micro_batch = micro_batch_;
     m.out_of_memory_retries = halvings_;
+    m.skipped = bad;
+    m.skipped_steps = skipped_steps_;
+    m.lr_scale = pos_.lr_scale;
     observer_.on_step(m);
     const bool last = pos_.step == spec.max_steps;
     if ((spec.eval_every > 0 && pos_.step % spec.eval_every == 0) || last) evaluate();

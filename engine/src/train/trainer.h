@@ -66,6 +66,8 @@ class Trainer {
   double try_step(const std::vector<size_t>& batch, int64_t* tokens, double* grad_norm);
   torch::Tensor loss_sum(const Batch& b);  // summed over targets, fp32 scalar
   void checkpoint();
+  // Back to the last checkpoint with the learning rate times train.nonfinite_lr_factor.
+  void rollback();
   void wait_while_paused();
 
   RunConfig config_;
@@ -88,6 +90,9 @@ class Trainer {
   double last_train_loss_ = 0.0;
   int64_t micro_batch_ = 1;  // train.micro_batch_size until an out-of-memory error halves it
   int64_t halvings_ = 0;     // in the step being reported
+  int64_t bad_streak_ = 0;   // NaN/inf steps in a row
+  int64_t skipped_steps_ = 0;
+  std::string last_checkpoint_dir_, last_checkpoint_sha_;
   std::optional<EvalMetrics> last_eval_;
 };
 
