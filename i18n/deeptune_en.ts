@@ -1001,11 +1001,13 @@
     <message>
         <location line="+1"/>
         <location line="+3"/>
+        <location line="+3"/>
+        <location line="+5"/>
         <source>Checks and checkpoints</source>
         <translation>Checks and checkpoints</translation>
     </message>
     <message>
-        <location line="-2"/>
+        <location line="-10"/>
         <source>Evaluate every</source>
         <translation>Evaluate every</translation>
     </message>
@@ -1025,7 +1027,27 @@
         <translation>Steps between checkpoints; 0 = at stop and end</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+2"/>
+        <source>NaN steps before going back</source>
+        <translation>NaN steps before going back</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>NaN/inf steps skipped in a row before returning to the last checkpoint; 0 = fail at the first</source>
+        <translation>NaN/inf steps skipped in a row before returning to the last checkpoint; 0 = fail at the first</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Learning rate after going back</source>
+        <translation>Learning rate after going back</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Factor applied to the learning rate at each return to a checkpoint</source>
+        <translation>Factor applied to the learning rate at each return to a checkpoint</translation>
+    </message>
+    <message>
+        <location line="+27"/>
         <source>Preset:</source>
         <translation>Preset:</translation>
     </message>
@@ -1393,7 +1415,7 @@ LibTorch %2</translation>
         <translation>At the step&apos;s allocator peak, what the categories below do not explain: activations kept for the backward pass and temporaries.</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>allocator cache</source>
         <translation>allocator cache</translation>
     </message>
@@ -1448,7 +1470,7 @@ LibTorch %2</translation>
         <translation>Leaves out what the process or the device holds beyond the categories the trainer counts, so that small categories become visible.</translation>
     </message>
     <message>
-        <location line="+96"/>
+        <location line="+97"/>
         <source>forecast peak</source>
         <translation>forecast peak</translation>
     </message>
@@ -1463,7 +1485,7 @@ LibTorch %2</translation>
         <translation>resident (per step)</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <location line="+23"/>
         <source>compared run</source>
         <translation>compared run</translation>
@@ -1504,12 +1526,12 @@ LibTorch %2</translation>
         <translation>peak of &apos;%1&apos;</translation>
     </message>
     <message>
-        <location line="+79"/>
+        <location line="+80"/>
         <source>%1 in use of the device&apos;s %2</source>
         <translation>%1 in use of the device&apos;s %2</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>%1 in use on the device</source>
         <translation>%1 in use on the device</translation>
     </message>
@@ -1529,7 +1551,7 @@ LibTorch %2</translation>
         <translation>Open a project to see the memory its runs use.</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>This project has no runs yet. Start one on the Train page: its memory appears here step by step.</source>
         <translation>This project has no runs yet. Start one on the Train page: its memory appears here step by step.</translation>
     </message>
@@ -1567,7 +1589,7 @@ LibTorch %2</translation>
         <translation>step</translation>
     </message>
     <message>
-        <location line="+267"/>
+        <location line="+266"/>
         <source>peak %1 at step %2</source>
         <comment>memory timeline: the highest step</comment>
         <translation>peak %1 at step %2</translation>

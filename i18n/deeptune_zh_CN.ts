@@ -993,11 +993,13 @@
     <message>
         <location line="+1"/>
         <location line="+3"/>
+        <location line="+3"/>
+        <location line="+5"/>
         <source>Checks and checkpoints</source>
         <translation>评估与检查点</translation>
     </message>
     <message>
-        <location line="-2"/>
+        <location line="-10"/>
         <source>Evaluate every</source>
         <translation>评估间隔</translation>
     </message>
@@ -1017,7 +1019,27 @@
         <translation>两次检查点之间的步数；0 表示仅在停止和结束时保存</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+2"/>
+        <source>NaN steps before going back</source>
+        <translation>回退前的 NaN 步数</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>NaN/inf steps skipped in a row before returning to the last checkpoint; 0 = fail at the first</source>
+        <translation>连续跳过多少个 NaN/inf 步后回到上一个检查点；0 = 第一次出现即失败</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Learning rate after going back</source>
+        <translation>回退后的学习率</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Factor applied to the learning rate at each return to a checkpoint</source>
+        <translation>每次回到检查点时学习率乘以的系数</translation>
+    </message>
+    <message>
+        <location line="+27"/>
         <source>Preset:</source>
         <translation>预设：</translation>
     </message>
@@ -1385,7 +1407,7 @@ LibTorch %2</translation>
         <translation>在该步分配器峰值时，下面各类别无法解释的部分：为反向传播保留的激活值和临时张量。</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>allocator cache</source>
         <translation>分配器缓存</translation>
     </message>
@@ -1440,7 +1462,7 @@ LibTorch %2</translation>
         <translation>略去进程或设备在训练器统计的类别之外占用的内存，使较小的类别清晰可见。</translation>
     </message>
     <message>
-        <location line="+96"/>
+        <location line="+97"/>
         <source>forecast peak</source>
         <translation>预测峰值</translation>
     </message>
@@ -1455,7 +1477,7 @@ LibTorch %2</translation>
         <translation>常驻内存（逐步）</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <location line="+23"/>
         <source>compared run</source>
         <translation>对比的运行</translation>
@@ -1496,12 +1518,12 @@ LibTorch %2</translation>
         <translation>“%1”的峰值</translation>
     </message>
     <message>
-        <location line="+79"/>
+        <location line="+80"/>
         <source>%1 in use of the device&apos;s %2</source>
         <translation>已用 %1，设备共 %2</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>%1 in use on the device</source>
         <translation>设备上已用 %1</translation>
     </message>
@@ -1521,7 +1543,7 @@ LibTorch %2</translation>
         <translation>打开项目以查看其运行使用的内存。</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>This project has no runs yet. Start one on the Train page: its memory appears here step by step.</source>
         <translation>此项目还没有运行。请在“训练”页开始一次运行：其内存会在这里逐步显示。</translation>
     </message>
@@ -1559,7 +1581,7 @@ LibTorch %2</translation>
         <translation>步</translation>
     </message>
     <message>
-        <location line="+267"/>
+        <location line="+266"/>
         <source>peak %1 at step %2</source>
         <comment>memory timeline: the highest step</comment>
         <translation>峰值 %1（第 %2 步）</translation>

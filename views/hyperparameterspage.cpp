@@ -81,6 +81,16 @@ const KeyText kKeys[] = {
     {"train.checkpoint_every", QT_TRANSLATE_NOOP("HyperparametersPage", "Checks and checkpoints"),
      QT_TRANSLATE_NOOP("HyperparametersPage", "Checkpoint every"),
      QT_TRANSLATE_NOOP("HyperparametersPage", "Steps between checkpoints; 0 = at stop and end")},
+    {"train.nonfinite_patience", QT_TRANSLATE_NOOP("HyperparametersPage", "Checks and checkpoints"),
+     QT_TRANSLATE_NOOP("HyperparametersPage", "NaN steps before going back"),
+     QT_TRANSLATE_NOOP("HyperparametersPage",
+                       "NaN/inf steps skipped in a row before returning to the last checkpoint; "
+                       "0 = fail at the first")},
+    {"train.nonfinite_lr_factor",
+     QT_TRANSLATE_NOOP("HyperparametersPage", "Checks and checkpoints"),
+     QT_TRANSLATE_NOOP("HyperparametersPage", "Learning rate after going back"),
+     QT_TRANSLATE_NOOP("HyperparametersPage",
+                       "Factor applied to the learning rate at each return to a checkpoint")},
 };
 
 QString formatNumber(double v) {
