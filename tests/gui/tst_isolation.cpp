@@ -48,9 +48,12 @@ std::vector<double> TstIsolation::train(const nlohmann::json& config, const QStr
     return {};
   auto store = deeptune::ProjectStore::open(m_project.toStdString());
   const auto run = store->find_run(name.toStdString());
+  // Held in a variable: ranging over a member of the temporary that metrics() returns would read
+  // freed memory once the temporary is gone.
+  const auto metrics = store->metrics(run->id);
   std::vector<double> losses;
   for (const char* metric : {"train/loss", "val/loss"})
-    for (const auto& [step, value] : store->metrics(run->id).at(metric)) losses.push_back(value);
+    for (const auto& [step, value] : metrics.at(metric)) losses.push_back(value);
   return losses;
 }
 
