@@ -46,11 +46,15 @@ struct LoraSpec {
   bool rslora = false;  // scale alpha / sqrt(r) instead of alpha / r
 };
 
+inline constexpr int kAutoMicroBatch = 0;
+
 struct TrainSpec {
   TrainMode mode = TrainMode::kLora;
   double lr = 3e-4;
   int batch_size = 64;
-  int micro_batch_size = 16;  // batch_size must be a multiple; accumulation = batch / micro
+  // batch_size must be a multiple; accumulation = batch / micro. kAutoMicroBatch ("auto" in JSON):
+  // the largest divisor of batch_size that the memory forecast fits on the device.
+  int micro_batch_size = 16;
   double weight_decay = 0.05;
   int max_steps = 1000;
   int warmup_steps = 50;
@@ -93,7 +97,10 @@ struct RunConfig {
   // (e.g. "train.lr = 0.005 is outside the recommended 1e-05 … 0.001").
   std::vector<std::string> advisories() const;
 
-  int accumulation_steps() const { return train.batch_size / train.micro_batch_size; }
+  // 0 while micro_batch_size is auto (resolved when the run starts).
+  int accumulation_steps() const {
+    return train.micro_batch_size > 0 ? train.batch_size / train.micro_batch_size : 0;
+  }
 };
 
 // Description of one key for forms and docs (the Hyperparameters page reads this table).
@@ -104,7 +111,8 @@ struct ConfigKeyInfo {
   std::optional<double> min, max;                          // hard range (numbers)
   std::optional<double> recommended_min, recommended_max;  // soft range (numbers)
   std::vector<std::string> choices;                        // for enums
-  std::string help;                                        // one line
+  bool accepts_auto = false;  // an int key that also takes "auto" (stored as 0)
+  std::string help;           // one line
 };
 const std::vector<ConfigKeyInfo>& config_schema();
 

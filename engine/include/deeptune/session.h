@@ -150,6 +150,40 @@ std::vector<RunDependent> run_dependents(const std::string& project_path, int64_
 // in the message) unless `force`.
 void delete_run(const std::string& project_path, int64_t run_id, bool force = false);
 
+// ---- memory forecast ------------------------------------------------------------------------
+
+// Whether a configuration's forecast peak fits the memory the device has free now: kFits leaves
+// at least a tenth of it spare, kTight fits with less, kWontFit needs more than there is.
+enum class MemoryFit { kFits, kTight, kWontFit };
+std::string to_string(MemoryFit f);  // "fits", "tight", "will not fit"
+
+// What a training step of a configuration will hold at its peak, predicted from the model's shape
+// and the settings (no model is built; see engine/src/train/forecast.cpp for the accounting).
+struct MemoryForecast {
+  std::string device;  // "cpu" or "cuda:0 (NVIDIA H200)": where the config would train
+  bool cuda = false;
+  int64_t micro_batch = 0;  // the micro-batch forecast (train.micro_batch_size, resolved if auto)
+  int64_t sequence = 0;     // tokens per row: every row is assumed as long as data.max_length
+  // name -> bytes at the step's peak, in this order: base_weights, trainable_weights, gradients,
+  // optimizer_state, activations (kept for backward and temporaries at the peak), then on CUDA
+  // allocator_cache (reserved beyond allocated) and outside_torch (CUDA context, kernels,
+  // cuBLAS workspaces: device memory the caching allocator does not count).
+  std::vector<std::pair<std::string, int64_t>> categories;
+  int64_t peak_bytes = 0;       // the allocator's peak: the first five categories
+  int64_t device_bytes = 0;     // everything the process will hold on the device at its peak
+  int64_t available_bytes = 0;  // free now (CUDA: cudaMemGetInfo; CPU: MemAvailable)
+  int64_t total_bytes = 0;      // the device's (or host's) total
+  int64_t max_micro_batch = 0;  // largest divisor of train.batch_size that fits; 0 if none
+  MemoryFit fit = MemoryFit::kFits;
+  int64_t category(const std::string& name) const;
+};
+
+// The forecast for `config` on the device it would train on (its `device` key), at its
+// micro-batch (the largest that fits for micro_batch_size = auto). `project_path` is needed for a
+// run:NAME source; `num_labels` for classification. Throws InputError like summarize_model.
+MemoryForecast forecast_memory(const RunConfig& config, const std::string& project_path = "",
+                               int num_labels = 0);
+
 // What a config builds, without training: parameter counts and LoRA target choices.
 struct ModelSummary {
   std::string description;
@@ -158,6 +192,7 @@ struct ModelSummary {
   double trainable_share = 0.0;
   std::vector<std::string> target_choices;   // e.g. q_proj, k_proj, ..., lm_head
   std::vector<std::string> adapted_modules;  // full names the LoRA targets match
+  MemoryForecast memory;                     // the training step's peak on the chosen device
 };
 // `project_path` is needed for a run:NAME source.
 ModelSummary summarize_model(const RunConfig& config, int num_labels = 0,

@@ -181,6 +181,18 @@ struct KeyDescriptor {
     check = std::move(fn);
     return *this;
   }
+  // An int key that also takes the string "auto", held as 0 (outside the hard range).
+  KeyDescriptor& or_auto() {
+    info.accepts_auto = true;
+    auto get_int = get;
+    auto set_int = set;
+    get = [get_int](const RunConfig& c) {
+      json v = get_int(c);
+      return v == 0 ? json("auto") : v;
+    };
+    set = [set_int](RunConfig& c, const json& v) { set_int(c, v.is_string() ? json(0) : v); };
+    return *this;
+  }
 };
 
 // `ref` is a generic lambda returning the member of a (const or mutable) RunConfig.
@@ -282,7 +294,9 @@ std::vector<KeyDescriptor> build_table() {
                   .help("Examples per optimizer step"));
   t.push_back(section_key("train.micro_batch_size", &RunConfig::train, &TrainSpec::micro_batch_size)
                   .range(1, 65536)
-                  .help("Examples per forward pass; batch_size must be a multiple of it"));
+                  .or_auto()
+                  .help("Examples per forward pass; batch_size must be a multiple of it. auto: "
+                        "the largest that the memory forecast fits on the device"));
   t.push_back(section_key("train.weight_decay", &RunConfig::train, &TrainSpec::weight_decay)
                   .range(0, 1)
                   .recommended(0.01, 0.1)
@@ -477,6 +491,7 @@ json normalize(const KeyDescriptor& d, const json& v, const std::string& where) 
 
   switch (d.type) {
     case KeyType::kInt: {
+      if (d.info.accepts_auto && v == "auto") return v;
       if (v.is_number_unsigned()) {
         check_range(static_cast<double>(v.get<uint64_t>()), v.dump());
         return v;
@@ -495,7 +510,9 @@ json normalize(const KeyDescriptor& d, const json& v, const std::string& where) 
           return x < 0 ? json(static_cast<int64_t>(x)) : json(static_cast<uint64_t>(x));
         }
       }
-      throw InputError(where, "expected an integer, got " + describe(v));
+      throw InputError(where, std::string(d.info.accepts_auto ? "expected an integer or \"auto\""
+                                                              : "expected an integer") +
+                                  ", got " + describe(v));
     }
     case KeyType::kFloat: {
       if (!v.is_number()) throw InputError(where, "expected a number, got " + describe(v));
@@ -547,13 +564,15 @@ json normalize(const KeyDescriptor& d, const json& v, const std::string& where) 
 
 void check_cross_fields(const RunConfig& c, const std::string& origin) {
   const auto& t = c.train;
-  if (t.micro_batch_size > t.batch_size) {
+  if (t.micro_batch_size == kAutoMicroBatch) {
+    // resolved against the memory forecast when the run starts
+  } else if (t.micro_batch_size > t.batch_size) {
     throw InputError(where_of(origin, "train.micro_batch_size"),
                      "train.micro_batch_size (" + std::to_string(t.micro_batch_size) +
                          ") must not exceed train.batch_size (" + std::to_string(t.batch_size) +
                          ")");
   }
-  if (t.batch_size % t.micro_batch_size != 0) {
+  if (t.micro_batch_size != kAutoMicroBatch && t.batch_size % t.micro_batch_size != 0) {
     throw InputError(where_of(origin, "train.batch_size"),
                      "train.batch_size (" + std::to_string(t.batch_size) +
                          ") must be a multiple of train.micro_batch_size (" +

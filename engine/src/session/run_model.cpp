@@ -338,6 +338,7 @@ ModelSummary summarize_model(const RunConfig& config, int num_labels,
   s.total_parameters = plan.count.total;
   s.trainable_parameters = plan.count.trainable;
   s.trainable_share = plan.count.trainable_share();
+  s.memory = detail::forecast_for(cfg, config);
   return s;
 }
 

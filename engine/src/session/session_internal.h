@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "deeptune/config.h"
+#include "deeptune/session.h"
 #include "deeptune/store.h"
 #include "deeptune/tokenizer.h"
 #include "model/llama.h"
@@ -86,6 +87,9 @@ RunRecord parent_run(const ProjectStore& store, const RunConfig& c,
 
 // The model config a RunConfig starts from, without building it: a preset's (vocabulary from the
 // tokenizer) or the parent run's base config, with the run's attention and labels applied.
+// The memory forecast (session.h) of `config` on a model of this shape.
+MemoryForecast forecast_for(const model::LlamaConfig& model, const RunConfig& config);
+
 model::LlamaConfig model_config(const ProjectStore* store, const RunConfig& c,
                                 const std::optional<int64_t>& parent_id,
                                 const std::vector<std::string>& labels);

@@ -64,6 +64,15 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
 #endif
 }
 
+bool fused_attention(const torch::Device& device) {
+#if DT_TORCH_AT_LEAST(2, 1)
+  return device.is_cuda();
+#else
+  (void)device;
+  return false;
+#endif
+}
+
 bool autocast_supported(const torch::Device& device, torch::ScalarType dtype) {
   if (dtype == torch::kFloat) return true;
   if (device.is_cuda()) return dtype == torch::kBFloat16 || dtype == torch::kHalf;

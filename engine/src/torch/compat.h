@@ -13,6 +13,8 @@ namespace deeptune::compat {
 // older ones the plain composition, which is also the reference the fused path is tested against.
 torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                         double scale, bool causal);
+// Whether attention() takes the fused kernel on `device` (what the memory forecast must assume).
+bool fused_attention(const torch::Device& device);
 // Always the plain composition (used when the weights themselves are wanted).
 torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k,
                                   const torch::Tensor& v, double scale, bool causal,

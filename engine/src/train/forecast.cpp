@@ -1,0 +1,250 @@
+// Memory forecast of one training step (see forecast.h).
+//
+// The forward pass of model/llama.cpp is replayed on sizes alone. Every tensor an op creates is an
+// Act (its bytes and whether it requires grad); every tensor autograd keeps for backward is
+// "saved" once, by the rules the op's derivative needs (mm keeps the weight when its input needs
+// a gradient and the input when the weight does; mul keeps each factor for the other's gradient;
+// rsqrt, softmax and log_softmax keep their result). Temporaries are not tracked one by one: at
+// the places where they peak (attention scores, logits and their gradients, the MLP's gradients
+// in backward) the replay records a candidate "saved so far + what is alive there"; the step's
+// activation peak is the largest candidate.
+//
+// Precision: weights and the residual stream stay fp32 (embeddings are fp32); under autocast a
+// linear layer casts its input and its weight to the 16-bit type and returns 16 bits. A frozen
+// weight is cast again at every call (autocast caches only leaves that require grad), and that
+// copy is what mm keeps for the input's gradient — so bf16 over fp32 weights keeps a 16-bit copy
+// of every linear weight whose input needs a gradient.
+#include "train/forecast.h"
+
+#include <algorithm>
+
+#include "deeptune/text.h"
+
+namespace deeptune::train {
+namespace {
+
+struct Act {
+  int64_t elems = 0;
+  int64_t size = 4;  // bytes per element
+  bool grad = false;
+  int id = -1;
+};
+
+class Replay {
+ public:
+  explicit Replay(const ForecastInput& in) : in_(in) {
+    autocast_ = in.train.precision != Precision::kFp32;
+    cs_ = autocast_ ? 2 : 4;
+    full_ = in.train.mode == TrainMode::kFull;
+    rows_ = in.micro_batch * in.sequence;
+  }
+
+  int64_t run();  // the activation peak of one micro-batch's forward and backward
+  int64_t saved() const { return saved_; }
+  int64_t transient() const { return peak_ - saved_end_; }
+  int64_t saved_end() const { return saved_end_; }
+
+ private:
+  int64_t bytes(int64_t elems, int64_t size) const {
+    const int64_t b = elems * size;
+    return in_.cuda ? (b + 511) / 512 * 512 : b;
+  }
+  Act make(int64_t elems, int64_t size, bool grad) {
+    flags_.push_back(false);
+    return Act{elems, size, grad, int(flags_.size()) - 1};
+  }
+  void save(const Act& a) {
+    if (a.id < 0 || flags_[size_t(a.id)]) return;
+    flags_[size_t(a.id)] = true;
+    saved_ += bytes(a.elems, a.size);
+  }
+  void candidate(int64_t alive) { peak_ = std::max(peak_, saved_ + alive); }
+  bool adapted(const std::string& name) const {
+    return std::find(in_.adapted.begin(), in_.adapted.end(), name) != in_.adapted.end();
+  }
+  // The 16-bit copy autocast makes of a fp32 activation (the same tensor otherwise).
+  Act cast(const Act& x) { return autocast_ && x.size == 4 ? make(x.elems, 2, x.grad) : x; }
+
+  Act linear(const Act& x, const std::string& name, int64_t in_f, int64_t out_f);
+  Act rms_norm(const Act& x, int64_t dim);
+  Act rope(const Act& x) { return make(x.elems, 4, x.grad); }  // x * cos + rotate(x) * sin
+  Act attention(const Act& q, const Act& k, const Act& v);
+  Act layer(const Act& x, int64_t index);
+
+  const ForecastInput& in_;
+  bool autocast_ = false, full_ = false;
+  int64_t cs_ = 4, rows_ = 0;
+  std::vector<bool> flags_;
+  int64_t saved_ = 0, peak_ = 0, saved_end_ = 0;
+};
+
+Act Replay::linear(const Act& x, const std::string& name, int64_t in_f, int64_t out_f) {
+  const int64_t rows = x.elems / in_f;
+  if (autocast_) {
+    const Act xc = cast(x);
+    // A trainable weight's cast is cached for the step (and kept); a frozen one is cast anew.
+    const Act wc = make(in_f * out_f, 2, false);
+    if (x.grad || full_) save(wc);
+    if (full_) save(xc);
+  } else if (full_) {
+    save(x);  // the weight itself is a parameter: nothing new when it is kept
+  }
+  const bool lora = !full_ && adapted(name);
+  if (lora) {
+    Act d = x;
+    if (in_.lora.dropout > 0) {
+      const Act mask = make(x.elems, x.size, false);
+      if (x.grad) save(mask);
+      d = make(x.elems, x.size, x.grad);
+    }
+    save(cast(d));                             // lora_A's input, for A's gradient
+    save(make(rows * in_.lora.r, cs_, true));  // lora_A's output, for B's gradient
+    candidate(bytes(rows * out_f, cs_) * 2);   // base output + scaled branch before the sum
+  }
+  return make(rows * out_f, cs_, x.grad || full_ || lora);
+}
+
+Act Replay::rms_norm(const Act& x, int64_t dim) {
+  const Act xf = x.size == 4 ? x : make(x.elems, 4, x.grad);
+  const int64_t rows = x.elems / dim;
+  if (xf.grad) {
+    save(xf);
+    save(make(rows, 4, true));  // rsqrt of the mean square
+  }
+  const Act y = make(x.elems, 4, xf.grad);
+  const Act y2 = x.size == 4 ? y : make(x.elems, x.size, y.grad);
+  if (full_) save(y2);                        // for the norm weight's gradient
+  return make(x.elems, 4, xf.grad || full_);  // fp32 weight * y: fp32 by type promotion
+}
+
+Act Replay::attention(const Act& q, const Act& k, const Act& v) {
+  const auto& c = in_.model;
+  const int64_t nh = c.num_attention_heads, nkv = c.num_key_value_heads, hd = c.head_dim;
+  const int64_t b = in_.micro_batch, t = in_.sequence;
+  const bool grad = q.grad || k.grad || v.grad;
+  Act vf = v.size == q.size ? v : make(v.elems, q.size, v.grad);  // v.to(q's dtype)
+  Act kr = k;
+  if (nkv != nh) {  // repeat_interleave: new tensors of nh heads
+    kr = make(rows_ * nh * hd, k.size, k.grad);
+    vf = make(rows_ * nh * hd, vf.size, vf.grad);
+  }
+  const int64_t heads = rows_ * nh * hd;
+  if (in_.fused_attention) {
+    if (grad) {
+      save(cast(q));
+      save(cast(kr));
+      save(cast(vf));
+      save(make(b * nh * ((t + 31) / 32 * 32), 4, false));  // log-sum-exp per row
+    }
+    const Act out = make(heads, cs_, grad);
+    if (grad) save(out);
+    return out;  // laid out (B, T, nh, hd): the transpose + contiguous after it copies nothing
+  }
+  // The composition: matmul folds (B, nh) into one batch dimension, copying operands whose
+  // layout does not allow a view; either way bmm keeps one operand-sized tensor per side.
+  const int64_t scores = b * nh * t * t;
+  if (grad) {
+    save(make(heads, cs_, true));  // q
+    save(make(heads, cs_, true));  // k
+  }
+  const Act w = make(scores, 4, grad);  // softmax in fp32
+  if (grad) save(w);
+  // scores, scaled, masked (the variable keeps the masked scores to the end) and its fp32 copy
+  candidate(bytes(scores, cs_) * 2);
+  candidate(bytes(scores, cs_) + (autocast_ ? bytes(scores, 4) : 0));
+  if (grad && autocast_) save(make(scores, 2, true));  // the weights cast for the second matmul
+  if (grad) save(make(heads, cs_, true));              // v
+  candidate(bytes(scores, cs_));
+  return make(heads, cs_, grad);  // the product, then transpose(1, 2).contiguous(): a copy
+}
+
+Act Replay::layer(const Act& x, int64_t i) {
+  const auto& c = in_.model;
+  const int64_t h = c.hidden_size, nh = c.num_attention_heads, nkv = c.num_key_value_heads,
+                hd = c.head_dim, inter = c.intermediate_size;
+  const std::string prefix = "model.layers." + std::to_string(i) + ".";
+  const Act xn = rms_norm(x, h);
+  Act q = linear(xn, prefix + "self_attn.q_proj", h, nh * hd);
+  Act k = linear(xn, prefix + "self_attn.k_proj", h, nkv * hd);
+  const Act v = linear(xn, prefix + "self_attn.v_proj", h, nkv * hd);
+  if (c.qk_norm) {
+    q = rms_norm(q, hd);
+    k = rms_norm(k, hd);
+  }
+  const Act attn = attention(rope(q), rope(k), v);
+  const Act o = linear(attn, prefix + "self_attn.o_proj", nh * hd, h);
+  const Act h1 = make(x.elems, 4, x.grad || o.grad);  // x + o (fp32 + 16-bit -> fp32)
+  const Act xn2 = rms_norm(h1, h);
+  const Act gate = linear(xn2, prefix + "mlp.gate_proj", h, inter);
+  const Act up = linear(xn2, prefix + "mlp.up_proj", h, inter);
+  if (gate.grad) save(gate);  // silu keeps its input
+  const Act g = make(gate.elems, gate.size, gate.grad);
+  if (up.grad) save(g);  // g * up keeps each factor for the other's gradient
+  if (g.grad) save(up);
+  const Act m = make(gate.elems, cs_, g.grad || up.grad);
+  const Act down = linear(m, prefix + "mlp.down_proj", inter, h);
+  return make(x.elems, 4, h1.grad || down.grad);
+}
+
+int64_t Replay::run() {
+  const auto& c = in_.model;
+  const int64_t h = c.hidden_size, v = c.vocab_size;
+  // RoPE tables (cos, sin) in fp32, kept by the multiplications.
+  saved_ += 2 * bytes(in_.sequence * c.head_dim, 4);
+  Act x = make(rows_ * h, 4, full_);  // embeddings
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) x = layer(x, i);
+  const Act hn = rms_norm(x, h);
+  const int64_t layers_saved = saved_;
+  const bool classify = c.num_labels() > 0;
+  if (classify) {
+    const Act picked = make(in_.micro_batch * h, 4, hn.grad);  // the last real token of each row
+    linear(picked, "score", h, c.num_labels());
+    save(picked);  // the head trains whole
+    saved_end_ = saved_;
+    candidate(0);
+  } else {
+    const Act logits = linear(hn, c.tie_word_embeddings ? "model.embed_tokens" : "lm_head", h, v);
+    const int64_t nv = rows_ * v;
+    const Act logp = make(nv, 4, true);  // log_softmax in fp32 keeps its result
+    save(logp);
+    saved_end_ = saved_;
+    // Forward end: the logits (and their fp32 copy under autocast) beside the kept log-probs.
+    candidate(bytes(logits.elems, logits.size) + (autocast_ ? bytes(nv, 4) : 0));
+    // Backward of the loss: the gradient of the log-probs and of the logits beside them (label
+    // smoothing adds the mean's gradient before they are summed).
+    candidate(bytes(nv, 4) * (in_.train.label_smoothing > 0 ? 3 : 2));
+  }
+  // Backward through the last layer: the MLP's input gradients beside everything still kept.
+  peak_ = std::max(
+      peak_, layers_saved + bytes(rows_ * c.intermediate_size, cs_) * 3 + bytes(rows_ * h, 4) * 2);
+  return peak_;
+}
+
+}  // namespace
+
+ForecastBytes forecast_step(const ForecastInput& in) {
+  ForecastBytes out;
+  const bool full = in.train.mode == TrainMode::kFull;
+  for (const auto& p : model::parameter_shapes(in.model)) {
+    int64_t n = 1;
+    for (int64_t d : p.shape) n *= d;
+    const bool trains = full || starts_with(p.name, "score.");
+    (trains ? out.trainable_weights : out.base_weights) += n * 4;
+  }
+  if (!full) {
+    for (const auto& l : model::linear_shapes(in.model))
+      if (std::find(in.adapted.begin(), in.adapted.end(), l.name) != in.adapted.end())
+        out.trainable_weights += in.lora.r * (l.in_features + l.out_features) * 4;
+  }
+  out.gradients = out.trainable_weights;
+  out.optimizer_state = 2 * out.trainable_weights;
+  Replay replay(in);
+  const int64_t peak = replay.run();
+  // The step's batch, collated for every micro-batch before the first forward: ids and targets.
+  const int64_t batch = int64_t(in.train.batch_size) * in.sequence * 8 * 2;
+  out.saved = replay.saved_end() + batch;
+  out.transient = peak - replay.saved_end();
+  return out;
+}
+
+}  // namespace deeptune::train

@@ -1,0 +1,41 @@
+// The memory a training step will hold at its peak, predicted from the model's shape and the run's
+// settings without building anything — torch-free, so the Hyperparameters and Model pages can ask
+// as the user types. The accounting follows what this engine's forward pass keeps for backward,
+// op by op (see forecast.cpp), for the two attention paths it has: the plain composition (CPU and
+// LibTorch < 2.1) and the fused scaled_dot_product_attention kernel (CUDA with LibTorch >= 2.1).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "deeptune/config.h"
+#include "model/llama_config.h"
+
+namespace deeptune::train {
+
+struct ForecastInput {
+  model::LlamaConfig model;          // with the run's settings applied (labels, attention)
+  TrainSpec train;                   // precision, mode, batch sizes
+  LoraSpec lora;                     // rank and dropout of the adapters
+  std::vector<std::string> adapted;  // full names of the adapted linear layers (LoRA mode)
+  int64_t micro_batch = 1;           // rows per forward pass
+  int64_t sequence = 1;              // tokens per row (every row assumed this long)
+  bool cuda = false;                 // the caching allocator rounds blocks to 512 bytes
+  bool fused_attention = false;      // scaled_dot_product_attention instead of the composition
+};
+
+struct ForecastBytes {
+  int64_t base_weights = 0, trainable_weights = 0, gradients = 0, optimizer_state = 0;
+  int64_t saved = 0;      // activations kept for backward at the end of the forward pass
+  int64_t transient = 0;  // the largest temporary on top of them (logits, scores, grads)
+  int64_t activations() const { return saved + transient; }
+  int64_t peak() const {
+    return base_weights + trainable_weights + gradients + optimizer_state + activations();
+  }
+};
+
+ForecastBytes forecast_step(const ForecastInput& in);
+
+}  // namespace deeptune::train
