@@ -3,6 +3,7 @@
 
 #include "datatokenservice.h"
 #include "hfmodelscanner.h"
+#include "memoryforecaster.h"
 #include "modelsummarizer.h"
 #include "runexporter.h"
 #include "runhistoryreader.h"
@@ -18,6 +19,7 @@ void registerDeepTuneMetaTypes() {
   qRegisterMetaType<deeptune::RunStatus>();
   qRegisterMetaType<UserMessage>();
   qRegisterMetaType<deeptune::ModelSummary>();
+  qRegisterMetaType<deeptune::MemoryForecast>();
   qRegisterMetaType<deeptune::HfModelInfo>();
   qRegisterMetaType<QList<deeptune::HfModelInfo>>();
   qRegisterMetaType<QList<deeptune::RunDependent>>();

@@ -23,11 +23,11 @@ std::string textAt(const nlohmann::json& doc, const char* pointer) {
 
 }  // namespace
 
-int ModelSummarizer::labelCount(const nlohmann::json& config) const {
+int ModelSummarizer::labelCount(const ProjectSession* session, const nlohmann::json& config) {
   if (textAt(config, "/model/task") != "classification") return 0;
   const std::string dataset = textAt(config, "/data/dataset");
   int labels = 0;
-  for (const auto& d : m_session->datasets()) {
+  for (const auto& d : session->datasets()) {
     if (d.name != dataset || d.stats_json.empty()) continue;
     try {
       const auto stats = nlohmann::json::parse(d.stats_json);
@@ -46,7 +46,7 @@ void ModelSummarizer::request(const nlohmann::json& config) {
 void ModelSummarizer::startNext() {
   const nlohmann::json config = *m_next;
   m_next.reset();
-  const int labels = labelCount(config);
+  const int labels = labelCount(m_session, config);
   start<deeptune::ModelSummary>(
       [config, labels](JobProject& project) {
         // The targets are counted as chosen; an empty list is valid here (nothing adapted yet).

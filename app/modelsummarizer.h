@@ -22,6 +22,9 @@ class ModelSummarizer : public ProjectService {
 
   // The model presets (name, one-line description) a config may start from.
   static QList<QPair<QString, QString>> presets();
+  // The labels a classification config is counted with: its dataset's (at least two); 0 for a
+  // causal LM. The memory forecast counts a classification head the same way.
+  static int labelCount(const ProjectSession* session, const nlohmann::json& config);
 
  Q_SIGNALS:
   void summaryReady(const deeptune::ModelSummary& summary);
@@ -29,7 +32,6 @@ class ModelSummarizer : public ProjectService {
 
  private:
   void startNext();
-  int labelCount(const nlohmann::json& config) const;
 
   std::optional<nlohmann::json> m_next;  // the newest request not yet started
 };

@@ -45,6 +45,9 @@ class RunController : public QObject {
   void evalFinished(qint64 runId, const deeptune::EvalMetrics& eval);
   void logged(qint64 runId, const deeptune::LogLine& line);
   void stateChanged(qint64 runId, deeptune::RunState state, const QString& detail);
+  // Back to the checkpoint at `step` after NaN/inf steps: what was shown for later steps is
+  // superseded; those steps arrive again.
+  void rolledBack(qint64 runId, qint64 step);
   void runFinished(qint64 runId, deeptune::RunStatus status, const QString& error);
   // The run did not train (see TrainingWorker::startFailed); no runFinished follows.
   void startFailed(const QString& error);

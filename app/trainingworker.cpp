@@ -35,6 +35,10 @@ class SignalObserver final : public deeptune::RunObserver {
     flush();
     Q_EMIT m_worker.stateChanged(m_runId, s, QString::fromStdString(detail));
   }
+  void on_rollback(int64_t step) override {
+    flush();  // steps buffered before it reach the UI first, so that the rollback drops them
+    Q_EMIT m_worker.rolledBack(m_runId, step);
+  }
 
   void announce() {
     if (m_started) return;

@@ -32,6 +32,9 @@ class TrainingWorker : public QObject {
   void evalFinished(qint64 runId, const deeptune::EvalMetrics& eval);
   void logged(qint64 runId, const deeptune::LogLine& line);
   void stateChanged(qint64 runId, deeptune::RunState state, const QString& detail);
+  // Training went back to its checkpoint at `step` (after NaN/inf steps): steps reported after it
+  // no longer hold and will be reported again.
+  void rolledBack(qint64 runId, qint64 step);
   // status: completed, stopped or failed; error holds the engine's message when failed.
   void runFinished(qint64 runId, deeptune::RunStatus status, const QString& error);
   // The run did not train, and no runFinished follows: the config was refused before the run was
