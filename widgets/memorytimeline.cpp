@@ -215,6 +215,28 @@ void MemoryTimeline::setReference(double bytes, const QString& label) {
   scheduleReplot();
 }
 
+void MemoryTimeline::setMarkers(const QList<Marker>& markers) {
+  for (QCPAbstractItem* item : std::as_const(m_markerItems)) m_plot->removeItem(item);
+  m_markerItems.clear();
+  m_markers = markers;
+  const QColor colour(0xc0, 0x1c, 0x28);
+  for (const Marker& m : markers) {
+    auto* line = new QCPItemStraightLine(m_plot);
+    line->setPen(QPen(colour, 1.4, Qt::DashDotLine));
+    line->point1->setCoords(m.step, 0.0);
+    line->point2->setCoords(m.step, 1.0);
+    auto* text = new QCPItemText(m_plot);
+    text->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
+    text->position->setCoords(m.step, 0.0);
+    text->setPositionAlignment(Qt::AlignTop | Qt::AlignLeft);
+    text->setPadding(QMargins(3, 18, 3, 2));  // below the peak's label
+    text->setColor(colour);
+    text->setText(m.label);
+    m_markerItems << line << text;
+  }
+  scheduleReplot();
+}
+
 int MemoryTimeline::linePointCount(int line) const {
   return line >= 0 && line < m_lineGraphs.size() ? m_lineGraphs[line]->dataCount() : 0;
 }
@@ -320,15 +342,29 @@ void MemoryTimeline::updatePeakMarker() {
                           .arg(m_peakX));
 }
 
-void MemoryTimeline::showStepToolTip(const QPoint& pos) {
-  if (m_x.isEmpty() || !m_plot->axisRect()->rect().contains(pos)) return;
-  const double key = m_plot->xAxis->pixelToCoord(pos.x());
+int MemoryTimeline::nearestIndex(double key) const {
   auto it = std::lower_bound(m_x.begin(), m_x.end(), key);
   int i = static_cast<int>(it - m_x.begin());
   if (i >= m_x.size() || (i > 0 && key - m_x[i - 1] < m_x[i] - key)) i = qMax(0, i - 1);
+  return i;
+}
+
+QString MemoryTimeline::stepToolTip(double step) const {
+  if (m_x.isEmpty()) return {};
+  const int i = nearestIndex(step);
   QString text = tr("<b>step %1</b>: %2").arg(m_x[i]).arg(formatBytes(m_running[i]));
+  for (const Marker& m : m_markers)
+    if (m.step == m_x[i])
+      text +=
+          QStringLiteral("<br><span style='color:#c01c28'>%1</span>").arg(m.text.toHtmlEscaped());
   for (int l = m_layers.size() - 1; l >= 0; --l)
     text += QStringLiteral("<br>%1: %2")
                 .arg(m_layers[l].name.toHtmlEscaped(), formatBytes(m_values[l][i]));
-  QToolTip::showText(m_plot->mapToGlobal(pos), text, m_plot);
+  return text;
+}
+
+void MemoryTimeline::showStepToolTip(const QPoint& pos) {
+  if (m_x.isEmpty() || !m_plot->axisRect()->rect().contains(pos)) return;
+  QToolTip::showText(m_plot->mapToGlobal(pos), stepToolTip(m_plot->xAxis->pixelToCoord(pos.x())),
+                     m_plot);
 }

@@ -1,6 +1,7 @@
 // MemoryTimeline: bytes over steps as stacked areas (one layer per category, bottom to top) with
 // free lines over them (a per-step peak, a second run's curve), the stack's highest step marked,
-// and an optional dashed horizontal reference (a forecast). Knows nothing about training: callers
+// an optional dashed horizontal reference (a forecast), and markers at single steps (an event, its
+// sentence in the step's tooltip). Knows nothing about training: callers
 // hand it numbers of bytes per step. Replots are coalesced to ~30 Hz and skipped while hidden.
 #pragma once
 
@@ -16,6 +17,7 @@ class QCustomPlot;
 class QCPGraph;
 class QCPItemStraightLine;
 class QCPItemText;
+class QCPAbstractItem;
 
 class MemoryTimeline : public QWidget {
   Q_OBJECT
@@ -28,6 +30,11 @@ class MemoryTimeline : public QWidget {
     QString name;
     QColor color;
     Qt::PenStyle style = Qt::SolidLine;
+  };
+  struct Marker {
+    double step;
+    QString label;  // short, drawn at the top of the plot
+    QString text;   // the sentence shown in the step's tooltip
   };
 
   explicit MemoryTimeline(QWidget* parent = nullptr);
@@ -47,6 +54,12 @@ class MemoryTimeline : public QWidget {
   // A dashed horizontal line at `bytes` labelled `label`; bytes <= 0 removes it.
   void setReference(double bytes, const QString& label);
   double reference() const { return m_reference; }
+
+  // Vertical marks at single steps; replaces those set before (clearPoints keeps them).
+  void setMarkers(const QList<Marker>& markers);
+  const QList<Marker>& markers() const { return m_markers; }
+  // The tooltip's text for the step nearest `step` (HTML), as hovering shows it.
+  QString stepToolTip(double step) const;
 
   int layerCount() const { return m_layers.size(); }
   int lineCount() const { return m_lines.size(); }
@@ -71,6 +84,7 @@ class MemoryTimeline : public QWidget {
   void restyle();
   void updatePeakMarker();
   void showStepToolTip(const QPoint& pos);
+  int nearestIndex(double step) const;
 
   QCustomPlot* m_plot;
   QList<Layer> m_layers;
@@ -83,6 +97,8 @@ class MemoryTimeline : public QWidget {
   double m_peakX = -1.0, m_peakTotal = 0.0;
   double m_reference = 0.0;
   QString m_referenceLabel;
+  QList<Marker> m_markers;
+  QList<QCPAbstractItem*> m_markerItems;
   QCPItemStraightLine* m_peakLine;
   QCPItemText* m_peakText;
   QCPItemStraightLine* m_referenceLine;
