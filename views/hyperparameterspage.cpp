@@ -1,6 +1,9 @@
 // One row per key: label, editor, hard range, recommended range, mark. Numbers are typed into
 // line edits rather than spin boxes on purpose: a spin box clamps, and the page must be able to
-// show an out-of-range value as marked instead of silently changing it.
+// show an out-of-range value as marked instead of silently changing it. For the same reason the
+// micro-batch takes "auto" as typed text rather than a spin box's special value. The forecast is
+// asked for a moment after the last edit (typing a number is one request, not one per digit) and
+// only while the page is visible.
 #include "hyperparameterspage.h"
 
 #include <QCheckBox>
@@ -13,10 +16,13 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QShowEvent>
 #include <QVBoxLayout>
 #include <cmath>
 
 #include "configdraft.h"
+#include "memoryforecaster.h"
+#include "memoryforecastlabel.h"
 #include "messagebanner.h"
 #include "projectsession.h"
 
@@ -104,6 +110,14 @@ QString rangeText(std::optional<double> lo, std::optional<double> hi) {
                                        hi ? formatNumber(*hi) : QStringLiteral("∞"));
 }
 
+// "auto", as the JSON writes it or in the user's language.
+bool isAutoText(const QString& text) {
+  const QString t = text.trimmed();
+  return t.compare(QLatin1String("auto"), Qt::CaseInsensitive) == 0 ||
+         t.compare(HyperparametersPage::tr("auto", "micro-batch: chosen by the memory forecast"),
+                   Qt::CaseInsensitive) == 0;
+}
+
 QString jsonText(const nlohmann::json& v) {
   if (v.is_string()) return QString::fromStdString(v.get<std::string>());
   if (v.is_number_float()) return formatNumber(v.get<double>());
@@ -130,6 +144,12 @@ HyperparametersPage::HyperparametersPage(const WorkbenchContext& context, QWidge
   layout->addLayout(bar);
   m_banner = new MessageBanner(this);
   layout->addWidget(m_banner);
+  m_forecastLabel = new MemoryForecastLabel(this);
+  m_forecastLabel->setContentsMargins(4, 2, 4, 2);
+  layout->addWidget(m_forecastLabel);
+  m_forecaster = new MemoryForecaster(m_context.session, this);
+  m_forecastDelay.setSingleShot(true);
+  m_forecastDelay.setInterval(kForecastDelayMs);
   auto* scroll = new QScrollArea(this);
   scroll->setWidgetResizable(true);
   auto* body = new QWidget(scroll);
@@ -174,14 +194,21 @@ HyperparametersPage::HyperparametersPage(const WorkbenchContext& context, QWidge
     } else {
       auto* edit = new QLineEdit(group);
       edit->setMaximumWidth(160);
+      if (info->accepts_auto) edit->setPlaceholderText(tr("a number or auto"));
       connect(edit, &QLineEdit::textEdited, this,
               [this, key](const QString& text) { commit(key, text); });
       editor = edit;
     }
+    if (info->accepts_auto)
+      label->setToolTip(label->toolTip() +
+                        tr("\nauto: the largest micro-batch that the memory forecast fits on the "
+                           "device"));
     editor->setToolTip(label->toolTip());
     editor->setObjectName(key);
     grid->addWidget(editor, row, 1);
-    grid->addWidget(new QLabel(rangeText(info->min, info->max), group), row, 2);
+    QString allowed = rangeText(info->min, info->max);
+    if (info->accepts_auto) allowed = tr("%1 or auto").arg(allowed);
+    grid->addWidget(new QLabel(allowed, group), row, 2);
     const bool hasRecommendation = info->recommended_min || info->recommended_max;
     grid->addWidget(
         new QLabel(hasRecommendation ? rangeText(info->recommended_min, info->recommended_max)
@@ -210,6 +237,27 @@ HyperparametersPage::HyperparametersPage(const WorkbenchContext& context, QWidge
     if (m_editors.contains(key) && !m_loading) loadFromDraft();
     updateMarks();
   });
+  // Every key can change the forecast (the model, LoRA targets, the device), not only this page's.
+  connect(m_context.draft, &ConfigDraft::documentReplaced, this,
+          &HyperparametersPage::scheduleForecast);
+  connect(m_context.draft, &ConfigDraft::valueChanged, this,
+          &HyperparametersPage::scheduleForecast);
+  connect(m_context.session, &ProjectSession::opened, this, &HyperparametersPage::scheduleForecast);
+  connect(&m_forecastDelay, &QTimer::timeout, this, &HyperparametersPage::requestForecast);
+  connect(m_forecaster, &MemoryForecaster::forecastReady, this,
+          [this](quint64 ticket, const deeptune::MemoryForecast& forecast) {
+            if (ticket != m_forecastTicket) return;
+            const auto micro = m_context.draft->value(QStringLiteral("train.micro_batch_size"));
+            const bool autoMicro = micro.is_string() || (micro.is_number() && micro == 0);
+            m_forecastLabel->setForecast(forecast, autoMicro);
+            Q_EMIT forecastUpdated();
+          });
+  connect(m_forecaster, &MemoryForecaster::forecastFailed, this,
+          [this](quint64 ticket, const UserMessage& message) {
+            if (ticket != m_forecastTicket) return;
+            m_forecastLabel->setUnavailable(message.detail);
+            Q_EMIT forecastUpdated();
+          });
   connect(m_context.session, &ProjectSession::presetsChanged, this,
           &HyperparametersPage::refreshPresets);
   loadFromDraft();
@@ -231,11 +279,40 @@ void HyperparametersPage::loadFromDraft() {
   updateMarks();
 }
 
+void HyperparametersPage::showEvent(QShowEvent* event) {
+  QWidget::showEvent(event);
+  // What is free on the device changes while the page is elsewhere: forecast again on return.
+  m_forecastStale = true;
+  scheduleForecast();
+}
+
+void HyperparametersPage::scheduleForecast() {
+  m_forecastStale = true;
+  if (!isVisible()) return;  // asked for when shown
+  m_forecastLabel->setPending();
+  m_forecastDelay.start();
+}
+
+void HyperparametersPage::requestForecast() {
+  if (!m_forecastStale || !isVisible()) return;
+  m_forecastStale = false;
+  const QString error = m_context.draft->validationError();
+  if (!error.isEmpty()) {
+    ++m_forecastTicket;  // an answer still in flight is for an older config
+    m_forecastLabel->setUnavailable(tr("the config is not valid"));
+    Q_EMIT forecastUpdated();
+    return;
+  }
+  m_forecastTicket = m_forecaster->request(m_context.draft->document());
+}
+
 void HyperparametersPage::commit(const QString& key, const QString& text) {
   if (m_loading) return;
   const auto* info = ConfigDraft::keyInfo(key);
   nlohmann::json value;
-  if (info->type == "int" || info->type == "float") {
+  if (info->accepts_auto && isAutoText(text)) {
+    value = "auto";
+  } else if (info->type == "int" || info->type == "float") {
     bool ok = false;
     const double v = text.trimmed().toDouble(&ok);
     if (!ok) {

@@ -1,9 +1,11 @@
 // Hyperparameters page: every training key of the run config, grouped, each with its hard range
 // and the recommended range from the seed's table; values outside either are marked as they are
-// typed, before a run starts. Named presets are saved in the project file.
+// typed, before a run starts. Named presets are saved in the project file. A line above the keys
+// forecasts the training step's memory on the device as the config is edited.
 #pragma once
 
 #include <QMap>
+#include <QTimer>
 #include <QWidget>
 
 #include "workbenchcontext.h"
@@ -11,6 +13,8 @@
 class QComboBox;
 class QLabel;
 class MessageBanner;
+class MemoryForecaster;
+class MemoryForecastLabel;
 
 class HyperparametersPage : public QWidget {
   Q_OBJECT
@@ -24,9 +28,18 @@ class HyperparametersPage : public QWidget {
   QStringList markedAdvisory() const { return m_advisory; }
   bool savePreset(const QString& name);
   bool loadPreset(const QString& name);
+  MemoryForecastLabel* forecastLabel() const { return m_forecastLabel; }
+
+  // The pause between the last edit and the forecast it asks for.
+  static constexpr int kForecastDelayMs = 300;
 
  Q_SIGNALS:
   void presetSaved(const QString& name);
+  // The forecast line shows the forecast (or why there is none) for the config as it is now.
+  void forecastUpdated();
+
+ protected:
+  void showEvent(QShowEvent* event) override;
 
  private:
   void build();
@@ -34,6 +47,8 @@ class HyperparametersPage : public QWidget {
   void updateMarks();
   void refreshPresets();
   void commit(const QString& key, const QString& text);
+  void scheduleForecast();
+  void requestForecast();
 
   WorkbenchContext m_context;
   QMap<QString, QWidget*> m_editors;
@@ -41,5 +56,10 @@ class HyperparametersPage : public QWidget {
   QStringList m_invalid, m_advisory;
   QComboBox* m_presets;
   MessageBanner* m_banner;
+  MemoryForecastLabel* m_forecastLabel;
+  MemoryForecaster* m_forecaster;
+  QTimer m_forecastDelay;
+  quint64 m_forecastTicket = 0;
+  bool m_forecastStale = true;  // the draft changed since the last forecast was asked for
   bool m_loading = false;
 };

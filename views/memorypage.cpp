@@ -13,6 +13,7 @@
 
 #include "byteunits.h"
 #include "memorybar.h"
+#include "memoryforecaster.h"
 #include "memorytimeline.h"
 #include "projectsession.h"
 #include "runcontroller.h"
@@ -39,9 +40,10 @@ const struct {
     {"memory/resident", &MemorySample::resident},
 };
 
-// The allocator's figures are zero on the CPU, where there is no caching allocator to ask.
+// Only CUDA has a caching allocator that reserves and a device total to report; the CPU may count
+// allocated and peak bytes itself, so those two do not tell the devices apart.
 bool isCudaSample(const MemorySample& s) {
-  return s.reserved > 0 || s.peak_allocated > 0 || s.device_total > 0;
+  return s.reserved > 0 || s.device_total > 0;
 }
 
 struct Category {
@@ -168,6 +170,22 @@ MemoryPage::MemoryPage(const WorkbenchContext& context, QWidget* parent)
   m_views->addWidget(content);
   layout->addWidget(m_views, 1);
 
+  m_forecaster = new MemoryForecaster(m_context.session, this);
+  connect(m_forecaster, &MemoryForecaster::forecastReady, this,
+          [this](quint64 ticket, const deeptune::MemoryForecast& f) {
+            if (ticket != m_forecastTicket) return;
+            // The allocator's peak: what the per-step peak curve measures on CUDA.
+            setForecast(f.peak_bytes);
+            Q_EMIT forecastShown(m_runId);
+          });
+  connect(m_forecaster, &MemoryForecaster::forecastFailed, this,
+          [this](quint64 ticket, const UserMessage&) {
+            // A run whose parent run is gone, a model folder moved away: no line, and no alarm
+            // either; the measurement is what this page is about.
+            if (ticket != m_forecastTicket) return;
+            setForecast(0);
+            Q_EMIT forecastShown(m_runId);
+          });
   m_history = new RunHistoryReader(m_context.session, this);
   connect(m_history, &RunHistoryReader::historyRead, this, &MemoryPage::onHistory);
   connect(m_history, &RunHistoryReader::readFailed, this,
@@ -199,6 +217,17 @@ MemoryPage::MemoryPage(const WorkbenchContext& context, QWidget* parent)
     showRun(id);
   });
   connect(runs, &RunController::stepsFinished, this, &MemoryPage::onSteps);
+  connect(runs, &RunController::rolledBack, this, [this](qint64 runId, qint64 step) {
+    if (runId != m_runId) return;
+    // The steps after the checkpoint are trained again: their samples and marks go now.
+    while (!m_samples.isEmpty() && m_samples.lastKey() > step)
+      m_samples.remove(m_samples.lastKey());
+    while (!m_outOfMemory.isEmpty() && m_outOfMemory.lastKey() > step)
+      m_outOfMemory.remove(m_outOfMemory.lastKey());
+    rebuild();
+    updateMarkers();
+    updateBar();
+  });
   connect(runs, &RunController::runFinished, this, [this] { updateState(); });
   setMode(false);
   updateState();
@@ -214,12 +243,38 @@ void MemoryPage::showRun(qint64 runId) {
   m_modeSet = false;
   m_timeline->clearPoints();
   m_bar->clear();
+  m_outOfMemory.clear();
+  updateMarkers();
   {
     const QSignalBlocker blocker(m_runBox);
     m_runBox->setCurrentIndex(m_runBox->findData(runId));
   }
   if (runId != 0) readHistory(-1);
+  requestForecast();
   updateState();
+}
+
+void MemoryPage::requestForecast() {
+  m_forecastTicket = 0;
+  setForecast(0);
+  const auto run = m_context.session->run(m_runId);
+  if (!run) return;
+  nlohmann::json config;
+  try {
+    config = nlohmann::json::parse(run->config_json);
+  } catch (const std::exception&) {
+    return;  // a run's stored config is the engine's own; unreadable means no forecast
+  }
+  m_forecastTicket = m_forecaster->request(config);
+}
+
+void MemoryPage::updateMarkers() {
+  QList<MemoryTimeline::Marker> markers;
+  for (auto it = m_outOfMemory.cbegin(); it != m_outOfMemory.cend(); ++it)
+    markers << MemoryTimeline::Marker{static_cast<double>(it.key()),
+                                      tr("OOM", "out of memory, a short mark on the plot"),
+                                      tr("out of memory: micro-batch now %1").arg(it.value())};
+  m_timeline->setMarkers(markers);
 }
 
 void MemoryPage::compareWith(qint64 runId) {
@@ -281,6 +336,18 @@ void MemoryPage::onHistory(quint64 ticket, const QList<RunHistory>& histories) {
       inOrder = inOrder && step > lastBefore;
     }
   }
+  bool oomAdded = false;
+  for (const RunHistory& h : histories) {
+    if (h.runId != m_runId) continue;
+    const auto it = h.metrics.find("memory/out_of_memory");
+    if (it == h.metrics.end()) continue;
+    for (const auto& [step, micro] : it->second) {
+      if (m_liveFrom >= 0 && step >= m_liveFrom) continue;
+      m_outOfMemory.insert(step, static_cast<qint64>(micro));
+      oomAdded = true;
+    }
+  }
+  if (oomAdded) updateMarkers();
   if (!added.isEmpty()) {
     if (inOrder && m_modeSet)
       appendToTimeline(added);
@@ -302,9 +369,16 @@ void MemoryPage::onSteps(qint64 runId, const QList<deeptune::StepMetrics>& steps
       m_samples.remove(m_samples.lastKey());
       needRebuild = true;
     }
+    while (!m_outOfMemory.isEmpty() && m_outOfMemory.lastKey() >= m_liveFrom)
+      m_outOfMemory.remove(m_outOfMemory.lastKey());
   }
   QList<qint64> added;
+  bool oomAdded = false;
   for (const auto& s : steps) {
+    if (s.out_of_memory_retries > 0) {
+      m_outOfMemory.insert(s.step, s.micro_batch);
+      oomAdded = true;
+    }
     if (!m_samples.isEmpty() && s.step <= m_samples.lastKey()) needRebuild = true;
     m_samples.insert(s.step, s.memory);
     added << s.step;
@@ -314,6 +388,7 @@ void MemoryPage::onSteps(qint64 runId, const QList<deeptune::StepMetrics>& steps
     rebuild();
   else
     appendToTimeline(added);
+  if (oomAdded) updateMarkers();
   updateBar();
   updateState();
 }

@@ -1,8 +1,9 @@
 // Memory page: where a run's memory goes, step by step — a stacked timeline of the categories the
 // trainer counts (frozen weights, adapters, gradients, optimizer state; on CUDA also activations,
 // the allocator's cache and what lies outside LibTorch), the peak marked, a per-step peak curve,
-// the latest breakdown as a bar with numbers, a second run's curve to compare, and the place for
-// the forecast. Live for the run this window trains (and one another process trains, as it
+// the latest breakdown as a bar with numbers, a second run's curve to compare, the forecast of the
+// run's config as a dashed line, and the steps where an out-of-memory error halved the
+// micro-batch. Live for the run this window trains (and one another process trains, as it
 // records), and for any stored run of the project.
 #pragma once
 
@@ -16,6 +17,7 @@
 #include "workbenchcontext.h"
 
 class MemoryBar;
+class MemoryForecaster;
 class MemoryTimeline;
 class QCheckBox;
 class QComboBox;
@@ -35,9 +37,12 @@ class MemoryPage : public QWidget {
   qint64 comparedRunId() const { return m_compareId; }
 
   // The forecast of the peak, drawn as a dashed line beside the measurement; <= 0 removes it.
-  // The page computes none itself: whoever estimates the run's memory feeds it.
+  // Showing a run forecasts its config in the background and sets it (forecastShown follows).
   void setForecast(qint64 peakBytes);
   qint64 forecast() const { return m_forecast; }
+  // Steps where an out-of-memory error made the run retry with a smaller micro-batch: step ->
+  // the micro-batch it went on with. Marked on the timeline.
+  const QMap<qint64, qint64>& outOfMemorySteps() const { return m_outOfMemory; }
 
   // The sentence shown instead of the plots (no project, no runs, a run without samples); empty
   // while the plots show.
@@ -59,6 +64,7 @@ class MemoryPage : public QWidget {
  Q_SIGNALS:
   void historyShown(qint64 runId);     // the run's recorded samples were added
   void comparisonShown(qint64 runId);  // the compared run's curve is drawn
+  void forecastShown(qint64 runId);    // the run's forecast is drawn (or failed: none drawn)
 
  private:
   void onRunsChanged();
@@ -74,6 +80,8 @@ class MemoryPage : public QWidget {
   QString compareName() const;
   void restoreComparison();
   void updateState();
+  void requestForecast();
+  void updateMarkers();
   bool isLive(qint64 runId) const;
 
   WorkbenchContext m_context;
@@ -83,6 +91,9 @@ class MemoryPage : public QWidget {
   qint64 m_liveFrom = -1;  // first step this window's worker delivered for the run (-1: none)
   QVector<QPointF> m_comparePoints;                // the compared run's per-step peak
   QMap<qint64, deeptune::MemorySample> m_samples;  // step -> sample of the displayed run
+  QMap<qint64, qint64> m_outOfMemory;              // step -> micro-batch after the retry
+  MemoryForecaster* m_forecaster;
+  quint64 m_forecastTicket = 0;
   bool m_cuda = false;
   bool m_countedOnly = false;
   bool m_modeSet = false;

@@ -24,6 +24,7 @@
 #include "configdraft.h"
 #include "filedialogs.h"
 #include "hfmodelsmodel.h"
+#include "memoryforecastlabel.h"
 #include "messagebanner.h"
 #include "projectsession.h"
 
@@ -155,6 +156,9 @@ ModelPage::ModelPage(const WorkbenchContext& context, QWidget* parent)
   countForm->addRow(tr("Model:"), m_total);
   countForm->addRow(tr("Trainable:"), m_trainable);
   countForm->addRow(tr("Share trained:"), m_share);
+  // The training step's memory with these choices, on the device the config trains on.
+  m_memory = new MemoryForecastLabel(countBox);
+  countForm->addRow(m_memory);
   layout->addWidget(countBox);
   layout->addStretch(1);
 
@@ -190,6 +194,10 @@ ModelPage::ModelPage(const WorkbenchContext& context, QWidget* parent)
         key == QLatin1String("train.mode") || key.startsWith(QLatin1String("attention.")) ||
         key == QLatin1String("data.dataset"))
       loadFromDraft();
+    else if (key == QLatin1String("train.micro_batch_size") ||
+             key == QLatin1String("train.batch_size") || key == QLatin1String("data.max_length") ||
+             key == QLatin1String("train.precision") || key == QLatin1String("device"))
+      requestSummary();  // the counts stay; the memory forecast changes
   });
   connect(m_context.session, &ProjectSession::runsChanged, this, &ModelPage::refreshSources);
   connect(m_summarizer, &ModelSummarizer::summaryReady, this, &ModelPage::showSummary);
@@ -371,6 +379,7 @@ void ModelPage::showSummaryError(const UserMessage& message) {
   m_total->setText(QString());
   m_trainable->setText(QString());
   m_share->setText(QString());
+  m_memory->setUnavailable(message.headline);
   m_description->setText(message.headline + QLatin1Char('\n') + message.detail);
   m_description->setStyleSheet(QStringLiteral("color:#b02020"));
 }
@@ -386,6 +395,8 @@ void ModelPage::showSummary(const deeptune::ModelSummary& r) {
       QString::number(100.0 * r.trainable_share, 'f', r.trainable_share < 0.01 ? 3 : 2)));
   m_adapted->setText(
       tr("%n module(s) adapted", nullptr, static_cast<int>(r.adapted_modules.size())));
+  const auto micro = m_context.draft->value(QStringLiteral("train.micro_batch_size"));
+  m_memory->setForecast(r.memory, micro.is_string() || (micro.is_number() && micro == 0));
 
   // Rebuild the check boxes when the model's module names differ from those shown.
   QStringList choices;

@@ -1,7 +1,8 @@
 // Model & LoRA page: the base model (presets; earlier runs of the project; a Hugging Face model
 // folder, opened or chosen from the models in the local Hugging Face cache), task, training mode,
 // the LoRA form with target modules offered as check boxes from the model's real module names,
-// attention kind, and a live count of trainable parameters and their share of the model.
+// attention kind, and a live count of trainable parameters and their share of the model, with the
+// training step's memory forecast and whether it fits the device.
 #pragma once
 
 #include <QMap>
@@ -22,6 +23,7 @@ class QSpinBox;
 class QTableView;
 class HfModelsModel;
 class MessageBanner;
+class MemoryForecastLabel;
 
 class ModelPage : public QWidget {
   Q_OBJECT
@@ -32,6 +34,7 @@ class ModelPage : public QWidget {
   QString summaryText() const;
   // The last summary computed for the current form (empty until the first one arrives).
   const deeptune::ModelSummary& summary() const { return m_summary; }
+  MemoryForecastLabel* memoryLabel() const { return m_memory; }
 
   // What "Open model folder…" does once a folder is chosen: a model folder becomes the source; a
   // folder that is not one, or a model we cannot train, is explained in the banner and changes
@@ -87,5 +90,6 @@ class ModelPage : public QWidget {
   QLabel* m_share;
   QLabel* m_description;
   QLabel* m_adapted;
+  MemoryForecastLabel* m_memory;
   deeptune::ModelSummary m_summary;
 };

@@ -1,5 +1,6 @@
 // Worker batches arrive already coalesced (≤ ~30 per second); each becomes one appendPoints per
-// plot, and the plots replot on their own timer, never while hidden.
+// plot, and the plots replot on their own timer, never while hidden. Starting a run waits for its
+// memory forecast (computed in the background) before the worker is asked to train.
 #include "trainpage.h"
 
 #include <QDateTime>
@@ -7,6 +8,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
@@ -15,8 +17,11 @@
 #include <QVBoxLayout>
 #include <limits>
 
+#include "byteunits.h"
 #include "configdraft.h"
 #include "liveplot.h"
+#include "memoryforecaster.h"
+#include "memoryforecastlabel.h"
 #include "messagebanner.h"
 #include "projectsession.h"
 #include "runcontroller.h"
@@ -73,9 +78,16 @@ TrainPage::TrainPage(const WorkbenchContext& context, QWidget* parent)
   m_progress->setFormat(tr("step %v of %m"));
   m_eta = new QLabel(this);
   m_eta->setMinimumWidth(120);
+  m_health = new QLabel(this);
+  m_health->setObjectName(QStringLiteral("runHealth"));
+  m_health->setStyleSheet(QStringLiteral("color:#a06000"));
+  m_health->setToolTip(
+      tr("Steps whose loss or gradient was not a number were skipped without an update; after "
+         "several in a row the run went back to its last checkpoint with a lower learning rate."));
   status->addWidget(m_title);
   status->addWidget(m_state);
   status->addWidget(m_progress, 1);
+  status->addWidget(m_health);
   status->addWidget(m_eta);
   layout->addLayout(status);
   m_banner = new MessageBanner(this);
@@ -132,6 +144,17 @@ TrainPage::TrainPage(const WorkbenchContext& context, QWidget* parent)
   connect(runs, &RunController::logged, this, &TrainPage::onLog);
   connect(runs, &RunController::stateChanged, this, &TrainPage::onState);
   connect(runs, &RunController::runFinished, this, &TrainPage::onFinished);
+  connect(runs, &RunController::rolledBack, this, &TrainPage::onRollback);
+  m_startCheck = new MemoryForecaster(m_context.session, this);
+  connect(
+      m_startCheck, &MemoryForecaster::forecastReady, this,
+      [this](quint64 ticket, const deeptune::MemoryForecast& f) { onStartForecast(ticket, &f); });
+  connect(m_startCheck, &MemoryForecaster::forecastFailed, this,
+          [this](quint64 ticket, const UserMessage&) {
+            // No forecast (a run:NAME parent that cannot be read...): the engine checks the
+            // config itself when the run is created and says what is wrong.
+            onStartForecast(ticket, nullptr);
+          });
   connect(runs, &RunController::startFailed, this, [this](const QString& error) {
     // Refused while preparing, the engine may have removed the run it had announced.
     m_context.session->reloadRuns();
@@ -172,6 +195,8 @@ TrainPage::TrainPage(const WorkbenchContext& context, QWidget* parent)
     clearPlots();
     m_log->clear();
     m_title->clear();
+    m_checkTicket = 0;
+    setHealth(0, 1.0);
     setStateText(QString());
     updateButtons();
   });
@@ -181,7 +206,7 @@ TrainPage::TrainPage(const WorkbenchContext& context, QWidget* parent)
 }
 
 bool TrainPage::startRun(const QString& name) {
-  if (!m_context.session->isOpen() || m_context.runs->isBusy()) return false;
+  if (!m_context.session->isOpen() || m_context.runs->isBusy() || isStarting()) return false;
   const QString error = m_context.draft->validationError();
   if (!error.isEmpty()) {
     m_banner->showMessage(MessageBanner::Kind::kError, tr("The run config is not valid"), error);
@@ -194,11 +219,92 @@ bool TrainPage::startRun(const QString& name) {
     return false;
   }
   m_banner->clearMessage();
+  m_checkConfig = QString::fromStdString(m_context.draft->document().dump());
+  m_checkName = name;
+  m_checkTicket = m_startCheck->request(m_context.draft->document());
+  setStateText(tr("checking memory…"));
+  updateButtons();
+  return true;
+}
+
+void TrainPage::onStartForecast(quint64 ticket, const deeptune::MemoryForecast* forecast) {
+  if (ticket != m_checkTicket || ticket == 0) return;  // the project closed meanwhile
+  m_checkTicket = 0;
+  if (forecast && forecast->fit == deeptune::MemoryFit::kWontFit && !confirmWontFit(*forecast)) {
+    setStateText(QString());
+    m_banner->showMessage(MessageBanner::Kind::kInfo, tr("The run was not started"),
+                          MemoryForecastLabel::describe(*forecast, false));
+    updateButtons();
+    Q_EMIT startDeclined();
+    return;
+  }
+  // The session may have closed while the question was open.
+  if (!m_context.session->isOpen() || m_context.runs->isBusy()) {
+    setStateText(QString());
+    updateButtons();
+    return;
+  }
+  launch(m_checkConfig, m_checkName);
+}
+
+bool TrainPage::confirmWontFit(const deeptune::MemoryForecast& f) {
+  QMessageBox box(QMessageBox::Warning, tr("This run will not fit in memory"),
+                  tr("The forecast says this run's training step will not fit on %1.")
+                      .arg(QString::fromStdString(f.device)),
+                  QMessageBox::NoButton, this);
+  box.setObjectName(QStringLiteral("memoryQuestion"));
+  box.setInformativeText(
+      tr("It needs %1 at its peak; %2 is free now. Training would likely stop at the first "
+         "step with an out-of-memory error (on a GPU the micro-batch is halved until it fits, "
+         "which is slower).\n\nTo make it fit, try:\n%3")
+          .arg(formatBytes(static_cast<double>(f.device_bytes)),
+               formatBytes(static_cast<double>(f.available_bytes)),
+               MemoryForecastLabel::suggestions(f)));
+  box.setDetailedText(MemoryForecastLabel::breakdown(f));
+  QPushButton* start = box.addButton(tr("Start anyway"), QMessageBox::AcceptRole);
+  QPushButton* cancel = box.addButton(QMessageBox::Cancel);
+  box.setDefaultButton(cancel);
+  box.setEscapeButton(cancel);
+  box.exec();
+  return box.clickedButton() == start;
+}
+
+void TrainPage::launch(const QString& configJson, const QString& name) {
   clearPlots();
   m_log->clear();
+  setHealth(0, 1.0);
   setStateText(RunsModel::stateText(deeptune::RunState::kPreparing));
-  return m_context.runs->startRun(m_context.session->path(),
-                                  QString::fromStdString(m_context.draft->document().dump()), name);
+  m_context.runs->startRun(m_context.session->path(), configJson, name);
+  updateButtons();
+}
+
+void TrainPage::onRollback(qint64 runId, qint64 step) {
+  if (runId != m_runId) return;
+  // The steps after the checkpoint are trained again and arrive again: their points go now.
+  for (LivePlot* p : {m_loss, m_lr, m_gradNorm, m_throughput})
+    p->removePointsAfter(static_cast<double>(step) + 0.5);
+  for (auto it = m_lastStep.begin(); it != m_lastStep.end(); ++it)
+    it.value() = qMin(it.value(), step);
+  appendLog(QStringLiteral("warning"),
+            tr("went back to the checkpoint at step %1 after steps that were not a number; the "
+               "curves from there are drawn again")
+                .arg(step));
+}
+
+void TrainPage::setHealth(qint64 skippedSteps, double lrScale) {
+  m_skipped = skippedSteps;
+  m_lrScale = lrScale;
+  QStringList parts;
+  if (skippedSteps > 0) parts << tr("NaN/inf steps skipped: %1").arg(skippedSteps);
+  if (lrScale != 1.0)
+    parts << tr("learning rate ×%1 after going back").arg(QString::number(lrScale, 'g', 4));
+  m_health->setText(parts.isEmpty() ? QString()
+                                    : QStringLiteral("▲ ") + parts.join(QStringLiteral(" · ")));
+  m_health->setVisible(!parts.isEmpty());
+}
+
+QString TrainPage::healthText() const {
+  return m_health->text();
 }
 
 void TrainPage::clearPlots() {
@@ -217,6 +323,7 @@ void TrainPage::showRun(qint64 runId) {
   m_liveFrom = -1;
   m_historyTicket = 0;
   m_reading = false;
+  setHealth(0, 1.0);
   if (!run) return;
   m_title->setText(QString::fromStdString(run->name));
   setStateText(RunsModel::statusText(run->status));
@@ -280,6 +387,15 @@ void TrainPage::appendRecorded(
                             {"train/lr", m_lr, m_lrSeries},
                             {"train/grad_norm", m_gradNorm, m_gradSeries},
                             {"train/tokens_per_s", m_throughput, m_tokSeries}};
+  const auto skipped = metrics.find("train/skipped_steps");
+  const auto scale = metrics.find("train/lr_scale");
+  if ((skipped != metrics.end() && !skipped->second.empty()) ||
+      (scale != metrics.end() && !scale->second.empty()))
+    setHealth(
+        skipped != metrics.end() && !skipped->second.empty()
+            ? static_cast<qint64>(skipped->second.back().second)
+            : m_skipped,
+        scale != metrics.end() && !scale->second.empty() ? scale->second.back().second : m_lrScale);
   for (const Target& t : targets) {
     const auto it = metrics.find(t.name);
     if (it == metrics.end()) continue;
@@ -372,6 +488,7 @@ void TrainPage::onSteps(qint64 runId, const QList<deeptune::StepMetrics>& steps)
   m_gradNorm->appendPoints(m_gradSeries, grad);
   m_throughput->appendPoints(m_tokSeries, tokens);
   const auto& last = steps.last();
+  setHealth(last.skipped_steps, last.lr_scale);
   for (const char* k : {"train/loss", "train/lr", "train/grad_norm", "train/tokens_per_s"})
     m_lastStep[QString::fromLatin1(k)] = last.step;
   setProgress(last.step, last.max_steps, last.eta_seconds);
@@ -459,8 +576,8 @@ void TrainPage::updateButtons() {
   const bool open = m_context.session->isOpen();
   const bool busy = m_context.runs->isBusy();
   const bool paused = m_context.runs->state() == deeptune::RunState::kPaused;
-  m_start->setEnabled(open && !busy);
-  m_name->setEnabled(open && !busy);
+  m_start->setEnabled(open && !busy && !isStarting());
+  m_name->setEnabled(open && !busy && !isStarting());
   m_pause->setEnabled(busy && !paused);
   m_resume->setEnabled(busy && paused);
   m_stop->setEnabled(busy);

@@ -2,6 +2,7 @@
 // validation loss, learning rate, gradient norm and tokens/s; the log console and run state. It
 // shows the run this window trains, or — when another process (deeptune-cli) trains one — that
 // run's curves as they are recorded in the project file, reading only what is new each time.
+// Before a run starts, its memory forecast is checked; a config that will not fit asks first.
 #pragma once
 
 #include <QDateTime>
@@ -15,6 +16,7 @@
 #include "workbenchcontext.h"
 
 class LivePlot;
+class MemoryForecaster;
 class MessageBanner;
 class QLabel;
 class QLineEdit;
@@ -28,8 +30,14 @@ class TrainPage : public QWidget {
   explicit TrainPage(const WorkbenchContext& context, QWidget* parent = nullptr);
 
   // Starts a run from the draft config. Returns false (and says why in the banner) when the
-  // config is invalid or a run is already going on.
+  // config is invalid or a run is already going on (or being started). Otherwise the run's memory
+  // is forecast first (in the background): one that will not fit starts only if the user says so
+  // (startDeclined follows a no).
   bool startRun(const QString& name = {});
+  bool isStarting() const { return m_checkTicket != 0; }
+  // Asks whether to start a run whose forecast will not fit; true: start anyway. Shows a modal
+  // question box (object name "memoryQuestion"); tests answer it like a user.
+  bool confirmWontFit(const deeptune::MemoryForecast& forecast);
   // Shows a recorded run (its curves, logs and state, read in the background: historyShown
   // follows); follows it live when another process is training it.
   void showRun(qint64 runId);
@@ -46,9 +54,13 @@ class TrainPage : public QWidget {
   MessageBanner* banner() const { return m_banner; }
   QString stateText() const;
   QString logText() const;
+  // NaN/inf steps skipped and the learning-rate factor after going back to a checkpoint; empty
+  // while neither happened.
+  QString healthText() const;
 
  Q_SIGNALS:
   void historyShown(qint64 runId);  // recorded curves and log lines of the run were added
+  void startDeclined();             // a run that will not fit was not started
 
  private:
   void onSteps(qint64 runId, const QList<deeptune::StepMetrics>& steps);
@@ -56,6 +68,10 @@ class TrainPage : public QWidget {
   void onLog(qint64 runId, const deeptune::LogLine& line);
   void onState(qint64 runId, deeptune::RunState state, const QString& detail);
   void onFinished(qint64 runId, deeptune::RunStatus status, const QString& error);
+  void onRollback(qint64 runId, qint64 step);
+  void onStartForecast(quint64 ticket, const deeptune::MemoryForecast* forecast);
+  void launch(const QString& configJson, const QString& name);
+  void setHealth(qint64 skippedSteps, double lrScale);
   void onRunsChanged();
   void pollExternalRun();
   void appendLog(const QString& level, const QString& text, const QDateTime& when = {});
@@ -82,6 +98,11 @@ class TrainPage : public QWidget {
   bool m_reading = false;       // that read has not answered yet
   bool m_following = false;
   QTimer m_follow;
+  MemoryForecaster* m_startCheck;
+  quint64 m_checkTicket = 0;  // the forecast a start waits for (0: none)
+  QString m_checkConfig, m_checkName;
+  qint64 m_skipped = 0;
+  double m_lrScale = 1.0;
 
   QLineEdit* m_name;
   QPushButton* m_start;
@@ -91,6 +112,7 @@ class TrainPage : public QWidget {
   QLabel* m_title;
   QLabel* m_state;
   QLabel* m_eta;
+  QLabel* m_health;
   QProgressBar* m_progress;
   MessageBanner* m_banner;
   LivePlot* m_loss;

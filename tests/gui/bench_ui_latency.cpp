@@ -110,7 +110,8 @@ int main(int argc, char** argv) {
   runClock.start();
   if (!window.trainPage()->startRun(QStringLiteral("bench"))) return 1;
   const int replotsBefore = window.trainPage()->lossPlot()->replotCount();
-  const auto training = summarize(measure([&] { return !window.runController()->isBusy(); }));
+  const auto training = summarize(measure(
+      [&] { return !window.runController()->isBusy() && !window.trainPage()->isStarting(); }));
   const double seconds = runClock.elapsed() / 1000.0;
   const int replots = window.trainPage()->lossPlot()->replotCount() - replotsBefore;
 

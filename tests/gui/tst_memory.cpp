@@ -1,6 +1,7 @@
 // The Memory page in a real window: it fills step by step while a LoRA run of the tiny preset
 // trains, shows stored runs afterwards with the bar's numbers equal to what the project recorded,
-// overlays a second run, says so for a run without samples, and draws a forecast when given one.
+// overlays a second run, says so for a run without samples, and draws the forecast of the run's
+// config (or one it is given).
 #include <sqlite3.h>
 
 #include <QComboBox>
@@ -203,10 +204,20 @@ void TstMemory::runWithoutSamplesSaysSo() {
 }
 
 void TstMemory::forecastIsDrawn() {
+  QSignalSpy forecastShown(page(), &MemoryPage::forecastShown);
   QVERIFY(show(m_old));
   MemoryTimeline* t = page()->timeline();
   QTRY_VERIFY(t->peakBytes() > 0);
-  QVERIFY(!t->referenceVisible());
+  // Showing a run forecasts its own config: the line is the engine's forecast of its peak.
+  QTRY_VERIFY_WITH_TIMEOUT(
+      !forecastShown.isEmpty() && forecastShown.last().first().toLongLong() == m_old, 20000);
+  const auto config = deeptune::test::shortRunConfig("dates", 6);
+  QCOMPARE(page()->forecast(),
+           deeptune::forecast_memory(deeptune::RunConfig::from_json(config)).peak_bytes);
+  QVERIFY(page()->forecast() > 0);
+  QTRY_VERIFY(t->referenceVisible());
+  page()->setForecast(0);
+  QTRY_VERIFY(!t->referenceVisible());
   // Above everything measured: the axis makes room for it.
   const qint64 forecast = static_cast<qint64>(t->peakBytes() * 3);
   page()->setForecast(forecast);
