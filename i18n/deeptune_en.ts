@@ -829,7 +829,7 @@
 <context>
     <name>HyperparametersPage</name>
     <message>
-        <location filename="../views/hyperparameterspage.cpp" line="+34"/>
+        <location filename="../views/hyperparameterspage.cpp" line="+40"/>
         <location line="+4"/>
         <source>General</source>
         <translation>General</translation>
@@ -1002,12 +1002,12 @@
         <location line="+1"/>
         <location line="+3"/>
         <location line="+3"/>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>Checks and checkpoints</source>
         <translation>Checks and checkpoints</translation>
     </message>
     <message>
-        <location line="-10"/>
+        <location line="-11"/>
         <source>Evaluate every</source>
         <translation>Evaluate every</translation>
     </message>
@@ -1037,7 +1037,7 @@
         <translation>NaN/inf steps skipped in a row before returning to the last checkpoint; 0 = fail at the first</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>Learning rate after going back</source>
         <translation>Learning rate after going back</translation>
     </message>
@@ -1047,7 +1047,13 @@
         <translation>Factor applied to the learning rate at each return to a checkpoint</translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+19"/>
+        <source>auto</source>
+        <comment>micro-batch: chosen by the memory forecast</comment>
+        <translation>auto</translation>
+    </message>
+    <message>
+        <location line="+16"/>
         <source>Preset:</source>
         <translation>Preset:</translation>
     </message>
@@ -1067,7 +1073,7 @@
         <translation>Reset to defaults</translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+33"/>
         <source>Allowed</source>
         <translation>Allowed</translation>
     </message>
@@ -1077,7 +1083,24 @@
         <translation>Recommended</translation>
     </message>
     <message>
-        <location line="+49"/>
+        <location line="+24"/>
+        <source>a number or auto</source>
+        <translation>a number or auto</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>
+auto: the largest micro-batch that the memory forecast fits on the device</source>
+        <translation>
+auto: the largest micro-batch that the memory forecast fits on the device</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>%1 or auto</source>
+        <translation>%1 or auto</translation>
+    </message>
+    <message>
+        <location line="+19"/>
         <source>Save preset</source>
         <translation>Save preset</translation>
     </message>
@@ -1087,7 +1110,12 @@
         <translation>Preset name:</translation>
     </message>
     <message>
-        <location line="+62"/>
+        <location line="+73"/>
+        <source>the config is not valid</source>
+        <translation>the config is not valid</translation>
+    </message>
+    <message>
+        <location line="+39"/>
         <source>outside the allowed range</source>
         <translation>outside the allowed range</translation>
     </message>
@@ -1363,9 +1391,153 @@ LibTorch %2</translation>
     </message>
 </context>
 <context>
+    <name>MemoryForecastLabel</name>
+    <message>
+        <location filename="../views/memoryforecastlabel.cpp" line="+14"/>
+        <source>weights (frozen)</source>
+        <translation>weights (frozen)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>adapters (trainable)</source>
+        <translation>adapters (trainable)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>gradients</source>
+        <translation>gradients</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>optimizer state</source>
+        <translation>optimizer state</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>activations &amp; temporaries</source>
+        <translation>activations &amp; temporaries</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>allocator cache</source>
+        <translation>allocator cache</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>outside LibTorch</source>
+        <translation>outside LibTorch</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>fits</source>
+        <comment>memory forecast</comment>
+        <translation>fits</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>tight</source>
+        <comment>memory forecast: fits with less than a tenth spare</comment>
+        <translation>tight</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>will not fit</source>
+        <comment>memory forecast</comment>
+        <translation>will not fit</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Memory: %1 of %2 free on %3 — %4</source>
+        <translation>Memory: %1 of %2 free on %3 — %4</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Memory: %1 on %2</source>
+        <translation>Memory: %1 on %2</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>; auto picks micro-batch %1</source>
+        <translation>; auto picks micro-batch %1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>; auto finds no micro-batch that fits and would use 1</source>
+        <translation>; auto finds no micro-batch that fits and would use 1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>; largest micro-batch that fits: %1</source>
+        <translation>; largest micro-batch that fits: %1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>; not even a micro-batch of 1 fits</source>
+        <translation>; not even a micro-batch of 1 fits</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>• a smaller micro-batch: %1 fits (the batch stays; more steps are accumulated)</source>
+        <translation>• a smaller micro-batch: %1 fits (the batch stays; more steps are accumulated)</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>• a smaller micro-batch (the batch stays; more steps are accumulated)</source>
+        <translation>• a smaller micro-batch (the batch stays; more steps are accumulated)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>• a shorter maximum length (now %1 tokens): activations grow with it</source>
+        <translation>• a shorter maximum length (now %1 tokens): activations grow with it</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>• bf16 precision on a GPU: half the bytes per weight and activation</source>
+        <translation>• bf16 precision on a GPU: half the bytes per weight and activation</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>• LoRA instead of full fine-tuning, or fewer LoRA targets: fewer gradients and less optimizer state</source>
+        <translation>• LoRA instead of full fine-tuning, or fewer LoRA targets: fewer gradients and less optimizer state</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>At the step&apos;s peak, micro-batch %1 × %2 tokens:</source>
+        <translation>At the step&apos;s peak, micro-batch %1 × %2 tokens:</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Whole process on the device: %1</source>
+        <translation>Whole process on the device: %1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Free now: %1 of %2</source>
+        <translation>Free now: %1 of %2</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>Memory: computing…</source>
+        <translation>Memory: computing…</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Memory: no forecast (%1)</source>
+        <translation>Memory: no forecast (%1)</translation>
+    </message>
+</context>
+<context>
+    <name>MemoryForecaster</name>
+    <message>
+        <location filename="../app/memoryforecaster.cpp" line="+35"/>
+        <source>Cannot forecast the memory of this config</source>
+        <translation>Cannot forecast the memory of this config</translation>
+    </message>
+</context>
+<context>
     <name>MemoryPage</name>
     <message>
-        <location filename="../views/memorypage.cpp" line="+59"/>
+        <location filename="../views/memorypage.cpp" line="+61"/>
         <source>weights (frozen)</source>
         <translation>weights (frozen)</translation>
     </message>
@@ -1470,12 +1642,23 @@ LibTorch %2</translation>
         <translation>Leaves out what the process or the device holds beyond the categories the trainer counts, so that small categories become visible.</translation>
     </message>
     <message>
-        <location line="+97"/>
+        <location line="+129"/>
+        <source>OOM</source>
+        <comment>out of memory, a short mark on the plot</comment>
+        <translation>OOM</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>out of memory: micro-batch now %1</source>
+        <translation>out of memory: micro-batch now %1</translation>
+    </message>
+    <message>
+        <location line="+20"/>
         <source>forecast peak</source>
         <translation>forecast peak</translation>
     </message>
     <message>
-        <location line="+87"/>
+        <location line="+107"/>
         <source>peak allocated (per step)</source>
         <translation>peak allocated (per step)</translation>
     </message>
@@ -1589,13 +1772,13 @@ LibTorch %2</translation>
         <translation>step</translation>
     </message>
     <message>
-        <location line="+266"/>
+        <location line="+288"/>
         <source>peak %1 at step %2</source>
         <comment>memory timeline: the highest step</comment>
         <translation>peak %1 at step %2</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+15"/>
         <source>&lt;b&gt;step %1&lt;/b&gt;: %2</source>
         <translation>&lt;b&gt;step %1&lt;/b&gt;: %2</translation>
     </message>
@@ -1611,7 +1794,7 @@ LibTorch %2</translation>
 <context>
     <name>ModelPage</name>
     <message>
-        <location filename="../views/modelpage.cpp" line="+52"/>
+        <location filename="../views/modelpage.cpp" line="+53"/>
         <source>Base model</source>
         <translation>Base model</translation>
     </message>
@@ -1746,7 +1929,7 @@ LibTorch %2</translation>
         <translation>Share trained:</translation>
     </message>
     <message>
-        <location line="+45"/>
+        <location line="+52"/>
         <source>Open model folder</source>
         <translation>Open model folder</translation>
     </message>
@@ -1794,7 +1977,7 @@ LibTorch %2</translation>
         <translation>computing…</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+18"/>
         <source>%1 parameters</source>
         <translation>%1 parameters</translation>
     </message>
@@ -2348,7 +2531,7 @@ LibTorch %2</translation>
 <context>
     <name>TrainPage</name>
     <message>
-        <location filename="../views/trainpage.cpp" line="+50"/>
+        <location filename="../views/trainpage.cpp" line="+55"/>
         <source>Run name:</source>
         <translation>Run name:</translation>
     </message>
@@ -2381,6 +2564,11 @@ LibTorch %2</translation>
         <location line="+14"/>
         <source>step %v of %m</source>
         <translation>step %v of %m</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Steps whose loss or gradient was not a number were skipped without an update; after several in a row the run went back to its last checkpoint with a lower learning rate.</source>
+        <translation>Steps whose loss or gradient was not a number were skipped without an update; after several in a row the run went back to its last checkpoint with a lower learning rate.</translation>
     </message>
     <message>
         <location line="+16"/>
@@ -2453,12 +2641,12 @@ LibTorch %2</translation>
         <translation>The run&apos;s log appears here.</translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+40"/>
         <source>The run could not start</source>
         <translation>The run could not start</translation>
     </message>
     <message>
-        <location line="+44"/>
+        <location line="+46"/>
         <source>The run config is not valid</source>
         <translation>The run config is not valid</translation>
     </message>
@@ -2473,13 +2661,64 @@ LibTorch %2</translation>
         <translation>Pick the dataset to train on in the Data page.</translation>
     </message>
     <message>
+        <location line="+7"/>
+        <source>checking memory…</source>
+        <translation>checking memory…</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>The run was not started</source>
+        <translation>The run was not started</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>This run will not fit in memory</source>
+        <translation>This run will not fit in memory</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The forecast says this run&apos;s training step will not fit on %1.</source>
+        <translation>The forecast says this run&apos;s training step will not fit on %1.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>It needs %1 at its peak; %2 is free now. Training would likely stop at the first step with an out-of-memory error (on a GPU the micro-batch is halved until it fits, which is slower).
+
+To make it fit, try:
+%3</source>
+        <translation>It needs %1 at its peak; %2 is free now. Training would likely stop at the first step with an out-of-memory error (on a GPU the micro-batch is halved until it fits, which is slower).
+
+To make it fit, try:
+%3</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Start anyway</source>
+        <translation>Start anyway</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>went back to the checkpoint at step %1 after steps that were not a number; the curves from there are drawn again</source>
+        <translation>went back to the checkpoint at step %1 after steps that were not a number; the curves from there are drawn again</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>NaN/inf steps skipped: %1</source>
+        <translation>NaN/inf steps skipped: %1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>learning rate ×%1 after going back</source>
+        <translation>learning rate ×%1 after going back</translation>
+    </message>
+    <message>
         <location line="+35"/>
-        <location line="+196"/>
+        <location line="+206"/>
         <source>The run failed</source>
         <translation>The run failed</translation>
     </message>
     <message>
-        <location line="-188"/>
+        <location line="-198"/>
         <source>Following run &apos;%1&apos;, trained by another process</source>
         <translation>Following run &apos;%1&apos;, trained by another process</translation>
     </message>
@@ -2489,12 +2728,12 @@ LibTorch %2</translation>
         <translation>Its curves update as it records them (host %1, pid %2).</translation>
     </message>
     <message>
-        <location line="+84"/>
+        <location line="+93"/>
         <source>Run &apos;%1&apos; ended: %2</source>
         <translation>Run &apos;%1&apos; ended: %2</translation>
     </message>
     <message>
-        <location line="+63"/>
+        <location line="+64"/>
         <source>validation at step %1: loss %2</source>
         <translation>validation at step %1: loss %2</translation>
     </message>

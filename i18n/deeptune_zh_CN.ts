@@ -821,7 +821,7 @@
 <context>
     <name>HyperparametersPage</name>
     <message>
-        <location filename="../views/hyperparameterspage.cpp" line="+34"/>
+        <location filename="../views/hyperparameterspage.cpp" line="+40"/>
         <location line="+4"/>
         <source>General</source>
         <translation>常规</translation>
@@ -994,12 +994,12 @@
         <location line="+1"/>
         <location line="+3"/>
         <location line="+3"/>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>Checks and checkpoints</source>
         <translation>评估与检查点</translation>
     </message>
     <message>
-        <location line="-10"/>
+        <location line="-11"/>
         <source>Evaluate every</source>
         <translation>评估间隔</translation>
     </message>
@@ -1029,7 +1029,7 @@
         <translation>连续跳过多少个 NaN/inf 步后回到上一个检查点；0 = 第一次出现即失败</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>Learning rate after going back</source>
         <translation>回退后的学习率</translation>
     </message>
@@ -1039,7 +1039,13 @@
         <translation>每次回到检查点时学习率乘以的系数</translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+19"/>
+        <source>auto</source>
+        <comment>micro-batch: chosen by the memory forecast</comment>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <location line="+16"/>
         <source>Preset:</source>
         <translation>预设：</translation>
     </message>
@@ -1059,7 +1065,7 @@
         <translation>恢复默认值</translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+33"/>
         <source>Allowed</source>
         <translation>允许范围</translation>
     </message>
@@ -1069,7 +1075,24 @@
         <translation>推荐范围</translation>
     </message>
     <message>
-        <location line="+49"/>
+        <location line="+24"/>
+        <source>a number or auto</source>
+        <translation>数字或 auto</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>
+auto: the largest micro-batch that the memory forecast fits on the device</source>
+        <translation>
+auto：内存预测能在设备上容纳的最大微批</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>%1 or auto</source>
+        <translation>%1 或 auto</translation>
+    </message>
+    <message>
+        <location line="+19"/>
         <source>Save preset</source>
         <translation>保存预设</translation>
     </message>
@@ -1079,7 +1102,12 @@
         <translation>预设名称：</translation>
     </message>
     <message>
-        <location line="+62"/>
+        <location line="+73"/>
+        <source>the config is not valid</source>
+        <translation>配置无效</translation>
+    </message>
+    <message>
+        <location line="+39"/>
         <source>outside the allowed range</source>
         <translation>超出允许范围</translation>
     </message>
@@ -1355,9 +1383,153 @@ LibTorch %2</translation>
     </message>
 </context>
 <context>
+    <name>MemoryForecastLabel</name>
+    <message>
+        <location filename="../views/memoryforecastlabel.cpp" line="+14"/>
+        <source>weights (frozen)</source>
+        <translation>权重（冻结）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>adapters (trainable)</source>
+        <translation>适配器（可训练）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>gradients</source>
+        <translation>梯度</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>optimizer state</source>
+        <translation>优化器状态</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>activations &amp; temporaries</source>
+        <translation>激活值与临时张量</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>allocator cache</source>
+        <translation>分配器缓存</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>outside LibTorch</source>
+        <translation>LibTorch 之外</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>fits</source>
+        <comment>memory forecast</comment>
+        <translation>放得下</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>tight</source>
+        <comment>memory forecast: fits with less than a tenth spare</comment>
+        <translation>偏紧</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>will not fit</source>
+        <comment>memory forecast</comment>
+        <translation>放不下</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Memory: %1 of %2 free on %3 — %4</source>
+        <translation>内存：%1，%3 上可用 %2 — %4</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Memory: %1 on %2</source>
+        <translation>内存：%1（%2）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>; auto picks micro-batch %1</source>
+        <translation>；auto 将选择微批 %1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>; auto finds no micro-batch that fits and would use 1</source>
+        <translation>；auto 找不到放得下的微批，将使用 1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>; largest micro-batch that fits: %1</source>
+        <translation>；放得下的最大微批：%1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>; not even a micro-batch of 1 fits</source>
+        <translation>；连大小为 1 的微批也放不下</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>• a smaller micro-batch: %1 fits (the batch stays; more steps are accumulated)</source>
+        <translation>• 更小的微批：%1 放得下（批大小不变，累积更多步）</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>• a smaller micro-batch (the batch stays; more steps are accumulated)</source>
+        <translation>• 更小的微批（批大小不变，累积更多步）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>• a shorter maximum length (now %1 tokens): activations grow with it</source>
+        <translation>• 更短的最大长度（当前 %1 个词元）：激活值随之增长</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>• bf16 precision on a GPU: half the bytes per weight and activation</source>
+        <translation>• 在 GPU 上使用 bf16 精度：每个权重和激活值的字节数减半</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>• LoRA instead of full fine-tuning, or fewer LoRA targets: fewer gradients and less optimizer state</source>
+        <translation>• 用 LoRA 代替全量微调，或减少 LoRA 目标模块：梯度和优化器状态更少</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>At the step&apos;s peak, micro-batch %1 × %2 tokens:</source>
+        <translation>训练步峰值时，微批 %1 × %2 个词元：</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Whole process on the device: %1</source>
+        <translation>整个进程在设备上占用：%1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Free now: %1 of %2</source>
+        <translation>当前可用：%1 / 共 %2</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>Memory: computing…</source>
+        <translation>内存：计算中…</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Memory: no forecast (%1)</source>
+        <translation>内存：无预测（%1）</translation>
+    </message>
+</context>
+<context>
+    <name>MemoryForecaster</name>
+    <message>
+        <location filename="../app/memoryforecaster.cpp" line="+35"/>
+        <source>Cannot forecast the memory of this config</source>
+        <translation>无法预测此配置的内存</translation>
+    </message>
+</context>
+<context>
     <name>MemoryPage</name>
     <message>
-        <location filename="../views/memorypage.cpp" line="+59"/>
+        <location filename="../views/memorypage.cpp" line="+61"/>
         <source>weights (frozen)</source>
         <translation>权重（冻结）</translation>
     </message>
@@ -1462,12 +1634,23 @@ LibTorch %2</translation>
         <translation>略去进程或设备在训练器统计的类别之外占用的内存，使较小的类别清晰可见。</translation>
     </message>
     <message>
-        <location line="+97"/>
+        <location line="+129"/>
+        <source>OOM</source>
+        <comment>out of memory, a short mark on the plot</comment>
+        <translation>OOM</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>out of memory: micro-batch now %1</source>
+        <translation>内存不足：微批降为 %1</translation>
+    </message>
+    <message>
+        <location line="+20"/>
         <source>forecast peak</source>
         <translation>预测峰值</translation>
     </message>
     <message>
-        <location line="+87"/>
+        <location line="+107"/>
         <source>peak allocated (per step)</source>
         <translation>峰值已分配（逐步）</translation>
     </message>
@@ -1581,13 +1764,13 @@ LibTorch %2</translation>
         <translation>步</translation>
     </message>
     <message>
-        <location line="+266"/>
+        <location line="+288"/>
         <source>peak %1 at step %2</source>
         <comment>memory timeline: the highest step</comment>
         <translation>峰值 %1（第 %2 步）</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+15"/>
         <source>&lt;b&gt;step %1&lt;/b&gt;: %2</source>
         <translation>&lt;b&gt;第 %1 步&lt;/b&gt;：%2</translation>
     </message>
@@ -1603,7 +1786,7 @@ LibTorch %2</translation>
 <context>
     <name>ModelPage</name>
     <message>
-        <location filename="../views/modelpage.cpp" line="+52"/>
+        <location filename="../views/modelpage.cpp" line="+53"/>
         <source>Base model</source>
         <translation>基础模型</translation>
     </message>
@@ -1738,7 +1921,7 @@ LibTorch %2</translation>
         <translation>训练占比：</translation>
     </message>
     <message>
-        <location line="+45"/>
+        <location line="+52"/>
         <source>Open model folder</source>
         <translation>打开模型文件夹</translation>
     </message>
@@ -1785,7 +1968,7 @@ LibTorch %2</translation>
         <translation>计算中…</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+18"/>
         <source>%1 parameters</source>
         <translation>%1 个参数</translation>
     </message>
@@ -2336,7 +2519,7 @@ LibTorch %2</translation>
 <context>
     <name>TrainPage</name>
     <message>
-        <location filename="../views/trainpage.cpp" line="+50"/>
+        <location filename="../views/trainpage.cpp" line="+55"/>
         <source>Run name:</source>
         <translation>运行名称：</translation>
     </message>
@@ -2369,6 +2552,11 @@ LibTorch %2</translation>
         <location line="+14"/>
         <source>step %v of %m</source>
         <translation>第 %v 步，共 %m 步</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Steps whose loss or gradient was not a number were skipped without an update; after several in a row the run went back to its last checkpoint with a lower learning rate.</source>
+        <translation>损失或梯度不是数值的步已跳过且未更新参数；连续多次后，运行会回到上一个检查点并降低学习率。</translation>
     </message>
     <message>
         <location line="+16"/>
@@ -2441,12 +2629,12 @@ LibTorch %2</translation>
         <translation>运行日志会显示在这里。</translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+40"/>
         <source>The run could not start</source>
         <translation>运行无法启动</translation>
     </message>
     <message>
-        <location line="+44"/>
+        <location line="+46"/>
         <source>The run config is not valid</source>
         <translation>运行配置无效</translation>
     </message>
@@ -2461,13 +2649,64 @@ LibTorch %2</translation>
         <translation>请在“数据”页面选择用于训练的数据集。</translation>
     </message>
     <message>
+        <location line="+7"/>
+        <source>checking memory…</source>
+        <translation>正在检查内存…</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>The run was not started</source>
+        <translation>运行未启动</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>This run will not fit in memory</source>
+        <translation>此运行在内存中放不下</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The forecast says this run&apos;s training step will not fit on %1.</source>
+        <translation>预测显示此运行的训练步在 %1 上放不下。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>It needs %1 at its peak; %2 is free now. Training would likely stop at the first step with an out-of-memory error (on a GPU the micro-batch is halved until it fits, which is slower).
+
+To make it fit, try:
+%3</source>
+        <translation>峰值需要 %1；当前可用 %2。训练很可能在第一步因内存不足而停止（在 GPU 上微批会减半直到放得下，速度更慢）。
+
+要让它放得下，可以尝试：
+%3</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Start anyway</source>
+        <translation>仍然开始</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>went back to the checkpoint at step %1 after steps that were not a number; the curves from there are drawn again</source>
+        <translation>出现非数值的步后回到第 %1 步的检查点；从那里开始的曲线将重新绘制</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>NaN/inf steps skipped: %1</source>
+        <translation>跳过的 NaN/inf 步：%1</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>learning rate ×%1 after going back</source>
+        <translation>回退后学习率 ×%1</translation>
+    </message>
+    <message>
         <location line="+35"/>
-        <location line="+196"/>
+        <location line="+206"/>
         <source>The run failed</source>
         <translation>运行失败</translation>
     </message>
     <message>
-        <location line="-188"/>
+        <location line="-198"/>
         <source>Following run &apos;%1&apos;, trained by another process</source>
         <translation>正在跟随由另一个进程训练的运行“%1”</translation>
     </message>
@@ -2477,12 +2716,12 @@ LibTorch %2</translation>
         <translation>曲线会随其记录实时更新（主机 %1，进程号 %2）。</translation>
     </message>
     <message>
-        <location line="+84"/>
+        <location line="+93"/>
         <source>Run &apos;%1&apos; ended: %2</source>
         <translation>运行“%1”已结束：%2</translation>
     </message>
     <message>
-        <location line="+63"/>
+        <location line="+64"/>
         <source>validation at step %1: loss %2</source>
         <translation>第 %1 步验证：损失 %2</translation>
     </message>
