@@ -265,6 +265,111 @@ int cmd_train(const TrainArgs& a) {
   return run_training(a.project, run_id, a.json);
 }
 
+struct EstimateArgs {
+  std::string project, config, device;
+  std::vector<std::string> sets;
+  bool json = false, measure = false;
+  int steps = 3;
+};
+
+std::string binary_bytes(int64_t bytes) {
+  char text[32];
+  const double b = double(bytes);
+  if (bytes >= (int64_t(1) << 30))
+    std::snprintf(text, sizeof text, "%.2f GiB", b / double(int64_t(1) << 30));
+  else
+    std::snprintf(text, sizeof text, "%.1f MiB", b / double(int64_t(1) << 20));
+  return text;
+}
+
+// The memory forecast of the config `train` would start from (the same --config and --set), and
+// with --measure the same step trained for real beside it.
+int cmd_estimate(const EstimateArgs& a) {
+  std::string origin;
+  nlohmann::json doc;
+  {
+    auto store = ProjectStore::open(a.project);
+    doc = base_config(*store, a.config, &origin);
+  }
+  for (const auto& s : a.sets) RunConfig::apply_override(doc, s);
+  if (!a.device.empty()) RunConfig::apply_override(doc, "device=" + a.device);
+  const auto cfg = RunConfig::from_json(doc, origin == "defaults" ? "" : origin);
+  // A classifier's head is a few numbers per label: two stand for the dataset's labels.
+  const int labels = cfg.model.task == Task::kClassification ? 2 : 0;
+  const MemoryForecast f = forecast_memory(cfg, a.project, labels);
+  std::optional<MemorySample> measured;
+  if (a.measure) {
+    RunConfig at = cfg;
+    at.train.micro_batch_size = int(f.micro_batch);
+    measured = measure_step_memory(at, a.project, a.steps, labels);
+  }
+  const double error = measured && measured->peak_allocated > 0
+                           ? (double(f.peak_bytes) - double(measured->peak_allocated)) /
+                                 double(measured->peak_allocated)
+                           : 0.0;
+  if (a.json) {
+    nlohmann::json categories = nlohmann::json::object();
+    for (const auto& [name, bytes] : f.categories) categories[name] = bytes;
+    nlohmann::json out = {{"device", f.device},
+                          {"micro_batch", f.micro_batch},
+                          {"sequence", f.sequence},
+                          {"peak_bytes", f.peak_bytes},
+                          {"device_bytes", f.device_bytes},
+                          {"categories", categories},
+                          {"available_bytes", f.available_bytes},
+                          {"total_bytes", f.total_bytes},
+                          {"max_micro_batch", f.max_micro_batch},
+                          {"fit", to_string(f.fit)}};
+    if (measured)
+      out["measured"] = {{"steps", a.steps},
+                         {"peak_allocated", measured->peak_allocated},
+                         {"base_weights", measured->base_weights},
+                         {"trainable_weights", measured->trainable_weights},
+                         {"gradients", measured->gradients},
+                         {"optimizer_state", measured->optimizer_state},
+                         {"activations", measured->activations()},
+                         {"reserved", measured->reserved},
+                         {"device_used", measured->device_used},
+                         {"resident", measured->resident},
+                         {"peak_error", error}};
+    std::printf("%s\n", out.dump(2).c_str());
+    return kExitOk;
+  }
+  std::printf("memory forecast for %s on %s: micro-batch %lld x %lld tokens\n", origin.c_str(),
+              f.device.c_str(), static_cast<long long>(f.micro_batch),
+              static_cast<long long>(f.sequence));
+  auto measured_of = [&](const std::string& name) -> std::string {
+    if (!measured) return "";
+    const MemorySample& m = *measured;
+    if (name == "base_weights") return binary_bytes(m.base_weights);
+    if (name == "trainable_weights") return binary_bytes(m.trainable_weights);
+    if (name == "gradients") return binary_bytes(m.gradients);
+    if (name == "optimizer_state") return binary_bytes(m.optimizer_state);
+    if (name == "activations") return binary_bytes(m.activations());
+    if (name == "allocator_cache" && m.reserved > 0)
+      return binary_bytes(m.reserved - m.peak_allocated);
+    return "";
+  };
+  std::printf("  %-18s %12s%s\n", "", "forecast", measured ? "      measured" : "");
+  for (const auto& [name, bytes] : f.categories)
+    std::printf("  %-18s %12s %13s\n", name.c_str(), binary_bytes(bytes).c_str(),
+                measured_of(name).c_str());
+  std::printf("  %-18s %12s %13s\n", "peak (allocator)", binary_bytes(f.peak_bytes).c_str(),
+              measured ? binary_bytes(measured->peak_allocated).c_str() : "");
+  if (measured)
+    std::printf("  forecast error: %+.2f%% of the measured peak (step %d of %d)\n", 100.0 * error,
+                a.steps, a.steps);
+  if (f.available_bytes > 0)
+    std::printf("%s: %s needed, %s free of %s\n", to_string(f.fit).c_str(),
+                binary_bytes(f.device_bytes).c_str(), binary_bytes(f.available_bytes).c_str(),
+                binary_bytes(f.total_bytes).c_str());
+  if (f.max_micro_batch > 0)
+    std::printf("largest micro-batch that fits: %lld\n", static_cast<long long>(f.max_micro_batch));
+  else
+    std::printf("no micro-batch fits: shorten data.max_length, use LoRA or bf16\n");
+  return kExitOk;
+}
+
 int cmd_resume(const std::string& project, const std::string& run_name, bool json) {
   int64_t run_id = 0;
   {
@@ -713,6 +818,25 @@ int main(int argc, char** argv) {
   train->add_option("--name", train_args.name, "Run name (default: run, run-2, ...)");
   train->add_flag("--json", train_args.json, "Print progress as JSON lines");
 
+  EstimateArgs estimate_args;
+  auto* estimate = app.add_subcommand(
+      "estimate",
+      "Forecast the memory a training step of a config will need, per category, and the largest "
+      "micro-batch that fits");
+  estimate->add_option("PROJECT", estimate_args.project, "Project file")->required();
+  estimate->add_option("--config", estimate_args.config,
+                       "Run config: a JSON file or the name of a project preset");
+  estimate->add_option("--set", estimate_args.sets, "Override one key (repeatable)");
+  estimate->add_option("--device", estimate_args.device, "cuda or cpu (default: the config's)")
+      ->check(CLI::IsMember({"auto", "cuda", "cpu"}));
+  estimate->add_flag("--json", estimate_args.json,
+                     "Print JSON: peak_bytes, categories (name -> bytes), max_micro_batch, ...");
+  estimate->add_flag("--measure", estimate_args.measure,
+                     "Also train a few steps on full-length random rows and print the measured "
+                     "memory beside the forecast (nothing is written to the project)");
+  estimate->add_option("--steps", estimate_args.steps, "Steps measured (the last one counts)")
+      ->check(CLI::Range(1, 100));
+
   auto* resume = app.add_subcommand(
       "resume",
       "Continue a stopped or interrupted run (or a failed one that has a checkpoint) from its "
@@ -827,6 +951,7 @@ int main(int argc, char** argv) {
     if (*data_list) return cmd_data_list(project, json);
     if (*train) return cmd_train(train_args);
     if (*resume) return cmd_resume(project, run_name, json);
+    if (*estimate) return cmd_estimate(estimate_args);
     if (*runs) return cmd_runs(project, json);
     if (*metrics) return cmd_metrics(project, run_name, json);
     if (*exp) return cmd_export(project, run_name, format, quant, no_check, out_dir, json);

@@ -184,6 +184,12 @@ struct MemoryForecast {
 MemoryForecast forecast_memory(const RunConfig& config, const std::string& project_path = "",
                                int num_labels = 0);
 
+// Trains `steps` optimizer steps of `config` in a model built as a run would build it, on rows of
+// exactly data.max_length random tokens (the forecast's worst case), and returns the memory of
+// the last step: what `deeptune-cli estimate --measure` sets beside the forecast. Writes nothing.
+MemorySample measure_step_memory(const RunConfig& config, const std::string& project_path,
+                                 int steps = 3, int num_labels = 0);
+
 // What a config builds, without training: parameter counts and LoRA target choices.
 struct ModelSummary {
   std::string description;

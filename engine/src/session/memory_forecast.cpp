@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/splitmix64.h"
 #include "deeptune/error.h"
 #include "deeptune/session.h"
 #include "deeptune/text.h"
@@ -12,6 +13,7 @@
 #include "session/session_internal.h"
 #include "torch/compat.h"
 #include "train/forecast.h"
+#include "train/trainer.h"
 
 namespace deeptune {
 namespace {
@@ -84,6 +86,7 @@ MemoryForecast forecast_for(const model::LlamaConfig& model, const RunConfig& co
                                               : std::string(cuda ? "cuda (not available)" : "cpu");
   in.cuda = cuda;
   in.fused_attention = cuda && compat::fused_attention(device);
+  in.mean_keeps_input = compat::mean_keeps_input();
   if (cuda) {
     const auto mem = compat::cuda_memory(device);
     f.total_bytes = mem.device_total;
@@ -142,6 +145,59 @@ MemoryForecast forecast_memory(const RunConfig& config, const std::string& proje
   }
   return detail::forecast_for(detail::model_config(store.get(), config, std::nullopt, labels),
                               config);
+}
+
+namespace {
+class DiscardingSink : public train::CheckpointSink {
+ public:
+  std::string directory_for(int64_t) override { return {}; }
+  void saved(int64_t, const std::string&, const std::string&) override {}
+};
+}  // namespace
+
+MemorySample measure_step_memory(const RunConfig& config, const std::string& project_path,
+                                 int steps, int num_labels) {
+  if (steps < 1) throw InputError("--steps", "measure at least one step");
+  RunConfig c = config;
+  std::vector<std::string> labels;
+  if (c.model.task == Task::kClassification)
+    for (int i = 0; i < std::max(2, num_labels); ++i) labels.push_back("class" + std::to_string(i));
+  auto store = ProjectStore::open(project_path);
+  const bool cuda = c.device == DeviceChoice::kCuda ||
+                    (c.device == DeviceChoice::kAuto && compat::cuda_available());
+  if (cuda && !compat::cuda_available())
+    throw InputError("device", "cuda was requested but no CUDA device is available");
+  const torch::Device device = cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  std::string origin;
+  auto model = detail::build_start_model(*store, c, std::nullopt, labels, &origin);
+  detail::adapt(model, c);
+  model->to(device);
+  if (c.train.micro_batch_size == kAutoMicroBatch)
+    c.train.micro_batch_size =
+        int(std::max<int64_t>(1, detail::forecast_for(model->config(), c).max_micro_batch));
+  // Rows of max_length tokens drawn from the whole vocabulary, every position after the first
+  // predicted (classification: a label each).
+  train::EncodedData data;
+  data.labels = labels;
+  SplitMix64 rng(c.seed);
+  const auto vocab = static_cast<uint64_t>(model->config().vocab_size);
+  for (int64_t i = 0; i < int64_t(c.train.batch_size) * steps; ++i) {
+    train::TokenizedExample e;
+    e.ids.resize(size_t(c.data.max_length));
+    for (auto& id : e.ids) id = static_cast<int32_t>(rng.below(vocab));
+    e.target.assign(e.ids.size(), 1);
+    e.target[0] = 0;
+    if (!labels.empty()) e.label = int32_t(i % int64_t(labels.size()));
+    data.train.push_back(std::move(e));
+  }
+  RunObserver quiet;
+  RunControl control;
+  DiscardingSink sink;
+  train::Trainer trainer(c, model, std::move(data), device, model->config().pad_token_id, quiet,
+                         control, sink);
+  MemorySample last;
+  for (int i = 0; i < steps; ++i) last = trainer.profile_step();
+  return last;
 }
 
 }  // namespace deeptune

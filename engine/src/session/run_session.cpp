@@ -424,6 +424,16 @@ class RunExecution {
 
   // 4. The trainer, continued from the newest checkpoint (verified) when there is one.
   void start_trainer() {
+    if (config_.train.micro_batch_size == kAutoMicroBatch) {
+      const MemoryForecast f = detail::forecast_for(model_->config(), config_);
+      config_.train.micro_batch_size = int(std::max<int64_t>(1, f.max_micro_batch));
+      persist_.on_log(
+          {f.max_micro_batch > 0 ? LogLevel::kInfo : LogLevel::kWarning,
+           "micro-batch auto: " + std::to_string(config_.train.micro_batch_size) +
+               (f.max_micro_batch > 0
+                    ? " (the largest divisor of the batch whose forecast fits on " + f.device + ")"
+                    : " (even 1 is forecast not to fit on " + f.device + ")")});
+    }
     sink_ = std::make_unique<StoreCheckpointSink>(*store_, run_id_, persist_);
     const int32_t pad = tokenizer_->pad_id();
     trainer_ = std::make_unique<train::Trainer>(config_, model_, std::move(encoded_), device_, pad,

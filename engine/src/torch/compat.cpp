@@ -2,6 +2,8 @@
 #include "torch/compat.h"
 
 #include <ATen/autocast_mode.h>
+#include <c10/core/Allocator.h>
+#include <c10/util/ThreadLocalDebugInfo.h>
 #include <torch/version.h>
 
 #include <cstdio>
@@ -62,6 +64,10 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
 #else
   return attention_reference(q, k, v, scale, causal);
 #endif
+}
+
+bool mean_keeps_input() {
+  return !DT_TORCH_AT_LEAST(2, 0);
 }
 
 bool fused_attention(const torch::Device& device) {
@@ -238,6 +244,43 @@ void reset_peak_memory(const torch::Device& device) {
 #else
   (void)device;
 #endif
+}
+
+namespace {
+// The totals' type of reportMemoryUsage changed across LibTorch versions (int64_t, then size_t);
+// read it off the base class so the override matches either.
+template <typename F>
+struct TotalsOf;
+template <typename C, typename T>
+struct TotalsOf<void (C::*)(void*, int64_t, T, T, c10::Device)> {
+  using type = T;
+};
+using Totals = TotalsOf<decltype(&c10::MemoryReportingInfoBase::reportMemoryUsage)>::type;
+}  // namespace
+
+struct CpuAllocationTracker::Reporter : c10::MemoryReportingInfoBase {
+  void reportMemoryUsage(void* /*ptr*/, int64_t alloc_size, Totals /*allocated*/,
+                         Totals /*reserved*/, c10::Device device) override {
+    if (device.type() != c10::DeviceType::CPU) return;
+    current += alloc_size;
+    peak = std::max(peak, current);
+  }
+  bool memoryProfilingEnabled() const override { return true; }
+  int64_t current = 0, peak = 0;
+};
+
+CpuAllocationTracker::CpuAllocationTracker() : reporter_(std::make_shared<Reporter>()) {
+  guard_ = std::make_shared<c10::DebugInfoGuard>(c10::DebugInfoKind::PROFILER_STATE, reporter_);
+}
+
+CpuAllocationTracker::~CpuAllocationTracker() = default;
+
+int64_t CpuAllocationTracker::current() const {
+  return reporter_->current;
+}
+
+int64_t CpuAllocationTracker::peak() const {
+  return reporter_->peak;
 }
 
 }  // namespace compat

@@ -15,6 +15,8 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
                         double scale, bool causal);
 // Whether attention() takes the fused kernel on `device` (what the memory forecast must assume).
 bool fused_attention(const torch::Device& device);
+// Whether mean() keeps its input for backward (LibTorch < 2.0), as the memory forecast assumes.
+bool mean_keeps_input();
 // Always the plain composition (used when the weights themselves are wanted).
 torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k,
                                   const torch::Tensor& v, double scale, bool causal,
@@ -67,5 +69,24 @@ void maybe_inject_out_of_memory(int64_t micro_batch_rows);
 // this process, for that setting) report a NaN loss, as a diverging step would.
 bool inject_nonfinite(int64_t step);
 void reset_peak_memory(const torch::Device& device);
+
+// Counts the CPU tensor memory allocated on this thread while it lives, through LibTorch's
+// memory-profiling hook (the one its profiler uses): bytes allocated since it started and not yet
+// freed, and their peak. Memory that existed before it started is not seen; the CPU allocator
+// has no counters of its own.
+class CpuAllocationTracker {
+ public:
+  CpuAllocationTracker();
+  ~CpuAllocationTracker();
+  CpuAllocationTracker(const CpuAllocationTracker&) = delete;
+  CpuAllocationTracker& operator=(const CpuAllocationTracker&) = delete;
+  int64_t current() const;
+  int64_t peak() const;
+
+ private:
+  struct Reporter;
+  std::shared_ptr<Reporter> reporter_;
+  std::shared_ptr<void> guard_;
+};
 
 }  // namespace deeptune::compat

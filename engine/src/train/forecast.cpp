@@ -108,8 +108,9 @@ Act Replay::rms_norm(const Act& x, int64_t dim) {
   const Act xf = x.size == 4 ? x : make(x.elems, 4, x.grad);
   const int64_t rows = x.elems / dim;
   if (xf.grad) {
-    save(xf);
-    save(make(rows, 4, true));  // rsqrt of the mean square
+    save(xf);                                                // pow keeps its input
+    if (in_.mean_keeps_input) save(make(x.elems, 4, true));  // the squares
+    save(make(rows, 4, true));                               // rsqrt of the mean square
   }
   const Act y = make(x.elems, 4, xf.grad);
   const Act y2 = x.size == 4 ? y : make(x.elems, x.size, y.grad);
@@ -140,21 +141,30 @@ Act Replay::attention(const Act& q, const Act& k, const Act& v) {
     if (grad) save(out);
     return out;  // laid out (B, T, nh, hd): the transpose + contiguous after it copies nothing
   }
-  // The composition: matmul folds (B, nh) into one batch dimension, copying operands whose
-  // layout does not allow a view; either way bmm keeps one operand-sized tensor per side.
+  // The composition. matmul folds (B, nh) into one batch dimension: q (laid out (B, T, nh, hd)
+  // by the projection) is copied when B > 1, k and v too when they were not repeated for GQA.
+  // bmm keeps each operand for the other's gradient; the local variables keep q, k and v alive
+  // until the attention returns.
   const int64_t scores = b * nh * t * t;
-  if (grad) {
-    save(make(heads, cs_, true));  // q
-    save(make(heads, cs_, true));  // k
-  }
-  const Act w = make(scores, 4, grad);  // softmax in fp32
+  const bool q_copied = b > 1, kv_copied = b > 1 && nkv == nh;
+  int64_t locals = 0;
+  auto operand = [&](const Act& a, bool copied, bool kept) {
+    const Act used = cast(copied ? make(heads, a.size, a.grad) : a);
+    if (kept) save(used);
+    if (!kept || used.id != a.id) locals += bytes(heads, a.size);  // the variable's own
+  };
+  operand(q, q_copied, kr.grad);
+  operand(kr, kv_copied, q.grad);
+  if (grad) save(make(t * t, 1, false));  // the causal mask, kept by masked_fill
+  const Act w = make(scores, 4, grad);    // softmax in fp32 keeps its result
   if (grad) save(w);
-  // scores, scaled, masked (the variable keeps the masked scores to the end) and its fp32 copy
-  candidate(bytes(scores, cs_) * 2);
-  candidate(bytes(scores, cs_) + (autocast_ ? bytes(scores, 4) : 0));
-  if (grad && autocast_) save(make(scores, 2, true));  // the weights cast for the second matmul
-  if (grad) save(make(heads, cs_, true));              // v
-  candidate(bytes(scores, cs_));
+  // scores and scaled scores, then the masked scores (kept by the variable to the end) beside
+  // their fp32 copy and the weights
+  candidate(locals + bytes(scores, cs_) * 2);
+  candidate(locals + bytes(scores, cs_) + (autocast_ ? bytes(scores, 4) : 0));
+  if (vf.grad && autocast_) save(make(scores, 2, true));  // the weights cast for the product
+  operand(vf, kv_copied, grad);
+  candidate(locals + bytes(scores, cs_) + bytes(heads, cs_));
   return make(heads, cs_, grad);  // the product, then transpose(1, 2).contiguous(): a copy
 }
 

@@ -24,6 +24,9 @@ struct ForecastInput {
   int64_t sequence = 1;              // tokens per row (every row assumed this long)
   bool cuda = false;                 // the caching allocator rounds blocks to 512 bytes
   bool fused_attention = false;      // scaled_dot_product_attention instead of the composition
+  // LibTorch before 2.0 keeps mean()'s input for its backward (for the element count); later
+  // versions keep only the sizes. RMSNorm's squares are that input.
+  bool mean_keeps_input = false;
 };
 
 struct ForecastBytes {

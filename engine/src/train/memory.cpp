@@ -15,6 +15,38 @@ int64_t resident_bytes() {
   return resident * static_cast<int64_t>(::sysconf(_SC_PAGESIZE));
 }
 
+namespace {
+int64_t bytes_of(const torch::Tensor& t) {
+  return t.defined() ? t.numel() * static_cast<int64_t>(t.element_size()) : int64_t{0};
+}
+}  // namespace
+
+StepMemory::StepMemory(model::Transformer& m, torch::optim::Optimizer& optimizer,
+                       const torch::Device& device)
+    : model_(m), optimizer_(optimizer), device_(device) {
+  compat::reset_peak_memory(device);
+  if (device.is_cuda()) return;
+  for (const auto& p : m->parameters()) held_ += bytes_of(p) + bytes_of(p.grad());
+  for (const auto& [key, state] : optimizer.state()) {
+    (void)key;
+    if (const auto* adamw = dynamic_cast<const torch::optim::AdamWParamState*>(state.get()))
+      held_ += bytes_of(adamw->exp_avg()) + bytes_of(adamw->exp_avg_sq()) +
+               bytes_of(adamw->max_exp_avg_sq());
+  }
+  tracker_ = std::make_unique<compat::CpuAllocationTracker>();
+}
+
+MemorySample StepMemory::finish() {
+  compat::synchronize(device_);
+  MemorySample s = measure_memory(model_, optimizer_, device_);
+  if (tracker_) {
+    s.allocated = held_ + tracker_->current();
+    s.peak_allocated = held_ + tracker_->peak();
+    tracker_.reset();
+  }
+  return s;
+}
+
 MemorySample measure_memory(model::Transformer& m, torch::optim::Optimizer& optimizer,
                             const torch::Device& device) {
   MemorySample s;

@@ -6,6 +6,7 @@
 
 #include "deeptune/session.h"
 #include "model/llama.h"
+#include "torch/compat.h"
 
 namespace deeptune::train {
 
@@ -14,6 +15,24 @@ namespace deeptune::train {
 // allocator and device counters for `device` and the resident set.
 MemorySample measure_memory(model::Transformer& m, torch::optim::Optimizer& optimizer,
                             const torch::Device& device);
+
+// One training step's memory, from construction to finish(). On CUDA the allocator's peak is
+// reset at the start; on the CPU, which keeps no counters, the tensors alive at the start
+// (parameters, gradients, optimizer state) plus the peak of what the step allocates on this
+// thread (compat::CpuAllocationTracker) give the same figures: allocated and peak_allocated.
+class StepMemory {
+ public:
+  StepMemory(model::Transformer& m, torch::optim::Optimizer& optimizer,
+             const torch::Device& device);
+  MemorySample finish();
+
+ private:
+  model::Transformer& model_;
+  torch::optim::Optimizer& optimizer_;
+  torch::Device device_;
+  int64_t held_ = 0;
+  std::unique_ptr<compat::CpuAllocationTracker> tracker_;
+};
 
 // This process's resident set in bytes (/proc/self/statm); 0 where it cannot be read.
 int64_t resident_bytes();

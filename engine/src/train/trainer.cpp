@@ -218,6 +218,20 @@ double Trainer::try_step(const std::vector<size_t>& indices, int64_t* tokens, do
   return total;
 }
 
+MemorySample Trainer::profile_step() {
+  model_->train();
+  StepMemory memory(model_, *optimizer_, device_);
+  const double lr = learning_rate(config_.train, pos_.step + 1) * pos_.lr_scale;
+  for (auto& group : optimizer_->param_groups())
+    static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+  const auto indices = sampler_.next(static_cast<size_t>(config_.train.batch_size));
+  int64_t tokens = 0;
+  double grad_norm = 0.0;
+  train_step(indices, &tokens, &grad_norm);
+  ++pos_.step;
+  return memory.finish();
+}
+
 void Trainer::wait_while_paused() {
   if (!control_.pause_requested() || control_.stop_requested()) return;
   observer_.on_state(RunState::kPaused, "paused at step " + std::to_string(pos_.step));
@@ -325,7 +339,7 @@ RunStatus Trainer::run() {
       return RunStatus::kStopped;
     }
     const auto t0 = Clock::now();
-    compat::reset_peak_memory(device_);  // the sample's peak is this step's
+    StepMemory memory(model_, *optimizer_, device_);  // the sample's peak is this step's
     const double lr = learning_rate(spec, pos_.step + 1) * pos_.lr_scale;
     for (auto& group : optimizer_->param_groups())
       static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
@@ -372,7 +386,7 @@ RunStatus Trainer::run() {
     m.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
     m.eta_seconds = ema_step_seconds * double(spec.max_steps - pos_.step);
     m.epoch = sampler_.epochs_done();
-    m.memory = measure_memory(model_, *optimizer_, device_);
+    m.memory = memory.finish();
     m.micro_batch = micro_batch_;
     m.out_of_memory_retries = halvings_;
     m.skipped = bad;

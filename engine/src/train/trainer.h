@@ -54,6 +54,10 @@ class Trainer {
   // Throws Error on failure (NaN loss, ...).
   RunStatus run();
   EvalMetrics evaluate();
+  // One optimizer step exactly as run() takes it, outside the run loop (no evaluation, checkpoint
+  // or observer), and its memory: what the forecast is measured against.
+  MemorySample profile_step();
+  int64_t micro_batch() const { return micro_batch_; }
 
   int64_t step() const { return pos_.step; }
   double last_train_loss() const { return last_train_loss_; }
