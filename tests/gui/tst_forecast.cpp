@@ -318,7 +318,8 @@ void TstForecast::runShowsForecastAndEvents() {
 }
 
 // DEEPTUNE_FORECAST_SHOT=FILE: the Hyperparameters page with a forecast that fits, grabbed into
-// FILE (docs/forecast.png); FILE with -wontfit before .png for one that does not.
+// FILE (docs/forecast.png); FILE with -wontfit before .png for one that does not, -model for the
+// Model & LoRA page with that one, -question for the question before starting it.
 void TstForecast::screenshot() {
   const QString file = qEnvironmentVariable("DEEPTUNE_FORECAST_SHOT");
   if (file.isEmpty()) QSKIP("DEEPTUNE_FORECAST_SHOT not set");
@@ -335,6 +336,29 @@ void TstForecast::screenshot() {
   QTest::qWait(300);
   QVERIFY(m_window->grab().save(
       QString(file).replace(QStringLiteral(".png"), QStringLiteral("-wontfit.png"))));
+  m_window->showPage(MainWindow::kModel);
+  QTRY_VERIFY_WITH_TIMEOUT(m_window->modelPage()->memoryLabel()->hasForecast(), 30000);
+  QTest::qWait(300);
+  QVERIFY(m_window->grab().save(
+      QString(file).replace(QStringLiteral(".png"), QStringLiteral("-model.png"))));
+  // The question before starting it, grabbed and then answered no.
+  m_window->showPage(MainWindow::kTrain);
+  QSignalSpy declined(m_window->trainPage(), &TrainPage::startDeclined);
+  bool grabbed = false;
+  QTimer poll;
+  poll.setInterval(100);
+  connect(&poll, &QTimer::timeout, this, [&] {
+    auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+    if (!box) return;
+    poll.stop();
+    grabbed = box->grab().save(
+        QString(file).replace(QStringLiteral(".png"), QStringLiteral("-question.png")));
+    box->button(QMessageBox::Cancel)->click();
+  });
+  poll.start();
+  QVERIFY(m_window->trainPage()->startRun());
+  QVERIFY(declined.wait(30000));
+  QVERIFY(grabbed);
 }
 
 void TstForecast::cleanupTestCase() {
