@@ -19,19 +19,22 @@
 namespace deeptune {
 
 // Memory after an optimizer step, in bytes. The categories are counted from the tensors the
-// trainer owns; the allocator and device figures are what CUDA reports (0 on the CPU).
+// trainer owns. allocated and peak_allocated are the CUDA caching allocator's counters; on the
+// CPU, which has none, the tensors alive when the step began plus what the step allocated (counted
+// through LibTorch's memory-profiling hook). reserved and the device figures are CUDA's (0 on the
+// CPU).
 struct MemorySample {
   int64_t base_weights = 0;       // parameters that do not train
   int64_t trainable_weights = 0;  // parameters that train (adapters, a head; all in full mode)
   int64_t gradients = 0;          // of the trainable weights, alive from backward to the update
   int64_t optimizer_state = 0;    // AdamW's two moments per trainable weight
-  // CUDA's caching allocator: bytes in tensors now, bytes it holds from the device now, and the
-  // most bytes in tensors at any moment of this step (its peak since the step began).
+  // Bytes in tensors now, bytes the CUDA allocator holds from the device now, and the most bytes
+  // in tensors at any moment of this step (its peak since the step began).
   int64_t allocated = 0, reserved = 0, peak_allocated = 0;
   int64_t device_used = 0, device_total = 0;  // the whole device, every process (cudaMemGetInfo)
   int64_t resident = 0;                       // this process's resident set in host memory
   // At the step's peak, what the categories above do not explain: activations kept for backward
-  // and temporaries (0 on the CPU, where there is no allocator peak to read).
+  // and temporaries.
   int64_t activations() const {
     const int64_t held = base_weights + trainable_weights + gradients + optimizer_state;
     return peak_allocated > held ? peak_allocated - held : 0;

@@ -133,11 +133,13 @@ class PersistingObserver : public RunObserver {
     add(m.step, "memory/optimizer_state", double(mem.optimizer_state));
     add(m.step, "memory/resident", double(mem.resident));
     if (m.out_of_memory_retries > 0) add(m.step, "memory/out_of_memory", double(m.micro_batch));
-    if (mem.device_total > 0) {  // CUDA
+    if (mem.peak_allocated > 0) {  // CUDA's allocator, or the step's counted CPU allocations
       add(m.step, "memory/allocated", double(mem.allocated));
-      add(m.step, "memory/reserved", double(mem.reserved));
       add(m.step, "memory/peak_allocated", double(mem.peak_allocated));
       add(m.step, "memory/activations", double(mem.activations()));
+    }
+    if (mem.device_total > 0) {  // CUDA
+      add(m.step, "memory/reserved", double(mem.reserved));
       add(m.step, "memory/device_used", double(mem.device_used));
       add(m.step, "memory/device_total", double(mem.device_total));
     }
@@ -438,6 +440,17 @@ class RunExecution {
     const int32_t pad = tokenizer_->pad_id();
     trainer_ = std::make_unique<train::Trainer>(config_, model_, std::move(encoded_), device_, pad,
                                                 persist_, control_, *sink_);
+    {
+      const MemoryForecast f = detail::forecast_for(model_->config(), config_);
+      const auto mib = [](int64_t b) { return std::to_string(b >> 20) + " MiB"; };
+      const std::string note =
+          "the forecast for micro-batch " + std::to_string(f.micro_batch) + " was a peak of " +
+          mib(f.peak_bytes) + " (" + mib(f.category("activations")) + " of activations), " +
+          mib(f.device_bytes) + " on the device with " + mib(f.available_bytes) + " free";
+      trainer_->set_forecast_note(note);
+      persist_.on_log({f.fit == MemoryFit::kWontFit ? LogLevel::kWarning : LogLevel::kInfo,
+                       "memory: " + note + " (" + to_string(f.fit) + ")"});
+    }
     if (before_.checkpoint_step >= 0) {
       const auto ckpt = detail::newest_checkpoint(*store_, before_);
       trainer_->restore(store_->resolve(ckpt.path), ckpt.sha256, ckpt.step);

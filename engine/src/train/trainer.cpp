@@ -151,6 +151,7 @@ double Trainer::train_step(const std::vector<size_t>& indices, int64_t* tokens, 
                                 ? "; the device holds " + std::to_string(mem.device_used >> 20) +
                                       " of " + std::to_string(mem.device_total >> 20) + " MiB"
                                 : std::string()) +
+                           (forecast_note_.empty() ? std::string() : "; " + forecast_note_) +
                            ". Shorten data.max_length, use LoRA or bf16, or a larger device");
       }
       const int64_t from = micro_batch_;

@@ -58,6 +58,8 @@ class Trainer {
   // or observer), and its memory: what the forecast is measured against.
   MemorySample profile_step();
   int64_t micro_batch() const { return micro_batch_; }
+  // What the memory forecast said before the run, quoted when even micro-batch 1 does not fit.
+  void set_forecast_note(std::string note) { forecast_note_ = std::move(note); }
 
   int64_t step() const { return pos_.step; }
   double last_train_loss() const { return last_train_loss_; }
@@ -97,6 +99,7 @@ class Trainer {
   int64_t bad_streak_ = 0;   // NaN/inf steps in a row
   int64_t skipped_steps_ = 0;
   std::string last_checkpoint_dir_, last_checkpoint_sha_;
+  std::string forecast_note_;
   std::optional<EvalMetrics> last_eval_;
 };
 
