@@ -48,6 +48,7 @@ const char* kSeedDocument = R"({
   "train": {"mode": "lora", "lr": 3e-4, "batch_size": 64, "micro_batch_size": 16,
             "weight_decay": 0.05, "max_steps": 1000, "warmup_steps": 50, "schedule": "cosine",
             "grad_clip": 1.0, "label_smoothing": 0.0, "precision": "fp32",
+            "gradient_checkpointing": "off",
             "eval_every": 100, "checkpoint_every": 200, "nonfinite_patience": 3,
             "nonfinite_lr_factor": 0.5}
 })";
@@ -608,7 +609,7 @@ void TestConfig::advisories() {
 
 void TestConfig::schemaDescribesEveryKey() {
   const auto& schema = deeptune::config_schema();
-  QCOMPARE(schema.size(), size_t{30});
+  QCOMPARE(schema.size(), size_t{31});
   std::set<std::string> keys;
   const json defaults = RunConfig().to_json();
   for (const auto& info : schema) {
@@ -678,7 +679,7 @@ void TestConfig::enumChoicesRoundTrip() {
     for (const std::string& choice : info.choices)
       QVERIFY2(q(error->message()).contains(q(choice)), error->what());
   }
-  QCOMPARE(enums, 7);
+  QCOMPARE(enums, 8);
 }
 
 // --- JSON input --------------------------------------------------------------------------------

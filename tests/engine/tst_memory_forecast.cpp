@@ -7,6 +7,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 #include <cmath>
+#include <map>
 
 #include "deeptune/error.h"
 #include "deeptune/session.h"
@@ -27,6 +28,7 @@ class TstMemoryForecast : public QObject {
   void forecastMatchesMeasuredStep();
   void forecastGrowsWithBatchAndSequence();
   void autoMicroBatchTrains();
+  void recomputationKeepsTheRunAndSavesMemory();
 
  private:
   QTemporaryDir dir_;
@@ -46,20 +48,28 @@ void TstMemoryForecast::forecastMatchesMeasuredStep_data() {
   QTest::addColumn<QString>("precision");
   QTest::addColumn<QString>("mode");
   QTest::addColumn<double>("dropout");
-  QTest::newRow("tiny fp32 lora") << "preset:tiny" << 4 << 64 << "fp32"
-                                  << "lora" << 0.05;
-  QTest::newRow("tiny bf16 lora") << "preset:tiny" << 8 << 256 << "bf16"
-                                  << "lora" << 0.05;
-  QTest::newRow("small fp32 long") << "preset:small" << 1 << 512 << "fp32"
-                                   << "lora" << 0.0;
-  QTest::newRow("small fp32 full") << "preset:small" << 2 << 256 << "fp32"
-                                   << "full" << 0.0;
-  QTest::newRow("tiny bf16 full") << "preset:tiny" << 16 << 128 << "bf16"
-                                  << "full" << 0.0;
+  QTest::addColumn<QString>("checkpointing");
+  const QString off = "off", full = "full", selective = "selective";
+  auto row = [](const char* name, const QString& source, int micro, int length,
+                const char* precision, const char* mode, double dropout, const QString& recompute) {
+    QTest::newRow(name) << source << micro << length << QString(precision) << QString(mode)
+                        << dropout << recompute;
+  };
+  row("tiny fp32 lora", "preset:tiny", 4, 64, "fp32", "lora", 0.05, off);
+  row("tiny bf16 lora", "preset:tiny", 8, 256, "bf16", "lora", 0.05, off);
+  row("small fp32 long", "preset:small", 1, 512, "fp32", "lora", 0.0, off);
+  row("small fp32 full", "preset:small", 2, 256, "fp32", "full", 0.0, off);
+  row("tiny bf16 full", "preset:tiny", 16, 128, "bf16", "full", 0.0, off);
+  row("small recompute full", "preset:small", 2, 512, "fp32", "lora", 0.1, full);
+  row("small recompute selective", "preset:small", 2, 512, "fp32", "lora", 0.1, selective);
+  const auto fixture = [](const char* name) {
+    return QString::fromStdString(kFixtures + "/" + name);
+  };
   for (const char* arch : {"llama_tied", "llama_bf16", "qwen2_sharded", "qwen3"})
-    QTest::newRow((std::string(arch) + " fixture").c_str())
-        << QString::fromStdString(kFixtures + "/" + arch) << 2 << 128 << "fp32"
-        << "lora" << 0.1;
+    row((std::string(arch) + " fixture").c_str(), fixture(arch), 2, 128, "fp32", "lora", 0.1, off);
+  row("qwen3 selective bf16", fixture("qwen3"), 4, 256, "bf16", "lora", 0.1, selective);
+  row("llama full recompute, full training", fixture("llama_tied"), 4, 256, "fp32", "full", 0.0,
+      full);
 }
 
 void TstMemoryForecast::forecastMatchesMeasuredStep() {
@@ -69,6 +79,7 @@ void TstMemoryForecast::forecastMatchesMeasuredStep() {
   QFETCH(QString, precision);
   QFETCH(QString, mode);
   QFETCH(double, dropout);
+  QFETCH(QString, checkpointing);
   auto doc = test::small_run_config("pairs").to_json();
   doc["model"]["source"] = source.toStdString();
   doc["train"]["batch_size"] = micro * 2;
@@ -78,6 +89,7 @@ void TstMemoryForecast::forecastMatchesMeasuredStep() {
   doc["data"]["max_length"] = length;
   doc["lora"]["dropout"] = dropout;
   doc["lora"]["targets"] = {"q_proj", "v_proj", "down_proj"};
+  doc["train"]["gradient_checkpointing"] = checkpointing.toStdString();
   const auto config = RunConfig::from_json(doc);
   const MemoryForecast f = forecast_memory(config, project_);
   const MemorySample m = measure_step_memory(config, project_, 2);
@@ -154,6 +166,54 @@ void TstMemoryForecast::autoMicroBatchTrains() {
   QCOMPARE(obs.steps.back().micro_batch, int64_t(8));
   // On the CPU the step's peak is measured too (the tracked allocations of the step).
   QVERIFY(obs.steps.back().memory.peak_allocated > obs.steps.back().memory.base_weights);
+}
+
+// Gradient checkpointing changes what is kept, never the numbers: the same seed and data (dropout
+// on, so the recomputation must redraw the same masks) give the same losses and gradient norms
+// off, full and selective, while the measured peak falls and the forecast falls with it.
+void TstMemoryForecast::recomputationKeepsTheRunAndSavesMemory() {
+  auto doc = test::small_run_config("pairs").to_json();
+  doc["model"]["source"] = "preset:small";
+  doc["data"]["max_length"] = 64;
+  doc["lora"]["dropout"] = 0.1;
+  doc["lora"]["targets"] = {"q_proj", "v_proj", "o_proj", "up_proj"};
+  doc["train"]["max_steps"] = 4;
+  std::map<std::string, std::vector<double>> losses, norms;
+  std::map<std::string, int64_t> measured, forecast;
+  for (const std::string mode : {"off", "full", "selective"}) {
+    doc["train"]["gradient_checkpointing"] = mode;
+    const auto config = RunConfig::from_json(doc);
+    const int64_t id = create_run(project_, config, "recompute-" + mode);
+    test::RunRecorder obs;
+    RunControl control;
+    QCOMPARE(execute_run(project_, id, obs, control).status, RunStatus::kCompleted);
+    for (const auto& step : obs.steps) {
+      losses[mode].push_back(step.loss);
+      norms[mode].push_back(step.grad_norm);
+    }
+    auto measure = config;
+    measure.data.max_length = 512;  // long enough for the activations to dominate
+    measured[mode] = measure_step_memory(measure, project_, 2).peak_allocated;
+    forecast[mode] = forecast_memory(measure, project_).peak_bytes;
+  }
+  for (const std::string mode : {"full", "selective"}) {
+    QCOMPARE(losses[mode].size(), losses["off"].size());
+    for (size_t i = 0; i < losses["off"].size(); ++i) {
+      QVERIFY2(std::fabs(losses[mode][i] - losses["off"][i]) <= 1e-6 * std::fabs(losses["off"][i]),
+               qPrintable(QString("%1 step %2: loss %3 vs %4")
+                              .arg(QString::fromStdString(mode))
+                              .arg(i + 1)
+                              .arg(losses[mode][i], 0, 'g', 12)
+                              .arg(losses["off"][i], 0, 'g', 12)));
+      QVERIFY(std::fabs(norms[mode][i] - norms["off"][i]) <= 1e-5 * std::fabs(norms["off"][i]));
+    }
+  }
+  QVERIFY2(measured["full"] < measured["selective"] && measured["selective"] < measured["off"],
+           qPrintable(QString("off %1, selective %2, full %3")
+                          .arg(measured["off"])
+                          .arg(measured["selective"])
+                          .arg(measured["full"])));
+  QVERIFY(forecast["full"] < forecast["selective"] && forecast["selective"] < forecast["off"]);
 }
 
 QTEST_GUILESS_MAIN(TstMemoryForecast)

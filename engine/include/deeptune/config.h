@@ -17,6 +17,10 @@ enum class AttentionKind { kStandard, kTemperature };
 enum class TrainMode { kLora, kFull };
 enum class Schedule { kCosine, kLinear, kConstant };
 enum class Precision { kFp32, kBf16, kFp16 };
+// What backward recomputes instead of keeping: nothing; each decoder layer from its input (keeps
+// one hidden state per layer); or the cheap parts only (norms, the MLP's activation, the
+// attention's scores and softmax).
+enum class GradientCheckpointing { kOff, kFull, kSelective };
 // How a messages dataset becomes text: detected from the tokenizer's chat template, or a family.
 enum class ChatTemplate { kAuto, kChatMl, kLlama3, kDeepSeekR1, kMistral, kLlama2 };
 
@@ -62,6 +66,7 @@ struct TrainSpec {
   double grad_clip = 1.0;  // max global gradient norm; 0 disables clipping
   double label_smoothing = 0.0;
   Precision precision = Precision::kFp32;
+  GradientCheckpointing gradient_checkpointing = GradientCheckpointing::kOff;
   int eval_every = 100;        // optimizer steps between evaluations; 0 = only at the end
   int checkpoint_every = 200;  // optimizer steps between checkpoints; 0 = only at stop/end
   // A step whose loss or gradient is NaN/inf is skipped (no update); after this many in a row the
@@ -123,6 +128,7 @@ std::string to_string(AttentionKind v);
 std::string to_string(TrainMode v);
 std::string to_string(Schedule v);
 std::string to_string(Precision v);
+std::string to_string(GradientCheckpointing v);
 std::string to_string(ChatTemplate v);
 
 }  // namespace deeptune

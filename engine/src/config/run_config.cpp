@@ -30,6 +30,10 @@ constexpr EnumName<Schedule> kScheduleNames[] = {{Schedule::kCosine, "cosine"},
                                                  {Schedule::kConstant, "constant"}};
 constexpr EnumName<Precision> kPrecisionNames[] = {
     {Precision::kFp32, "fp32"}, {Precision::kBf16, "bf16"}, {Precision::kFp16, "fp16"}};
+constexpr EnumName<GradientCheckpointing> kCheckpointingNames[] = {
+    {GradientCheckpointing::kOff, "off"},
+    {GradientCheckpointing::kFull, "full"},
+    {GradientCheckpointing::kSelective, "selective"}};
 constexpr EnumName<ChatTemplate> kChatTemplateNames[] = {
     {ChatTemplate::kAuto, "auto"},       {ChatTemplate::kChatMl, "chatml"},
     {ChatTemplate::kLlama3, "llama3"},   {ChatTemplate::kDeepSeekR1, "deepseek_r1"},
@@ -53,6 +57,9 @@ const auto& enum_names(Schedule) {
 }
 const auto& enum_names(Precision) {
   return kPrecisionNames;
+}
+const auto& enum_names(GradientCheckpointing) {
+  return kCheckpointingNames;
 }
 const auto& enum_names(ChatTemplate) {
   return kChatTemplateNames;
@@ -317,6 +324,11 @@ std::vector<KeyDescriptor> build_table() {
                   .help("Label smoothing of the cross-entropy loss"));
   t.push_back(section_key("train.precision", &RunConfig::train, &TrainSpec::precision)
                   .help("Compute precision (bf16/fp16 use autocast; weights stay fp32)"));
+  t.push_back(section_key("train.gradient_checkpointing", &RunConfig::train,
+                          &TrainSpec::gradient_checkpointing)
+                  .help("Recompute in backward instead of keeping: off; full (each layer from its "
+                        "input: least memory, about a third more compute); selective (norms, "
+                        "the MLP activation and the attention softmax only)"));
   t.push_back(section_key("train.eval_every", &RunConfig::train, &TrainSpec::eval_every)
                   .range(0, kBillion)
                   .help("Optimizer steps between evaluations; 0 = only at the end"));
@@ -760,6 +772,9 @@ std::string to_string(Schedule v) {
 }
 std::string to_string(Precision v) {
   return name_of(kPrecisionNames, v);
+}
+std::string to_string(GradientCheckpointing v) {
+  return name_of(kCheckpointingNames, v);
 }
 std::string to_string(ChatTemplate v) {
   return name_of(kChatTemplateNames, v);

@@ -95,6 +95,20 @@ torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
 }
 
 namespace {
+// Whether `mode` applies now: the module trains and gradients are being recorded.
+bool recomputing(const RecomputeSettings* r, GradientCheckpointing mode,
+                 const torch::nn::Module& m) {
+  return r && r->mode == mode && m.is_training() && torch::GradMode::is_enabled();
+}
+
+// A norm that keeps only its input for backward (selective recomputation).
+torch::Tensor norm_of(RMSNorm& norm, const torch::Tensor& x, const RecomputeSettings* r,
+                      const torch::nn::Module& owner) {
+  if (!recomputing(r, GradientCheckpointing::kSelective, owner)) return norm(x);
+  return recompute([norm](const std::vector<torch::Tensor>& in) mutable { return norm(in[0]); },
+                   {x}, *r);
+}
+
 torch::Tensor rotate_half(const torch::Tensor& x) {  // (..., hd): [x1, x2] -> [-x2, x1]
   const int64_t half = x.size(-1) / 2;
   return torch::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, -1);
@@ -146,6 +160,16 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
     torch::Tensor w;
     out = compat::attention_reference(q, k, v, scale_, /*causal=*/true, &w);
     capture->weights.push_back(w.detach());
+  } else if (recomputing(recompute, GradientCheckpointing::kSelective, *this) &&
+             !compat::fused_attention(q.device())) {
+    // The scores and their softmax (T x T per head) are recomputed; the fused kernel already
+    // keeps neither.
+    const double scale = scale_;
+    out = model::recompute(
+        [scale](const std::vector<torch::Tensor>& in) {
+          return compat::attention(in[0], in[1], in[2], scale, /*causal=*/true);
+        },
+        {q, k, v}, *recompute);
   } else {
     out = compat::attention(q, k, v, scale_, /*causal=*/true);
   }
@@ -162,7 +186,15 @@ MlpImpl::MlpImpl(const LlamaConfig& c) {
 }
 
 torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
-  return down_proj(torch::silu(gate_proj(x)) * up_proj(x));
+  const auto up = up_proj(x);  // first, as before: dropout draws its masks in this order
+  const auto gate = gate_proj(x);
+  if (recomputing(recompute, GradientCheckpointing::kSelective, *this)) {
+    const auto act = model::recompute(
+        [](const std::vector<torch::Tensor>& in) { return torch::silu(in[0]) * in[1]; }, {gate, up},
+        *recompute);
+    return down_proj(act);
+  }
+  return down_proj(torch::silu(gate) * up);
 }
 
 DecoderLayerImpl::DecoderLayerImpl(const LlamaConfig& c) {
@@ -175,8 +207,8 @@ DecoderLayerImpl::DecoderLayerImpl(const LlamaConfig& c) {
 
 torch::Tensor DecoderLayerImpl::forward(const torch::Tensor& x, const torch::Tensor& cos,
                                         const torch::Tensor& sin, AttentionCapture* capture) {
-  auto h = x + self_attn(input_layernorm(x), cos, sin, capture);
-  return h + mlp(post_attention_layernorm(h));
+  auto h = x + self_attn(norm_of(input_layernorm, x, recompute, *this), cos, sin, capture);
+  return h + mlp(norm_of(post_attention_layernorm, h, recompute, *this));
 }
 
 torch::Tensor rope_inv_freq(const LlamaConfig& c, const torch::Device& device,
@@ -268,9 +300,21 @@ torch::Tensor LlamaModelImpl::forward(const torch::Tensor& input_ids, AttentionC
   auto emb = torch::cat({freqs, freqs}, -1);                                      // (T, hd)
   auto cos = (emb.cos() * attention_factor).to(h.scalar_type());
   auto sin = (emb.sin() * attention_factor).to(h.scalar_type());
-  for (const auto& layer : *layers)
-    h = layer->as<DecoderLayerImpl>()->forward(h, cos, sin, capture);
-  return norm(h);
+  const bool capturing = capture && capture->enabled;
+  for (const auto& item : *layers) {
+    auto layer = std::dynamic_pointer_cast<DecoderLayerImpl>(item);
+    if (!capturing && recomputing(recompute, GradientCheckpointing::kFull, *this)) {
+      // Each layer keeps only its input; backward runs it again.
+      h = model::recompute(
+          [layer, cos, sin](const std::vector<torch::Tensor>& in) {
+            return layer->forward(in[0], cos, sin, nullptr);
+          },
+          {h}, *recompute);
+    } else {
+      h = layer->forward(h, cos, sin, capture);
+    }
+  }
+  return norm_of(norm, h, recompute, *this);
 }
 
 TransformerImpl::TransformerImpl(const LlamaConfig& c) : config_(c) {
@@ -280,6 +324,18 @@ TransformerImpl::TransformerImpl(const LlamaConfig& c) : config_(c) {
     score = register_module("score", LoraLinear(c.hidden_size, c.num_labels(), false));
   else if (!c.tie_word_embeddings)
     lm_head = register_module("lm_head", LoraLinear(c.hidden_size, c.vocab_size, false));
+}
+
+void TransformerImpl::set_recompute(const RecomputeSettings& settings) {
+  *recompute_ = settings;
+  const RecomputeSettings* r = recompute_.get();
+  model->recompute = r;
+  for (const auto& item : *model->layers) {
+    auto* layer = item->as<DecoderLayerImpl>();
+    layer->recompute = r;
+    layer->self_attn->recompute = r;
+    layer->mlp->recompute = r;
+  }
 }
 
 torch::Tensor TransformerImpl::lm_logits(const torch::Tensor& input_ids,

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "model/llama_config.h"
+#include "model/recompute.h"
 
 namespace deeptune::model {
 
@@ -89,7 +90,8 @@ class AttentionImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                         AttentionCapture* capture);
   LoraLinear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
-  RMSNorm q_norm{nullptr}, k_norm{nullptr};  // Qwen3 (qk_norm) only
+  RMSNorm q_norm{nullptr}, k_norm{nullptr};      // Qwen3 (qk_norm) only
+  const RecomputeSettings* recompute = nullptr;  // set by TransformerImpl::set_recompute
 
  private:
   int64_t nh_, nkv_, hd_;
@@ -102,6 +104,7 @@ class MlpImpl : public torch::nn::Module {
   explicit MlpImpl(const LlamaConfig& c);
   torch::Tensor forward(const torch::Tensor& x);  // down(silu(gate x) * up x)
   LoraLinear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+  const RecomputeSettings* recompute = nullptr;
 };
 TORCH_MODULE(Mlp);
 
@@ -113,6 +116,7 @@ class DecoderLayerImpl : public torch::nn::Module {
   RMSNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
   Attention self_attn{nullptr};
   Mlp mlp{nullptr};
+  const RecomputeSettings* recompute = nullptr;
 };
 TORCH_MODULE(DecoderLayer);
 
@@ -124,6 +128,7 @@ class LlamaModelImpl : public torch::nn::Module {
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
   RMSNorm norm{nullptr};
+  const RecomputeSettings* recompute = nullptr;
 
  private:
   LlamaConfig config_;
@@ -154,8 +159,13 @@ class TransformerImpl : public torch::nn::Module {
   LoraLinear lm_head{nullptr};  // absent when tied or classifying
   LoraLinear score{nullptr};    // classification head (num_labels, H), no bias
 
+  // What backward recomputes while training (train.gradient_checkpointing); kOff by default.
+  void set_recompute(const RecomputeSettings& settings);
+  const RecomputeSettings& recompute() const { return *recompute_; }
+
  private:
   LlamaConfig config_;
+  std::shared_ptr<RecomputeSettings> recompute_ = std::make_shared<RecomputeSettings>();
 };
 TORCH_MODULE(Transformer);
 

@@ -36,6 +36,7 @@ class Replay {
     autocast_ = in.train.precision != Precision::kFp32;
     cs_ = autocast_ ? 2 : 4;
     full_ = in.train.mode == TrainMode::kFull;
+    ckpt_ = in.train.gradient_checkpointing;
     rows_ = in.micro_batch * in.sequence;
   }
 
@@ -66,16 +67,22 @@ class Replay {
   Act cast(const Act& x) { return autocast_ && x.size == 4 ? make(x.elems, 2, x.grad) : x; }
 
   Act linear(const Act& x, const std::string& name, int64_t in_f, int64_t out_f);
-  Act rms_norm(const Act& x, int64_t dim);
+  // `wrapped`: a norm that selective recomputation wraps (the layers' and the final one).
+  Act rms_norm(const Act& x, int64_t dim, bool wrapped = false);
   Act rope(const Act& x) { return make(x.elems, 4, x.grad); }  // x * cos + rotate(x) * sin
   Act attention(const Act& q, const Act& k, const Act& v);
   Act layer(const Act& x, int64_t index);
 
   const ForecastInput& in_;
+  bool selective() const { return ckpt_ == GradientCheckpointing::kSelective; }
+
   bool autocast_ = false, full_ = false;
+  GradientCheckpointing ckpt_ = GradientCheckpointing::kOff;
   int64_t cs_ = 4, rows_ = 0;
   std::vector<bool> flags_;
   int64_t saved_ = 0, peak_ = 0, saved_end_ = 0;
+  int64_t layer_internal_ = 0;       // full recomputation: the largest layer's kept activations
+  int64_t selective_attention_ = 0;  // selective: one layer's scores recomputed in backward
 };
 
 Act Replay::linear(const Act& x, const std::string& name, int64_t in_f, int64_t out_f) {
@@ -104,7 +111,11 @@ Act Replay::linear(const Act& x, const std::string& name, int64_t in_f, int64_t 
   return make(rows * out_f, cs_, x.grad || full_ || lora);
 }
 
-Act Replay::rms_norm(const Act& x, int64_t dim) {
+Act Replay::rms_norm(const Act& x, int64_t dim, bool wrapped) {
+  if (wrapped && selective()) {
+    save(x);  // the recomputation's input; its output requires grad (the anchor)
+    return make(x.elems, 4, true);
+  }
   const Act xf = x.size == 4 ? x : make(x.elems, 4, x.grad);
   const int64_t rows = x.elems / dim;
   if (xf.grad) {
@@ -141,6 +152,16 @@ Act Replay::attention(const Act& q, const Act& k, const Act& v) {
     if (grad) save(out);
     return out;  // laid out (B, T, nh, hd): the transpose + contiguous after it copies nothing
   }
+  if (selective()) {
+    // Recomputed: only q, k and v are kept; the forward's scores are temporaries.
+    save(q);
+    save(kr);
+    save(vf);
+    const int64_t scores = b * nh * t * t;
+    candidate(bytes(scores, cs_) * 2 + (autocast_ ? bytes(scores, 4) : 0));
+    selective_attention_ = std::max(selective_attention_, bytes(scores, 4) * 3);
+    return make(heads, cs_, true);
+  }
   // The composition. matmul folds (B, nh) into one batch dimension: q (laid out (B, T, nh, hd)
   // by the projection) is copied when B > 1, k and v too when they were not repeated for GQA.
   // bmm keeps each operand for the other's gradient; the local variables keep q, k and v alive
@@ -173,7 +194,7 @@ Act Replay::layer(const Act& x, int64_t i) {
   const int64_t h = c.hidden_size, nh = c.num_attention_heads, nkv = c.num_key_value_heads,
                 hd = c.head_dim, inter = c.intermediate_size;
   const std::string prefix = "model.layers." + std::to_string(i) + ".";
-  const Act xn = rms_norm(x, h);
+  const Act xn = rms_norm(x, h, true);
   Act q = linear(xn, prefix + "self_attn.q_proj", h, nh * hd);
   Act k = linear(xn, prefix + "self_attn.k_proj", h, nkv * hd);
   const Act v = linear(xn, prefix + "self_attn.v_proj", h, nkv * hd);
@@ -184,14 +205,21 @@ Act Replay::layer(const Act& x, int64_t i) {
   const Act attn = attention(rope(q), rope(k), v);
   const Act o = linear(attn, prefix + "self_attn.o_proj", nh * hd, h);
   const Act h1 = make(x.elems, 4, x.grad || o.grad);  // x + o (fp32 + 16-bit -> fp32)
-  const Act xn2 = rms_norm(h1, h);
+  const Act xn2 = rms_norm(h1, h, true);
   const Act gate = linear(xn2, prefix + "mlp.gate_proj", h, inter);
   const Act up = linear(xn2, prefix + "mlp.up_proj", h, inter);
-  if (gate.grad) save(gate);  // silu keeps its input
-  const Act g = make(gate.elems, gate.size, gate.grad);
-  if (up.grad) save(g);  // g * up keeps each factor for the other's gradient
-  if (g.grad) save(up);
-  const Act m = make(gate.elems, cs_, g.grad || up.grad);
+  Act m;
+  if (selective()) {  // silu(gate) * up recomputed from its inputs
+    save(gate);
+    save(up);
+    m = make(gate.elems, cs_, true);
+  } else {
+    if (gate.grad) save(gate);  // silu keeps its input
+    const Act g = make(gate.elems, gate.size, gate.grad);
+    if (up.grad) save(g);  // g * up keeps each factor for the other's gradient
+    if (g.grad) save(up);
+    m = make(gate.elems, cs_, g.grad || up.grad);
+  }
   const Act down = linear(m, prefix + "mlp.down_proj", inter, h);
   return make(x.elems, 4, h1.grad || down.grad);
 }
@@ -202,8 +230,21 @@ int64_t Replay::run() {
   // RoPE tables (cos, sin) in fp32, kept by the multiplications.
   saved_ += 2 * bytes(in_.sequence * c.head_dim, 4);
   Act x = make(rows_ * h, 4, full_);  // embeddings
-  for (int64_t i = 0; i < c.num_hidden_layers; ++i) x = layer(x, i);
-  const Act hn = rms_norm(x, h);
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    if (ckpt_ != GradientCheckpointing::kFull) {
+      x = layer(x, i);
+      continue;
+    }
+    // Full recomputation keeps each layer's input only. The replay of the layer stands for its
+    // recomputation in backward, when the inputs of the layers before it are still kept.
+    save(x);
+    const int64_t before = saved_;
+    layer(x, i);
+    layer_internal_ = std::max(layer_internal_, saved_ - before);
+    saved_ = before;
+    x = make(x.elems, 4, true);
+  }
+  const Act hn = rms_norm(x, h, true);
   const int64_t layers_saved = saved_;
   const bool classify = c.num_labels() > 0;
   if (classify) {
@@ -224,9 +265,13 @@ int64_t Replay::run() {
     // smoothing adds the mean's gradient before they are summed).
     candidate(bytes(nv, 4) * (in_.train.label_smoothing > 0 ? 3 : 2));
   }
-  // Backward through the last layer: the MLP's input gradients beside everything still kept.
-  peak_ = std::max(
-      peak_, layers_saved + bytes(rows_ * c.intermediate_size, cs_) * 3 + bytes(rows_ * h, 4) * 2);
+  // Backward through the last layer: the MLP's input gradients beside everything still kept (with
+  // full recomputation, the layer's activations made again; with selective, the attention's
+  // weights, their gradient and the scores' gradient, made again for one layer).
+  peak_ =
+      std::max(peak_, layers_saved + layer_internal_ + bytes(rows_ * c.intermediate_size, cs_) * 3 +
+                          bytes(rows_ * h, 4) * 2);
+  peak_ = std::max(peak_, layers_saved + selective_attention_);
   return peak_;
 }
 

@@ -84,6 +84,12 @@ Trainer::Trainer(const RunConfig& config, model::Transformer model, EncodedData 
     throw InputError("train.precision",
                      "this device cannot compute in " + to_string(config_.train.precision));
 
+  model::RecomputeSettings recompute;
+  recompute.mode = config_.train.gradient_checkpointing;
+  recompute.device = device_;
+  recompute.autocast = autocast_dtype_;
+  recompute.dropout_gen = dropout_gen_;
+  model_->set_recompute(recompute);
   micro_batch_ = config_.train.micro_batch_size;
   for (auto& p : model_->parameters())
     if (p.requires_grad()) trainable_.push_back(p);
