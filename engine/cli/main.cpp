@@ -366,7 +366,9 @@ int cmd_estimate(const EstimateArgs& a) {
   if (f.max_micro_batch > 0)
     std::printf("largest micro-batch that fits: %lld\n", static_cast<long long>(f.max_micro_batch));
   else
-    std::printf("no micro-batch fits: shorten data.max_length, use LoRA or bf16\n");
+    std::printf(
+        "no micro-batch fits: shorten data.max_length, or use train.gradient_checkpointing, "
+        "LoRA or bf16\n");
   return kExitOk;
 }
 

@@ -158,7 +158,9 @@ double Trainer::train_step(const std::vector<size_t>& indices, int64_t* tokens, 
                                       " of " + std::to_string(mem.device_total >> 20) + " MiB"
                                 : std::string()) +
                            (forecast_note_.empty() ? std::string() : "; " + forecast_note_) +
-                           ". Shorten data.max_length, use LoRA or bf16, or a larger device");
+                           ". Shorten data.max_length, use train.gradient_checkpointing, LoRA or "
+                           "bf16, or a larger "
+                           "device");
       }
       const int64_t from = micro_batch_;
       micro_batch_ = std::max<int64_t>(1, micro_batch_ / 2);
