@@ -254,6 +254,7 @@ class TestCli : public QObject {
 
   void trainCompletesWithPlainLines();
   void runsJsonShowsCompletedRun();
+  void estimateJsonForecastsAndMeasures();
   void metricsJsonListsEveryStep();
   void trainJsonPrintsOneEventPerLine();
   void failureWhileRunningExits1();
@@ -848,6 +849,56 @@ void TestCli::trainCompletesWithPlainLines() {
   // No progress bar escapes when stderr is not a terminal.
   QVERIFY2(!m_goodTrain.err.contains('\r') && !m_goodTrain.err.contains("\033["),
            m_goodTrain.err.constData());
+}
+
+// `estimate`: the forecast as JSON with the keys scripts read, the micro-batch that auto picks,
+// --measure beside it (the trainer's own categories equal), and bad keys refused by name.
+void TestCli::estimateJsonForecastsAndMeasures() {
+  const QStringList base{QStringLiteral("estimate"), m_sample,
+                         QStringLiteral("--device"), QStringLiteral("cpu"),
+                         QStringLiteral("--set"),    QStringLiteral("model.source=preset:tiny"),
+                         QStringLiteral("--set"),    QStringLiteral("train.batch_size=8"),
+                         QStringLiteral("--set"),    QStringLiteral("data.max_length=64"),
+                         QStringLiteral("--json")};
+  const CliResult r = runCli(base + QStringList{QStringLiteral("--set"),
+                                                QStringLiteral("train.micro_batch_size=auto"),
+                                                QStringLiteral("--measure"),
+                                                QStringLiteral("--steps"), QStringLiteral("2")});
+  QCOMPARE_EXIT(r, kExitOk);
+  const QJsonObject f = QJsonDocument::fromJson(r.out).object();
+  QVERIFY2(!f.isEmpty(), qPrintable(describe(r)));
+  const QJsonObject categories = f[QLatin1String("categories")].toObject();
+  double sum = 0;
+  for (const char* key :
+       {"base_weights", "trainable_weights", "gradients", "optimizer_state", "activations"}) {
+    QVERIFY2(categories[QLatin1String(key)].toDouble() > 0, key);
+    sum += categories[QLatin1String(key)].toDouble();
+  }
+  QCOMPARE(f[QLatin1String("peak_bytes")].toDouble(), sum);
+  QCOMPARE(f[QLatin1String("max_micro_batch")].toInt(), 8);  // preset:tiny fits at every size
+  QCOMPARE(f[QLatin1String("micro_batch")].toInt(), 8);      // auto took it
+  QCOMPARE(f[QLatin1String("fit")].toString(), QStringLiteral("fits"));
+  QCOMPARE(f[QLatin1String("device")].toString(), QStringLiteral("cpu"));
+  const QJsonObject m = f[QLatin1String("measured")].toObject();
+  QCOMPARE(m[QLatin1String("base_weights")].toDouble(),
+           categories[QLatin1String("base_weights")].toDouble());
+  QVERIFY(m[QLatin1String("peak_allocated")].toDouble() > 0);
+  QVERIFY(std::fabs(m[QLatin1String("peak_error")].toDouble()) < 0.1);
+
+  // A larger micro-batch forecasts more; the human form names the verdict.
+  const CliResult one = runCli(
+      base + QStringList{QStringLiteral("--set"), QStringLiteral("train.micro_batch_size=1")});
+  QCOMPARE_EXIT(one, kExitOk);
+  QVERIFY(QJsonDocument::fromJson(one.out).object()[QLatin1String("peak_bytes")].toDouble() < sum);
+  const CliResult text = runCli({QStringLiteral("estimate"), m_sample, QStringLiteral("--set"),
+                                 QStringLiteral("model.source=preset:tiny")});
+  QCOMPARE_EXIT(text, kExitOk);
+  QVERIFY2(text.out.contains("largest micro-batch that fits"), qPrintable(describe(text)));
+
+  const CliResult bad = runCli({QStringLiteral("estimate"), m_sample, QStringLiteral("--set"),
+                                QStringLiteral("train.gradient_checkpointing=sometimes")});
+  QCOMPARE_EXIT(bad, kExitBadInput);
+  QVERIFY2(bad.err.contains("train.gradient_checkpointing"), qPrintable(describe(bad)));
 }
 
 void TestCli::runsJsonShowsCompletedRun() {
