@@ -20,6 +20,7 @@ void registerDeepTuneMetaTypes() {
   qRegisterMetaType<UserMessage>();
   qRegisterMetaType<deeptune::ModelSummary>();
   qRegisterMetaType<deeptune::MemoryForecast>();
+  qRegisterMetaType<MemoryForecastPair>();
   qRegisterMetaType<deeptune::HfModelInfo>();
   qRegisterMetaType<QList<deeptune::HfModelInfo>>();
   qRegisterMetaType<QList<deeptune::RunDependent>>();

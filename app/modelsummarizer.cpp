@@ -47,19 +47,21 @@ void ModelSummarizer::startNext() {
   const nlohmann::json config = *m_next;
   m_next.reset();
   const int labels = labelCount(m_session, config);
-  start<deeptune::ModelSummary>(
+  start<std::pair<deeptune::ModelSummary, MemoryForecastPair>>(
       [config, labels](JobProject& project) {
         // The targets are counted as chosen; an empty list is valid here (nothing adapted yet).
-        return deeptune::summarize_model(deeptune::RunConfig::from_json(config), labels,
-                                         project.path());
+        const auto parsed = deeptune::RunConfig::from_json(config);
+        auto summary = deeptune::summarize_model(parsed, labels, project.path());
+        auto memory = MemoryForecastPair::compute(parsed, summary.memory, project.path(), labels);
+        return std::make_pair(std::move(summary), std::move(memory));
       },
-      [this](const JobResult<deeptune::ModelSummary>& r) {
+      [this](const JobResult<std::pair<deeptune::ModelSummary, MemoryForecastPair>>& r) {
         if (m_next) {  // the form changed meanwhile: this result is already stale
           startNext();
           return;
         }
         if (r.ok())
-          Q_EMIT summaryReady(r.value);
+          Q_EMIT summaryReady(r.value.first, r.value.second);
         else
           Q_EMIT summaryFailed({tr("Cannot build this model"), r.error});
       });

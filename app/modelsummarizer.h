@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "deeptune/session.h"
+#include "memoryforecaster.h"
 #include "projectservice.h"
 
 class ModelSummarizer : public ProjectService {
@@ -27,7 +28,8 @@ class ModelSummarizer : public ProjectService {
   static int labelCount(const ProjectSession* session, const nlohmann::json& config);
 
  Q_SIGNALS:
-  void summaryReady(const deeptune::ModelSummary& summary);
+  // `memory`: the summary's forecast with what gradient checkpointing changes (MemoryForecastPair).
+  void summaryReady(const deeptune::ModelSummary& summary, const MemoryForecastPair& memory);
   void summaryFailed(const UserMessage& message);
 
  private:

@@ -888,11 +888,12 @@
         <location line="+3"/>
         <location line="+3"/>
         <location line="+3"/>
+        <location line="+3"/>
         <source>Optimisation</source>
         <translation>Optimisation</translation>
     </message>
     <message>
-        <location line="-18"/>
+        <location line="-21"/>
         <source>Learning rate</source>
         <translation>Learning rate</translation>
     </message>
@@ -962,7 +963,17 @@
         <translation>bf16 and fp16 need a GPU to pay off</translation>
     </message>
     <message>
+        <location line="+2"/>
+        <source>Gradient checkpointing</source>
+        <translation>Gradient checkpointing</translation>
+    </message>
+    <message>
         <location line="+1"/>
+        <source>Recompute activations in the backward pass instead of keeping them: off; full (each decoder layer from its input: least memory, about a third more compute); selective (only norms, the MLP activation and the attention softmax)</source>
+        <translation>Recompute activations in the backward pass instead of keeping them: off; full (each decoder layer from its input: least memory, about a third more compute); selective (only norms, the MLP activation and the attention softmax)</translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <location line="+3"/>
         <location line="+3"/>
         <source>Schedule</source>
@@ -1393,7 +1404,7 @@ LibTorch %2</translation>
 <context>
     <name>MemoryForecastLabel</name>
     <message>
-        <location filename="../views/memoryforecastlabel.cpp" line="+14"/>
+        <location filename="../views/memoryforecastlabel.cpp" line="+17"/>
         <source>weights (frozen)</source>
         <translation>weights (frozen)</translation>
     </message>
@@ -1428,7 +1439,7 @@ LibTorch %2</translation>
         <translation>outside LibTorch</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+20"/>
         <source>fits</source>
         <comment>memory forecast</comment>
         <translation>fits</translation>
@@ -1477,6 +1488,16 @@ LibTorch %2</translation>
     </message>
     <message>
         <location line="+7"/>
+        <source>; gradient checkpointing (%1) saves %2</source>
+        <translation>; gradient checkpointing (%1) saves %2</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>; full gradient checkpointing would need %1 (%2)</source>
+        <translation>; full gradient checkpointing would need %1 (%2)</translation>
+    </message>
+    <message>
+        <location line="+12"/>
         <source>• a smaller micro-batch: %1 fits (the batch stays; more steps are accumulated)</source>
         <translation>• a smaller micro-batch: %1 fits (the batch stays; more steps are accumulated)</translation>
     </message>
@@ -1501,6 +1522,16 @@ LibTorch %2</translation>
         <translation>• LoRA instead of full fine-tuning, or fewer LoRA targets: fewer gradients and less optimizer state</translation>
     </message>
     <message>
+        <location line="+5"/>
+        <source>• full gradient checkpointing: %1 at the peak instead of %2 (about a third more compute)</source>
+        <translation>• full gradient checkpointing: %1 at the peak instead of %2 (about a third more compute)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>• full gradient checkpointing instead of selective: each layer recomputed from its input</source>
+        <translation>• full gradient checkpointing instead of selective: each layer recomputed from its input</translation>
+    </message>
+    <message>
         <location line="+8"/>
         <source>At the step&apos;s peak, micro-batch %1 × %2 tokens:</source>
         <translation>At the step&apos;s peak, micro-batch %1 × %2 tokens:</translation>
@@ -1516,7 +1547,12 @@ LibTorch %2</translation>
         <translation>Free now: %1 of %2</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+20"/>
+        <source>With gradient checkpointing %1: %2 on the device</source>
+        <translation>With gradient checkpointing %1: %2 on the device</translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>Memory: computing…</source>
         <translation>Memory: computing…</translation>
     </message>
@@ -1525,11 +1561,37 @@ LibTorch %2</translation>
         <source>Memory: no forecast (%1)</source>
         <translation>Memory: no forecast (%1)</translation>
     </message>
+    <message>
+        <location line="+7"/>
+        <source>This run will not fit in memory</source>
+        <translation>This run will not fit in memory</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The forecast says this run&apos;s training step will not fit on %1.</source>
+        <translation>The forecast says this run&apos;s training step will not fit on %1.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>It needs %1 at its peak; %2 is free now. Training would likely stop at the first step with an out-of-memory error (on a GPU the micro-batch is halved until it fits, which is slower).
+
+To make it fit, try:
+%3</source>
+        <translation>It needs %1 at its peak; %2 is free now. Training would likely stop at the first step with an out-of-memory error (on a GPU the micro-batch is halved until it fits, which is slower).
+
+To make it fit, try:
+%3</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Start anyway</source>
+        <translation>Start anyway</translation>
+    </message>
 </context>
 <context>
     <name>MemoryForecaster</name>
     <message>
-        <location filename="../app/memoryforecaster.cpp" line="+35"/>
+        <location filename="../app/memoryforecaster.cpp" line="+66"/>
         <source>Cannot forecast the memory of this config</source>
         <translation>Cannot forecast the memory of this config</translation>
     </message>
@@ -1537,7 +1599,7 @@ LibTorch %2</translation>
 <context>
     <name>MemoryPage</name>
     <message>
-        <location filename="../views/memorypage.cpp" line="+61"/>
+        <location filename="../views/memorypage.cpp" line="+69"/>
         <source>weights (frozen)</source>
         <translation>weights (frozen)</translation>
     </message>
@@ -1578,11 +1640,12 @@ LibTorch %2</translation>
     </message>
     <message>
         <location line="+3"/>
+        <location line="+13"/>
         <source>activations &amp; temporaries</source>
         <translation>activations &amp; temporaries</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="-11"/>
         <source>At the step&apos;s allocator peak, what the categories below do not explain: activations kept for the backward pass and temporaries.</source>
         <translation>At the step&apos;s allocator peak, what the categories below do not explain: activations kept for the backward pass and temporaries.</translation>
     </message>
@@ -1607,17 +1670,28 @@ LibTorch %2</translation>
         <translation>Used on the device minus reserved: the CUDA context, libraries&apos; workspaces and other processes on the same device.</translation>
     </message>
     <message>
+        <location line="+5"/>
+        <source>At the step&apos;s peak of the tensors the trainer counts, what the categories below do not explain: activations kept for the backward pass and temporaries.</source>
+        <translation>At the step&apos;s peak of the tensors the trainer counts, what the categories below do not explain: activations kept for the backward pass and temporaries.</translation>
+    </message>
+    <message>
         <location line="+3"/>
+        <location line="+5"/>
         <source>other (process)</source>
         <translation>other (process)</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-4"/>
+        <source>The process&apos;s resident size minus the step&apos;s peak of counted tensors: libraries, the program, the UI, and memory freed but not yet returned to the system.</source>
+        <translation>The process&apos;s resident size minus the step&apos;s peak of counted tensors: libraries, the program, the UI, and memory freed but not yet returned to the system.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>The process&apos;s resident size minus the tensors counted above: activations, temporaries, libraries, the program and the UI.</source>
         <translation>The process&apos;s resident size minus the tensors counted above: activations, temporaries, libraries, the program and the UI.</translation>
     </message>
     <message>
-        <location line="+46"/>
+        <location line="+62"/>
         <source>Run:</source>
         <translation>Run:</translation>
     </message>
@@ -1642,7 +1716,7 @@ LibTorch %2</translation>
         <translation>Leaves out what the process or the device holds beyond the categories the trainer counts, so that small categories become visible.</translation>
     </message>
     <message>
-        <location line="+129"/>
+        <location line="+132"/>
         <source>OOM</source>
         <comment>out of memory, a short mark on the plot</comment>
         <translation>OOM</translation>
@@ -1653,12 +1727,22 @@ LibTorch %2</translation>
         <translation>out of memory: micro-batch now %1</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+25"/>
+        <source>forecast peak (full recomputation)</source>
+        <translation>forecast peak (full recomputation)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>forecast peak (selective recomputation)</source>
+        <translation>forecast peak (selective recomputation)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>forecast peak</source>
         <translation>forecast peak</translation>
     </message>
     <message>
-        <location line="+107"/>
+        <location line="+106"/>
         <source>peak allocated (per step)</source>
         <translation>peak allocated (per step)</translation>
     </message>
@@ -1669,17 +1753,17 @@ LibTorch %2</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+23"/>
+        <location line="+32"/>
         <source>compared run</source>
         <translation>compared run</translation>
     </message>
     <message>
-        <location line="-18"/>
+        <location line="-27"/>
         <source>allocated (end of step)</source>
         <translation>allocated (end of step)</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>reserved</source>
         <translation>reserved</translation>
     </message>
@@ -1694,22 +1778,37 @@ LibTorch %2</translation>
         <translation>host memory (process)</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Device memory as LibTorch&apos;s caching allocator and the CUDA driver report it, every step. Hover the timeline for a step&apos;s numbers, the legend entries below for what each category counts.</source>
         <translation>Device memory as LibTorch&apos;s caching allocator and the CUDA driver report it, every step. Hover the timeline for a step&apos;s numbers, the legend entries below for what each category counts.</translation>
     </message>
     <message>
-        <location line="+3"/>
-        <source>Host memory: this run trained on the CPU, where there is no allocator to ask. The timeline shows the process&apos;s resident size and the part of it the trainer&apos;s tensors account for; activations and the allocator&apos;s cache are shown for CUDA runs only.</source>
-        <translation>Host memory: this run trained on the CPU, where there is no allocator to ask. The timeline shows the process&apos;s resident size and the part of it the trainer&apos;s tensors account for; activations and the allocator&apos;s cache are shown for CUDA runs only.</translation>
+        <location line="+5"/>
+        <source>Host memory: this run trained on the CPU. The trainer counts its tensors&apos; bytes itself, so each step&apos;s peak is measured and the activations and temporaries at that peak have a number, comparable with the forecast; the rest of the process&apos;s resident size is shown above them. The allocator&apos;s cache is shown for CUDA runs only.</source>
+        <translation>Host memory: this run trained on the CPU. The trainer counts its tensors&apos; bytes itself, so each step&apos;s peak is measured and the activations and temporaries at that peak have a number, comparable with the forecast; the rest of the process&apos;s resident size is shown above them. The allocator&apos;s cache is shown for CUDA runs only.</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+6"/>
+        <source>Host memory: this run was recorded before the trainer counted the step&apos;s peak on the CPU. The timeline shows the process&apos;s resident size and the part of it the trainer&apos;s tensors account for; activations are inside the rest of the process.</source>
+        <translation>Host memory: this run was recorded before the trainer counted the step&apos;s peak on the CPU. The timeline shows the process&apos;s resident size and the part of it the trainer&apos;s tensors account for; activations are inside the rest of the process.</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>peak of &apos;%1&apos; (full recomputation)</source>
+        <translation>peak of &apos;%1&apos; (full recomputation)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>peak of &apos;%1&apos; (selective recomputation)</source>
+        <translation>peak of &apos;%1&apos; (selective recomputation)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>peak of &apos;%1&apos;</source>
         <translation>peak of &apos;%1&apos;</translation>
     </message>
     <message>
-        <location line="+80"/>
+        <location line="+82"/>
         <source>%1 in use of the device&apos;s %2</source>
         <translation>%1 in use of the device&apos;s %2</translation>
     </message>
@@ -1722,6 +1821,11 @@ LibTorch %2</translation>
         <location line="+1"/>
         <source>Step %1: %2 (reserved %3, peak allocated %4)</source>
         <translation>Step %1: %2 (reserved %3, peak allocated %4)</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Step %1: %2 resident in host memory (peak of counted tensors %3)</source>
+        <translation>Step %1: %2 resident in host memory (peak of counted tensors %3)</translation>
     </message>
     <message>
         <location line="+6"/>
@@ -1993,7 +2097,7 @@ LibTorch %2</translation>
 <context>
     <name>ModelSummarizer</name>
     <message>
-        <location filename="../app/modelsummarizer.cpp" line="+64"/>
+        <location filename="../app/modelsummarizer.cpp" line="+66"/>
         <source>Cannot build this model</source>
         <translation>Cannot build this model</translation>
     </message>
@@ -2409,7 +2513,7 @@ LibTorch %2</translation>
 <context>
     <name>RunsPage</name>
     <message>
-        <location filename="../views/runspage.cpp" line="+50"/>
+        <location filename="../views/runspage.cpp" line="+53"/>
         <source>Show in Train</source>
         <translation>Show in Train</translation>
     </message>
@@ -2469,7 +2573,7 @@ LibTorch %2</translation>
         <translation>step</translation>
     </message>
     <message>
-        <location line="+189"/>
+        <location line="+201"/>
         <source>Run &apos;%1&apos; failed</source>
         <translation>Run &apos;%1&apos; failed</translation>
     </message>
@@ -2502,7 +2606,12 @@ LibTorch %2</translation>
         <translation>Delete run &apos;%1&apos; with its metrics, logs and checkpoints?</translation>
     </message>
     <message>
-        <location line="-2"/>
+        <location line="+64"/>
+        <source>The run was not resumed</source>
+        <translation>The run was not resumed</translation>
+    </message>
+    <message>
+        <location line="-66"/>
         <source>Exports written elsewhere are kept. This cannot be undone.</source>
         <translation>Exports written elsewhere are kept. This cannot be undone.</translation>
     </message>
@@ -2641,7 +2750,7 @@ LibTorch %2</translation>
         <translation>The run&apos;s log appears here.</translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+39"/>
         <source>The run could not start</source>
         <translation>The run could not start</translation>
     </message>
@@ -2666,38 +2775,12 @@ LibTorch %2</translation>
         <translation>checking memory…</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+12"/>
         <source>The run was not started</source>
         <translation>The run was not started</translation>
     </message>
     <message>
-        <location line="+16"/>
-        <source>This run will not fit in memory</source>
-        <translation>This run will not fit in memory</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>The forecast says this run&apos;s training step will not fit on %1.</source>
-        <translation>The forecast says this run&apos;s training step will not fit on %1.</translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>It needs %1 at its peak; %2 is free now. Training would likely stop at the first step with an out-of-memory error (on a GPU the micro-batch is halved until it fits, which is slower).
-
-To make it fit, try:
-%3</source>
-        <translation>It needs %1 at its peak; %2 is free now. Training would likely stop at the first step with an out-of-memory error (on a GPU the micro-batch is halved until it fits, which is slower).
-
-To make it fit, try:
-%3</translation>
-    </message>
-    <message>
-        <location line="+7"/>
-        <source>Start anyway</source>
-        <translation>Start anyway</translation>
-    </message>
-    <message>
-        <location line="+25"/>
+        <location line="+32"/>
         <source>went back to the checkpoint at step %1 after steps that were not a number; the curves from there are drawn again</source>
         <translation>went back to the checkpoint at step %1 after steps that were not a number; the curves from there are drawn again</translation>
     </message>

@@ -880,11 +880,12 @@
         <location line="+3"/>
         <location line="+3"/>
         <location line="+3"/>
+        <location line="+3"/>
         <source>Optimisation</source>
         <translation>优化</translation>
     </message>
     <message>
-        <location line="-18"/>
+        <location line="-21"/>
         <source>Learning rate</source>
         <translation>学习率</translation>
     </message>
@@ -954,7 +955,17 @@
         <translation>bf16 和 fp16 需要 GPU 才有收益</translation>
     </message>
     <message>
+        <location line="+2"/>
+        <source>Gradient checkpointing</source>
+        <translation>梯度检查点</translation>
+    </message>
+    <message>
         <location line="+1"/>
+        <source>Recompute activations in the backward pass instead of keeping them: off; full (each decoder layer from its input: least memory, about a third more compute); selective (only norms, the MLP activation and the attention softmax)</source>
+        <translation>在反向传播中重新计算激活值，而不是保留它们：off 关闭；full（每个解码器层从其输入重算：内存最少，计算量约多三分之一）；selective（只重算归一化、MLP 激活函数和注意力 softmax）</translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <location line="+3"/>
         <location line="+3"/>
         <source>Schedule</source>
@@ -1385,7 +1396,7 @@ LibTorch %2</translation>
 <context>
     <name>MemoryForecastLabel</name>
     <message>
-        <location filename="../views/memoryforecastlabel.cpp" line="+14"/>
+        <location filename="../views/memoryforecastlabel.cpp" line="+17"/>
         <source>weights (frozen)</source>
         <translation>权重（冻结）</translation>
     </message>
@@ -1420,7 +1431,7 @@ LibTorch %2</translation>
         <translation>LibTorch 之外</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+20"/>
         <source>fits</source>
         <comment>memory forecast</comment>
         <translation>放得下</translation>
@@ -1469,6 +1480,16 @@ LibTorch %2</translation>
     </message>
     <message>
         <location line="+7"/>
+        <source>; gradient checkpointing (%1) saves %2</source>
+        <translation>；梯度检查点（%1）节省 %2</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>; full gradient checkpointing would need %1 (%2)</source>
+        <translation>；完整梯度检查点需要 %1（%2）</translation>
+    </message>
+    <message>
+        <location line="+12"/>
         <source>• a smaller micro-batch: %1 fits (the batch stays; more steps are accumulated)</source>
         <translation>• 更小的微批：%1 放得下（批大小不变，累积更多步）</translation>
     </message>
@@ -1493,6 +1514,16 @@ LibTorch %2</translation>
         <translation>• 用 LoRA 代替全量微调，或减少 LoRA 目标模块：梯度和优化器状态更少</translation>
     </message>
     <message>
+        <location line="+5"/>
+        <source>• full gradient checkpointing: %1 at the peak instead of %2 (about a third more compute)</source>
+        <translation>• 完整梯度检查点：峰值 %1，而不是 %2（计算量约多三分之一）</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>• full gradient checkpointing instead of selective: each layer recomputed from its input</source>
+        <translation>• 用完整梯度检查点代替选择性检查点：每层从其输入重算</translation>
+    </message>
+    <message>
         <location line="+8"/>
         <source>At the step&apos;s peak, micro-batch %1 × %2 tokens:</source>
         <translation>训练步峰值时，微批 %1 × %2 个词元：</translation>
@@ -1508,7 +1539,12 @@ LibTorch %2</translation>
         <translation>当前可用：%1 / 共 %2</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+20"/>
+        <source>With gradient checkpointing %1: %2 on the device</source>
+        <translation>梯度检查点为 %1 时：设备上 %2</translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>Memory: computing…</source>
         <translation>内存：计算中…</translation>
     </message>
@@ -1517,11 +1553,37 @@ LibTorch %2</translation>
         <source>Memory: no forecast (%1)</source>
         <translation>内存：无预测（%1）</translation>
     </message>
+    <message>
+        <location line="+7"/>
+        <source>This run will not fit in memory</source>
+        <translation>此运行在内存中放不下</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The forecast says this run&apos;s training step will not fit on %1.</source>
+        <translation>预测显示此运行的训练步在 %1 上放不下。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>It needs %1 at its peak; %2 is free now. Training would likely stop at the first step with an out-of-memory error (on a GPU the micro-batch is halved until it fits, which is slower).
+
+To make it fit, try:
+%3</source>
+        <translation>峰值需要 %1；当前可用 %2。训练很可能在第一步因内存不足而停止（在 GPU 上微批会减半直到放得下，速度更慢）。
+
+要让它放得下，可以尝试：
+%3</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Start anyway</source>
+        <translation>仍然开始</translation>
+    </message>
 </context>
 <context>
     <name>MemoryForecaster</name>
     <message>
-        <location filename="../app/memoryforecaster.cpp" line="+35"/>
+        <location filename="../app/memoryforecaster.cpp" line="+66"/>
         <source>Cannot forecast the memory of this config</source>
         <translation>无法预测此配置的内存</translation>
     </message>
@@ -1529,7 +1591,7 @@ LibTorch %2</translation>
 <context>
     <name>MemoryPage</name>
     <message>
-        <location filename="../views/memorypage.cpp" line="+61"/>
+        <location filename="../views/memorypage.cpp" line="+69"/>
         <source>weights (frozen)</source>
         <translation>权重（冻结）</translation>
     </message>
@@ -1570,11 +1632,12 @@ LibTorch %2</translation>
     </message>
     <message>
         <location line="+3"/>
+        <location line="+13"/>
         <source>activations &amp; temporaries</source>
         <translation>激活值与临时张量</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="-11"/>
         <source>At the step&apos;s allocator peak, what the categories below do not explain: activations kept for the backward pass and temporaries.</source>
         <translation>在该步分配器峰值时，下面各类别无法解释的部分：为反向传播保留的激活值和临时张量。</translation>
     </message>
@@ -1599,17 +1662,28 @@ LibTorch %2</translation>
         <translation>设备已用减去已保留：CUDA 上下文、各库的工作空间以及同一设备上的其他进程。</translation>
     </message>
     <message>
+        <location line="+5"/>
+        <source>At the step&apos;s peak of the tensors the trainer counts, what the categories below do not explain: activations kept for the backward pass and temporaries.</source>
+        <translation>在训练器统计的张量于该步达到峰值时，下方各类别无法解释的部分：为反向传播保留的激活值和临时张量。</translation>
+    </message>
+    <message>
         <location line="+3"/>
+        <location line="+5"/>
         <source>other (process)</source>
         <translation>其他（进程）</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-4"/>
+        <source>The process&apos;s resident size minus the step&apos;s peak of counted tensors: libraries, the program, the UI, and memory freed but not yet returned to the system.</source>
+        <translation>进程常驻内存减去该步已统计张量的峰值：库、程序本身、界面，以及已释放但尚未归还系统的内存。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>The process&apos;s resident size minus the tensors counted above: activations, temporaries, libraries, the program and the UI.</source>
         <translation>进程常驻内存减去上面统计的张量：激活值、临时张量、库、程序本身和界面。</translation>
     </message>
     <message>
-        <location line="+46"/>
+        <location line="+62"/>
         <source>Run:</source>
         <translation>运行：</translation>
     </message>
@@ -1634,7 +1708,7 @@ LibTorch %2</translation>
         <translation>略去进程或设备在训练器统计的类别之外占用的内存，使较小的类别清晰可见。</translation>
     </message>
     <message>
-        <location line="+129"/>
+        <location line="+132"/>
         <source>OOM</source>
         <comment>out of memory, a short mark on the plot</comment>
         <translation>OOM</translation>
@@ -1645,12 +1719,22 @@ LibTorch %2</translation>
         <translation>内存不足：微批降为 %1</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+25"/>
+        <source>forecast peak (full recomputation)</source>
+        <translation>预测峰值（完整重算）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>forecast peak (selective recomputation)</source>
+        <translation>预测峰值（选择性重算）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>forecast peak</source>
         <translation>预测峰值</translation>
     </message>
     <message>
-        <location line="+107"/>
+        <location line="+106"/>
         <source>peak allocated (per step)</source>
         <translation>峰值已分配（逐步）</translation>
     </message>
@@ -1661,17 +1745,17 @@ LibTorch %2</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+23"/>
+        <location line="+32"/>
         <source>compared run</source>
         <translation>对比的运行</translation>
     </message>
     <message>
-        <location line="-18"/>
+        <location line="-27"/>
         <source>allocated (end of step)</source>
         <translation>已分配（步末）</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>reserved</source>
         <translation>已保留</translation>
     </message>
@@ -1686,22 +1770,37 @@ LibTorch %2</translation>
         <translation>主机内存（进程）</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Device memory as LibTorch&apos;s caching allocator and the CUDA driver report it, every step. Hover the timeline for a step&apos;s numbers, the legend entries below for what each category counts.</source>
         <translation>每一步由 LibTorch 缓存分配器和 CUDA 驱动报告的设备显存。将鼠标悬停在时间线上可查看某一步的数值，悬停在下方图例上可查看每个类别统计的内容。</translation>
     </message>
     <message>
-        <location line="+3"/>
-        <source>Host memory: this run trained on the CPU, where there is no allocator to ask. The timeline shows the process&apos;s resident size and the part of it the trainer&apos;s tensors account for; activations and the allocator&apos;s cache are shown for CUDA runs only.</source>
-        <translation>主机内存：此运行在 CPU 上训练，没有可查询的分配器。时间线显示进程的常驻内存及其中训练器张量所占的部分；激活值和分配器缓存仅对 CUDA 运行显示。</translation>
+        <location line="+5"/>
+        <source>Host memory: this run trained on the CPU. The trainer counts its tensors&apos; bytes itself, so each step&apos;s peak is measured and the activations and temporaries at that peak have a number, comparable with the forecast; the rest of the process&apos;s resident size is shown above them. The allocator&apos;s cache is shown for CUDA runs only.</source>
+        <translation>主机内存：此运行在 CPU 上训练。训练器自行统计张量的字节数，因此每一步的峰值都是实测的，峰值时的激活值与临时张量也有具体数字，可与预测对比；进程常驻内存的其余部分显示在它们上方。分配器缓存仅对 CUDA 运行显示。</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+6"/>
+        <source>Host memory: this run was recorded before the trainer counted the step&apos;s peak on the CPU. The timeline shows the process&apos;s resident size and the part of it the trainer&apos;s tensors account for; activations are inside the rest of the process.</source>
+        <translation>主机内存：此运行记录于训练器在 CPU 上统计每步峰值之前。时间线显示进程的常驻内存及其中训练器张量所占的部分；激活值包含在进程的其余部分中。</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>peak of &apos;%1&apos; (full recomputation)</source>
+        <translation>“%1”的峰值（完整重算）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>peak of &apos;%1&apos; (selective recomputation)</source>
+        <translation>“%1”的峰值（选择性重算）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>peak of &apos;%1&apos;</source>
         <translation>“%1”的峰值</translation>
     </message>
     <message>
-        <location line="+80"/>
+        <location line="+82"/>
         <source>%1 in use of the device&apos;s %2</source>
         <translation>已用 %1，设备共 %2</translation>
     </message>
@@ -1714,6 +1813,11 @@ LibTorch %2</translation>
         <location line="+1"/>
         <source>Step %1: %2 (reserved %3, peak allocated %4)</source>
         <translation>第 %1 步：%2（已保留 %3，峰值已分配 %4）</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Step %1: %2 resident in host memory (peak of counted tensors %3)</source>
+        <translation>第 %1 步：主机内存常驻 %2（已统计张量峰值 %3）</translation>
     </message>
     <message>
         <location line="+6"/>
@@ -1983,7 +2087,7 @@ LibTorch %2</translation>
 <context>
     <name>ModelSummarizer</name>
     <message>
-        <location filename="../app/modelsummarizer.cpp" line="+64"/>
+        <location filename="../app/modelsummarizer.cpp" line="+66"/>
         <source>Cannot build this model</source>
         <translation>无法构建此模型</translation>
     </message>
@@ -2398,7 +2502,7 @@ LibTorch %2</translation>
 <context>
     <name>RunsPage</name>
     <message>
-        <location filename="../views/runspage.cpp" line="+50"/>
+        <location filename="../views/runspage.cpp" line="+53"/>
         <source>Show in Train</source>
         <translation>在训练页显示</translation>
     </message>
@@ -2458,7 +2562,7 @@ LibTorch %2</translation>
         <translation>步</translation>
     </message>
     <message>
-        <location line="+189"/>
+        <location line="+201"/>
         <source>Run &apos;%1&apos; failed</source>
         <translation>运行“%1”失败</translation>
     </message>
@@ -2490,7 +2594,12 @@ LibTorch %2</translation>
         <translation>删除运行“%1”及其指标、日志和检查点？</translation>
     </message>
     <message>
-        <location line="-2"/>
+        <location line="+64"/>
+        <source>The run was not resumed</source>
+        <translation>运行未继续</translation>
+    </message>
+    <message>
+        <location line="-66"/>
         <source>Exports written elsewhere are kept. This cannot be undone.</source>
         <translation>保存在其他位置的导出文件会保留。此操作无法撤销。</translation>
     </message>
@@ -2629,7 +2738,7 @@ LibTorch %2</translation>
         <translation>运行日志会显示在这里。</translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+39"/>
         <source>The run could not start</source>
         <translation>运行无法启动</translation>
     </message>
@@ -2654,38 +2763,12 @@ LibTorch %2</translation>
         <translation>正在检查内存…</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+12"/>
         <source>The run was not started</source>
         <translation>运行未启动</translation>
     </message>
     <message>
-        <location line="+16"/>
-        <source>This run will not fit in memory</source>
-        <translation>此运行在内存中放不下</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>The forecast says this run&apos;s training step will not fit on %1.</source>
-        <translation>预测显示此运行的训练步在 %1 上放不下。</translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>It needs %1 at its peak; %2 is free now. Training would likely stop at the first step with an out-of-memory error (on a GPU the micro-batch is halved until it fits, which is slower).
-
-To make it fit, try:
-%3</source>
-        <translation>峰值需要 %1；当前可用 %2。训练很可能在第一步因内存不足而停止（在 GPU 上微批会减半直到放得下，速度更慢）。
-
-要让它放得下，可以尝试：
-%3</translation>
-    </message>
-    <message>
-        <location line="+7"/>
-        <source>Start anyway</source>
-        <translation>仍然开始</translation>
-    </message>
-    <message>
-        <location line="+25"/>
+        <location line="+32"/>
         <source>went back to the checkpoint at step %1 after steps that were not a number; the curves from there are drawn again</source>
         <translation>出现非数值的步后回到第 %1 步的检查点；从那里开始的曲线将重新绘制</translation>
     </message>

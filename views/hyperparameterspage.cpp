@@ -72,6 +72,13 @@ const KeyText kKeys[] = {
     {"train.precision", QT_TRANSLATE_NOOP("HyperparametersPage", "Optimisation"),
      QT_TRANSLATE_NOOP("HyperparametersPage", "Precision"),
      QT_TRANSLATE_NOOP("HyperparametersPage", "bf16 and fp16 need a GPU to pay off")},
+    {"train.gradient_checkpointing", QT_TRANSLATE_NOOP("HyperparametersPage", "Optimisation"),
+     QT_TRANSLATE_NOOP("HyperparametersPage", "Gradient checkpointing"),
+     QT_TRANSLATE_NOOP("HyperparametersPage",
+                       "Recompute activations in the backward pass instead of keeping them: off; "
+                       "full (each decoder layer from its input: least memory, about a third more "
+                       "compute); selective (only norms, the MLP activation and the attention "
+                       "softmax)")},
     {"train.max_steps", QT_TRANSLATE_NOOP("HyperparametersPage", "Schedule"),
      QT_TRANSLATE_NOOP("HyperparametersPage", "Steps"),
      QT_TRANSLATE_NOOP("HyperparametersPage", "Optimizer steps in the run")},
@@ -245,7 +252,7 @@ HyperparametersPage::HyperparametersPage(const WorkbenchContext& context, QWidge
   connect(m_context.session, &ProjectSession::opened, this, &HyperparametersPage::scheduleForecast);
   connect(&m_forecastDelay, &QTimer::timeout, this, &HyperparametersPage::requestForecast);
   connect(m_forecaster, &MemoryForecaster::forecastReady, this,
-          [this](quint64 ticket, const deeptune::MemoryForecast& forecast) {
+          [this](quint64 ticket, const MemoryForecastPair& forecast) {
             if (ticket != m_forecastTicket) return;
             const auto micro = m_context.draft->value(QStringLiteral("train.micro_batch_size"));
             const bool autoMicro = micro.is_string() || (micro.is_number() && micro == 0);

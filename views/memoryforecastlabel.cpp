@@ -2,6 +2,9 @@
 // red refused), so one glance reads the same everywhere.
 #include "memoryforecastlabel.h"
 
+#include <QMessageBox>
+#include <QPushButton>
+
 #include "byteunits.h"
 
 namespace {
@@ -19,6 +22,11 @@ QString categoryName(const std::string& key) {
   if (key == "allocator_cache") return MemoryForecastLabel::tr("allocator cache");
   if (key == "outside_torch") return MemoryForecastLabel::tr("outside LibTorch");
   return QString::fromStdString(key);
+}
+
+// The config's own word ("full", "selective"), as the Hyperparameters page lists it.
+QString modeName(deeptune::GradientCheckpointing mode) {
+  return QString::fromStdString(deeptune::to_string(mode));
 }
 
 }  // namespace
@@ -58,7 +66,23 @@ QString MemoryForecastLabel::describe(const deeptune::MemoryForecast& f, bool au
   return text;
 }
 
-QString MemoryForecastLabel::suggestions(const deeptune::MemoryForecast& f) {
+QString MemoryForecastLabel::checkpointingText(const MemoryForecastPair& p) {
+  if (!p.alternative) return {};
+  if (p.checkpointing != deeptune::GradientCheckpointing::kOff)
+    return tr("; gradient checkpointing (%1) saves %2")
+        .arg(modeName(p.checkpointing), bytesText(p.savedBytes()));
+  // Off: worth a word only when full checkpointing changes the verdict.
+  if (p.alternative->fit >= p.forecast.fit) return {};
+  return tr("; full gradient checkpointing would need %1 (%2)")
+      .arg(bytesText(p.alternative->device_bytes), verdictText(p.alternative->fit));
+}
+
+QString MemoryForecastLabel::describe(const MemoryForecastPair& p, bool autoMicroBatch) {
+  return describe(p.forecast, autoMicroBatch) + checkpointingText(p);
+}
+
+QString MemoryForecastLabel::suggestions(const MemoryForecastPair& p) {
+  const deeptune::MemoryForecast& f = p.forecast;
   QStringList lines;
   if (f.max_micro_batch > 0 && f.max_micro_batch < f.micro_batch)
     lines << tr("• a smaller micro-batch: %1 fits (the batch stays; more steps are accumulated)")
@@ -71,6 +95,15 @@ QString MemoryForecastLabel::suggestions(const deeptune::MemoryForecast& f) {
   lines << tr(
       "• LoRA instead of full fine-tuning, or fewer LoRA targets: fewer gradients and "
       "less optimizer state");
+  if (p.checkpointing == deeptune::GradientCheckpointing::kOff && p.alternative &&
+      p.savedBytes() > 0)
+    lines << tr("• full gradient checkpointing: %1 at the peak instead of %2 (about a third "
+                "more compute)")
+                 .arg(bytesText(p.alternative->device_bytes), bytesText(f.device_bytes));
+  else if (p.checkpointing == deeptune::GradientCheckpointing::kSelective)
+    lines << tr(
+        "• full gradient checkpointing instead of selective: each layer recomputed from "
+        "its input");
   return lines.join(QLatin1Char('\n'));
 }
 
@@ -85,10 +118,11 @@ QString MemoryForecastLabel::breakdown(const deeptune::MemoryForecast& f) {
   return lines.join(QLatin1Char('\n'));
 }
 
-void MemoryForecastLabel::setForecast(const deeptune::MemoryForecast& f, bool autoMicroBatch) {
-  m_forecast = f;
+void MemoryForecastLabel::setForecast(const MemoryForecastPair& p, bool autoMicroBatch) {
+  const deeptune::MemoryForecast& f = p.forecast;
+  m_forecast = p;
   m_has = true;
-  m_plain = describe(f, autoMicroBatch);
+  m_plain = describe(p, autoMicroBatch);
   const char* colour = f.fit == deeptune::MemoryFit::kFits    ? "#1a7f37"
                        : f.fit == deeptune::MemoryFit::kTight ? "#a06000"
                                                               : "#b02020";
@@ -97,7 +131,12 @@ void MemoryForecastLabel::setForecast(const deeptune::MemoryForecast& f, bool au
                                                             : "✖";
   setText(QStringLiteral("<span style='color:%1'>%2 %3</span>")
               .arg(QLatin1String(colour), QString::fromUtf8(mark), m_plain.toHtmlEscaped()));
-  setToolTip(breakdown(f));
+  QString tip = breakdown(f);
+  if (p.alternative)
+    tip += QLatin1Char('\n') +
+           tr("With gradient checkpointing %1: %2 on the device")
+               .arg(modeName(p.alternativeCheckpointing()), bytesText(p.alternative->device_bytes));
+  setToolTip(tip);
 }
 
 void MemoryForecastLabel::setPending() {
@@ -114,4 +153,25 @@ void MemoryForecastLabel::setUnavailable(const QString& reason) {
   m_plain = tr("Memory: no forecast (%1)").arg(reason);
   setText(QStringLiteral("<span style='color:#777'>%1</span>").arg(m_plain.toHtmlEscaped()));
   setToolTip(QString());
+}
+
+bool MemoryForecastLabel::askToStartAnyway(QWidget* parent, const MemoryForecastPair& p) {
+  const deeptune::MemoryForecast& f = p.forecast;
+  QMessageBox box(QMessageBox::Warning, tr("This run will not fit in memory"),
+                  tr("The forecast says this run's training step will not fit on %1.")
+                      .arg(QString::fromStdString(f.device)),
+                  QMessageBox::NoButton, parent);
+  box.setObjectName(QStringLiteral("memoryQuestion"));
+  box.setInformativeText(
+      tr("It needs %1 at its peak; %2 is free now. Training would likely stop at the first "
+         "step with an out-of-memory error (on a GPU the micro-batch is halved until it fits, "
+         "which is slower).\n\nTo make it fit, try:\n%3")
+          .arg(bytesText(f.device_bytes), bytesText(f.available_bytes), suggestions(p)));
+  box.setDetailedText(breakdown(f));
+  QPushButton* start = box.addButton(tr("Start anyway"), QMessageBox::AcceptRole);
+  QPushButton* cancel = box.addButton(QMessageBox::Cancel);
+  box.setDefaultButton(cancel);
+  box.setEscapeButton(cancel);
+  box.exec();
+  return box.clickedButton() == start;
 }

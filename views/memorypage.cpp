@@ -46,6 +46,12 @@ bool isCudaSample(const MemorySample& s) {
   return s.reserved > 0 || s.device_total > 0;
 }
 
+// The trainer counts its tensors' peak on the CPU too (runs recorded before it did store none):
+// with it, activations have a number on the CPU as well.
+bool hasPeak(const MemorySample& s) {
+  return s.peak_allocated > 0;
+}
+
 struct Category {
   const char* key;
   QString name;
@@ -55,8 +61,10 @@ struct Category {
 
 // Bottom to top of the stack. On CUDA the stack reaches the device's used bytes: the counted
 // categories plus activations make the step's allocator peak, the cache brings it to reserved,
-// and what lies outside LibTorch to what the device reports in use.
-QList<Category> categories(bool cuda) {
+// and what lies outside LibTorch to what the device reports in use. On the CPU it reaches the
+// process's resident size: the counted categories plus activations (when the samples carry the
+// step's counted peak) make that peak, and the rest of the process tops it up.
+QList<Category> categories(bool cuda, bool cpuPeak) {
   QList<Category> c = {
       {"base_weights", MemoryPage::tr("weights (frozen)"), QColor(0x9a, 0xa8, 0xbd),
        MemoryPage::tr("Parameters that do not train: the base model under the adapters.")},
@@ -82,6 +90,16 @@ QList<Category> categories(bool cuda) {
       << Category{"outside_torch", MemoryPage::tr("outside LibTorch"), QColor(0x6f, 0x73, 0x7a),
                   MemoryPage::tr("Used on the device minus reserved: the CUDA context, libraries' "
                                  "workspaces and other processes on the same device.")};
+  } else if (cpuPeak) {
+    c << Category{"activations", MemoryPage::tr("activations & temporaries"),
+                  QColor(0x1f, 0x77, 0xb4),
+                  MemoryPage::tr("At the step's peak of the tensors the trainer counts, what the "
+                                 "categories below do not explain: activations kept for the "
+                                 "backward pass and temporaries.")}
+      << Category{"other_process", MemoryPage::tr("other (process)"), QColor(0xd4, 0xd7, 0xdc),
+                  MemoryPage::tr("The process's resident size minus the step's peak of counted "
+                                 "tensors: libraries, the program, the UI, and memory freed but "
+                                 "not yet returned to the system.")};
   } else {
     c << Category{"other_process", MemoryPage::tr("other (process)"), QColor(0xd4, 0xd7, 0xdc),
                   MemoryPage::tr("The process's resident size minus the tensors counted above: "
@@ -90,27 +108,43 @@ QList<Category> categories(bool cuda) {
   return c;
 }
 
-// The sizes of categories(cuda), in the same order.
-QVector<qint64> categorySizes(const MemorySample& s, bool cuda) {
+// The sizes of categories(cuda, cpuPeak), in the same order.
+QVector<qint64> categorySizes(const MemorySample& s, bool cuda, bool cpuPeak) {
   const qint64 held = s.base_weights + s.trainable_weights + s.gradients + s.optimizer_state;
   QVector<qint64> v = {s.base_weights, s.trainable_weights, s.gradients, s.optimizer_state};
   if (cuda) {
     const qint64 atPeak = qMax<qint64>(held, s.peak_allocated);
     v << s.activations() << qMax<qint64>(0, s.reserved - atPeak)
       << qMax<qint64>(0, s.device_used - s.reserved);
+  } else if (cpuPeak) {
+    v << s.activations() << qMax<qint64>(0, s.resident - qMax<qint64>(held, s.peak_allocated));
   } else {
     v << qMax<qint64>(0, s.resident - held);
   }
   return v;
 }
 
-// The per-step peak curve: the allocator's on CUDA, the resident size on the CPU.
-qint64 peakOf(const MemorySample& s, bool cuda) {
-  return cuda ? s.peak_allocated : s.resident;
+// The per-step peak curve: the step's peak of counted tensors (the allocator's on CUDA; what the
+// forecast forecasts), or the resident size for CPU runs recorded without that peak.
+qint64 peakOf(const MemorySample& s) {
+  return isCudaSample(s) || hasPeak(s) ? s.peak_allocated : s.resident;
 }
 
 QString bytesText(qint64 bytes) {
   return formatBytes(static_cast<double>(bytes));
+}
+
+// A stored config's train.gradient_checkpointing ("off", "full", "selective"); "" when it has
+// none (runs stored before the key existed) or cannot be read.
+QString checkpointingOf(const std::string& configJson) {
+  try {
+    const auto config = nlohmann::json::parse(configJson);
+    const nlohmann::json::json_pointer key("/train/gradient_checkpointing");
+    if (config.contains(key) && config.at(key).is_string())
+      return QString::fromStdString(config.at(key).get<std::string>());
+  } catch (const std::exception&) {
+  }
+  return {};
 }
 
 std::map<int64_t, MemorySample> samplesOf(const RunHistory& h) {
@@ -172,10 +206,11 @@ MemoryPage::MemoryPage(const WorkbenchContext& context, QWidget* parent)
 
   m_forecaster = new MemoryForecaster(m_context.session, this);
   connect(m_forecaster, &MemoryForecaster::forecastReady, this,
-          [this](quint64 ticket, const deeptune::MemoryForecast& f) {
+          [this](quint64 ticket, const MemoryForecastPair& f) {
             if (ticket != m_forecastTicket) return;
-            // The allocator's peak: what the per-step peak curve measures on CUDA.
-            setForecast(f.peak_bytes);
+            // The allocator's peak: what the per-step peak curve measures (on the CPU too, for
+            // runs that record the counted peak).
+            setForecast(f.forecast.peak_bytes);
             Q_EMIT forecastShown(m_runId);
           });
   connect(m_forecaster, &MemoryForecaster::forecastFailed, this,
@@ -229,7 +264,7 @@ MemoryPage::MemoryPage(const WorkbenchContext& context, QWidget* parent)
     updateBar();
   });
   connect(runs, &RunController::runFinished, this, [this] { updateState(); });
-  setMode(false);
+  setMode(false, false);
   updateState();
 }
 
@@ -256,6 +291,7 @@ void MemoryPage::showRun(qint64 runId) {
 
 void MemoryPage::requestForecast() {
   m_forecastTicket = 0;
+  m_checkpointing.clear();
   setForecast(0);
   const auto run = m_context.session->run(m_runId);
   if (!run) return;
@@ -265,6 +301,7 @@ void MemoryPage::requestForecast() {
   } catch (const std::exception&) {
     return;  // a run's stored config is the engine's own; unreadable means no forecast
   }
+  m_checkpointing = checkpointingOf(run->config_json);
   m_forecastTicket = m_forecaster->request(config);
 }
 
@@ -293,7 +330,15 @@ void MemoryPage::compareWith(qint64 runId) {
 
 void MemoryPage::setForecast(qint64 peakBytes) {
   m_forecast = qMax<qint64>(0, peakBytes);
-  m_timeline->setReference(static_cast<double>(m_forecast), tr("forecast peak"));
+  m_timeline->setReference(static_cast<double>(m_forecast), forecastName());
+}
+
+QString MemoryPage::forecastName() const {
+  // The run's recomputation beside its forecast: two runs compared show what checkpointing saved.
+  if (m_checkpointing == QLatin1String("full")) return tr("forecast peak (full recomputation)");
+  if (m_checkpointing == QLatin1String("selective"))
+    return tr("forecast peak (selective recomputation)");
+  return tr("forecast peak");
 }
 
 QString MemoryPage::emptyText() const {
@@ -309,11 +354,8 @@ void MemoryPage::onHistory(quint64 ticket, const QList<RunHistory>& histories) {
   if (ticket == m_compareTicket && ticket != 0) {
     QVector<QPointF> points;
     for (const RunHistory& h : histories) {
-      const auto samples = samplesOf(h);
-      bool cuda = false;
-      for (const auto& [step, s] : samples) cuda = cuda || isCudaSample(s);
-      for (const auto& [step, s] : samples)
-        points.append(QPointF(static_cast<double>(step), static_cast<double>(peakOf(s, cuda))));
+      for (const auto& [step, s] : samplesOf(h))
+        points.append(QPointF(static_cast<double>(step), static_cast<double>(peakOf(s))));
     }
     m_comparePoints = points;
     m_timeline->setLinePoints(kCompareLine, points);
@@ -383,6 +425,7 @@ void MemoryPage::onSteps(qint64 runId, const QList<deeptune::StepMetrics>& steps
     m_samples.insert(s.step, s.memory);
     added << s.step;
     if (isCudaSample(s.memory) != m_cuda) needRebuild = true;
+    if (!m_cuda && hasPeak(s.memory) != m_cpuPeak) needRebuild = true;
   }
   if (needRebuild)
     rebuild();
@@ -393,39 +436,55 @@ void MemoryPage::onSteps(qint64 runId, const QList<deeptune::StepMetrics>& steps
   updateState();
 }
 
-void MemoryPage::setMode(bool cuda) {
+void MemoryPage::setMode(bool cuda, bool cpuPeak) {
   m_cuda = cuda;
+  m_cpuPeak = !cuda && cpuPeak;
   m_modeSet = true;
   QList<MemoryTimeline::Layer> layers;
-  for (const Category& c : categories(cuda).mid(0, layerCount()))
+  for (const Category& c : categories(cuda, m_cpuPeak).mid(0, layerCount()))
     layers << MemoryTimeline::Layer{c.name, c.color};
   QList<MemoryTimeline::Line> lines = {
-      {cuda ? tr("peak allocated (per step)") : tr("resident (per step)"),
+      {cuda || m_cpuPeak ? tr("peak allocated (per step)") : tr("resident (per step)"),
        QColor(0xd6, 0x27, 0x28)},
       {tr("compared run"), QColor(0xe3, 0x77, 0xc2), Qt::DashLine},
   };
   if (m_countedOnly)
     lines.clear();  // totals would flatten the counted categories again
-  else if (cuda)
+  else if (cuda || m_cpuPeak)
     lines << MemoryTimeline::Line{tr("allocated (end of step)"), QColor(0x30, 0x30, 0x30),
-                                  Qt::DotLine}
-          << MemoryTimeline::Line{tr("reserved"), QColor(0x17, 0xa2, 0xb8), Qt::DashDotLine};
+                                  Qt::DotLine};
+  if (cuda && !m_countedOnly)
+    lines << MemoryTimeline::Line{tr("reserved"), QColor(0x17, 0xa2, 0xb8), Qt::DashDotLine};
   m_timeline->setSeries(layers, lines);
   m_timeline->setYAxisLabel(cuda ? tr("device memory (CUDA)") : tr("host memory (process)"));
-  m_device->setText(
-      cuda ? tr("Device memory as LibTorch's caching allocator and the CUDA driver report it, "
-                "every step. Hover the timeline for a step's numbers, the legend entries below "
-                "for what each category counts.")
-           : tr("Host memory: this run trained on the CPU, where there is no allocator to ask. "
-                "The timeline shows the process's resident size and the part of it the trainer's "
-                "tensors account for; activations and the allocator's cache are shown for CUDA "
-                "runs only."));
+  if (cuda)
+    m_device->setText(
+        tr("Device memory as LibTorch's caching allocator and the CUDA driver report it, every "
+           "step. Hover the timeline for a step's numbers, the legend entries below for what "
+           "each category counts."));
+  else if (m_cpuPeak)
+    m_device->setText(
+        tr("Host memory: this run trained on the CPU. The trainer counts its tensors' bytes "
+           "itself, so each step's peak is measured and the activations and temporaries at that "
+           "peak have a number, comparable with the forecast; the rest of the process's resident "
+           "size is shown above them. The allocator's cache is shown for CUDA runs only."));
+  else
+    m_device->setText(
+        tr("Host memory: this run was recorded before the trainer counted the step's peak on the "
+           "CPU. The timeline shows the process's resident size and the part of it the "
+           "trainer's tensors account for; activations are inside the rest of the process."));
   restoreComparison();  // setSeries dropped every point
 }
 
 QString MemoryPage::compareName() const {
   const auto run = m_context.session->run(m_compareId);
-  return run ? tr("peak of '%1'").arg(QString::fromStdString(run->name)) : tr("compared run");
+  if (!run) return tr("compared run");
+  const QString name = QString::fromStdString(run->name);
+  const QString mode = checkpointingOf(run->config_json);
+  if (mode == QLatin1String("full")) return tr("peak of '%1' (full recomputation)").arg(name);
+  if (mode == QLatin1String("selective"))
+    return tr("peak of '%1' (selective recomputation)").arg(name);
+  return tr("peak of '%1'").arg(name);
 }
 
 void MemoryPage::restoreComparison() {
@@ -434,9 +493,10 @@ void MemoryPage::restoreComparison() {
 }
 
 int MemoryPage::layerCount() const {
-  // Counted: the four tensor categories, and on CUDA the activations the allocator's peak shows.
-  const int all = static_cast<int>(categories(m_cuda).size());
-  return m_countedOnly ? (m_cuda ? 5 : 4) : all;
+  // Counted: the four tensor categories, and the activations the step's peak shows (CUDA, and
+  // CPU samples that carry the peak).
+  const int all = static_cast<int>(categories(m_cuda, m_cpuPeak).size());
+  return m_countedOnly ? (m_cuda || m_cpuPeak ? 5 : 4) : all;
 }
 
 void MemoryPage::setCountedOnly(bool on) {
@@ -451,10 +511,13 @@ void MemoryPage::setCountedOnly(bool on) {
 }
 
 void MemoryPage::rebuild() {
-  bool cuda = false;
-  for (const auto& s : std::as_const(m_samples)) cuda = cuda || isCudaSample(s);
-  if (!m_modeSet || cuda != m_cuda)
-    setMode(cuda);
+  bool cuda = false, peak = false;
+  for (const auto& s : std::as_const(m_samples)) {
+    cuda = cuda || isCudaSample(s);
+    peak = peak || hasPeak(s);
+  }
+  if (!m_modeSet || cuda != m_cuda || (!cuda && peak != m_cpuPeak))
+    setMode(cuda, peak);
   else
     m_timeline->clearPoints();
   restoreComparison();
@@ -462,7 +525,7 @@ void MemoryPage::rebuild() {
 }
 
 void MemoryPage::appendToTimeline(const QList<qint64>& steps) {
-  if (!m_modeSet) setMode(m_cuda);
+  if (!m_modeSet) setMode(m_cuda, m_cpuPeak);
   const int n = layerCount();
   QVector<double> x;
   QVector<QVector<double>> layers(n);
@@ -471,19 +534,17 @@ void MemoryPage::appendToTimeline(const QList<qint64>& steps) {
     const MemorySample& s = m_samples[step];
     const double k = static_cast<double>(step);
     x << k;
-    const auto sizes = categorySizes(s, m_cuda);
+    const auto sizes = categorySizes(s, m_cuda, m_cpuPeak);
     for (int l = 0; l < n; ++l) layers[l] << static_cast<double>(sizes[l]);
-    peak << QPointF(k, static_cast<double>(peakOf(s, m_cuda)));
+    peak << QPointF(k, static_cast<double>(peakOf(s)));
     allocated << QPointF(k, static_cast<double>(s.allocated));
     reserved << QPointF(k, static_cast<double>(s.reserved));
   }
   m_timeline->appendSteps(x, layers);
   if (m_countedOnly) return;
   m_timeline->appendLinePoints(kPeakLine, peak);
-  if (m_cuda) {
-    m_timeline->appendLinePoints(kAllocatedLine, allocated);
-    m_timeline->appendLinePoints(kReservedLine, reserved);
-  }
+  if (m_cuda || m_cpuPeak) m_timeline->appendLinePoints(kAllocatedLine, allocated);
+  if (m_cuda) m_timeline->appendLinePoints(kReservedLine, reserved);
 }
 
 void MemoryPage::updateBar() {
@@ -493,8 +554,8 @@ void MemoryPage::updateBar() {
   }
   const qint64 step = m_samples.lastKey();
   const MemorySample& s = m_samples.last();
-  const auto cats = categories(m_cuda);
-  const auto sizes = categorySizes(s, m_cuda);
+  const auto cats = categories(m_cuda, m_cpuPeak);
+  const auto sizes = categorySizes(s, m_cuda, m_cpuPeak);
   QList<MemoryBar::Segment> segments;
   qint64 total = 0;
   for (int i = 0; i < cats.size(); ++i) {
@@ -511,6 +572,11 @@ void MemoryPage::updateBar() {
                            .arg(step)
                            .arg(of, bytesText(s.reserved), bytesText(s.peak_allocated)));
     m_bar->setSegments(segments, s.device_total);
+  } else if (m_cpuPeak) {
+    m_bar->setHeadline(tr("Step %1: %2 resident in host memory (peak of counted tensors %3)")
+                           .arg(step)
+                           .arg(bytesText(s.resident), bytesText(s.peak_allocated)));
+    m_bar->setSegments(segments);
   } else {
     m_bar->setHeadline(
         tr("Step %1: %2 resident in host memory").arg(step).arg(bytesText(s.resident)));

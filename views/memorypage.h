@@ -1,6 +1,7 @@
 // Memory page: where a run's memory goes, step by step — a stacked timeline of the categories the
-// trainer counts (frozen weights, adapters, gradients, optimizer state; on CUDA also activations,
-// the allocator's cache and what lies outside LibTorch), the peak marked, a per-step peak curve,
+// trainer counts (frozen weights, adapters, gradients, optimizer state, activations at the step's
+// peak; on CUDA also the allocator's cache and what lies outside LibTorch, on the CPU the rest of
+// the process), the peak marked, a per-step peak curve,
 // the latest breakdown as a bar with numbers, a second run's curve to compare, the forecast of the
 // run's config as a dashed line, and the steps where an out-of-memory error halved the
 // micro-batch. Live for the run this window trains (and one another process trains, as it
@@ -40,6 +41,8 @@ class MemoryPage : public QWidget {
   // Showing a run forecasts its config in the background and sets it (forecastShown follows).
   void setForecast(qint64 peakBytes);
   qint64 forecast() const { return m_forecast; }
+  // The forecast line's name: with the displayed run's gradient checkpointing when it is on.
+  QString forecastName() const;
   // Steps where an out-of-memory error made the run retry with a smaller micro-batch: step ->
   // the micro-batch it went on with. Marked on the timeline.
   const QMap<qint64, qint64>& outOfMemorySteps() const { return m_outOfMemory; }
@@ -48,6 +51,8 @@ class MemoryPage : public QWidget {
   // while the plots show.
   QString emptyText() const;
   bool isCuda() const { return m_cuda; }
+  // CPU samples that carry the step's counted peak: activations are a layer of their own.
+  bool hasCpuPeak() const { return m_cpuPeak; }
   int sampleCount() const { return m_samples.size(); }
   MemoryTimeline* timeline() const { return m_timeline; }
   MemoryBar* bar() const { return m_bar; }
@@ -72,7 +77,7 @@ class MemoryPage : public QWidget {
   void onHistory(quint64 ticket, const QList<RunHistory>& histories);
   void readHistory(qint64 afterStep);
   void fillRunBoxes();
-  void setMode(bool cuda);
+  void setMode(bool cuda, bool cpuPeak);
   int layerCount() const;  // categories drawn
   void rebuild();
   void appendToTimeline(const QList<qint64>& steps);
@@ -95,6 +100,8 @@ class MemoryPage : public QWidget {
   MemoryForecaster* m_forecaster;
   quint64 m_forecastTicket = 0;
   bool m_cuda = false;
+  bool m_cpuPeak = false;  // CPU samples with peak_allocated (recorded since the trainer counts it)
+  QString m_checkpointing;  // the displayed run's train.gradient_checkpointing
   bool m_countedOnly = false;
   bool m_modeSet = false;
   bool m_read = false;  // the displayed run's history has been read once

@@ -384,7 +384,7 @@ void ModelPage::showSummaryError(const UserMessage& message) {
   m_description->setStyleSheet(QStringLiteral("color:#b02020"));
 }
 
-void ModelPage::showSummary(const deeptune::ModelSummary& r) {
+void ModelPage::showSummary(const deeptune::ModelSummary& r, const MemoryForecastPair& memory) {
   m_summary = r;
   m_description->setStyleSheet(QStringLiteral("color:#555"));
   m_description->setText(QString::fromStdString(r.description));
@@ -396,7 +396,7 @@ void ModelPage::showSummary(const deeptune::ModelSummary& r) {
   m_adapted->setText(
       tr("%n module(s) adapted", nullptr, static_cast<int>(r.adapted_modules.size())));
   const auto micro = m_context.draft->value(QStringLiteral("train.micro_batch_size"));
-  m_memory->setForecast(r.memory, micro.is_string() || (micro.is_number() && micro == 0));
+  m_memory->setForecast(memory, micro.is_string() || (micro.is_number() && micro == 0));
 
   // Rebuild the check boxes when the model's module names differ from those shown.
   QStringList choices;

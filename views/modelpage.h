@@ -56,7 +56,7 @@ class ModelPage : public QWidget {
   void loadFromDraft();
   void writeTargets();
   void requestSummary();
-  void showSummary(const deeptune::ModelSummary& summary);
+  void showSummary(const deeptune::ModelSummary& summary, const MemoryForecastPair& memory);
   void showSummaryError(const UserMessage& message);
   void chooseFolderModel(const deeptune::HfModelInfo& model);
   void chooseCachedRow(const QModelIndex& index);

@@ -14,11 +14,14 @@
 #include <QTableView>
 #include <QTableWidget>
 #include <QVBoxLayout>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "configdraft.h"
 #include "liveplot.h"
+#include "memoryforecaster.h"
+#include "memoryforecastlabel.h"
 #include "messagebanner.h"
 #include "projectsession.h"
 #include "runcontroller.h"
@@ -128,6 +131,18 @@ RunsPage::RunsPage(const WorkbenchContext& context, QWidget* parent)
             if (ticket == m_curvesTicket) showError(message);
           });
   m_remover = new RunRemover(m_context.session, this);
+  m_resumeCheck = new MemoryForecaster(m_context.session, this);
+  connect(m_resumeCheck, &MemoryForecaster::forecastReady, this,
+          [this](quint64 ticket, const MemoryForecastPair& f) { onResumeForecast(ticket, &f); });
+  connect(m_resumeCheck, &MemoryForecaster::forecastFailed, this,
+          [this](quint64 ticket, const UserMessage&) {
+            // No forecast: the engine checks the run itself when it resumes and says what fails.
+            onResumeForecast(ticket, nullptr);
+          });
+  connect(m_context.session, &ProjectSession::closed, this, [this] {
+    m_resumeTicket = 0;
+    m_resumeId = 0;
+  });
   connect(m_remover, &RunRemover::busyChanged, this, &RunsPage::updateButtons);
   connect(m_remover, &RunRemover::dependentsFound, this, &RunsPage::askToDelete);
   connect(m_remover, &RunRemover::lookupFailed, this,
@@ -271,7 +286,7 @@ void RunsPage::updateButtons() {
   m_show->setEnabled(run.has_value());
   m_rename->setEnabled(run.has_value());
   m_duplicate->setEnabled(run.has_value());
-  m_resume->setEnabled(run && deeptune::is_resumable(*run) && !busy);
+  m_resume->setEnabled(run && deeptune::is_resumable(*run) && !busy && !isResuming());
   m_delete->setEnabled(run && !m_remover->isBusy() &&
                        !(busy && m_context.runs->currentRunId() == run->id));
   // The banner explains a selected failed run; it leaves other messages (a refused rename) alone.
@@ -355,8 +370,42 @@ void RunsPage::duplicateRun(qint64 id) {
 
 bool RunsPage::resumeRun(qint64 id) {
   const auto run = m_context.session->run(id);
-  if (!run || !deeptune::is_resumable(*run)) return false;
-  if (!m_context.runs->resumeRun(m_context.session->path(), id)) return false;
-  Q_EMIT resumeRequested(id);
+  if (!run || !deeptune::is_resumable(*run) || isResuming() || m_context.runs->isBusy())
+    return false;
+  nlohmann::json config;
+  try {
+    config = nlohmann::json::parse(run->config_json);
+  } catch (const std::exception&) {
+    config = nullptr;  // the engine reads it again when resuming and says what is wrong
+  }
+  m_resumeId = id;
+  if (config.is_object()) {
+    m_resumeTicket = m_resumeCheck->request(config);
+    updateButtons();
+  } else {
+    m_resumeTicket = std::numeric_limits<quint64>::max();
+    onResumeForecast(m_resumeTicket, nullptr);
+  }
   return true;
+}
+
+void RunsPage::onResumeForecast(quint64 ticket, const MemoryForecastPair* forecast) {
+  if (ticket != m_resumeTicket || ticket == 0) return;  // the project closed meanwhile
+  m_resumeTicket = 0;
+  const qint64 id = m_resumeId;
+  m_resumeId = 0;
+  if (forecast && forecast->forecast.fit == deeptune::MemoryFit::kWontFit &&
+      !MemoryForecastLabel::askToStartAnyway(this, *forecast)) {
+    m_banner->showMessage(MessageBanner::Kind::kInfo, tr("The run was not resumed"),
+                          MemoryForecastLabel::describe(*forecast, false));
+    m_showsRunFailure = false;
+    updateButtons();
+    Q_EMIT resumeDeclined(id);
+    return;
+  }
+  // The session may have closed, or another run started, while the question was open.
+  const bool resumed = m_context.session->isOpen() && !m_context.runs->isBusy() &&
+                       m_context.runs->resumeRun(m_context.session->path(), id);
+  updateButtons();
+  if (resumed) Q_EMIT resumeRequested(id);
 }

@@ -10,6 +10,8 @@
 #include "workbenchcontext.h"
 
 class LivePlot;
+class MemoryForecaster;
+struct MemoryForecastPair;
 class MessageBanner;
 class QComboBox;
 class QPushButton;
@@ -33,13 +35,18 @@ class RunsPage : public QWidget {
   // also when runs that have not started still need its weights.
   bool deleteRun(qint64 id, bool force = false);
   void duplicateRun(qint64 id);
+  // Resumes a resumable run once its config's memory is forecast (in the background); one that
+  // will not fit resumes only if the user says so (the Train page's question; resumeDeclined
+  // follows a no). False when the run cannot be resumed or a resume is being checked already.
   bool resumeRun(qint64 id);
+  bool isResuming() const { return m_resumeTicket != 0; }
 
   MessageBanner* banner() const { return m_banner; }
 
  Q_SIGNALS:
-  void runDuplicated();  // the draft now holds that run's config
-  void resumeRequested(qint64 id);
+  void runDuplicated();             // the draft now holds that run's config
+  void resumeRequested(qint64 id);  // resuming: the worker was asked to continue the run
+  void resumeDeclined(qint64 id);   // a run that will not fit was not resumed
   void showRequested(qint64 id);
   void runDeleted(qint64 id);
   void comparisonUpdated();  // the overlay holds the selected runs' curves
@@ -52,6 +59,7 @@ class RunsPage : public QWidget {
   void confirmDelete();
   void askToDelete(qint64 id, const QList<deeptune::RunDependent>& dependents);
   void showError(const UserMessage& message);
+  void onResumeForecast(quint64 ticket, const MemoryForecastPair* forecast);
 
   WorkbenchContext m_context;
   bool m_showsRunFailure = false;  // the banner holds the selected run's failure
@@ -59,6 +67,9 @@ class RunsPage : public QWidget {
   quint64 m_curvesTicket = 0;  // the newest read of the overlay's curves
   RunHistoryReader* m_history;
   RunRemover* m_remover;
+  MemoryForecaster* m_resumeCheck;
+  quint64 m_resumeTicket = 0;  // the forecast a resume waits for (0: none)
+  qint64 m_resumeId = 0;
   RunsModel* m_model;
   QTableView* m_table;
   MessageBanner* m_banner;

@@ -146,9 +146,8 @@ TrainPage::TrainPage(const WorkbenchContext& context, QWidget* parent)
   connect(runs, &RunController::runFinished, this, &TrainPage::onFinished);
   connect(runs, &RunController::rolledBack, this, &TrainPage::onRollback);
   m_startCheck = new MemoryForecaster(m_context.session, this);
-  connect(
-      m_startCheck, &MemoryForecaster::forecastReady, this,
-      [this](quint64 ticket, const deeptune::MemoryForecast& f) { onStartForecast(ticket, &f); });
+  connect(m_startCheck, &MemoryForecaster::forecastReady, this,
+          [this](quint64 ticket, const MemoryForecastPair& f) { onStartForecast(ticket, &f); });
   connect(m_startCheck, &MemoryForecaster::forecastFailed, this,
           [this](quint64 ticket, const UserMessage&) {
             // No forecast (a run:NAME parent that cannot be read...): the engine checks the
@@ -227,10 +226,12 @@ bool TrainPage::startRun(const QString& name) {
   return true;
 }
 
-void TrainPage::onStartForecast(quint64 ticket, const deeptune::MemoryForecast* forecast) {
+void TrainPage::onStartForecast(quint64 ticket, const MemoryForecastPair* forecast) {
   if (ticket != m_checkTicket || ticket == 0) return;  // the project closed meanwhile
   m_checkTicket = 0;
-  if (forecast && forecast->fit == deeptune::MemoryFit::kWontFit && !confirmWontFit(*forecast)) {
+  // A modal question (object name "memoryQuestion"); tests answer it like a user.
+  if (forecast && forecast->forecast.fit == deeptune::MemoryFit::kWontFit &&
+      !MemoryForecastLabel::askToStartAnyway(this, *forecast)) {
     setStateText(QString());
     m_banner->showMessage(MessageBanner::Kind::kInfo, tr("The run was not started"),
                           MemoryForecastLabel::describe(*forecast, false));
@@ -245,28 +246,6 @@ void TrainPage::onStartForecast(quint64 ticket, const deeptune::MemoryForecast* 
     return;
   }
   launch(m_checkConfig, m_checkName);
-}
-
-bool TrainPage::confirmWontFit(const deeptune::MemoryForecast& f) {
-  QMessageBox box(QMessageBox::Warning, tr("This run will not fit in memory"),
-                  tr("The forecast says this run's training step will not fit on %1.")
-                      .arg(QString::fromStdString(f.device)),
-                  QMessageBox::NoButton, this);
-  box.setObjectName(QStringLiteral("memoryQuestion"));
-  box.setInformativeText(
-      tr("It needs %1 at its peak; %2 is free now. Training would likely stop at the first "
-         "step with an out-of-memory error (on a GPU the micro-batch is halved until it fits, "
-         "which is slower).\n\nTo make it fit, try:\n%3")
-          .arg(formatBytes(static_cast<double>(f.device_bytes)),
-               formatBytes(static_cast<double>(f.available_bytes)),
-               MemoryForecastLabel::suggestions(f)));
-  box.setDetailedText(MemoryForecastLabel::breakdown(f));
-  QPushButton* start = box.addButton(tr("Start anyway"), QMessageBox::AcceptRole);
-  QPushButton* cancel = box.addButton(QMessageBox::Cancel);
-  box.setDefaultButton(cancel);
-  box.setEscapeButton(cancel);
-  box.exec();
-  return box.clickedButton() == start;
 }
 
 void TrainPage::launch(const QString& configJson, const QString& name) {

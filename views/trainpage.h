@@ -17,6 +17,7 @@
 
 class LivePlot;
 class MemoryForecaster;
+struct MemoryForecastPair;
 class MessageBanner;
 class QLabel;
 class QLineEdit;
@@ -35,9 +36,6 @@ class TrainPage : public QWidget {
   // (startDeclined follows a no).
   bool startRun(const QString& name = {});
   bool isStarting() const { return m_checkTicket != 0; }
-  // Asks whether to start a run whose forecast will not fit; true: start anyway. Shows a modal
-  // question box (object name "memoryQuestion"); tests answer it like a user.
-  bool confirmWontFit(const deeptune::MemoryForecast& forecast);
   // Shows a recorded run (its curves, logs and state, read in the background: historyShown
   // follows); follows it live when another process is training it.
   void showRun(qint64 runId);
@@ -69,7 +67,7 @@ class TrainPage : public QWidget {
   void onState(qint64 runId, deeptune::RunState state, const QString& detail);
   void onFinished(qint64 runId, deeptune::RunStatus status, const QString& error);
   void onRollback(qint64 runId, qint64 step);
-  void onStartForecast(quint64 ticket, const deeptune::MemoryForecast* forecast);
+  void onStartForecast(quint64 ticket, const MemoryForecastPair* forecast);
   void launch(const QString& configJson, const QString& name);
   void setHealth(qint64 skippedSteps, double lrScale);
   void onRunsChanged();

@@ -54,6 +54,7 @@ class MemoryTimeline : public QWidget {
   // A dashed horizontal line at `bytes` labelled `label`; bytes <= 0 removes it.
   void setReference(double bytes, const QString& label);
   double reference() const { return m_reference; }
+  QString referenceLabel() const { return m_referenceLabel; }
 
   // Vertical marks at single steps; replaces those set before (clearPoints keeps them).
   void setMarkers(const QList<Marker>& markers);
@@ -65,6 +66,9 @@ class MemoryTimeline : public QWidget {
   int lineCount() const { return m_lines.size(); }
   int stepCount() const { return m_x.size(); }
   int linePointCount(int line) const;
+  QString lineName(int line) const {
+    return line >= 0 && line < m_lines.size() ? m_lines[line].name : QString();
+  }
   double layerValue(int layer, int index) const;  // layer's own size at step index
   // The step whose stack is highest, and that height; (-1, 0) without steps.
   double peakStep() const { return m_peakX; }

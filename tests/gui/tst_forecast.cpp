@@ -2,8 +2,11 @@
 // names what "auto" picks), the Model & LoRA page shows the same verdict, a run that will not fit
 // asks before it starts and a no creates nothing, and during a run the Memory page draws the run's
 // forecast and marks out-of-memory retries while the Train page shows skipped steps and drops the
-// points a rollback supersedes. The engine's forecast_memory is the reference throughout.
+// points a rollback supersedes. Gradient checkpointing: its row round-trips, the line says what
+// it saves, and resuming a run that will not fit asks too. The engine's forecast_memory is the
+// reference throughout.
 #include <QApplication>
+#include <QComboBox>
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPushButton>
@@ -24,6 +27,7 @@
 #include "messagebanner.h"
 #include "modelpage.h"
 #include "projectsession.h"
+#include "runspage.h"
 #include "window_support.h"
 
 namespace {
@@ -54,6 +58,26 @@ deeptune::MemoryForecast engineForecast(const nlohmann::json& config) {
   return deeptune::forecast_memory(deeptune::RunConfig::from_json(config));
 }
 
+nlohmann::json withCheckpointing(nlohmann::json config, const char* mode) {
+  config["train"]["gradient_checkpointing"] = mode;
+  return config;
+}
+
+// The engine's MemoryFit, stated for the synthetic pairs below.
+deeptune::MemoryForecast syntheticForecast(int64_t deviceBytes, deeptune::MemoryFit fit) {
+  deeptune::MemoryForecast f;
+  f.device = "cpu";
+  f.micro_batch = 4;
+  f.max_micro_batch = fit == deeptune::MemoryFit::kWontFit ? 0 : 4;
+  f.sequence = 512;
+  f.peak_bytes = deviceBytes;
+  f.device_bytes = deviceBytes;
+  f.available_bytes = 1000LL << 20;
+  f.total_bytes = 2000LL << 20;
+  f.fit = fit;
+  return f;
+}
+
 }  // namespace
 
 class TstForecast : public QObject {
@@ -66,6 +90,10 @@ class TstForecast : public QObject {
   void modelPageShowsVerdict();
   void wontFitAsksAndCancelCreatesNothing();
   void runShowsForecastAndEvents();
+  void checkpointingRowRoundTrips();
+  void lineSaysWhatCheckpointingSaves();
+  void wontFitSuggestsCheckpointing();
+  void resumeThatWontFitAsks();
   void screenshot();
   void cleanupTestCase();
 
@@ -74,6 +102,8 @@ class TstForecast : public QObject {
   MemoryForecastLabel* line() const { return hyper()->forecastLabel(); }
   // Waits until the Hyperparameters line shows a forecast at `micro` (the draft's, resolved).
   bool waitForForecastAt(int64_t micro);
+  // Waits until the line shows a forecast at `micro` of a config with checkpointing `mode`.
+  bool waitForCheckpointing(int64_t micro, deeptune::GradientCheckpointing mode);
 
   QTemporaryDir m_dir;
   QString m_project;
@@ -100,6 +130,18 @@ bool TstForecast::waitForForecastAt(int64_t micro) {
   QDeadlineTimer deadline(30000);
   while (!deadline.hasExpired()) {
     if (line()->hasForecast() && line()->forecast().micro_batch == micro) return true;
+    QSignalSpy updated(hyper(), &HyperparametersPage::forecastUpdated);
+    updated.wait(500);
+  }
+  return false;
+}
+
+bool TstForecast::waitForCheckpointing(int64_t micro, deeptune::GradientCheckpointing mode) {
+  QDeadlineTimer deadline(60000);
+  while (!deadline.hasExpired()) {
+    if (line()->hasForecast() && line()->forecast().micro_batch == micro &&
+        line()->forecastPair().checkpointing == mode)
+      return true;
     QSignalSpy updated(hyper(), &HyperparametersPage::forecastUpdated);
     updated.wait(500);
   }
@@ -315,6 +357,145 @@ void TstForecast::runShowsForecastAndEvents() {
   Q_EMIT m_window->runController()->rolledBack(run, 6);
   QCOMPARE(memory->outOfMemorySteps().size(), 0);
   QCOMPARE(memory->timeline()->markers().size(), 0);
+}
+
+void TstForecast::checkpointingRowRoundTrips() {
+  m_window->showPage(MainWindow::kHyperparameters);
+  const QString key = QStringLiteral("train.gradient_checkpointing");
+  QVERIFY(hyper()->keys().contains(key));
+  auto* box = hyper()->findChild<QComboBox*>(key);
+  QVERIFY(box);
+  QVERIFY2(box->toolTip().contains(QStringLiteral("Recompute")), qPrintable(box->toolTip()));
+  m_window->draft()->setDocument(smallConfig(8));
+  QCOMPARE(box->currentText(), QStringLiteral("off"));
+  // Chosen in the form: the draft and the engine's parse both hold it.
+  QVERIFY(hyper()->setEditorText(key, QStringLiteral("full")));
+  QVERIFY(m_window->draft()->value(key) == nlohmann::json("full"));
+  QCOMPARE(
+      deeptune::RunConfig::from_json(m_window->draft()->document()).train.gradient_checkpointing,
+      deeptune::GradientCheckpointing::kFull);
+  QVERIFY(hyper()->setEditorText(key, QStringLiteral("selective")));
+  QCOMPARE(
+      deeptune::RunConfig::from_json(m_window->draft()->document()).train.gradient_checkpointing,
+      deeptune::GradientCheckpointing::kSelective);
+  // Back into the form from a document (a preset, a duplicated run).
+  m_window->draft()->setDocument(withCheckpointing(smallConfig(8), "full"));
+  QCOMPARE(box->currentText(), QStringLiteral("full"));
+  m_window->draft()->setDocument(smallConfig(8));
+  QCOMPARE(box->currentText(), QStringLiteral("off"));
+}
+
+void TstForecast::lineSaysWhatCheckpointingSaves() {
+  m_window->showPage(MainWindow::kHyperparameters);
+  using deeptune::GradientCheckpointing;
+  const auto off = engineForecast(smallConfig(8));
+  m_window->draft()->setDocument(smallConfig(8));
+  QVERIFY(waitForCheckpointing(8, GradientCheckpointing::kOff));
+  // Off and fitting: nothing to say about checkpointing.
+  QVERIFY2(!line()->plainText().contains(QStringLiteral("checkpointing")),
+           qPrintable(line()->plainText()));
+  QVERIFY(!line()->forecastPair().alternative);
+
+  for (const char* mode : {"full", "selective"}) {
+    const auto config = withCheckpointing(smallConfig(8), mode);
+    const auto expected = engineForecast(config);
+    const auto parsed = deeptune::RunConfig::from_json(config).train.gradient_checkpointing;
+    m_window->draft()->setDocument(config);
+    QVERIFY2(waitForCheckpointing(8, parsed), mode);
+    const MemoryForecastPair& shown = line()->forecastPair();
+    QCOMPARE(shown.forecast.peak_bytes, expected.peak_bytes);
+    // Recomputing keeps fewer activations: a smaller peak than the same config without it.
+    QVERIFY2(shown.forecast.peak_bytes < off.peak_bytes, mode);
+    QVERIFY(shown.forecast.category("activations") < off.category("activations"));
+    QVERIFY(shown.alternative.has_value());
+    QCOMPARE(shown.alternative->device_bytes, off.device_bytes);
+    const int64_t saved = off.device_bytes - expected.device_bytes;
+    QVERIFY(saved > 0);
+    QCOMPARE(shown.savedBytes(), saved);
+    const QString expectedText = QStringLiteral("gradient checkpointing (%1) saves %2")
+                                     .arg(QLatin1String(mode), formatBytes(double(saved)));
+    QVERIFY2(line()->plainText().contains(expectedText),
+             qPrintable(line()->plainText() + QStringLiteral(" lacks ") + expectedText));
+    QVERIFY(line()->toolTip().contains(QStringLiteral("With gradient checkpointing off")));
+  }
+  // Full recomputes more than selective: it keeps the least.
+  QVERIFY(engineForecast(withCheckpointing(smallConfig(8), "full")).peak_bytes <
+          engineForecast(withCheckpointing(smallConfig(8), "selective")).peak_bytes);
+}
+
+// Off, on a config that does not fit: the line names full checkpointing only when it would change
+// the verdict; the question before starting always lists it with its number.
+void TstForecast::wontFitSuggestsCheckpointing() {
+  using deeptune::MemoryFit;
+  MemoryForecastPair pair;
+  pair.forecast = syntheticForecast(1500LL << 20, MemoryFit::kWontFit);
+  pair.alternative = syntheticForecast(800LL << 20, MemoryFit::kFits);
+  QCOMPARE(pair.savedBytes(), int64_t(700) << 20);
+  const QString text = MemoryForecastLabel::describe(pair, false);
+  QVERIFY2(text.contains(QStringLiteral("— will not fit; not even a micro-batch of 1 fits; full "
+                                        "gradient checkpointing would need 800 MiB (fits)")),
+           qPrintable(text));
+  QVERIFY(MemoryForecastLabel::suggestions(pair).contains(
+      QStringLiteral("full gradient checkpointing: 800 MiB at the peak instead of 1.46 GiB")));
+  // Still not fitting with it: the line says nothing, the suggestions still do.
+  pair.alternative = syntheticForecast(1200LL << 20, MemoryFit::kWontFit);
+  QVERIFY(!MemoryForecastLabel::describe(pair, false).contains(QStringLiteral("checkpointing")));
+  QVERIFY(MemoryForecastLabel::suggestions(pair).contains(QStringLiteral("full gradient")));
+
+  // The real huge config: off, will not fit, so the forecaster computed full beside it.
+  m_window->showPage(MainWindow::kHyperparameters);
+  m_window->draft()->setDocument(hugeConfig());
+  QVERIFY(waitForCheckpointing(64, deeptune::GradientCheckpointing::kOff));
+  const MemoryForecastPair& shown = line()->forecastPair();
+  QCOMPARE(shown.forecast.fit, MemoryFit::kWontFit);
+  QVERIFY(shown.alternative.has_value());
+  QCOMPARE(shown.alternative->device_bytes,
+           engineForecast(withCheckpointing(hugeConfig(), "full")).device_bytes);
+  QVERIFY(shown.alternative->device_bytes < shown.forecast.device_bytes);
+}
+
+void TstForecast::resumeThatWontFitAsks() {
+  // A stopped run whose config will not fit (created, then marked stopped as a stop would).
+  int64_t id = 0;
+  {
+    id = deeptune::create_run(m_project.toStdString(), deeptune::RunConfig::from_json(hugeConfig()),
+                              "huge-stopped");
+    auto store = deeptune::ProjectStore::open(m_project.toStdString());
+    store->set_run_status(id, deeptune::RunStatus::kStopped);
+  }
+  m_window->session()->reloadRuns();
+  m_window->showPage(MainWindow::kRuns);
+  RunsPage* runs = m_window->runsPage();
+  QSignalSpy declined(runs, &RunsPage::resumeDeclined);
+  QSignalSpy requested(runs, &RunsPage::resumeRequested);
+  QSignalSpy started(m_window->runController(), &RunController::runStarted);
+  QString question;
+  QTimer poll;
+  poll.setInterval(20);
+  connect(&poll, &QTimer::timeout, this, [&] {
+    auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+    if (!box || box->objectName() != QLatin1String("memoryQuestion")) return;
+    poll.stop();
+    question = box->text() + QLatin1Char('\n') + box->informativeText();
+    box->button(QMessageBox::Cancel)->click();
+  });
+  poll.start();
+  QVERIFY(runs->resumeRun(id));
+  QVERIFY(runs->isResuming());
+  QVERIFY(!runs->resumeRun(id));  // one resume at a time
+  QVERIFY(declined.wait(60000));
+  QCOMPARE(declined.first().first().toLongLong(), qint64(id));
+  QVERIFY2(question.contains(QStringLiteral("will not fit")), qPrintable(question));
+  QVERIFY2(question.contains(formatBytes(double(engineForecast(hugeConfig()).device_bytes))),
+           qPrintable(question));
+  QTest::qWait(200);
+  QVERIFY(requested.isEmpty());
+  QVERIFY(started.isEmpty());
+  QVERIFY(!m_window->runController()->isBusy());
+  QVERIFY(!runs->isResuming());
+  QCOMPARE(runs->banner()->headline(), QStringLiteral("The run was not resumed"));
+  m_window->session()->reloadRuns();
+  QCOMPARE(m_window->session()->run(id)->status, deeptune::RunStatus::kStopped);
 }
 
 // DEEPTUNE_FORECAST_SHOT=FILE: the Hyperparameters page with a forecast that fits, grabbed into

@@ -1,7 +1,8 @@
 // The Memory page in a real window: it fills step by step while a LoRA run of the tiny preset
 // trains, shows stored runs afterwards with the bar's numbers equal to what the project recorded,
 // overlays a second run, says so for a run without samples, and draws the forecast of the run's
-// config (or one it is given).
+// config (or one it is given). On the CPU the step's counted peak gives activations a layer of
+// their own; runs recorded before the trainer counted it still show as they did, without it.
 #include <sqlite3.h>
 
 #include <QComboBox>
@@ -33,11 +34,13 @@ int64_t trainHeadless(const std::string& project, const std::string& name, int s
 }
 
 // What a run trained before memory was sampled looks like: its other metrics, no memory ones.
-bool dropMemorySamples(const std::string& project, int64_t runId) {
+// `pattern` (SQL LIKE) picks the metrics that go.
+bool dropMemorySamples(const std::string& project, int64_t runId,
+                       const std::string& pattern = "memory/%") {
   sqlite3* db = nullptr;
   if (sqlite3_open(project.c_str(), &db) != SQLITE_OK) return false;
   const std::string sql =
-      "DELETE FROM metrics WHERE name LIKE 'memory/%' AND run_id = " + std::to_string(runId);
+      "DELETE FROM metrics WHERE name LIKE '" + pattern + "' AND run_id = " + std::to_string(runId);
   const bool ok = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK &&
                   sqlite3_changes(db) > 0;
   sqlite3_close(db);
@@ -55,6 +58,8 @@ class TstMemory : public QObject {
   void barEqualsRecordedSample();
   void storedRunAndComparison();
   void runWithoutSamplesSaysSo();
+  void cpuRunBeforePeakShowsAsBefore();
+  void forecastNamesCheckpointing();
   void forecastIsDrawn();
   void cudaBreakdown();
   void screenshot();
@@ -68,6 +73,7 @@ class TstMemory : public QObject {
   std::string m_project;
   int64_t m_old = 0;        // trained headless, 6 steps, with samples
   int64_t m_noSamples = 0;  // trained headless, its memory samples removed
+  int64_t m_prePeak = 0;    // trained headless, stored as before the CPU's peak was counted
   qint64 m_live = 0;        // trained through the window
   std::unique_ptr<MainWindow> m_window;
 };
@@ -86,7 +92,11 @@ void TstMemory::initTestCase() {
   }
   m_old = trainHeadless(m_project, "old", 6);
   QVERIFY(m_old != 0);
-  m_noSamples = trainHeadless(m_project, "before-sampling", 3);
+  m_prePeak = trainHeadless(m_project, "before-peak", 3);
+  QVERIFY(m_prePeak != 0);
+  for (const char* name : {"memory/peak_allocated", "memory/allocated", "memory/activations"})
+    QVERIFY(dropMemorySamples(m_project, m_prePeak, name));
+  m_noSamples = trainHeadless(m_project, "before-sampling", 3);  // the newest before the window's
   QVERIFY(m_noSamples != 0);
   QVERIFY(dropMemorySamples(m_project, m_noSamples));
 }
@@ -127,7 +137,13 @@ void TstMemory::fillsDuringRun() {
   QCOMPARE(page()->timeline()->linePointCount(MemoryPage::kPeakLine), kLiveSteps);
   QVERIFY(page()->emptyText().isEmpty());
   QVERIFY(!page()->isCuda());  // this suite trains on the CPU
-  QCOMPARE(page()->timeline()->layerCount(), 5);
+  // The CPU counts the step's peak: four categories, activations, the rest of the process.
+  QVERIFY(page()->hasCpuPeak());
+  QCOMPARE(page()->timeline()->layerCount(), 6);
+  for (int i = 0; i < kLiveSteps; ++i)
+    QVERIFY2(page()->timeline()->layerValue(4, i) > 0, qPrintable(QString::number(i)));
+  QCOMPARE(page()->timeline()->linePointCount(MemoryPage::kAllocatedLine), kLiveSteps);
+  QVERIFY(page()->bar()->bytesOf(QStringLiteral("activations")) > 0);
   QVERIFY(page()->timeline()->peakBytes() > 0);
   QVERIFY(page()->timeline()->peakStep() >= 1);
   QVERIFY(page()->timeline()->replotCount() < 4 * kLiveSteps + 10);  // coalesced, not per point
@@ -146,6 +162,9 @@ void TstMemory::barEqualsRecordedSample() {
   const qint64 trainable = value("memory/trainable_weights");
   const qint64 base = value("memory/base_weights");
   const qint64 resident = value("memory/resident");
+  const qint64 peak = value("memory/peak_allocated");
+  const qint64 held = base + trainable + optimizer + value("memory/gradients");
+  QVERIFY(peak > held);  // activations and temporaries at the step's peak
   QVERIFY(optimizer > 0);
   QVERIFY(trainable > 0);
   QVERIFY(resident > 0);
@@ -158,10 +177,14 @@ void TstMemory::barEqualsRecordedSample() {
     QCOMPARE(bar->bytesOf(QStringLiteral("trainable_weights")), trainable);
     QCOMPARE(bar->bytesOf(QStringLiteral("base_weights")), base);
     QCOMPARE(bar->bytesOf(QStringLiteral("gradients")), value("memory/gradients"));
+    // Activations: the step's counted peak beyond the four categories, as the run stored it.
+    QCOMPARE(bar->bytesOf(QStringLiteral("activations")), peak - held);
+    QCOMPARE(bar->bytesOf(QStringLiteral("activations")), value("memory/activations"));
     // On the CPU the segments add up to the resident size (the rest is "other (process)").
     qint64 sum = 0;
     for (const auto& s : bar->segments()) sum += s.bytes;
-    QCOMPARE(sum, qMax(resident, base + trainable + optimizer + value("memory/gradients")));
+    QCOMPARE(sum, qMax(resident, peak));
+    QVERIFY(bar->legendText().contains(QStringLiteral("activations")));
     QVERIFY(bar->headline().contains(QString::number(kLiveSteps)));
     QVERIFY(bar->legendText().contains(QStringLiteral("optimizer state")));
   }
@@ -180,11 +203,11 @@ void TstMemory::storedRunAndComparison() {
   QCOMPARE(page()->timeline()->linePointCount(MemoryPage::kCompareLine), kLiveSteps);
   // The trainer's tensors alone: no remainder layer and no totals, then everything again.
   page()->setCountedOnly(true);
-  QCOMPARE(page()->timeline()->layerCount(), 4);
+  QCOMPARE(page()->timeline()->layerCount(), 5);  // activations are counted too
   QCOMPARE(page()->timeline()->stepCount(), 6);
   QCOMPARE(page()->timeline()->linePointCount(MemoryPage::kPeakLine), 0);
   page()->setCountedOnly(false);
-  QCOMPARE(page()->timeline()->layerCount(), 5);
+  QCOMPARE(page()->timeline()->layerCount(), 6);
   QCOMPARE(page()->timeline()->linePointCount(MemoryPage::kPeakLine), 6);
   QCOMPARE(page()->timeline()->linePointCount(MemoryPage::kCompareLine), kLiveSteps);
   // The comparison stays when the displayed run changes.
@@ -203,6 +226,75 @@ void TstMemory::runWithoutSamplesSaysSo() {
   QVERIFY(page()->emptyText().isEmpty());
 }
 
+// Stored before the CPU's peak was counted, and fed live without it: no activations layer, the
+// resident size as the per-step curve, as such runs always showed.
+void TstMemory::cpuRunBeforePeakShowsAsBefore() {
+  QVERIFY(show(m_prePeak));
+  QVERIFY(page()->emptyText().isEmpty());
+  QVERIFY(!page()->isCuda());
+  QVERIFY(!page()->hasCpuPeak());
+  QCOMPARE(page()->timeline()->stepCount(), 3);
+  QCOMPARE(page()->timeline()->layerCount(), 5);
+  QCOMPARE(page()->bar()->bytesOf(QStringLiteral("activations")), qint64(-1));
+  QVERIFY(page()->bar()->bytesOf(QStringLiteral("other_process")) > 0);
+  QCOMPARE(page()->timeline()->linePointCount(MemoryPage::kAllocatedLine), 0);
+  page()->setCountedOnly(true);
+  QCOMPARE(page()->timeline()->layerCount(), 4);
+  page()->setCountedOnly(false);
+
+  // Synthetic samples as an older worker fed them: weights and resident, no peak.
+  QVERIFY(show(m_noSamples));
+  constexpr qint64 kMiB = 1 << 20;
+  QList<deeptune::StepMetrics> steps;
+  for (int i = 1; i <= 5; ++i) {
+    deeptune::StepMetrics s;
+    s.step = i;
+    s.max_steps = 5;
+    s.memory.base_weights = 20 * kMiB;
+    s.memory.trainable_weights = kMiB;
+    s.memory.gradients = kMiB;
+    s.memory.optimizer_state = 2 * kMiB;
+    s.memory.resident = (300 + i) * kMiB;
+    steps << s;
+  }
+  Q_EMIT m_window->runController()->stepsFinished(m_noSamples, steps);
+  QVERIFY(!page()->isCuda());
+  QVERIFY(!page()->hasCpuPeak());
+  QCOMPARE(page()->timeline()->stepCount(), 5);
+  QCOMPARE(page()->timeline()->layerCount(), 5);
+  QCOMPARE(page()->bar()->bytesOf(QStringLiteral("activations")), qint64(-1));
+  QCOMPARE(page()->bar()->bytesOf(QStringLiteral("other_process")), (305 - 24) * kMiB);
+  // The per-step curve is the resident size.
+  QCOMPARE(page()->timeline()->linePointCount(MemoryPage::kPeakLine), 5);
+  QVERIFY(page()->bar()->headline().contains(QStringLiteral("305 MiB resident")));
+  QVERIFY(show(m_noSamples));  // read back: the project holds none of these
+}
+
+// The forecast line names the run's recomputation, so two runs compared show what it saved.
+void TstMemory::forecastNamesCheckpointing() {
+  auto config = deeptune::test::shortRunConfig("dates", 6);
+  config["train"]["gradient_checkpointing"] = "selective";
+  const int64_t id =
+      deeptune::create_run(m_project, deeptune::RunConfig::from_json(config), "selective-forecast");
+  m_window->session()->reloadRuns();
+  QSignalSpy forecastShown(page(), &MemoryPage::forecastShown);
+  page()->showRun(id);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      !forecastShown.isEmpty() && forecastShown.last().first().toLongLong() == id, 20000);
+  QCOMPARE(page()->forecast(),
+           deeptune::forecast_memory(deeptune::RunConfig::from_json(config)).peak_bytes);
+  QCOMPARE(page()->forecastName(), QStringLiteral("forecast peak (selective recomputation)"));
+  QCOMPARE(page()->timeline()->referenceLabel(), page()->forecastName());
+  QVERIFY(show(m_old));  // checkpointing off: the plain name
+  QCOMPARE(page()->forecastName(), QStringLiteral("forecast peak"));
+  QCOMPARE(page()->timeline()->referenceLabel(), QStringLiteral("forecast peak"));
+  // Compared with the selective run: its curve's name says so too.
+  page()->compareWith(id);
+  QCOMPARE(page()->timeline()->lineName(MemoryPage::kCompareLine),
+           QStringLiteral("peak of 'selective-forecast' (selective recomputation)"));
+  page()->compareWith(0);
+}
+
 void TstMemory::forecastIsDrawn() {
   QSignalSpy forecastShown(page(), &MemoryPage::forecastShown);
   QVERIFY(show(m_old));
@@ -216,6 +308,16 @@ void TstMemory::forecastIsDrawn() {
            deeptune::forecast_memory(deeptune::RunConfig::from_json(config)).peak_bytes);
   QVERIFY(page()->forecast() > 0);
   QTRY_VERIFY(t->referenceVisible());
+  // On the CPU the forecast is of the curve drawn beside it, the step's counted peak: the same
+  // order of size (the forecast assumes every row as long as data.max_length, so it is above).
+  const double measured = page()->bar()->bytesOf(QStringLiteral("activations")) +
+                          page()->bar()->bytesOf(QStringLiteral("base_weights")) +
+                          page()->bar()->bytesOf(QStringLiteral("trainable_weights")) +
+                          page()->bar()->bytesOf(QStringLiteral("gradients")) +
+                          page()->bar()->bytesOf(QStringLiteral("optimizer_state"));
+  QVERIFY(measured > 0);
+  QVERIFY2(page()->forecast() > 0.5 * measured && page()->forecast() < 20 * measured,
+           qPrintable(QStringLiteral("%1 vs %2").arg(page()->forecast()).arg(measured)));
   page()->setForecast(0);
   QTRY_VERIFY(!t->referenceVisible());
   // Above everything measured: the axis makes room for it.
