@@ -1876,7 +1876,7 @@ To make it fit, try:
         <translation>step</translation>
     </message>
     <message>
-        <location line="+288"/>
+        <location line="+296"/>
         <source>peak %1 at step %2</source>
         <comment>memory timeline: the highest step</comment>
         <translation>peak %1 at step %2</translation>

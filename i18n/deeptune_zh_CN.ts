@@ -1868,7 +1868,7 @@ To make it fit, try:
         <translation>步</translation>
     </message>
     <message>
-        <location line="+288"/>
+        <location line="+296"/>
         <source>peak %1 at step %2</source>
         <comment>memory timeline: the highest step</comment>
         <translation>峰值 %1（第 %2 步）</translation>

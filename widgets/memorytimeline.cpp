@@ -67,6 +67,11 @@ MemoryTimeline::MemoryTimeline(QWidget* parent) : QWidget(parent), m_plot(new QC
   m_plot->xAxis->setRange(0.0, 1.0);
   m_plot->yAxis->setRange(0.0, 1.0);
 
+  // Marks and the forecast's line above the graphs: graphs made later by setSeries would
+  // otherwise cover them with their filled layers.
+  m_plot->addLayer(QStringLiteral("marks"), m_plot->layer(QStringLiteral("main")),
+                   QCustomPlot::limAbove);
+  m_plot->setCurrentLayer(QStringLiteral("marks"));
   m_peakLine = new QCPItemStraightLine(m_plot);
   m_peakLine->setPen(QPen(QColor(0xd6, 0x27, 0x28), 1.2, Qt::DotLine));
   m_peakText = new QCPItemText(m_plot);
@@ -85,6 +90,7 @@ MemoryTimeline::MemoryTimeline(QWidget* parent) : QWidget(parent), m_plot(new QC
         static_cast<QCPAbstractItem*>(m_referenceLine),
         static_cast<QCPAbstractItem*>(m_referenceText)})
     item->setVisible(false);
+  m_plot->setCurrentLayer(QStringLiteral("main"));
   restyle();
 
   m_replotTimer.setSingleShot(true);
@@ -222,10 +228,12 @@ void MemoryTimeline::setMarkers(const QList<Marker>& markers) {
   const QColor colour(0xc0, 0x1c, 0x28);
   for (const Marker& m : markers) {
     auto* line = new QCPItemStraightLine(m_plot);
+    line->setLayer(QStringLiteral("marks"));
     line->setPen(QPen(colour, 1.4, Qt::DashDotLine));
     line->point1->setCoords(m.step, 0.0);
     line->point2->setCoords(m.step, 1.0);
     auto* text = new QCPItemText(m_plot);
+    text->setLayer(QStringLiteral("marks"));
     text->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
     text->position->setCoords(m.step, 0.0);
     text->setPositionAlignment(Qt::AlignTop | Qt::AlignLeft);

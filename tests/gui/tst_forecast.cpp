@@ -499,7 +499,8 @@ void TstForecast::resumeThatWontFitAsks() {
 }
 
 // DEEPTUNE_FORECAST_SHOT=FILE: the Hyperparameters page with a forecast that fits, grabbed into
-// FILE (docs/forecast.png); FILE with -wontfit before .png for one that does not, -model for the
+// FILE (docs/forecast.png); FILE with -checkpointing before .png for it with selective
+// recomputation, -wontfit for one that does not fit, -model for the
 // Model & LoRA page with that one, -question for the question before starting it.
 void TstForecast::screenshot() {
   const QString file = qEnvironmentVariable("DEEPTUNE_FORECAST_SHOT");
@@ -512,6 +513,13 @@ void TstForecast::screenshot() {
   QVERIFY(waitForForecastAt(engineForecast(config).micro_batch));
   QTest::qWait(300);
   QVERIFY(m_window->grab().save(file));
+  // The same config with selective recomputation: the line says what it saves.
+  m_window->draft()->setDocument(withCheckpointing(config, "selective"));
+  QVERIFY(waitForCheckpointing(engineForecast(withCheckpointing(config, "selective")).micro_batch,
+                               deeptune::GradientCheckpointing::kSelective));
+  QTest::qWait(300);
+  QVERIFY(m_window->grab().save(
+      QString(file).replace(QStringLiteral(".png"), QStringLiteral("-checkpointing.png"))));
   m_window->draft()->setDocument(hugeConfig());
   QVERIFY(waitForForecastAt(64));
   QTest::qWait(300);
