@@ -418,6 +418,22 @@ void TstForecast::lineSaysWhatCheckpointingSaves() {
              qPrintable(line()->plainText() + QStringLiteral(" lacks ") + expectedText));
     QVERIFY(line()->toolTip().contains(QStringLiteral("With gradient checkpointing off")));
   }
+  // The Model & LoRA page's verdict comes with the same sentence, from its own background job.
+  ModelPage* model = m_window->modelPage();
+  m_window->showPage(MainWindow::kModel);
+  const auto full = withCheckpointing(smallConfig(8), "full");
+  m_window->draft()->setDocument(full);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      model->memoryLabel()->hasForecast() &&
+          model->memoryLabel()->forecastPair().checkpointing == GradientCheckpointing::kFull,
+      30000);
+  const QString saves =
+      QStringLiteral("gradient checkpointing (full) saves %1")
+          .arg(formatBytes(double(off.device_bytes - engineForecast(full).device_bytes)));
+  QVERIFY2(model->memoryLabel()->plainText().contains(saves),
+           qPrintable(model->memoryLabel()->plainText()));
+  m_window->showPage(MainWindow::kHyperparameters);
+
   // Full recomputes more than selective: it keeps the least.
   QVERIFY(engineForecast(withCheckpointing(smallConfig(8), "full")).peak_bytes <
           engineForecast(withCheckpointing(smallConfig(8), "selective")).peak_bytes);
