@@ -81,8 +81,7 @@ class Replay {
   int64_t cs_ = 4, rows_ = 0;
   std::vector<bool> flags_;
   int64_t saved_ = 0, peak_ = 0, saved_end_ = 0;
-  int64_t layer_internal_ = 0;       // full recomputation: the largest layer's kept activations
-  int64_t selective_attention_ = 0;  // selective: one layer's scores recomputed in backward
+  int64_t layer_internal_ = 0;  // full recomputation: the largest layer's kept activations
 };
 
 Act Replay::linear(const Act& x, const std::string& name, int64_t in_f, int64_t out_f) {
@@ -159,7 +158,9 @@ Act Replay::attention(const Act& q, const Act& k, const Act& v) {
     save(vf);
     const int64_t scores = b * nh * t * t;
     candidate(bytes(scores, cs_) * 2 + (autocast_ ? bytes(scores, 4) : 0));
-    selective_attention_ = std::max(selective_attention_, bytes(scores, 4) * 3);
+    // Its backward makes the weights again and their gradient and the scores' gradient beside
+    // them, with the gradients of the output and of v.
+    candidate(bytes(scores, 4) * 3 + 2 * bytes(heads, cs_));
     return make(heads, cs_, true);
   }
   // The composition. matmul folds (B, nh) into one batch dimension: q (laid out (B, T, nh, hd)
@@ -184,6 +185,9 @@ Act Replay::attention(const Act& q, const Act& k, const Act& v) {
   candidate(locals + bytes(scores, cs_) * 2);
   candidate(locals + bytes(scores, cs_) + (autocast_ ? bytes(scores, 4) : 0));
   if (vf.grad && autocast_) save(make(scores, 2, true));  // the weights cast for the product
+  // Its backward: the weights' gradient and the scores' gradient beside what is kept so far, with
+  // the gradients of the output and of v.
+  if (grad) candidate(bytes(scores, cs_) + bytes(scores, 4) + 2 * bytes(heads, cs_));
   operand(vf, kv_copied, grad);
   candidate(locals + bytes(scores, cs_) + bytes(heads, cs_));
   return make(heads, cs_, grad);  // the product, then transpose(1, 2).contiguous(): a copy
@@ -244,6 +248,7 @@ int64_t Replay::run() {
     saved_ = before;
     x = make(x.elems, 4, true);
   }
+  const int64_t layers_only = saved_;  // before the final norm, whose tensors go first in backward
   const Act hn = rms_norm(x, h, true);
   const int64_t layers_saved = saved_;
   const bool classify = c.num_labels() > 0;
@@ -265,13 +270,11 @@ int64_t Replay::run() {
     // smoothing adds the mean's gradient before they are summed).
     candidate(bytes(nv, 4) * (in_.train.label_smoothing > 0 ? 3 : 2));
   }
-  // Backward through the last layer: the MLP's input gradients beside everything still kept (with
-  // full recomputation, the layer's activations made again; with selective, the attention's
-  // weights, their gradient and the scores' gradient, made again for one layer).
-  peak_ =
-      std::max(peak_, layers_saved + layer_internal_ + bytes(rows_ * c.intermediate_size, cs_) * 3 +
-                          bytes(rows_ * h, 4) * 2);
-  peak_ = std::max(peak_, layers_saved + selective_attention_);
+  // Backward through the last layer: the MLP's three input gradients and the residual stream's
+  // gradient beside what the layers keep (with full recomputation, the layer's activations made
+  // again).
+  peak_ = std::max(peak_, layers_only + layer_internal_ +
+                              bytes(rows_ * c.intermediate_size, cs_) * 3 + bytes(rows_ * h, 4));
   return peak_;
 }
 
