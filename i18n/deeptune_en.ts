@@ -1562,7 +1562,7 @@ LibTorch %2</translation>
         <translation>Memory: no forecast (%1)</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+8"/>
         <source>This run will not fit in memory</source>
         <translation>This run will not fit in memory</translation>
     </message>
@@ -1583,9 +1583,14 @@ To make it fit, try:
 %3</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>Start anyway</source>
         <translation>Start anyway</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Resume anyway</source>
+        <translation>Resume anyway</translation>
     </message>
 </context>
 <context>
@@ -2513,7 +2518,7 @@ To make it fit, try:
 <context>
     <name>RunsPage</name>
     <message>
-        <location filename="../views/runspage.cpp" line="+53"/>
+        <location filename="../views/runspage.cpp" line="+52"/>
         <source>Show in Train</source>
         <translation>Show in Train</translation>
     </message>
@@ -2606,12 +2611,12 @@ To make it fit, try:
         <translation>Delete run &apos;%1&apos; with its metrics, logs and checkpoints?</translation>
     </message>
     <message>
-        <location line="+64"/>
+        <location line="+61"/>
         <source>The run was not resumed</source>
         <translation>The run was not resumed</translation>
     </message>
     <message>
-        <location line="-66"/>
+        <location line="-63"/>
         <source>Exports written elsewhere are kept. This cannot be undone.</source>
         <translation>Exports written elsewhere are kept. This cannot be undone.</translation>
     </message>

@@ -1554,7 +1554,7 @@ LibTorch %2</translation>
         <translation>内存：无预测（%1）</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+8"/>
         <source>This run will not fit in memory</source>
         <translation>此运行在内存中放不下</translation>
     </message>
@@ -1575,9 +1575,14 @@ To make it fit, try:
 %3</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>Start anyway</source>
         <translation>仍然开始</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Resume anyway</source>
+        <translation>仍然继续</translation>
     </message>
 </context>
 <context>
@@ -2502,7 +2507,7 @@ To make it fit, try:
 <context>
     <name>RunsPage</name>
     <message>
-        <location filename="../views/runspage.cpp" line="+53"/>
+        <location filename="../views/runspage.cpp" line="+52"/>
         <source>Show in Train</source>
         <translation>在训练页显示</translation>
     </message>
@@ -2594,12 +2599,12 @@ To make it fit, try:
         <translation>删除运行“%1”及其指标、日志和检查点？</translation>
     </message>
     <message>
-        <location line="+64"/>
+        <location line="+61"/>
         <source>The run was not resumed</source>
         <translation>运行未继续</translation>
     </message>
     <message>
-        <location line="-66"/>
+        <location line="-63"/>
         <source>Exports written elsewhere are kept. This cannot be undone.</source>
         <translation>保存在其他位置的导出文件会保留。此操作无法撤销。</translation>
     </message>

@@ -155,7 +155,8 @@ void MemoryForecastLabel::setUnavailable(const QString& reason) {
   setToolTip(QString());
 }
 
-bool MemoryForecastLabel::askToStartAnyway(QWidget* parent, const MemoryForecastPair& p) {
+bool MemoryForecastLabel::askToStartAnyway(QWidget* parent, const MemoryForecastPair& p,
+                                           bool resuming) {
   const deeptune::MemoryForecast& f = p.forecast;
   QMessageBox box(QMessageBox::Warning, tr("This run will not fit in memory"),
                   tr("The forecast says this run's training step will not fit on %1.")
@@ -168,7 +169,8 @@ bool MemoryForecastLabel::askToStartAnyway(QWidget* parent, const MemoryForecast
          "which is slower).\n\nTo make it fit, try:\n%3")
           .arg(bytesText(f.device_bytes), bytesText(f.available_bytes), suggestions(p)));
   box.setDetailedText(breakdown(f));
-  QPushButton* start = box.addButton(tr("Start anyway"), QMessageBox::AcceptRole);
+  QPushButton* start =
+      box.addButton(resuming ? tr("Resume anyway") : tr("Start anyway"), QMessageBox::AcceptRole);
   QPushButton* cancel = box.addButton(QMessageBox::Cancel);
   box.setDefaultButton(cancel);
   box.setEscapeButton(cancel);

@@ -39,8 +39,10 @@ class MemoryForecastLabel : public QLabel {
   // What to change when it does not fit, one suggestion a line.
   static QString suggestions(const MemoryForecastPair& forecast);
   // The question before starting (or resuming) a run the forecast says will not fit: what it
-  // needs, what is free, what to change. True: start anyway.
-  static bool askToStartAnyway(QWidget* parent, const MemoryForecastPair& forecast);
+  // needs, what is free, what to change. True: start anyway. A modal box (object name
+  // "memoryQuestion"); tests answer it like a user.
+  static bool askToStartAnyway(QWidget* parent, const MemoryForecastPair& forecast,
+                               bool resuming = false);
   // Per category, for tooltips and the question's details.
   static QString breakdown(const deeptune::MemoryForecast& forecast);
 

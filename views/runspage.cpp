@@ -14,7 +14,6 @@
 #include <QTableView>
 #include <QTableWidget>
 #include <QVBoxLayout>
-#include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -376,16 +375,13 @@ bool RunsPage::resumeRun(qint64 id) {
   try {
     config = nlohmann::json::parse(run->config_json);
   } catch (const std::exception&) {
-    config = nullptr;  // the engine reads it again when resuming and says what is wrong
+    // Unreadable: no forecast to ask about; the engine reads it again and says what is wrong.
+    finishResume(id);
+    return true;
   }
   m_resumeId = id;
-  if (config.is_object()) {
-    m_resumeTicket = m_resumeCheck->request(config);
-    updateButtons();
-  } else {
-    m_resumeTicket = std::numeric_limits<quint64>::max();
-    onResumeForecast(m_resumeTicket, nullptr);
-  }
+  m_resumeTicket = m_resumeCheck->request(config);
+  updateButtons();
   return true;
 }
 
@@ -395,7 +391,7 @@ void RunsPage::onResumeForecast(quint64 ticket, const MemoryForecastPair* foreca
   const qint64 id = m_resumeId;
   m_resumeId = 0;
   if (forecast && forecast->forecast.fit == deeptune::MemoryFit::kWontFit &&
-      !MemoryForecastLabel::askToStartAnyway(this, *forecast)) {
+      !MemoryForecastLabel::askToStartAnyway(this, *forecast, true)) {
     m_banner->showMessage(MessageBanner::Kind::kInfo, tr("The run was not resumed"),
                           MemoryForecastLabel::describe(*forecast, false));
     m_showsRunFailure = false;
@@ -403,6 +399,10 @@ void RunsPage::onResumeForecast(quint64 ticket, const MemoryForecastPair* foreca
     Q_EMIT resumeDeclined(id);
     return;
   }
+  finishResume(id);
+}
+
+void RunsPage::finishResume(qint64 id) {
   // The session may have closed, or another run started, while the question was open.
   const bool resumed = m_context.session->isOpen() && !m_context.runs->isBusy() &&
                        m_context.runs->resumeRun(m_context.session->path(), id);

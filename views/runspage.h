@@ -60,6 +60,7 @@ class RunsPage : public QWidget {
   void askToDelete(qint64 id, const QList<deeptune::RunDependent>& dependents);
   void showError(const UserMessage& message);
   void onResumeForecast(quint64 ticket, const MemoryForecastPair* forecast);
+  void finishResume(qint64 id);  // asks the worker to continue the run
 
   WorkbenchContext m_context;
   bool m_showsRunFailure = false;  // the banner holds the selected run's failure

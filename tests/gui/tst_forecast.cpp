@@ -486,6 +486,7 @@ void TstForecast::resumeThatWontFitAsks() {
   QSignalSpy requested(runs, &RunsPage::resumeRequested);
   QSignalSpy started(m_window->runController(), &RunController::runStarted);
   QString question;
+  bool hadResumeAnyway = false;
   QTimer poll;
   poll.setInterval(20);
   connect(&poll, &QTimer::timeout, this, [&] {
@@ -493,6 +494,8 @@ void TstForecast::resumeThatWontFitAsks() {
     if (!box || box->objectName() != QLatin1String("memoryQuestion")) return;
     poll.stop();
     question = box->text() + QLatin1Char('\n') + box->informativeText();
+    for (QAbstractButton* b : box->buttons())
+      hadResumeAnyway = hadResumeAnyway || b->text() == QLatin1String("Resume anyway");
     box->button(QMessageBox::Cancel)->click();
   });
   poll.start();
@@ -501,6 +504,7 @@ void TstForecast::resumeThatWontFitAsks() {
   QVERIFY(!runs->resumeRun(id));  // one resume at a time
   QVERIFY(declined.wait(60000));
   QCOMPARE(declined.first().first().toLongLong(), qint64(id));
+  QVERIFY(hadResumeAnyway);
   QVERIFY2(question.contains(QStringLiteral("will not fit")), qPrintable(question));
   QVERIFY2(question.contains(formatBytes(double(engineForecast(hugeConfig()).device_bytes))),
            qPrintable(question));
