@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <string>
 
 #include "torch/compat.h"
 
@@ -33,6 +35,10 @@ StepMemory::StepMemory(model::Transformer& m, torch::optim::Optimizer& optimizer
       held_ += bytes_of(adamw->exp_avg()) + bytes_of(adamw->exp_avg_sq()) +
                bytes_of(adamw->max_exp_avg_sq());
   }
+  // DEEPTUNE_CPU_MEMORY_TRACKING=0 leaves the step's allocations uncounted (to measure what
+  // counting costs); the sample then has no allocator figures, as before they were counted.
+  const char* tracking = std::getenv("DEEPTUNE_CPU_MEMORY_TRACKING");
+  if (tracking && std::string(tracking) == "0") return;
   tracker_ = std::make_unique<compat::CpuAllocationTracker>();
 }
 
