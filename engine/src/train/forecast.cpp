@@ -71,6 +71,8 @@ class Replay {
   Act rms_norm(const Act& x, int64_t dim, bool wrapped = false);
   Act rope(const Act& x) { return make(x.elems, 4, x.grad); }  // x * cos + rotate(x) * sin
   Act attention(const Act& q, const Act& k, const Act& v);
+  // softmax(q kr^T) vf as compat::attention_reference computes it (kr, vf already repeated).
+  Act composition(const Act& q, const Act& kr, const Act& vf, bool grad);
   Act layer(const Act& x, int64_t index);
 
   const ForecastInput& in_;
@@ -152,17 +154,25 @@ Act Replay::attention(const Act& q, const Act& k, const Act& v) {
     return out;  // laid out (B, T, nh, hd): the transpose + contiguous after it copies nothing
   }
   if (selective()) {
-    // Recomputed: only q, k and v are kept; the forward's scores are temporaries.
+    // Recomputed: only q, k and v are kept and the forward's scores are temporaries. In backward
+    // the recomputation keeps, for this one layer, what the composition keeps.
     save(q);
     save(kr);
     save(vf);
-    const int64_t scores = b * nh * t * t;
-    candidate(bytes(scores, cs_) * 2 + (autocast_ ? bytes(scores, 4) : 0));
-    // Its backward makes the weights again and their gradient and the scores' gradient beside
-    // them, with the gradients of the output and of v.
-    candidate(bytes(scores, 4) * 3 + 2 * bytes(heads, cs_));
+    const int64_t kept = saved_;
+    candidate(bytes(b * nh * t * t, cs_) * 2 + (autocast_ ? bytes(b * nh * t * t, 4) : 0));
+    composition(q, kr, vf, true);
+    saved_ = kept;
     return make(heads, cs_, true);
   }
+  return composition(q, kr, vf, grad);
+}
+
+Act Replay::composition(const Act& q, const Act& kr, const Act& vf, bool grad) {
+  const auto& c = in_.model;
+  const int64_t nh = c.num_attention_heads, nkv = c.num_key_value_heads, hd = c.head_dim;
+  const int64_t b = in_.micro_batch, t = in_.sequence;
+  const int64_t heads = rows_ * nh * hd;
   // The composition. matmul folds (B, nh) into one batch dimension: q (laid out (B, T, nh, hd)
   // by the projection) is copied when B > 1, k and v too when they were not repeated for GQA.
   // bmm keeps each operand for the other's gradient; the local variables keep q, k and v alive
@@ -250,7 +260,6 @@ int64_t Replay::run() {
   }
   const int64_t layers_only = saved_;  // before the final norm, whose tensors go first in backward
   const Act hn = rms_norm(x, h, true);
-  const int64_t layers_saved = saved_;
   const bool classify = c.num_labels() > 0;
   if (classify) {
     const Act picked = make(in_.micro_batch * h, 4, hn.grad);  // the last real token of each row
