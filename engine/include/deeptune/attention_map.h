@@ -1,0 +1,31 @@
+// One head's attention weights over a probe (rows are queries, columns keys, causal: row i puts
+// its weight on keys 0..i), and what the Attention page and `deeptune-cli attention` read from
+// them: per-head statistics, max-pooling of long probes to a displayable size, and the fp16
+// packing snapshots are stored in. Torch-free.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace deeptune {
+
+struct HeadStats {
+  double entropy = 0.0;   // mean over query rows of -sum p log p, in nats (0: one key per row)
+  double sink = 0.0;      // mean weight on the first token (attention sinks put most of it there)
+  double previous = 0.0;  // mean weight of rows 1.. on the token just before them
+  double max = 0.0;       // mean over rows of the row's largest weight (1: every row picks one key)
+};
+
+// `weights`: t x t, row-major.
+HeadStats head_stats(const float* weights, int64_t t);
+
+// A t x t map max-pooled to n x n, n = min(t, limit): cell (a, b) is the largest weight of the
+// rows [a t / n, (a + 1) t / n) and the columns [b t / n, (b + 1) t / n) (integer division), so
+// every row and column of the original falls in exactly one block. Returns the n x n map.
+std::vector<float> max_pool(const float* weights, int64_t t, int64_t limit, int64_t* n);
+
+// IEEE half precision, round to nearest even (what snapshots are stored in).
+std::vector<uint16_t> to_fp16(const std::vector<float>& values);
+std::vector<float> from_fp16(const std::vector<uint16_t>& values);
+
+}  // namespace deeptune

@@ -1,0 +1,63 @@
+// Attention maps (see attention_map.h).
+#include "deeptune/attention_map.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "deeptune/gguf.h"
+
+namespace deeptune {
+
+HeadStats head_stats(const float* w, int64_t t) {
+  HeadStats s;
+  if (t <= 0) return s;
+  for (int64_t i = 0; i < t; ++i) {
+    const float* row = w + i * t;
+    double entropy = 0.0, largest = 0.0;
+    for (int64_t j = 0; j <= i; ++j) {
+      const double p = row[j];
+      if (p > 0.0) entropy -= p * std::log(p);
+      largest = std::max(largest, p);
+    }
+    s.entropy += entropy;
+    s.max += largest;
+    s.sink += row[0];
+    if (i > 0) s.previous += row[i - 1];
+  }
+  s.entropy /= double(t);
+  s.max /= double(t);
+  s.sink /= double(t);
+  s.previous = t > 1 ? s.previous / double(t - 1) : 0.0;
+  return s;
+}
+
+std::vector<float> max_pool(const float* w, int64_t t, int64_t limit, int64_t* n_out) {
+  const int64_t n = std::max<int64_t>(1, std::min(t, limit));
+  *n_out = n;
+  std::vector<float> out(size_t(n * n), 0.0f);
+  for (int64_t a = 0; a < n; ++a) {
+    const int64_t r0 = a * t / n, r1 = (a + 1) * t / n;
+    for (int64_t b = 0; b < n; ++b) {
+      const int64_t c0 = b * t / n, c1 = (b + 1) * t / n;
+      float best = 0.0f;
+      for (int64_t i = r0; i < r1; ++i)
+        for (int64_t j = c0; j < c1; ++j) best = std::max(best, w[i * t + j]);
+      out[size_t(a * n + b)] = best;
+    }
+  }
+  return out;
+}
+
+std::vector<uint16_t> to_fp16(const std::vector<float>& values) {
+  std::vector<uint16_t> out(values.size());
+  std::transform(values.begin(), values.end(), out.begin(), gguf::fp32_to_fp16);
+  return out;
+}
+
+std::vector<float> from_fp16(const std::vector<uint16_t>& values) {
+  std::vector<float> out(values.size());
+  std::transform(values.begin(), values.end(), out.begin(), gguf::fp16_to_fp32);
+  return out;
+}
+
+}  // namespace deeptune
