@@ -144,28 +144,43 @@ Weights double_weights(Transformer& m) {
   return w;
 }
 
-// One row: x (T, H) -> (T, H). `pre` is e.g. "model.layers.0.self_attn.".
-torch::Tensor ref_attention(const torch::Tensor& x, const Weights& w, const std::string& pre,
-                            const LlamaConfig& c, const RefOptions& o) {
+// The attention weights of one row of layer `pre` (nh, T, T), float64: softmax of the causal
+// scores q k^T / (sqrt(hd) * temperature), query head j reading kv head j / (nh / nkv).
+torch::Tensor ref_weights(const torch::Tensor& x, const Weights& w, const std::string& pre,
+                          const LlamaConfig& c, const RefOptions& o) {
   const int64_t t = x.size(0), nh = c.num_attention_heads, nkv = c.num_key_value_heads,
                 hd = c.head_dim;
-  const auto qx = x.matmul(w.at(pre + "q_proj.weight").t());  // (T, nh*hd)
-  const auto kx = x.matmul(w.at(pre + "k_proj.weight").t());  // (T, nkv*hd)
-  const auto vx = x.matmul(w.at(pre + "v_proj.weight").t());  // (T, nkv*hd)
-  auto out = torch::zeros({t, nh * hd}, torch::kDouble);
+  const auto qx = x.matmul(w.at(pre + "q_proj.weight").t());
+  const auto kx = x.matmul(w.at(pre + "k_proj.weight").t());
+  std::vector<torch::Tensor> heads;
   for (int64_t j = 0; j < nh; ++j) {
     const int64_t kv = o.gqa_modulo ? j % nkv : j / (nh / nkv);
     const auto qh =
         ref_rope(qx.slice(1, j * hd, (j + 1) * hd).contiguous(), c.rope_theta, o.interleaved_rope);
     const auto kh = ref_rope(kx.slice(1, kv * hd, (kv + 1) * hd).contiguous(), c.rope_theta,
                              o.interleaved_rope);
-    const auto vh = vx.slice(1, kv * hd, (kv + 1) * hd);
     auto scores = (qh.matmul(kh.t()) / (std::sqrt(double(hd)) * o.temperature)).contiguous();
     auto s = scores.accessor<double, 2>();
     for (int64_t r = 0; r < t; ++r)
       for (int64_t col = r + 1; col < t; ++col)
         s[r][col] = -std::numeric_limits<double>::infinity();
-    out.slice(1, j * hd, (j + 1) * hd).copy_(torch::softmax(scores, -1).matmul(vh));
+    heads.push_back(torch::softmax(scores, -1));
+  }
+  return torch::stack(heads);
+}
+
+// One row: x (T, H) -> (T, H). `pre` is e.g. "model.layers.0.self_attn.".
+torch::Tensor ref_attention(const torch::Tensor& x, const Weights& w, const std::string& pre,
+                            const LlamaConfig& c, const RefOptions& o) {
+  const int64_t t = x.size(0), nh = c.num_attention_heads, nkv = c.num_key_value_heads,
+                hd = c.head_dim;
+  const auto weights = ref_weights(x, w, pre, c, o);          // (nh, T, T)
+  const auto vx = x.matmul(w.at(pre + "v_proj.weight").t());  // (T, nkv*hd)
+  auto out = torch::zeros({t, nh * hd}, torch::kDouble);
+  for (int64_t j = 0; j < nh; ++j) {
+    const int64_t kv = o.gqa_modulo ? j % nkv : j / (nh / nkv);
+    out.slice(1, j * hd, (j + 1) * hd)
+        .copy_(weights[j].matmul(vx.slice(1, kv * hd, (kv + 1) * hd)));
   }
   return out.matmul(w.at(pre + "o_proj.weight").t());
 }
@@ -227,6 +242,8 @@ class TestModel : public QObject {
   void modelMatchesIndependentReference();
   void attentionLayerMatchesReference();
   void attentionCaptureIsCausalDistribution();
+  void capturedWeightsMatchIndependentSoftmax_data();
+  void capturedWeightsMatchIndependentSoftmax();
   void temperatureOneEqualsStandard();
   void temperatureChangesAttention();
   void compatAttentionEqualsReference_data();
@@ -464,6 +481,43 @@ void TestModel::attentionCaptureIsCausalDistribution() {
   }
   // Capturing switches to the reference kernel; it must not change the result.
   QVERIFY(max_abs_diff(with, m->lm_logits(ids)) < 1e-5);
+}
+
+// What the Attention page shows is softmax(Q K^T / (sqrt(d) T)) computed independently (float64,
+// our own RoPE and GQA mapping), for the standard and the temperature kind; the other GQA mapping
+// (j % nkv) must not match, or the test could not tell them apart.
+void TestModel::capturedWeightsMatchIndependentSoftmax_data() {
+  QTest::addColumn<double>("temperature");
+  QTest::newRow("standard") << 1.0;
+  QTest::newRow("temperature 0.5") << 0.5;
+  QTest::newRow("temperature 2") << 2.0;
+}
+
+void TestModel::capturedWeightsMatchIndependentSoftmax() {
+  QFETCH(double, temperature);
+  auto c = tiny_config();
+  QVERIFY(c.num_key_value_heads < c.num_attention_heads);  // grouped-query heads
+  if (temperature != 1.0) {
+    c.attention_kind = AttentionKind::kTemperature;
+    c.attention_temperature = temperature;
+  }
+  auto m = random_model(c, 5);
+  torch::NoGradGuard no_grad;
+  const auto ids = random_ids(1, 12, 11);
+  model::AttentionCapture capture;
+  capture.enabled = true;
+  m->lm_logits(ids, &capture);
+  const auto w = double_weights(m);
+  const auto h = w.at("model.embed_tokens.weight").index_select(0, ids[0]);
+  const auto x = ref_rms(h, w.at("model.layers.0.input_layernorm.weight"), c.rms_norm_eps);
+  RefOptions o;
+  o.temperature = temperature;
+  const auto expected = ref_weights(x, w, "model.layers.0.self_attn.", c, o);
+  const auto got = capture.weights.at(0)[0];  // (nh, T, T) of the only row
+  QVERIFY2(max_abs_diff(got, expected) < 1e-5,
+           qPrintable(QString("max |diff| %1").arg(max_abs_diff(got, expected))));
+  o.gqa_modulo = true;
+  QVERIFY(max_abs_diff(got, ref_weights(x, w, "model.layers.0.self_attn.", c, o)) > 1e-3);
 }
 
 void TestModel::temperatureOneEqualsStandard() {
