@@ -19,6 +19,7 @@ packages=(
   qt6-base-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libqcustomplot-dev libgl1-mesa-dev
   libsqlite3-dev nlohmann-json3-dev libcli11-dev
   libpcre2-dev libutf8proc-dev            # tokenizer.json: pre-tokenizer regexes, NFC normalisation
+  libzstd-dev                             # attention maps are stored zstd-compressed
   xvfb xauth                              # GUI tests and screenshots without a display
   fonts-wqy-microhei                      # CJK glyphs for the 简体中文 interface
 )

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "deeptune/attention_map.h"
+#include "deeptune/error.h"
 
 using namespace deeptune;
 
@@ -37,6 +38,7 @@ class TstAttentionMaps : public QObject {
   void maxPoolIsABlockMaximum();
   void shortMapsAreNotPooled();
   void fp16RoundTrip();
+  void packedMapsRoundTripAndDamageIsNamed();
 };
 
 void TstAttentionMaps::statsOfUniformRows() {
@@ -133,6 +135,37 @@ void TstAttentionMaps::fp16RoundTrip() {
   }
   QCOMPARE(back[0], 0.0f);
   QCOMPARE(back[1], 1.0f);
+}
+
+void TstAttentionMaps::packedMapsRoundTripAndDamageIsNamed() {
+  const int64_t t = 300;
+  auto maps = uniform_causal(t);
+  const auto one_hot_head = one_hot(t, [](int64_t i) { return i / 2; });
+  maps.insert(maps.end(), one_hot_head.begin(), one_hot_head.end());  // two heads
+  const auto packed = pack_maps(maps);
+  QVERIFY2(packed.size() < maps.size() * 2 / 4,
+           qPrintable(QString("%1 bytes for %2 weights").arg(packed.size()).arg(maps.size())));
+  const auto back = unpack_maps(packed, maps.size(), "layer 0");
+  QCOMPARE(back.size(), maps.size());
+  for (size_t i = 0; i < maps.size(); ++i)
+    QVERIFY(std::fabs(back[i] - maps[i]) <= std::max(maps[i] * 0.000489f, 6.0e-8f));
+  // A wrong count or damaged bytes: an error naming what was read, never garbage.
+  bool named = false;
+  try {
+    unpack_maps(packed, maps.size() - 1, "layer 0");
+  } catch (const Error& e) {
+    named = e.where() == "layer 0";
+  }
+  QVERIFY(named);
+  auto damaged = packed;
+  damaged.resize(damaged.size() / 2);
+  named = false;
+  try {
+    unpack_maps(damaged, maps.size(), "layer 3");
+  } catch (const Error& e) {
+    named = e.where() == "layer 3";
+  }
+  QVERIFY(named);
 }
 
 QTEST_GUILESS_MAIN(TstAttentionMaps)

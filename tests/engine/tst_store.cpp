@@ -23,6 +23,7 @@
 
 using deeptune::test::q;
 
+using deeptune::AttentionMapRecord;
 using deeptune::ProjectStore;
 using deeptune::RunRecord;
 using deeptune::RunStatus;
@@ -99,6 +100,7 @@ class TestStore : public QObject {
   void artifactsAndPaths();
   void presets();
   void deleteRunCascades();
+  void attentionMapsRoundTrip();
   void migrationFromVersion1();
   void openRefusals_data();
   void openRefusals();
@@ -135,8 +137,8 @@ void TestStore::createOpenRoundTrip() {
     const auto info = store->info();
     QCOMPARE(q(info.name), QStringLiteral("Tiny shakespeare"));
     QCOMPARE(q(info.app_version), q(deeptune::engine_version()));
-    QCOMPARE(info.schema_version, 2);
-    QCOMPARE(ProjectStore::kSchemaVersion, 2);
+    QCOMPARE(info.schema_version, 3);
+    QCOMPARE(ProjectStore::kSchemaVersion, 3);
     QVERIFY(QRegularExpression(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$)")
                 .match(q(info.created_at))
                 .hasMatch());
@@ -144,7 +146,7 @@ void TestStore::createOpenRoundTrip() {
   auto again = ProjectStore::open(path);
   const auto info = again->info();
   QCOMPARE(q(info.name), QStringLiteral("Tiny shakespeare"));
-  QCOMPARE(info.schema_version, 2);
+  QCOMPARE(info.schema_version, 3);
   QCOMPARE(count_rows(path, "PRAGMA application_id"), int64_t{deeptune::store::kApplicationId});
 }
 
@@ -602,6 +604,13 @@ void TestStore::deleteRunCascades() {
     store->append_metrics({{run, 1, "train/loss", 1.0}, {run, 2, "train/loss", 0.5}});
     store->append_logs({{run, "", "info", "hi"}});
     store->add_artifact({0, run, "checkpoint", "c", "", 1, ""});
+    store->put_attention_probes({{run, 0, "text", {"a"}}});
+    AttentionMapRecord m;
+    m.run_id = run;
+    m.codec = "fp16+zstd";
+    m.data = {0};
+    m.stats_json = "[]";
+    store->append_attention_maps({m});
   }
   {
     // Tables without a store API yet: written directly, the way their writers will.
@@ -609,8 +618,6 @@ void TestStore::deleteRunCascades() {
     db.exec("PRAGMA foreign_keys = ON", "fk");
     db.exec(
         "INSERT INTO memory_samples VALUES (1, 1, 't', 10, 20, 30), (2, 1, 't', 1, 2, 3);"
-        "INSERT INTO attention_snapshots VALUES (1, 1, 0, 0, '[]', 'f16', x'00'),"
-        " (2, 1, 0, 0, '[]', 'f16', x'00');"
         "INSERT INTO sweeps VALUES (1, 'lr sweep', '{}', 't');"
         "INSERT INTO trials VALUES (1, 1, 1, '{}', 'done');",
         "filling");
@@ -622,8 +629,8 @@ void TestStore::deleteRunCascades() {
   QVERIFY(store->logs(doomed).empty());
   QVERIFY(store->artifacts(doomed).empty());
   QCOMPARE(count_rows(path, "SELECT count(*) FROM memory_samples WHERE run_id = 1"), int64_t{0});
-  QCOMPARE(count_rows(path, "SELECT count(*) FROM attention_snapshots WHERE run_id = 1"),
-           int64_t{0});
+  QVERIFY(store->attention_probes(doomed).empty());
+  QCOMPARE(count_rows(path, "SELECT count(*) FROM attention_maps WHERE run_id = 1"), int64_t{0});
   // The trial stays with its run link cleared; the fork loses its parent link.
   QCOMPARE(count_rows(path, "SELECT count(*) FROM trials WHERE run_id IS NULL"), int64_t{1});
   QVERIFY(!store->run(child_id)->parent_run_id);
@@ -632,8 +639,56 @@ void TestStore::deleteRunCascades() {
   QCOMPARE(store->logs(kept).size(), size_t{1});
   QCOMPARE(store->artifacts(kept).size(), size_t{1});
   QCOMPARE(count_rows(path, "SELECT count(*) FROM memory_samples WHERE run_id = 2"), int64_t{1});
-  QCOMPARE(count_rows(path, "SELECT count(*) FROM attention_snapshots WHERE run_id = 2"),
-           int64_t{1});
+  QCOMPARE(store->attention_probes(kept).size(), size_t{1});
+  QCOMPARE(count_rows(path, "SELECT count(*) FROM attention_maps WHERE run_id = 2"), int64_t{1});
+}
+
+// Attention maps: probes with their tokens, packed layers in and out byte for byte, steps listed
+// in order, a rewrite keeps the last, truncation after a rollback, and deleting the run takes
+// them with it.
+void TestStore::attentionMapsRoundTrip() {
+  const std::string path = file("attention.dtproj");
+  auto store = ProjectStore::create(path, "attention");
+  RunRecord r;
+  r.name = "r";
+  r.config_json = "{}";
+  const int64_t id = store->create_run(r);
+  store->put_attention_probes({{id, 0, "text", {"<s>", "Count", " 3"}}, {id, 1, "row 4", {"x"}}});
+  const auto probes = store->attention_probes(id);
+  QCOMPARE(probes.size(), size_t{2});
+  QCOMPARE(q(probes[0].tokens.at(1)), QStringLiteral("Count"));
+  QCOMPARE(q(probes[1].source), QStringLiteral("row 4"));
+  std::vector<AttentionMapRecord> maps;
+  for (int64_t step : {0, 10, 20})
+    for (int layer = 0; layer < 2; ++layer) {
+      AttentionMapRecord m;
+      m.run_id = id;
+      m.step = step;
+      m.layer = layer;
+      m.heads = 4;
+      m.length = 3;
+      m.size = 3;
+      m.codec = "fp16+zstd";
+      m.data = {uint8_t(step), uint8_t(layer), 0, 255};
+      m.stats_json = "[[0.5, 0.2, 0.1, 0.9]]";
+      maps.push_back(m);
+    }
+  store->append_attention_maps(maps);
+  QVERIFY(store->attention_steps(id, 0) == (std::vector<int64_t>{0, 10, 20}));
+  QVERIFY(store->attention_steps(id, 1).empty());
+  auto at10 = store->attention_maps(id, 0, 10);
+  QCOMPARE(at10.size(), size_t{2});
+  QCOMPARE(at10[1].layer, 1);
+  QVERIFY(at10[1].data == (std::vector<uint8_t>{10, 1, 0, 255}));
+  QCOMPARE(q(at10[0].stats_json), QStringLiteral("[[0.5, 0.2, 0.1, 0.9]]"));
+  maps[2].data = {7};  // step 10, layer 0 captured again
+  store->append_attention_maps({maps[2]});
+  QVERIFY(store->attention_maps(id, 0, 10)[0].data == std::vector<uint8_t>{7});
+  store->truncate_attention(id, 10);
+  QVERIFY(store->attention_steps(id, 0) == (std::vector<int64_t>{0, 10}));
+  store->delete_run(id);
+  QVERIFY(store->attention_probes(id).empty());
+  QCOMPARE(count_rows(path, "SELECT count(*) FROM attention_maps"), int64_t{0});
 }
 
 void TestStore::migrationFromVersion1() {
@@ -658,7 +713,7 @@ void TestStore::migrationFromVersion1() {
 
   auto store = ProjectStore::open(path);
   const auto info = store->info();
-  QCOMPARE(info.schema_version, 2);
+  QCOMPARE(info.schema_version, 3);
   QCOMPARE(q(info.name), QStringLiteral("old project"));
   const auto run = *store->find_run("r1");
   QVERIFY(run.status == RunStatus::kCompleted);
@@ -679,11 +734,17 @@ void TestStore::migrationFromVersion1() {
   store->set_run_status(run.id, RunStatus::kStopped);
   store->claim_run(run.id, getpid(), "h");
   QCOMPARE(q(store->run(run.id)->host), QStringLiteral("h"));
+  // Version-3 tables too.
+  store->put_attention_probes({{run.id, 0, "text", {"a", "b"}}});
+  QCOMPARE(store->attention_probes(run.id).at(0).tokens.size(), size_t{2});
   store.reset();
-  QCOMPARE(count_rows(path, "PRAGMA user_version"), int64_t{2});
+  QCOMPARE(count_rows(path, "PRAGMA user_version"), int64_t{3});
+  QCOMPARE(
+      count_rows(path, "SELECT count(*) FROM sqlite_master WHERE name = 'attention_snapshots'"),
+      int64_t{0});
 
   // Opening again is a no-op migration.
-  QCOMPARE(ProjectStore::open(path)->info().schema_version, 2);
+  QCOMPARE(ProjectStore::open(path)->info().schema_version, 3);
 }
 
 void TestStore::openRefusals_data() {
@@ -707,7 +768,7 @@ void TestStore::openRefusals_data() {
                                   << "is a damaged SQLite database";
   QTest::newRow("newer schema")
       << "newer"
-      << "was written by a newer DeepTune (schema 3, this build reads up to 2)";
+      << "was written by a newer DeepTune (schema 4, this build reads up to 3)";
 }
 
 void TestStore::openRefusals() {
@@ -740,7 +801,7 @@ void TestStore::openRefusals() {
   } else if (kind == "newer") {
     ProjectStore::create(spath, "from the future");
     Database db(spath, OpenMode::kReadWrite);
-    db.exec("PRAGMA user_version = 3", "pretending to be newer");
+    db.exec("PRAGMA user_version = 4", "pretending to be newer");
   }
   const QByteArray before = sha256_of(path);
   const qint64 size_before = QFileInfo(path).size();
@@ -757,7 +818,7 @@ void TestStore::openRefusals() {
   if (kind == "missing") QVERIFY(!QFileInfo::exists(path));
   for (const char* suffix : {"-wal", "-shm", "-journal"})
     QVERIFY2(!QFileInfo::exists(path + suffix), suffix);  // no lock files left beside it either
-  if (kind == "newer") QCOMPARE(count_rows(spath, "PRAGMA user_version"), int64_t{3});
+  if (kind == "newer") QCOMPARE(count_rows(spath, "PRAGMA user_version"), int64_t{4});
 }
 
 void TestStore::walModeIsOn() {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace deeptune {
@@ -27,5 +28,12 @@ std::vector<float> max_pool(const float* weights, int64_t t, int64_t limit, int6
 // IEEE half precision, round to nearest even (what snapshots are stored in).
 std::vector<uint16_t> to_fp16(const std::vector<float>& values);
 std::vector<float> from_fp16(const std::vector<uint16_t>& values);
+
+// A layer's maps as stored: heads x n x n values, fp16, compressed with zstd ("fp16+zstd").
+std::vector<uint8_t> pack_maps(const std::vector<float>& values);
+// Throws Error naming `what` when the bytes are not a packing of `count` values.
+std::vector<float> unpack_maps(const std::vector<uint8_t>& packed, size_t count,
+                               const std::string& what);
+inline constexpr const char* kMapsCodec = "fp16+zstd";
 
 }  // namespace deeptune

@@ -93,9 +93,34 @@ struct ArtifactRecord {
   std::string created_at;
 };
 
+// A probe whose attention a run captures: where it came from ("text" or "row N") and its tokens
+// as the tokenizer spells them.
+struct AttentionProbeRecord {
+  int64_t run_id = 0;
+  int probe = 0;  // 0-based, in config order (texts, then rows)
+  std::string source;
+  std::vector<std::string> tokens;
+};
+
+// One layer of one probe at one step: `heads` maps of size x size (the probe's `length` tokens
+// max-pooled when longer than 512), packed as `codec` says (deeptune/attention_map.h), and per
+// head the statistics of the full map as JSON [[entropy, sink, previous, max], ...].
+struct AttentionMapRecord {
+  int64_t run_id = 0;
+  int probe = 0;
+  int64_t step = 0;
+  int layer = 0;
+  int heads = 0;
+  int length = 0;
+  int size = 0;
+  std::string codec;
+  std::vector<uint8_t> data;
+  std::string stats_json;
+};
+
 class ProjectStore {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Creates a new project file; throws InputError if the path exists.
   static std::unique_ptr<ProjectStore> create(const std::string& path, const std::string& name);
@@ -161,6 +186,17 @@ class ProjectStore {
       int64_t run_id, int64_t after_step = -1) const;
   // Deletes metrics with step > after_step (used when resuming from an earlier checkpoint).
   void truncate_metrics(int64_t run_id, int64_t after_step);
+
+  // attention maps (batched like metrics; a (run, probe, step, layer) written twice keeps the last)
+  void put_attention_probes(const std::vector<AttentionProbeRecord>& probes);
+  std::vector<AttentionProbeRecord> attention_probes(int64_t run_id) const;
+  void append_attention_maps(const std::vector<AttentionMapRecord>& maps);
+  // The steps with maps of `probe`, ascending.
+  std::vector<int64_t> attention_steps(int64_t run_id, int probe) const;
+  // Every layer of `probe` at `step`, by layer (empty when there is no such snapshot).
+  std::vector<AttentionMapRecord> attention_maps(int64_t run_id, int probe, int64_t step) const;
+  // Deletes maps with step > after_step (a run that went back to a checkpoint).
+  void truncate_attention(int64_t run_id, int64_t after_step);
 
   void append_logs(const std::vector<LogRecord>& logs);
   // The run's log lines in order; only those with id > after_id (a live view asks for what is new).

@@ -1,9 +1,13 @@
 // Attention maps (see attention_map.h).
 #include "deeptune/attention_map.h"
 
+#include <zstd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
+#include "deeptune/error.h"
 #include "deeptune/gguf.h"
 
 namespace deeptune {
@@ -58,6 +62,32 @@ std::vector<float> from_fp16(const std::vector<uint16_t>& values) {
   std::vector<float> out(values.size());
   std::transform(values.begin(), values.end(), out.begin(), gguf::fp16_to_fp32);
   return out;
+}
+
+std::vector<uint8_t> pack_maps(const std::vector<float>& values) {
+  const auto half = to_fp16(values);
+  const size_t raw = half.size() * sizeof(uint16_t);
+  std::vector<uint8_t> out(ZSTD_compressBound(raw));
+  // Level 3: attention maps are mostly near-zero halves; this keeps capture cheap.
+  const size_t n = ZSTD_compress(out.data(), out.size(), half.data(), raw, 3);
+  if (ZSTD_isError(n))
+    throw RunError("attention maps", std::string("cannot be compressed: ") + ZSTD_getErrorName(n));
+  out.resize(n);
+  return out;
+}
+
+std::vector<float> unpack_maps(const std::vector<uint8_t>& packed, size_t count,
+                               const std::string& what) {
+  std::vector<uint16_t> half(count);
+  const size_t raw = count * sizeof(uint16_t);
+  const unsigned long long declared = ZSTD_getFrameContentSize(packed.data(), packed.size());
+  if (declared == ZSTD_CONTENTSIZE_ERROR || declared == ZSTD_CONTENTSIZE_UNKNOWN || declared != raw)
+    throw InputError(what, "is not a packing of " + std::to_string(count) + " attention weights");
+  const size_t n = ZSTD_decompress(half.data(), raw, packed.data(), packed.size());
+  if (ZSTD_isError(n) || n != raw)
+    throw InputError(what, std::string("cannot be decompressed: ") +
+                               (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short"));
+  return from_fp16(half);
 }
 
 }  // namespace deeptune

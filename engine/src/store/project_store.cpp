@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <limits>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/enum_names.h"
@@ -857,6 +858,118 @@ std::map<std::string, std::vector<std::pair<int64_t, double>>> ProjectStore::met
 void ProjectStore::truncate_metrics(int64_t run_id, int64_t after_step) {
   impl_->require_writable();
   impl_->db.prepare("DELETE FROM metrics WHERE run_id = ? AND step > ?", "truncating metrics")
+      .bind_int64(1, run_id)
+      .bind_int64(2, after_step)
+      .run();
+}
+
+void ProjectStore::put_attention_probes(const std::vector<AttentionProbeRecord>& probes) {
+  impl_->require_writable();
+  if (probes.empty()) return;
+  Transaction tx(impl_->db);
+  Statement st = impl_->db.prepare(
+      "INSERT OR REPLACE INTO attention_probes (run_id, probe, source, tokens_json) "
+      "VALUES (?, ?, ?, ?)",
+      "writing attention probes");
+  for (const auto& p : probes) {
+    st.bind_int64(1, p.run_id)
+        .bind_int64(2, p.probe)
+        .bind_text(3, p.source)
+        .bind_text(4, nlohmann::json(p.tokens).dump());
+    st.run();
+    st.reset();
+  }
+  tx.commit();
+}
+
+std::vector<AttentionProbeRecord> ProjectStore::attention_probes(int64_t run_id) const {
+  Statement st = impl_->db.prepare(
+      "SELECT probe, source, tokens_json FROM attention_probes WHERE run_id = ? ORDER BY probe",
+      "reading attention probes");
+  st.bind_int64(1, run_id);
+  std::vector<AttentionProbeRecord> out;
+  while (st.step()) {
+    AttentionProbeRecord p;
+    p.run_id = run_id;
+    p.probe = static_cast<int>(st.column_int64(0));
+    p.source = st.column_text(1);
+    const std::string tokens = st.column_text(2);
+    const auto j = nlohmann::json::parse(tokens, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_array())
+      throw InputError(impl_->path + ": run " + std::to_string(run_id) + ", attention probe " +
+                           std::to_string(p.probe),
+                       "its tokens are not a JSON list");
+    for (const auto& t : j) p.tokens.push_back(t.is_string() ? t.get<std::string>() : t.dump());
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+void ProjectStore::append_attention_maps(const std::vector<AttentionMapRecord>& maps) {
+  impl_->require_writable();
+  if (maps.empty()) return;
+  Transaction tx(impl_->db);
+  Statement st = impl_->db.prepare(
+      "INSERT OR REPLACE INTO attention_maps (run_id, probe, step, layer, heads, length, size, "
+      "codec, data, stats_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "writing attention maps");
+  for (const auto& m : maps) {
+    st.bind_int64(1, m.run_id)
+        .bind_int64(2, m.probe)
+        .bind_int64(3, m.step)
+        .bind_int64(4, m.layer)
+        .bind_int64(5, m.heads)
+        .bind_int64(6, m.length)
+        .bind_int64(7, m.size)
+        .bind_text(8, m.codec)
+        .bind_blob(9, m.data)
+        .bind_text(10, m.stats_json);
+    st.run();
+    st.reset();
+  }
+  tx.commit();
+}
+
+std::vector<int64_t> ProjectStore::attention_steps(int64_t run_id, int probe) const {
+  Statement st = impl_->db.prepare(
+      "SELECT DISTINCT step FROM attention_maps WHERE run_id = ? AND probe = ? ORDER BY step",
+      "reading attention steps");
+  st.bind_int64(1, run_id).bind_int64(2, probe);
+  std::vector<int64_t> out;
+  while (st.step()) out.push_back(st.column_int64(0));
+  return out;
+}
+
+std::vector<AttentionMapRecord> ProjectStore::attention_maps(int64_t run_id, int probe,
+                                                             int64_t step) const {
+  Statement st = impl_->db.prepare(
+      "SELECT layer, heads, length, size, codec, data, stats_json FROM attention_maps "
+      "WHERE run_id = ? AND probe = ? AND step = ? ORDER BY layer",
+      "reading attention maps");
+  st.bind_int64(1, run_id).bind_int64(2, probe).bind_int64(3, step);
+  std::vector<AttentionMapRecord> out;
+  while (st.step()) {
+    AttentionMapRecord m;
+    m.run_id = run_id;
+    m.probe = probe;
+    m.step = step;
+    m.layer = static_cast<int>(st.column_int64(0));
+    m.heads = static_cast<int>(st.column_int64(1));
+    m.length = static_cast<int>(st.column_int64(2));
+    m.size = static_cast<int>(st.column_int64(3));
+    m.codec = st.column_text(4);
+    m.data = st.column_blob(5);
+    m.stats_json = st.column_text(6);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+void ProjectStore::truncate_attention(int64_t run_id, int64_t after_step) {
+  impl_->require_writable();
+  impl_->db
+      .prepare("DELETE FROM attention_maps WHERE run_id = ? AND step > ?",
+               "truncating attention maps")
       .bind_int64(1, run_id)
       .bind_int64(2, after_step)
       .run();

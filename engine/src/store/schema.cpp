@@ -137,7 +137,35 @@ CREATE INDEX trials_by_sweep ON trials(sweep_id);
 CREATE INDEX trials_by_run ON trials(run_id);
 )sql";
 
-constexpr MigrationStep kSteps[] = {{1, kVersion1}, {2, kVersion2}};
+// Version 3: attention maps captured while training. The probes of a run (their token strings),
+// then one row per probe, step and layer holding every head's map of that layer (max-pooled to
+// at most 512 x 512, fp16, zstd: codec "fp16+zstd") and per-head statistics of the full map.
+// attention_snapshots, reserved in version 2 and never written, gives way to them.
+constexpr const char* kVersion3 = R"sql(
+DROP TABLE attention_snapshots;
+CREATE TABLE attention_probes (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  probe INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  tokens_json TEXT NOT NULL,
+  PRIMARY KEY (run_id, probe)
+) WITHOUT ROWID;
+CREATE TABLE attention_maps (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  probe INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  layer INTEGER NOT NULL,
+  heads INTEGER NOT NULL,
+  length INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  codec TEXT NOT NULL,
+  data BLOB NOT NULL,
+  stats_json TEXT NOT NULL,
+  PRIMARY KEY (run_id, probe, step, layer)
+) WITHOUT ROWID;
+)sql";
+
+constexpr MigrationStep kSteps[] = {{1, kVersion1}, {2, kVersion2}, {3, kVersion3}};
 
 static_assert(sizeof(kSteps) / sizeof(kSteps[0]) == ProjectStore::kSchemaVersion,
               "every schema version needs its migration step");
