@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "deeptune/attention_map.h"
 #include "deeptune/config.h"
 #include "deeptune/data.h"
 #include "deeptune/error.h"
@@ -447,6 +448,129 @@ int cmd_runs(const std::string& project, bool json) {
   return kExitOk;
 }
 
+struct AttentionArgs {
+  std::string project, run;
+  int probe = 0;
+  int64_t step = -1;  // -1: the last snapshot
+  int layer = -1, head = -1;
+  bool stats = false, json = false;
+};
+
+// Stored attention: the probes and their snapshot steps; one head's map (rows = queries); or every
+// head's statistics at a step. Reads only what the run stored.
+int cmd_attention(const AttentionArgs& a) {
+  auto store = ProjectStore::open(a.project);
+  const auto r = require_run(*store, a.run);
+  const auto probes = store->attention_probes(r->id);
+  const std::string where = a.project + ": run " + r->name;
+  if (probes.empty())
+    throw InputError(where,
+                     "has no attention snapshots (probe.attention_every = 0, or it was "
+                     "trained before attention was captured)");
+  const bool listing = a.layer < 0 && a.head < 0 && !a.stats;
+  if (listing) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& p : probes)
+      out.push_back({{"probe", p.probe},
+                     {"source", p.source},
+                     {"tokens", p.tokens},
+                     {"steps", store->attention_steps(r->id, p.probe)}});
+    if (a.json) {
+      std::printf("%s\n", out.dump(2).c_str());
+      return kExitOk;
+    }
+    for (const auto& p : out) {
+      std::string text;
+      for (const auto& t : p["tokens"]) text += t.get<std::string>();
+      if (text.size() > 60) text = text.substr(0, 57) + "...";
+      std::string steps;
+      for (const auto& s : p["steps"]) steps += (steps.empty() ? "" : " ") + s.dump();
+      std::printf("probe %d (%s, %zu tokens): %s\n  steps: %s\n", p["probe"].get<int>(),
+                  p["source"].get<std::string>().c_str(), p["tokens"].size(), text.c_str(),
+                  steps.c_str());
+    }
+    return kExitOk;
+  }
+  const auto probe = std::find_if(probes.begin(), probes.end(), [&](const AttentionProbeRecord& p) {
+    return p.probe == a.probe;
+  });
+  if (probe == probes.end())
+    throw InputError("--probe", "the run has probes 0.." + std::to_string(probes.size() - 1));
+  const auto steps = store->attention_steps(r->id, a.probe);
+  if (steps.empty()) throw InputError(where, "has no snapshot of probe " + std::to_string(a.probe));
+  const int64_t step = a.step < 0 ? steps.back() : a.step;
+  const auto layers = store->attention_maps(r->id, a.probe, step);
+  if (layers.empty()) {
+    std::string known;
+    for (int64_t s : steps) known += (known.empty() ? "" : ", ") + std::to_string(s);
+    throw InputError("--step", "no snapshot at step " + std::to_string(step) + "; steps: " + known);
+  }
+  if (a.stats) {
+    nlohmann::json out = {{"probe", a.probe}, {"step", step}, {"layers", nlohmann::json::array()}};
+    for (const auto& l : layers) {
+      const auto stats = nlohmann::json::parse(l.stats_json, nullptr, false);
+      if (stats.is_discarded() || !stats.is_array())
+        throw InputError(where + ", layer " + std::to_string(l.layer), "statistics are not JSON");
+      nlohmann::json heads = nlohmann::json::array();
+      for (const auto& h : stats)
+        heads.push_back(
+            {{"entropy", h.at(0)}, {"sink", h.at(1)}, {"previous", h.at(2)}, {"max", h.at(3)}});
+      out["layers"].push_back({{"layer", l.layer}, {"heads", heads}});
+    }
+    if (a.json) {
+      std::printf("%s\n", out.dump(2).c_str());
+      return kExitOk;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& l : out["layers"])
+      for (size_t h = 0; h < l["heads"].size(); ++h) {
+        const auto& st = l["heads"][h];
+        rows.push_back({std::to_string(l["layer"].get<int>()), std::to_string(h),
+                        fmt(st["entropy"].get<double>()), fmt(st["sink"].get<double>()),
+                        fmt(st["previous"].get<double>()), fmt(st["max"].get<double>())});
+      }
+    std::printf("probe %d at step %lld\n", a.probe, static_cast<long long>(step));
+    print_table({"layer", "head", "entropy", "sink", "previous", "max"}, rows);
+    return kExitOk;
+  }
+  if (a.layer < 0 || a.head < 0) throw InputError("--layer", "give both --layer and --head");
+  const auto l = std::find_if(layers.begin(), layers.end(),
+                              [&](const AttentionMapRecord& m) { return m.layer == a.layer; });
+  if (l == layers.end())
+    throw InputError("--layer", "layers are 0.." + std::to_string(layers.size() - 1));
+  if (a.head >= l->heads)
+    throw InputError("--head", "heads are 0.." + std::to_string(l->heads - 1));
+  const std::string what = where + ", probe " + std::to_string(a.probe) + ", step " +
+                           std::to_string(step) + ", layer " + std::to_string(a.layer);
+  if (l->codec != kMapsCodec) throw InputError(what, "unknown codec '" + l->codec + "'");
+  const size_t n = size_t(l->size);
+  const auto maps = unpack_maps(l->data, size_t(l->heads) * n * n, what);
+  const float* head = maps.data() + size_t(a.head) * n * n;
+  nlohmann::json weights = nlohmann::json::array();
+  for (size_t i = 0; i < n; ++i)
+    weights.push_back(std::vector<float>(head + i * n, head + (i + 1) * n));
+  if (a.json) {
+    nlohmann::json out = {{"probe", a.probe},        {"step", step},        {"layer", a.layer},
+                          {"head", a.head},          {"length", l->length}, {"size", l->size},
+                          {"tokens", probe->tokens}, {"weights", weights}};
+    std::printf("%s\n", out.dump().c_str());
+    return kExitOk;
+  }
+  std::printf("probe %d, step %lld, layer %d, head %d: %d x %d%s (rows: queries)\n", a.probe,
+              static_cast<long long>(step), a.layer, a.head, l->size, l->size,
+              l->size < l->length ? " (max-pooled)" : "");
+  for (size_t i = 0; i < n; ++i) {
+    std::string line;
+    for (size_t j = 0; j < n; ++j) {
+      char cell[16];
+      std::snprintf(cell, sizeof cell, "%s%.4f", j ? " " : "", double(head[i * n + j]));
+      line += cell;
+    }
+    std::printf("%s\n", line.c_str());
+  }
+  return kExitOk;
+}
+
 int cmd_metrics(const std::string& project, const std::string& run_name, bool json) {
   auto store = ProjectStore::open(project);
   const auto r = require_run(*store, run_name);
@@ -839,6 +963,25 @@ int main(int argc, char** argv) {
   estimate->add_option("--steps", estimate_args.steps, "Steps measured (the last one counts)")
       ->check(CLI::Range(1, 100));
 
+  AttentionArgs attention_args;
+  auto* attention = app.add_subcommand(
+      "attention",
+      "Show a run's stored attention: its probes and steps, one head's map, or every head's "
+      "statistics");
+  attention->add_option("PROJECT", attention_args.project, "Project file")->required();
+  attention->add_option("RUN", attention_args.run, "Run name or id")->required();
+  attention->add_option("--probe", attention_args.probe, "Probe (default 0)")
+      ->check(CLI::NonNegativeNumber);
+  attention->add_option("--step", attention_args.step, "Snapshot step (default: the last)")
+      ->check(CLI::NonNegativeNumber);
+  attention->add_option("--layer", attention_args.layer, "Layer of the map to print")
+      ->check(CLI::NonNegativeNumber);
+  attention->add_option("--head", attention_args.head, "Head of the map to print")
+      ->check(CLI::NonNegativeNumber);
+  attention->add_flag("--stats", attention_args.stats,
+                      "Per-head entropy, sink, previous-token and maximum weight");
+  attention->add_flag("--json", attention_args.json, "Print JSON");
+
   auto* resume = app.add_subcommand(
       "resume",
       "Continue a stopped or interrupted run (or a failed one that has a checkpoint) from its "
@@ -954,6 +1097,7 @@ int main(int argc, char** argv) {
     if (*train) return cmd_train(train_args);
     if (*resume) return cmd_resume(project, run_name, json);
     if (*estimate) return cmd_estimate(estimate_args);
+    if (*attention) return cmd_attention(attention_args);
     if (*runs) return cmd_runs(project, json);
     if (*metrics) return cmd_metrics(project, run_name, json);
     if (*exp) return cmd_export(project, run_name, format, quant, no_check, out_dir, json);

@@ -255,6 +255,7 @@ class TestCli : public QObject {
   void trainCompletesWithPlainLines();
   void runsJsonShowsCompletedRun();
   void estimateJsonForecastsAndMeasures();
+  void attentionShowsStoredMaps();
   void metricsJsonListsEveryStep();
   void trainJsonPrintsOneEventPerLine();
   void failureWhileRunningExits1();
@@ -899,6 +900,61 @@ void TestCli::estimateJsonForecastsAndMeasures() {
                                 QStringLiteral("train.gradient_checkpointing=sometimes")});
   QCOMPARE_EXIT(bad, kExitBadInput);
   QVERIFY2(bad.err.contains("train.gradient_checkpointing"), qPrintable(describe(bad)));
+}
+
+// `attention`: the good run captured its default probe (the first validation row) at step 0 and at
+// its last step; one head's map is causal with rows summing to one, the statistics cover every
+// head, and a step without a snapshot is refused by name.
+void TestCli::attentionShowsStoredMaps() {
+  QCOMPARE_EXIT(m_goodTrain, kExitOk);
+  const QString good = QStringLiteral("good");
+  const CliResult list =
+      runCli({QStringLiteral("attention"), m_sample, good, QStringLiteral("--json")});
+  QCOMPARE_EXIT(list, kExitOk);
+  const QJsonArray probes = QJsonDocument::fromJson(list.out).array();
+  QCOMPARE(probes.size(), 1);
+  const QJsonObject probe = probes[0].toObject();
+  QVERIFY2(probe[QLatin1String("source")].toString().endsWith(QLatin1String("(validation)")),
+           list.out.constData());
+  const QJsonArray steps = probe[QLatin1String("steps")].toArray();
+  QCOMPARE(steps.size(), 2);
+  QCOMPARE(steps[0].toInt(), 0);
+  QCOMPARE(steps[1].toInt(), kGoodSteps);
+  const int tokens = probe[QLatin1String("tokens")].toArray().size();
+  QVERIFY(tokens > 1);
+
+  const CliResult map = runCli(
+      {QStringLiteral("attention"), m_sample, good, QStringLiteral("--layer"), QStringLiteral("1"),
+       QStringLiteral("--head"), QStringLiteral("2"), QStringLiteral("--json")});
+  QCOMPARE_EXIT(map, kExitOk);
+  const QJsonObject m = QJsonDocument::fromJson(map.out).object();
+  QCOMPARE(m[QLatin1String("step")].toInt(), kGoodSteps);
+  const QJsonArray rows = m[QLatin1String("weights")].toArray();
+  QCOMPARE(rows.size(), tokens);
+  for (int i = 0; i < rows.size(); ++i) {
+    const QJsonArray row = rows[i].toArray();
+    double sum = 0;
+    for (int j = 0; j < row.size(); ++j) {
+      sum += row[j].toDouble();
+      if (j > i) QCOMPARE(row[j].toDouble(), 0.0);
+    }
+    QVERIFY2(std::fabs(sum - 1.0) < 5e-3, qPrintable(QString("row %1: %2").arg(i).arg(sum)));
+  }
+  const CliResult stats =
+      runCli({QStringLiteral("attention"), m_sample, good, QStringLiteral("--stats"),
+              QStringLiteral("--step"), QStringLiteral("0"), QStringLiteral("--json")});
+  QCOMPARE_EXIT(stats, kExitOk);
+  const QJsonArray layers =
+      QJsonDocument::fromJson(stats.out).object()[QLatin1String("layers")].toArray();
+  QCOMPARE(layers.size(), 2);  // preset:tiny
+  QCOMPARE(layers[0].toObject()[QLatin1String("heads")].toArray().size(), 4);
+  const CliResult missing =
+      runCli({QStringLiteral("attention"), m_sample, good, QStringLiteral("--step"),
+              QStringLiteral("7"), QStringLiteral("--layer"), QStringLiteral("0"),
+              QStringLiteral("--head"), QStringLiteral("0")});
+  QCOMPARE_EXIT(missing, kExitBadInput);
+  QVERIFY2(missing.err.contains("--step") && missing.err.contains("steps: 0, 20"),
+           qPrintable(describe(missing)));
 }
 
 void TestCli::runsJsonShowsCompletedRun() {

@@ -50,7 +50,8 @@ const char* kSeedDocument = R"({
             "grad_clip": 1.0, "label_smoothing": 0.0, "precision": "fp32",
             "gradient_checkpointing": "off",
             "eval_every": 100, "checkpoint_every": 200, "nonfinite_patience": 3,
-            "nonfinite_lr_factor": 0.5}
+            "nonfinite_lr_factor": 0.5},
+  "probe": {"text": [], "rows": [], "attention_every": 50}
 })";
 
 }  // namespace
@@ -60,6 +61,7 @@ class TestConfig : public QObject {
 
  private Q_SLOTS:
   void defaultsMatchSeedTable();
+  void probesTakeTextsAndRowNumbers();
   void toJsonHasDocumentedShape();
   void emptyDocumentGivesDefaults();
   void roundTrip();
@@ -607,9 +609,34 @@ void TestConfig::advisories() {
   QVERIFY(edges.advisories().empty());
 }
 
+// Probes: texts and row numbers (written as numbers or strings, kept as strings), empty lists
+// allowed; anything else named by key and entry.
+void TestConfig::probesTakeTextsAndRowNumbers() {
+  json doc = json::parse(R"({"probe": {"text": ["Count 3:"], "rows": [0, "12"],
+                                        "attention_every": 10}})");
+  const auto c = RunConfig::from_json(doc);
+  QCOMPARE(c.probe.text, std::vector<std::string>{"Count 3:"});
+  QCOMPARE(c.probe.rows, (std::vector<std::string>{"0", "12"}));
+  QCOMPARE(c.probe.attention_every, 10);
+  QCOMPARE(c.to_json()["probe"]["rows"], json::parse(R"(["0", "12"])"));
+  QVERIFY(RunConfig().probe.text.empty() && RunConfig().probe.rows.empty());
+  json set = RunConfig().to_json();
+  RunConfig::apply_override(set, "probe.rows=3,4");
+  QCOMPARE(RunConfig::from_json(set).probe.rows, (std::vector<std::string>{"3", "4"}));
+  RunConfig::apply_override(set, "probe.rows=[]");
+  QVERIFY(RunConfig::from_json(set).probe.rows.empty());
+  for (const char* bad : {R"({"probe": {"rows": ["first"]}})", R"({"probe": {"rows": [-1]}})",
+                          R"({"probe": {"rows": [1.5]}})", R"({"probe": {"text": [""]}})",
+                          R"({"probe": {"attention_every": -1}})"}) {
+    const auto error = input_error_of([&] { RunConfig::from_json(json::parse(bad), "run.json"); });
+    QVERIFY2(error, bad);
+    QVERIFY2(q(error->where()).startsWith("run.json: probe."), error->what());
+  }
+}
+
 void TestConfig::schemaDescribesEveryKey() {
   const auto& schema = deeptune::config_schema();
-  QCOMPARE(schema.size(), size_t{31});
+  QCOMPARE(schema.size(), size_t{34});
   std::set<std::string> keys;
   const json defaults = RunConfig().to_json();
   for (const auto& info : schema) {

@@ -42,6 +42,15 @@ struct AttentionSpec {
   double temperature = 1.0;  // softmax(scores / (sqrt(d) * T)); only read when kind = temperature
 };
 
+// Attention probes: texts or dataset rows whose attention maps the trainer captures while it
+// trains (the Attention page). Rows are row numbers of the dataset, written as strings.
+struct ProbeSpec {
+  std::vector<std::string> text;
+  std::vector<std::string> rows;
+  int attention_every =
+      50;  // optimizer steps between captures (also at step 0 and the last); 0 = off
+};
+
 struct LoraSpec {
   int r = 16;
   double alpha = 32.0;
@@ -84,6 +93,7 @@ struct RunConfig {
   AttentionSpec attention;
   LoraSpec lora;
   TrainSpec train;
+  ProbeSpec probe;
 
   // Full document with every key (defaults filled in), stable key order.
   nlohmann::json to_json() const;
@@ -117,6 +127,7 @@ struct ConfigKeyInfo {
   std::optional<double> recommended_min, recommended_max;  // soft range (numbers)
   std::vector<std::string> choices;                        // for enums
   bool accepts_auto = false;  // an int key that also takes "auto" (stored as 0)
+  bool may_be_empty = false;  // a list key that may be empty
   std::string help;           // one line
 };
 const std::vector<ConfigKeyInfo>& config_schema();

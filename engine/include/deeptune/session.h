@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "deeptune/attention_map.h"
 #include "deeptune/config.h"
 #include "deeptune/error.h"
 #include "deeptune/store.h"
@@ -63,6 +64,19 @@ struct StepMetrics {
   double lr_scale = 1.0;  // train.nonfinite_lr_factor per return to a checkpoint
 };
 
+// The attention of one probe at one step, every layer and head, as the trainer captured it through
+// the reference attention path (training itself keeps the fused one): per layer, the heads' maps
+// max-pooled to size x size and packed (pack_maps), and each head's statistics of the full map.
+struct AttentionSnapshot {
+  int probe = 0;
+  int64_t step = 0;
+  int layers = 0, heads = 0;
+  int length = 0;                             // the probe's tokens
+  int size = 0;                               // the stored maps' side: min(length, 512)
+  std::vector<std::vector<uint8_t>> packed;   // per layer: heads x size x size
+  std::vector<std::vector<HeadStats>> stats;  // per layer, per head
+};
+
 struct EvalMetrics {
   int64_t step = 0;
   double loss = 0.0;
@@ -89,6 +103,7 @@ class RunObserver {
   // Training went back to the checkpoint at `step` (after NaN/inf steps): what was reported for
   // later steps no longer holds and the steps will be reported again.
   virtual void on_rollback(int64_t /*step*/) {}
+  virtual void on_attention(const AttentionSnapshot&) {}
 };
 
 // Thread-safe requests from the UI / signal handler to the training thread.

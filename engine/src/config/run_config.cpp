@@ -188,6 +188,11 @@ struct KeyDescriptor {
     check = std::move(fn);
     return *this;
   }
+  // A list key whose empty list is meaningful (nothing chosen).
+  KeyDescriptor& may_be_empty() {
+    info.may_be_empty = true;
+    return *this;
+  }
   // An int key that also takes the string "auto", held as 0 (outside the hard range).
   KeyDescriptor& or_auto() {
     info.accepts_auto = true;
@@ -344,6 +349,23 @@ std::vector<KeyDescriptor> build_table() {
       section_key("train.nonfinite_lr_factor", &RunConfig::train, &TrainSpec::nonfinite_lr_factor)
           .range(0.01, 1)
           .help("Learning-rate factor applied at each return to the last checkpoint"));
+
+  t.push_back(section_key("probe.text", &RunConfig::probe, &ProbeSpec::text)
+                  .may_be_empty()
+                  .help("Texts whose attention maps are captured while the run trains"));
+  t.push_back(section_key("probe.rows", &RunConfig::probe, &ProbeSpec::rows)
+                  .may_be_empty()
+                  .checked_by([](const std::string& row) -> std::string {
+                    const bool digits = !row.empty() && row.size() <= 9 &&
+                                        row.find_first_not_of("0123456789") == std::string::npos;
+                    return digits ? "" : "'" + row + "' is not a row number (0, 1, 2, ...)";
+                  })
+                  .help("Dataset rows (numbers from 0) whose attention maps are captured; with no "
+                        "text and no row, the first row"));
+  t.push_back(section_key("probe.attention_every", &RunConfig::probe, &ProbeSpec::attention_every)
+                  .range(0, kBillion)
+                  .help("Optimizer steps between attention captures (also at the first and last "
+                        "step); 0 = none"));
 
   // Defaults are read off a default-constructed RunConfig so the initialisers in config.h stay
   // the single source of defaults.
@@ -558,17 +580,28 @@ json normalize(const KeyDescriptor& d, const json& v, const std::string& where) 
     }
     case KeyType::kList: {
       if (!v.is_array()) throw InputError(where, "expected a list of strings, got " + describe(v));
-      if (v.empty()) throw InputError(where, "the list must name at least one entry");
+      if (v.empty() && !d.info.may_be_empty)
+        throw InputError(where, "the list must name at least one entry");
+      json canonical = v;
       for (size_t i = 0; i < v.size(); ++i) {
-        if (!v[i].is_string()) {
+        if (d.check && v[i].is_number_integer()) canonical[i] = std::to_string(v[i].get<int64_t>());
+      }
+      for (size_t i = 0; i < canonical.size(); ++i) {
+        const json& item = canonical[i];
+        if (!item.is_string()) {
           throw InputError(
-              where, "entry " + std::to_string(i) + " must be a string, got " + describe(v[i]));
+              where, "entry " + std::to_string(i) + " must be a string, got " + describe(item));
         }
-        if (v[i].get<std::string>().empty()) {
+        if (item.get<std::string>().empty()) {
           throw InputError(where, "entry " + std::to_string(i) + " is an empty string");
         }
+        if (d.check) {
+          const std::string problem = d.check(item.get<std::string>());
+          if (!problem.empty())
+            throw InputError(where, "entry " + std::to_string(i) + ": " + problem);
+        }
       }
-      return v;
+      return canonical;
     }
   }
   return v;

@@ -176,23 +176,53 @@ class PersistingObserver : public RunObserver {
     points_.erase(std::remove_if(points_.begin(), points_.end(),
                                  [&](const MetricPoint& p) { return p.step > step; }),
                   points_.end());
-    if (!closed_) store_.truncate_metrics(run_id_, step);
+    maps_.erase(std::remove_if(maps_.begin(), maps_.end(),
+                               [&](const AttentionMapRecord& m) { return m.step > step; }),
+                maps_.end());
+    if (!closed_) {
+      store_.truncate_metrics(run_id_, step);
+      store_.truncate_attention(run_id_, step);
+    }
     step_ = step;
     next_.on_rollback(step);
+  }
+  void on_attention(const AttentionSnapshot& a) override {
+    for (int layer = 0; layer < a.layers; ++layer) {
+      AttentionMapRecord m;
+      m.run_id = run_id_;
+      m.probe = a.probe;
+      m.step = a.step;
+      m.layer = layer;
+      m.heads = a.heads;
+      m.length = a.length;
+      m.size = a.size;
+      m.codec = kMapsCodec;
+      m.data = a.packed.at(size_t(layer));
+      nlohmann::json stats = nlohmann::json::array();
+      for (const HeadStats& h : a.stats.at(size_t(layer)))
+        stats.push_back({h.entropy, h.sink, h.previous, h.max});
+      m.stats_json = stats.dump();
+      maps_.push_back(std::move(m));
+    }
+    next_.on_attention(a);
+    maybe_flush();
   }
   void set_step(int64_t step) { step_ = step; }
   // Drops what is buffered and writes nothing more (the run is being removed or put back).
   void discard() {
     points_.clear();
     logs_.clear();
+    maps_.clear();
     closed_ = true;
   }
   void flush() {
     if (closed_) return;
     if (!points_.empty()) store_.append_metrics(points_);
     if (!logs_.empty()) store_.append_logs(logs_);
+    if (!maps_.empty()) store_.append_attention_maps(maps_);
     points_.clear();
     logs_.clear();
+    maps_.clear();
     store_.heartbeat(run_id_, step_);
     last_flush_ = std::chrono::steady_clock::now();
   }
@@ -210,6 +240,7 @@ class PersistingObserver : public RunObserver {
   int64_t step_ = 0;
   std::vector<MetricPoint> points_;
   std::vector<LogRecord> logs_;
+  std::vector<AttentionMapRecord> maps_;
   std::chrono::steady_clock::time_point last_flush_ = std::chrono::steady_clock::now();
   bool closed_ = false;
 };
@@ -359,6 +390,55 @@ class RunExecution {
     if (encoded_.dropped)
       persist_.on_log({LogLevel::kWarning, std::to_string(encoded_.dropped) +
                                                " examples dropped: prompt fills data.max_length"});
+    resolve_probes(examples, split, mapping_of(dataset).kind());
+  }
+
+  // The probes' token ids (texts as BOS + text, rows as the trainer encodes them; with neither,
+  // the first validation row, else the first row), recorded in the project with their tokens.
+  void resolve_probes(const std::vector<Example>& examples, const Split& split, MappingKind kind) {
+    probes_.clear();
+    if (config_.probe.attention_every <= 0) return;
+    std::vector<AttentionProbeRecord> records;
+    auto add = [&](std::vector<int32_t> ids, std::string source) {
+      if (ids.size() > size_t(config_.data.max_length)) ids.resize(size_t(config_.data.max_length));
+      AttentionProbeRecord r;
+      r.run_id = run_id_;
+      r.probe = static_cast<int>(probes_.size());
+      r.source = std::move(source);
+      for (int32_t id : ids) r.tokens.push_back(tokenizer_->token_text(id));
+      records.push_back(std::move(r));
+      probes_.push_back(std::move(ids));
+    };
+    for (const auto& text : config_.probe.text) {
+      std::vector<int32_t> ids;
+      if (tokenizer_->adds_bos() && tokenizer_->bos_id() >= 0) ids.push_back(tokenizer_->bos_id());
+      const auto body = tokenizer_->encode(text);
+      ids.insert(ids.end(), body.begin(), body.end());
+      add(std::move(ids), "text");
+    }
+    auto row = [&](size_t index, const std::string& source) {
+      const auto one =
+          train::encode({examples.at(index)}, Split{{0}, {}}, kind, config_.model.task, *tokenizer_,
+                        config_.data.max_length, config_.data.chat_template);
+      if (one.train.empty())
+        throw InputError("probe.rows", "row " + std::to_string(index) +
+                                           " has nothing left to read after truncation to "
+                                           "data.max_length");
+      add(one.train[0].ids, source);
+    };
+    for (const auto& text : config_.probe.rows) {
+      const size_t index = std::stoull(text);
+      if (index >= examples.size())
+        throw InputError("probe.rows", "row " + text + " is past the dataset's " +
+                                           std::to_string(examples.size()) + " rows");
+      row(index, "row " + text);
+    }
+    if (probes_.empty() && !examples.empty()) {
+      const bool val = !split.val.empty();
+      const size_t index = val ? split.val.front() : split.train.front();
+      row(index, "row " + std::to_string(index) + (val ? " (validation)" : ""));
+    }
+    store_->put_attention_probes(records);
   }
 
   // 3. The base it trains on: the one its base artifact holds (verified), or, for a run that
@@ -448,6 +528,7 @@ class RunExecution {
           mib(f.peak_bytes) + " (" + mib(f.category("activations")) + " of activations), " +
           mib(f.device_bytes) + " on the device with " + mib(f.available_bytes) + " free";
       trainer_->set_forecast_note(note);
+      trainer_->set_probes(probes_);
       persist_.on_log({f.fit == MemoryFit::kWontFit ? LogLevel::kWarning : LogLevel::kInfo,
                        "memory: " + note + " (" + to_string(f.fit) + ")"});
     }
@@ -536,6 +617,7 @@ class RunExecution {
   RunRecord before_;  // as it was before the claim
   RunConfig config_;
   torch::Device device_{torch::kCPU};
+  std::vector<std::vector<int32_t>> probes_;
   std::unique_ptr<Tokenizer> tokenizer_;
   train::EncodedData encoded_;
   model::Transformer model_{nullptr};

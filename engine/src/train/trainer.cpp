@@ -9,6 +9,7 @@
 #include "deeptune/error.h"
 #include "lora/lora.h"
 #include "torch/compat.h"
+#include "train/attention_capture.h"
 #include "train/grad_clip.h"
 #include "train/memory.h"
 
@@ -257,6 +258,12 @@ void Trainer::wait_while_paused() {
   if (!control_.stop_requested()) observer_.on_state(RunState::kRunning, "resumed");
 }
 
+void Trainer::capture_attention() {
+  if (probes_.empty() || config_.probe.attention_every <= 0) return;
+  for (const auto& snapshot : train::capture_attention(model_, probes_, pos_.step, device_))
+    observer_.on_attention(snapshot);
+}
+
 void Trainer::checkpoint() {
   if (last_checkpoint_step_ == pos_.step) return;  // e.g. a stop right after a scheduled save
   pos_.epoch = sampler_.epoch();
@@ -339,6 +346,7 @@ RunStatus Trainer::run() {
                      pos_.step ? "resumed at step " + std::to_string(pos_.step) : "started");
   // The step-0 evaluation is the "before" every curve is read against.
   if (pos_.step == 0 && spec.eval_every > 0) evaluate();
+  if (pos_.step == 0) capture_attention();
   while (pos_.step < spec.max_steps) {
     wait_while_paused();
     if (control_.stop_requested()) {
@@ -404,6 +412,8 @@ RunStatus Trainer::run() {
     observer_.on_step(m);
     const bool last = pos_.step == spec.max_steps;
     if ((spec.eval_every > 0 && pos_.step % spec.eval_every == 0) || last) evaluate();
+    const int every = config_.probe.attention_every;
+    if (every > 0 && (pos_.step % every == 0 || last)) capture_attention();
     if ((spec.checkpoint_every > 0 && pos_.step % spec.checkpoint_every == 0) || last) checkpoint();
   }
   return RunStatus::kCompleted;

@@ -58,6 +58,9 @@ class Trainer {
   // or observer), and its memory: what the forecast is measured against.
   MemorySample profile_step();
   int64_t micro_batch() const { return micro_batch_; }
+  // Probes (token ids) whose attention is captured at step 0, every probe.attention_every steps
+  // and at the last step, and reported through RunObserver::on_attention.
+  void set_probes(std::vector<std::vector<int32_t>> probes) { probes_ = std::move(probes); }
   // What the memory forecast said before the run, quoted when even micro-batch 1 does not fit.
   void set_forecast_note(std::string note) { forecast_note_ = std::move(note); }
 
@@ -72,6 +75,7 @@ class Trainer {
   double try_step(const std::vector<size_t>& batch, int64_t* tokens, double* grad_norm);
   torch::Tensor loss_sum(const Batch& b);  // summed over targets, fp32 scalar
   void checkpoint();
+  void capture_attention();
   // Back to the last checkpoint with the learning rate times train.nonfinite_lr_factor.
   void rollback();
   void wait_while_paused();
@@ -100,6 +104,7 @@ class Trainer {
   int64_t skipped_steps_ = 0;
   std::string last_checkpoint_dir_, last_checkpoint_sha_;
   std::string forecast_note_;
+  std::vector<std::vector<int32_t>> probes_;
   std::optional<EvalMetrics> last_eval_;
 };
 
