@@ -1,6 +1,7 @@
 // Registration of the engine value types used across threads.
 #include "metatypes.h"
 
+#include "attentionreader.h"
 #include "datatokenservice.h"
 #include "hfmodelscanner.h"
 #include "memoryforecaster.h"
@@ -17,6 +18,9 @@ void registerDeepTuneMetaTypes() {
   qRegisterMetaType<deeptune::LogLine>();
   qRegisterMetaType<deeptune::RunState>();
   qRegisterMetaType<deeptune::RunStatus>();
+  qRegisterMetaType<deeptune::AttentionSnapshot>();
+  qRegisterMetaType<AttentionStep>();
+  qRegisterMetaType<AttentionIndex>();
   qRegisterMetaType<UserMessage>();
   qRegisterMetaType<deeptune::ModelSummary>();
   qRegisterMetaType<deeptune::MemoryForecast>();

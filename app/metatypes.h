@@ -12,6 +12,7 @@ Q_DECLARE_METATYPE(deeptune::EvalMetrics)
 Q_DECLARE_METATYPE(deeptune::LogLine)
 Q_DECLARE_METATYPE(deeptune::RunState)
 Q_DECLARE_METATYPE(deeptune::RunStatus)
+Q_DECLARE_METATYPE(deeptune::AttentionSnapshot)
 
 // Registers the types above (and their lists) and the services' signal types once, before the
 // first queued connection.

@@ -24,6 +24,7 @@ RunController::RunController(QObject* parent) : QObject(parent) {
   connect(m_worker, &TrainingWorker::evalFinished, this, &RunController::evalFinished);
   connect(m_worker, &TrainingWorker::logged, this, &RunController::logged);
   connect(m_worker, &TrainingWorker::rolledBack, this, &RunController::rolledBack);
+  connect(m_worker, &TrainingWorker::attentionCaptured, this, &RunController::attentionCaptured);
   connect(m_worker, &TrainingWorker::stateChanged, this,
           [this](qint64 id, deeptune::RunState s, const QString& detail) {
             m_state = s;

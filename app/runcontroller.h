@@ -48,6 +48,7 @@ class RunController : public QObject {
   // Back to the checkpoint at `step` after NaN/inf steps: what was shown for later steps is
   // superseded; those steps arrive again.
   void rolledBack(qint64 runId, qint64 step);
+  void attentionCaptured(qint64 runId, const deeptune::AttentionSnapshot& snapshot);
   void runFinished(qint64 runId, deeptune::RunStatus status, const QString& error);
   // The run did not train (see TrainingWorker::startFailed); no runFinished follows.
   void startFailed(const QString& error);

@@ -39,6 +39,10 @@ class SignalObserver final : public deeptune::RunObserver {
     flush();  // steps buffered before it reach the UI first, so that the rollback drops them
     Q_EMIT m_worker.rolledBack(m_runId, step);
   }
+  void on_attention(const deeptune::AttentionSnapshot& a) override {
+    flush();  // the steps up to the capture arrive first
+    Q_EMIT m_worker.attentionCaptured(m_runId, a);
+  }
 
   void announce() {
     if (m_started) return;

@@ -35,6 +35,9 @@ class TrainingWorker : public QObject {
   // Training went back to its checkpoint at `step` (after NaN/inf steps): steps reported after it
   // no longer hold and will be reported again.
   void rolledBack(qint64 runId, qint64 step);
+  // The attention of one probe at one step was captured (and handed to the store, which writes it
+  // in batches: a reader may not see it yet).
+  void attentionCaptured(qint64 runId, const deeptune::AttentionSnapshot& snapshot);
   // status: completed, stopped or failed; error holds the engine's message when failed.
   void runFinished(qint64 runId, deeptune::RunStatus status, const QString& error);
   // The run did not train, and no runFinished follows: the config was refused before the run was

@@ -105,6 +105,258 @@
     </message>
 </context>
 <context>
+    <name>AttentionPage</name>
+    <message>
+        <location filename="../views/attentionpage.cpp" line="+43"/>
+        <source>One head</source>
+        <translation>One head</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Mean over heads (layer)</source>
+        <translation>Mean over heads (layer)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Difference between two steps</source>
+        <translation>Difference between two steps</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The step subtracted from the current one</source>
+        <translation>The step subtracted from the current one</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Run:</source>
+        <translation>Run:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Probe:</source>
+        <translation>Probe:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Layer:</source>
+        <translation>Layer:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Head:</source>
+        <translation>Head:</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>View:</source>
+        <translation>View:</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <location line="+111"/>
+        <source>Play</source>
+        <translation>Play</translation>
+    </message>
+    <message>
+        <location line="-91"/>
+        <source>key token</source>
+        <translation>key token</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>query token</source>
+        <translation>query token</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Every head of the step; click one to show it</source>
+        <translation>Every head of the step; click one to show it</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Layer</source>
+        <translation>Layer</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Head</source>
+        <translation>Head</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Entropy</source>
+        <translation>Entropy</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Sink</source>
+        <translation>Sink</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Previous</source>
+        <translation>Previous</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Max</source>
+        <translation>Max</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>step</source>
+        <translation>step</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>layer, head</source>
+        <translation>layer, head</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>entropy (nats)</source>
+        <translation>entropy (nats)</translation>
+    </message>
+    <message>
+        <location line="+69"/>
+        <source>Pause</source>
+        <translation>Pause</translation>
+    </message>
+    <message>
+        <location line="+73"/>
+        <source>%1 (#%2)</source>
+        <translation>%1 (#%2)</translation>
+    </message>
+    <message>
+        <location line="+41"/>
+        <source>%1: %2…</source>
+        <translation>%1: %2…</translation>
+    </message>
+    <message>
+        <location line="+66"/>
+        <source>no steps</source>
+        <translation>no steps</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>step %1 (%2 of %3)</source>
+        <translation>step %1 (%2 of %3)</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>minus step %1</source>
+        <translation>minus step %1</translation>
+    </message>
+    <message>
+        <location line="+44"/>
+        <source>Open a project to see the attention its runs recorded.</source>
+        <translation>Open a project to see the attention its runs recorded.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>No run of this project has recorded attention yet. Runs capture it for their probes (probe.text, probe.rows; the first validation row by default) every probe.attention_every steps.</source>
+        <translation>No run of this project has recorded attention yet. Runs capture it for their probes (probe.text, probe.rows; the first validation row by default) every probe.attention_every steps.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>This run has no attention probes.</source>
+        <translation>This run has no attention probes.</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>A stored attention map is damaged: %1</source>
+        <translation>A stored attention map is damaged: %1</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Layer %1 has no map to show at this step.</source>
+        <translation>Layer %1 has no map to show at this step.</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>mean of %1 heads</source>
+        <translation>mean of %1 heads</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>step %1 minus step %2</source>
+        <translation>step %1 minus step %2</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>weight</source>
+        <translation>weight</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>query &apos;%1&apos; (%2) -&gt; key &apos;%3&apos; (%4): %5</source>
+        <translation>query &apos;%1&apos; (%2) -&gt; key &apos;%3&apos; (%4): %5</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Step %1, layer %2, all heads</source>
+        <translation>Step %1, layer %2, all heads</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Step %1, layer %2, head %3</source>
+        <translation>Step %1, layer %2, head %3</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>%1 tokens, max-pooled to %2 x %2</source>
+        <translation>%1 tokens, max-pooled to %2 x %2</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>every %1th token labelled</source>
+        <translation>every %1th token labelled</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>L%1</source>
+        <translation>L%1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>H%1</source>
+        <translation>H%1</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>layer %1, head %2</source>
+        <translation>layer %1, head %2</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>bad</source>
+        <translation>bad</translation>
+    </message>
+    <message>
+        <location line="+36"/>
+        <source>L%1 H%2</source>
+        <translation>L%1 H%2</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>layer %1, head %2, step %3: entropy %4</source>
+        <translation>layer %1, head %2, step %3: entropy %4</translation>
+    </message>
+</context>
+<context>
+    <name>AttentionReader</name>
+    <message>
+        <location filename="../app/attentionreader.cpp" line="+14"/>
+        <source>Run %1, probe %2, step %3, layer %4: %5</source>
+        <translation>Run %1, probe %2, step %3, layer %4: %5</translation>
+    </message>
+    <message>
+        <location line="+71"/>
+        <source>The run&apos;s attention maps cannot be read</source>
+        <translation>The run&apos;s attention maps cannot be read</translation>
+    </message>
+</context>
+<context>
     <name>DataPage</name>
     <message>
         <location filename="../views/datapage.cpp" line="+69"/>
@@ -764,6 +1016,14 @@
     </message>
 </context>
 <context>
+    <name>HeatmapPlot</name>
+    <message>
+        <location filename="../widgets/heatmapplot.cpp" line="+79"/>
+        <source>row %1, column %2: %3</source>
+        <translation>row %1, column %2: %3</translation>
+    </message>
+</context>
+<context>
     <name>HfModelScanner</name>
     <message>
         <location filename="../app/hfmodelscanner.cpp" line="+35"/>
@@ -1173,7 +1433,7 @@ auto: the largest micro-batch that the memory forecast fits on the device</trans
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../views/mainwindow.cpp" line="+43"/>
+        <location filename="../views/mainwindow.cpp" line="+44"/>
         <source>DeepTune projects (*.dtproj)</source>
         <translation>DeepTune projects (*.dtproj)</translation>
     </message>
@@ -1214,22 +1474,16 @@ auto: the largest micro-batch that the memory forecast fits on the device</trans
     </message>
     <message>
         <location line="+1"/>
-        <location line="+25"/>
         <source>Attention</source>
         <translation>Attention</translation>
     </message>
     <message>
-        <location line="-24"/>
+        <location line="+1"/>
         <source>Memory</source>
         <translation>Memory</translation>
     </message>
     <message>
-        <location line="+25"/>
-        <source>Attention maps of a training run, layer by layer and head by head, arrive with the next release.</source>
-        <translation>Attention maps of a training run, layer by layer and head by head, arrive with the next release.</translation>
-    </message>
-    <message>
-        <location line="+33"/>
+        <location line="+56"/>
         <source>Training: %1</source>
         <translation>Training: %1</translation>
     </message>
@@ -1246,12 +1500,12 @@ auto: the largest micro-batch that the memory forecast fits on the device</trans
     </message>
     <message>
         <location line="+36"/>
-        <location line="+129"/>
+        <location line="+112"/>
         <source>DeepTune Workbench</source>
         <translation>DeepTune Workbench</translation>
     </message>
     <message>
-        <location line="-122"/>
+        <location line="-105"/>
         <source>Fine-tune transformer models with LoRA and watch what happens inside. A project is one file that holds your datasets, runs and their curves.</source>
         <translation>Fine-tune transformer models with LoRA and watch what happens inside. A project is one file that holds your datasets, runs and their curves.</translation>
     </message>
@@ -1271,7 +1525,7 @@ auto: the largest micro-batch that the memory forecast fits on the device</trans
         <translation>Open project…</translation>
     </message>
     <message>
-        <location line="+37"/>
+        <location line="+20"/>
         <source>&amp;Project</source>
         <translation>&amp;Project</translation>
     </message>

@@ -105,6 +105,258 @@
     </message>
 </context>
 <context>
+    <name>AttentionPage</name>
+    <message>
+        <location filename="../views/attentionpage.cpp" line="+43"/>
+        <source>One head</source>
+        <translation>单个注意力头</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Mean over heads (layer)</source>
+        <translation>各头平均（整层）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Difference between two steps</source>
+        <translation>两个步之间的差</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The step subtracted from the current one</source>
+        <translation>从当前步中减去的步</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Run:</source>
+        <translation>运行：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Probe:</source>
+        <translation>探针：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Layer:</source>
+        <translation>层：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Head:</source>
+        <translation>头：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>View:</source>
+        <translation>视图：</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <location line="+111"/>
+        <source>Play</source>
+        <translation>播放</translation>
+    </message>
+    <message>
+        <location line="-91"/>
+        <source>key token</source>
+        <translation>键词元</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>query token</source>
+        <translation>查询词元</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Every head of the step; click one to show it</source>
+        <translation>该步的所有注意力头；点击一个以显示它</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Layer</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Head</source>
+        <translation>头</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Entropy</source>
+        <translation>熵</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Sink</source>
+        <translation>汇聚</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Previous</source>
+        <translation>前一词元</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Max</source>
+        <translation>最大值</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>step</source>
+        <translation>步</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>layer, head</source>
+        <translation>层，头</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>entropy (nats)</source>
+        <translation>熵（奈特）</translation>
+    </message>
+    <message>
+        <location line="+69"/>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <location line="+73"/>
+        <source>%1 (#%2)</source>
+        <translation>%1（#%2）</translation>
+    </message>
+    <message>
+        <location line="+41"/>
+        <source>%1: %2…</source>
+        <translation>%1：%2…</translation>
+    </message>
+    <message>
+        <location line="+66"/>
+        <source>no steps</source>
+        <translation>没有步</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>step %1 (%2 of %3)</source>
+        <translation>第 %1 步（%3 个中的第 %2 个）</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>minus step %1</source>
+        <translation>减去第 %1 步</translation>
+    </message>
+    <message>
+        <location line="+44"/>
+        <source>Open a project to see the attention its runs recorded.</source>
+        <translation>打开一个项目以查看其运行记录的注意力。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>No run of this project has recorded attention yet. Runs capture it for their probes (probe.text, probe.rows; the first validation row by default) every probe.attention_every steps.</source>
+        <translation>此项目还没有运行记录过注意力。运行会每隔 probe.attention_every 步为其探针（probe.text、probe.rows；默认为第一条验证行）捕获注意力。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>This run has no attention probes.</source>
+        <translation>此运行没有注意力探针。</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>A stored attention map is damaged: %1</source>
+        <translation>一个已存储的注意力图已损坏：%1</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Layer %1 has no map to show at this step.</source>
+        <translation>第 %1 层在此步没有可显示的注意力图。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>mean of %1 heads</source>
+        <translation>%1 个头的平均</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>step %1 minus step %2</source>
+        <translation>第 %1 步减第 %2 步</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>weight</source>
+        <translation>权重</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>query &apos;%1&apos; (%2) -&gt; key &apos;%3&apos; (%4): %5</source>
+        <translation>查询“%1”（%2）-&gt; 键“%3”（%4）：%5</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Step %1, layer %2, all heads</source>
+        <translation>第 %1 步，第 %2 层，所有头</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Step %1, layer %2, head %3</source>
+        <translation>第 %1 步，第 %2 层，第 %3 个头</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>%1 tokens, max-pooled to %2 x %2</source>
+        <translation>%1 个词元，最大池化为 %2 x %2</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>every %1th token labelled</source>
+        <translation>每 %1 个词元标注一个</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>L%1</source>
+        <translation>L%1</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>H%1</source>
+        <translation>H%1</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>layer %1, head %2</source>
+        <translation>第 %1 层，第 %2 个头</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>bad</source>
+        <translation>损坏</translation>
+    </message>
+    <message>
+        <location line="+36"/>
+        <source>L%1 H%2</source>
+        <translation>L%1 H%2</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>layer %1, head %2, step %3: entropy %4</source>
+        <translation>第 %1 层，第 %2 个头，第 %3 步：熵 %4</translation>
+    </message>
+</context>
+<context>
+    <name>AttentionReader</name>
+    <message>
+        <location filename="../app/attentionreader.cpp" line="+14"/>
+        <source>Run %1, probe %2, step %3, layer %4: %5</source>
+        <translation>运行 %1，探针 %2，第 %3 步，第 %4 层：%5</translation>
+    </message>
+    <message>
+        <location line="+71"/>
+        <source>The run&apos;s attention maps cannot be read</source>
+        <translation>无法读取该运行的注意力图</translation>
+    </message>
+</context>
+<context>
     <name>DataPage</name>
     <message>
         <location filename="../views/datapage.cpp" line="+69"/>
@@ -756,6 +1008,14 @@
     </message>
 </context>
 <context>
+    <name>HeatmapPlot</name>
+    <message>
+        <location filename="../widgets/heatmapplot.cpp" line="+79"/>
+        <source>row %1, column %2: %3</source>
+        <translation>第 %1 行，第 %2 列：%3</translation>
+    </message>
+</context>
+<context>
     <name>HfModelScanner</name>
     <message>
         <location filename="../app/hfmodelscanner.cpp" line="+35"/>
@@ -1165,7 +1425,7 @@ auto：内存预测能在设备上容纳的最大微批</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../views/mainwindow.cpp" line="+43"/>
+        <location filename="../views/mainwindow.cpp" line="+44"/>
         <source>DeepTune projects (*.dtproj)</source>
         <translation>DeepTune 项目 (*.dtproj)</translation>
     </message>
@@ -1206,22 +1466,16 @@ auto：内存预测能在设备上容纳的最大微批</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+25"/>
         <source>Attention</source>
         <translation>注意力</translation>
     </message>
     <message>
-        <location line="-24"/>
+        <location line="+1"/>
         <source>Memory</source>
         <translation>显存</translation>
     </message>
     <message>
-        <location line="+25"/>
-        <source>Attention maps of a training run, layer by layer and head by head, arrive with the next release.</source>
-        <translation>训练过程中逐层、逐头的注意力图将在下一个版本中提供。</translation>
-    </message>
-    <message>
-        <location line="+33"/>
+        <location line="+56"/>
         <source>Training: %1</source>
         <translation>训练：%1</translation>
     </message>
@@ -1238,12 +1492,12 @@ auto：内存预测能在设备上容纳的最大微批</translation>
     </message>
     <message>
         <location line="+36"/>
-        <location line="+129"/>
+        <location line="+112"/>
         <source>DeepTune Workbench</source>
         <translation>DeepTune 工作台</translation>
     </message>
     <message>
-        <location line="-122"/>
+        <location line="-105"/>
         <source>Fine-tune transformer models with LoRA and watch what happens inside. A project is one file that holds your datasets, runs and their curves.</source>
         <translation>用 LoRA 微调 Transformer 模型，并实时观察模型内部的变化。一个项目就是一个文件，保存你的数据集、运行及其曲线。</translation>
     </message>
@@ -1263,7 +1517,7 @@ auto：内存预测能在设备上容纳的最大微批</translation>
         <translation>打开项目…</translation>
     </message>
     <message>
-        <location line="+37"/>
+        <location line="+20"/>
         <source>&amp;Project</source>
         <translation>项目(&amp;P)</translation>
     </message>

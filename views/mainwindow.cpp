@@ -22,6 +22,7 @@
 #include <QVBoxLayout>
 
 #include "appsettings.h"
+#include "attentionpage.h"
 #include "configdraft.h"
 #include "datapage.h"
 #include "exportpage.h"
@@ -100,10 +101,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                      static_cast<QWidget*>(m_runsPage), static_cast<QWidget*>(m_playground),
                      static_cast<QWidget*>(m_export)})
     m_stack->addWidget(w);
-  m_stack->addWidget(makeReserved(
-      tr("Attention"),
-      tr("Attention maps of a training run, layer by layer and head by head, arrive with the "
-         "next release.")));
+  m_attention = new AttentionPage(m_context, m_stack);
+  m_stack->addWidget(m_attention);
   m_memory = new MemoryPage(m_context, m_stack);
   m_stack->addWidget(m_memory);
   rightLayout->addWidget(m_stack, 1);
@@ -211,23 +210,6 @@ QWidget* MainWindow::makeWelcome() {
   h->addStretch(1);
   outer->addLayout(h);
   outer->addStretch(2);
-  return w;
-}
-
-QWidget* MainWindow::makeReserved(const QString& title, const QString& text) {
-  auto* w = new QWidget(this);
-  auto* layout = new QVBoxLayout(w);
-  auto* t = new QLabel(title, w);
-  QFont f = t->font();
-  f.setPointSizeF(f.pointSizeF() * 1.4);
-  f.setBold(true);
-  t->setFont(f);
-  auto* l = new QLabel(text, w);
-  l->setWordWrap(true);
-  l->setStyleSheet(QStringLiteral("color:#555"));
-  layout->addWidget(t);
-  layout->addWidget(l);
-  layout->addStretch(1);
   return w;
 }
 

@@ -1,5 +1,5 @@
 // The workbench's main window: a page list (Data, Model & LoRA, Hyperparameters, Train, Runs,
-// Playground, Export, Memory; Attention reserved for the next release) beside the pages, the
+// Playground, Export, Attention, Memory) beside the pages, the
 // project menu (New, Open, Recent, Close), the language setting, and state kept in QSettings.
 #pragma once
 
@@ -8,6 +8,7 @@
 
 #include "workbenchcontext.h"
 
+class AttentionPage;
 class ConfigDraft;
 class DataPage;
 class ExportPage;
@@ -64,6 +65,7 @@ class MainWindow : public QMainWindow {
   RunsPage* runsPage() const { return m_runsPage; }
   PlaygroundPage* playgroundPage() const { return m_playground; }
   ExportPage* exportPage() const { return m_export; }
+  AttentionPage* attentionPage() const { return m_attention; }
   MemoryPage* memoryPage() const { return m_memory; }
   MessageBanner* banner() const { return m_banner; }
   QListWidget* pageList() const { return m_pageList; }
@@ -81,7 +83,6 @@ class MainWindow : public QMainWindow {
   void chooseProject();
   QWidget* makeWelcome();
   void showProjectError(const UserMessage& error);
-  QWidget* makeReserved(const QString& title, const QString& text);
 
   ProjectSession* m_session;
   RunController* m_runs;
@@ -101,5 +102,6 @@ class MainWindow : public QMainWindow {
   RunsPage* m_runsPage;
   PlaygroundPage* m_playground;
   ExportPage* m_export;
+  AttentionPage* m_attention;
   MemoryPage* m_memory;
 };

@@ -1,0 +1,249 @@
+// The Attention page against a short LoRA run trained through the window with captures every few
+// steps: the run and probe listed, one slider position per stored step, the heatmap's cells equal
+// to the stored maps unpacked independently, the head mean, the thumbnail grid, the entropy
+// heatmap, and a damaged stored map shown as an error instead of a crash.
+// DEEPTUNE_ATTENTION_SHOT=FILE grabs the page into FILE (the README's picture).
+#include <sqlite3.h>
+
+#include <QComboBox>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSlider>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTest>
+#include <cmath>
+
+#include "attentionpage.h"
+#include "deeptune/attention_map.h"
+#include "deeptune/project.h"
+#include "deeptune/store.h"
+#include "heatmapplot.h"
+#include "projectsession.h"
+#include "window_support.h"
+
+class TstAttention : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void initTestCase();
+  void listsRunAndProbe();
+  void sliderFollowsStoredSteps();
+  void heatmapShowsStoredMaps();
+  void headMeanIsMeanOfHeads();
+  void differenceOfTwoSteps();
+  void gridAndEntropyCoverEveryHead();
+  void damagedMapShowsError();
+  void screenshot();
+
+ private:
+  AttentionPage* page() const { return m_window->attentionPage(); }
+  // The stored map of one head, unpacked here (not through the page's reader).
+  std::vector<float> storedHead(int64_t step, int layer, int head, int* n) const;
+  bool showStep(int position);
+
+  QTemporaryDir m_dir;
+  std::unique_ptr<MainWindow> m_window;
+  std::string m_project;
+  qint64 m_run = 0;
+  std::vector<int64_t> m_steps;
+};
+
+void TstAttention::initTestCase() {
+  QVERIFY(m_dir.isValid());
+  m_window = deeptune::test::openWindow(m_dir);
+  m_window->resize(1280, 820);
+  m_project = m_dir.filePath(QStringLiteral("attention.dtproj")).toStdString();
+  {
+    auto store = deeptune::ProjectStore::create(m_project, "attention");
+    deeptune::DatasetSource source;
+    source.path = deeptune::test::writeSample(m_dir.path(), "dates.jsonl").toStdString();
+    source.name = "dates";
+    deeptune::register_dataset(*store, source);
+  }
+  QVERIFY(m_window->openProject(QString::fromStdString(m_project)));
+  m_window->showPage(MainWindow::kAttention);
+  auto config = deeptune::test::shortRunConfig("dates", 12);
+  config["probe"]["attention_every"] = 5;
+  config["probe"]["text"] = {"On 3 March 2021 the meeting was moved to the 5th."};
+  QCOMPARE(deeptune::test::trainThroughWindow(*m_window, config, QStringLiteral("probed")),
+           deeptune::RunStatus::kCompleted);
+  m_run = m_window->runController()->currentRunId();
+  auto store = deeptune::ProjectStore::open(m_project);
+  m_steps = store->attention_steps(m_run, 0);
+  QVERIFY(m_steps.size() >= 3);  // 0, 5, 10 and the last (11 or 12)
+  // Shown live while training; read back from the store once more so that the index is whole.
+  QSignalSpy shown(page(), &AttentionPage::stepShown);
+  page()->showRun(m_run, 0);
+  QVERIFY(shown.wait(20000));
+}
+
+std::vector<float> TstAttention::storedHead(int64_t step, int layer, int head, int* n) const {
+  auto store = deeptune::ProjectStore::open(m_project);
+  for (const auto& r : store->attention_maps(m_run, 0, step)) {
+    if (r.layer != layer) continue;
+    *n = r.size;
+    const size_t cells = size_t(r.size) * r.size;
+    const auto all = deeptune::unpack_maps(r.data, cells * r.heads, "test");
+    return {all.begin() + head * cells, all.begin() + (head + 1) * cells};
+  }
+  return {};
+}
+
+bool TstAttention::showStep(int position) {
+  if (page()->stepSlider()->value() == position && page()->shownStep() == m_steps[position])
+    return true;
+  QSignalSpy shown(page(), &AttentionPage::stepShown);
+  page()->stepSlider()->setValue(position);
+  if (page()->shownStep() != m_steps[position] && !shown.wait(20000)) return false;
+  return page()->shownStep() == m_steps[position];
+}
+
+void TstAttention::listsRunAndProbe() {
+  QComboBox* runs = page()->runChooser();
+  QVERIFY(runs->findData(m_run) >= 0);
+  QCOMPARE(runs->currentData().toLongLong(), m_run);
+  QCOMPARE(page()->probeChooser()->count(), 1);
+  QVERIFY(page()->probeChooser()->itemText(0).startsWith(QStringLiteral("text")));
+  QVERIFY(page()->message().isEmpty());
+}
+
+void TstAttention::sliderFollowsStoredSteps() {
+  QCOMPARE(page()->steps().size(), qsizetype(m_steps.size()));
+  for (size_t i = 0; i < m_steps.size(); ++i) QCOMPARE(page()->steps()[i], m_steps[i]);
+  QCOMPARE(page()->stepSlider()->minimum(), 0);
+  QCOMPARE(page()->stepSlider()->maximum(), int(m_steps.size()) - 1);
+  QVERIFY(page()->playButton()->isEnabled());
+}
+
+void TstAttention::heatmapShowsStoredMaps() {
+  page()->setView(AttentionPage::kOneHead);
+  const int layer = 1, head = 1;
+  page()->selectHead(layer, head);
+  QCOMPARE(page()->layer(), layer);
+  QCOMPARE(page()->head(), head);
+  int n = 0;
+  QVERIFY(showStep(0));
+  const auto first = storedHead(m_steps.front(), layer, head, &n);
+  QVERIFY(n > 2);
+  QCOMPARE(page()->heatmap()->rows(), n);
+  QCOMPARE(page()->heatmap()->columns(), n);
+  // Row 0 of a causal map is all on key 0; a lower row spreads. Compare such a cell.
+  const int row = n - 1, col = n / 2;
+  QCOMPARE(float(page()->heatmap()->valueAt(0, 0)), first[0]);
+  QCOMPARE(float(page()->heatmap()->valueAt(row, col)), first[size_t(row) * n + col]);
+  QCOMPARE(page()->heatmap()->valueAt(0, 1), 0.0);  // causal
+  const double before = page()->heatmap()->valueAt(row, col);
+
+  const int last = int(m_steps.size()) - 1;
+  QVERIFY(showStep(last));
+  const auto later = storedHead(m_steps.back(), layer, head, &n);
+  QCOMPARE(float(page()->heatmap()->valueAt(row, col)), later[size_t(row) * n + col]);
+  // LoRA on q/v at lr 1e-3 moves the weights: the cell is not what step 0 showed.
+  double changed = 0;
+  for (int r = 0; r < n; ++r)
+    for (int c = 0; c <= r; ++c)
+      changed =
+          std::max(changed, std::abs(double(later[size_t(r) * n + c] - first[size_t(r) * n + c])));
+  QVERIFY(changed > 0);
+  Q_UNUSED(before);
+}
+
+void TstAttention::headMeanIsMeanOfHeads() {
+  QVERIFY(showStep(0));
+  page()->setView(AttentionPage::kHeadMean);
+  QCOMPARE(page()->shownStep(), m_steps[0]);
+  auto store = deeptune::ProjectStore::open(m_project);
+  const int layer = page()->layer();
+  int heads = 0, n = 0;
+  for (const auto& r : store->attention_maps(m_run, 0, m_steps[0]))
+    if (r.layer == layer) heads = r.heads;
+  QVERIFY(heads > 1);
+  const int row = 3, col = 1;
+  double sum = 0;
+  for (int h = 0; h < heads; ++h)
+    sum += storedHead(m_steps[0], layer, h, &n)[size_t(row) * n + col];
+  QVERIFY(std::abs(page()->heatmap()->valueAt(row, col) - sum / heads) < 1e-6);
+  page()->setView(AttentionPage::kOneHead);
+}
+
+void TstAttention::differenceOfTwoSteps() {
+  const int last = int(m_steps.size()) - 1;
+  QVERIFY(showStep(last));
+  QSignalSpy shown(page(), &AttentionPage::stepShown);
+  page()->setComparedStep(m_steps[0]);
+  page()->setView(AttentionPage::kDifference);
+  if (shown.isEmpty()) QVERIFY(shown.wait(20000));
+  int n = 0;
+  const auto a = storedHead(m_steps[last], page()->layer(), page()->head(), &n);
+  const auto b = storedHead(m_steps[0], page()->layer(), page()->head(), &n);
+  const int row = n - 1, col = 2;
+  QVERIFY(std::abs(page()->heatmap()->valueAt(row, col) -
+                   (a[size_t(row) * n + col] - b[size_t(row) * n + col])) < 1e-6);
+  page()->setView(AttentionPage::kOneHead);
+}
+
+void TstAttention::gridAndEntropyCoverEveryHead() {
+  auto store = deeptune::ProjectStore::open(m_project);
+  const auto maps = store->attention_maps(m_run, 0, m_steps[0]);
+  QVERIFY(!maps.empty());
+  const int layers = int(maps.size()), heads = maps.front().heads;
+  QTableWidget* grid = page()->headGrid();
+  QCOMPARE(grid->rowCount(), layers);
+  QCOMPARE(grid->columnCount(), heads);
+  QVERIFY(!grid->item(layers - 1, heads - 1)->data(Qt::DecorationRole).isNull());
+  QCOMPARE(page()->statsTable()->rowCount(), layers * heads);
+  QCOMPARE(page()->entropyPlot()->rows(), layers * heads);
+  QCOMPARE(page()->entropyPlot()->columns(), int(m_steps.size()));
+  // The entropy of the last head at the last step, as stored.
+  const auto stats = AttentionReader::parseStats(
+      store->attention_maps(m_run, 0, m_steps.back()).back().stats_json);
+  QVERIFY(std::abs(page()->entropyPlot()->valueAt(layers * heads - 1, int(m_steps.size()) - 1) -
+                   stats.back().entropy) < 1e-5);
+  // Clicking a thumbnail selects its head.
+  Q_EMIT grid->cellClicked(0, heads - 1);
+  QCOMPARE(page()->layer(), 0);
+  QCOMPARE(page()->head(), heads - 1);
+}
+
+void TstAttention::damagedMapShowsError() {
+  const int64_t step = m_steps[1];
+  {
+    sqlite3* db = nullptr;
+    QCOMPARE(sqlite3_open(m_project.c_str(), &db), SQLITE_OK);
+    const std::string sql =
+        "UPDATE attention_maps SET data = x'00112233445566778899' WHERE run_id = " +
+        std::to_string(m_run) + " AND step = " + std::to_string(step) + " AND layer = 0";
+    char* error = nullptr;
+    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+    const QString message = error ? QString::fromUtf8(error) : QString();
+    sqlite3_free(error);
+    QCOMPARE(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+    QVERIFY2(rc == SQLITE_OK, qPrintable(message));
+  }
+  QSignalSpy shown(page(), &AttentionPage::stepShown);
+  page()->showRun(m_run, 0);  // forget the cache: read again
+  QVERIFY(shown.wait(20000));
+  QVERIFY(page()->message().isEmpty());  // the last step is fine
+  page()->selectHead(0, 0);
+  QVERIFY(showStep(1));
+  QVERIFY(page()->message().contains(QStringLiteral("step %1").arg(step)));
+  QVERIFY(page()->message().contains(QStringLiteral("layer 0")));
+  QCOMPARE(page()->heatmap()->rows(), 0);  // nothing drawn for the bad layer
+  page()->selectHead(1, 0);                // another layer of the same step still draws
+  QVERIFY(page()->heatmap()->rows() > 0);
+  QVERIFY(showStep(0));
+  QVERIFY(page()->message().isEmpty());
+}
+
+void TstAttention::screenshot() {
+  const QString file = qEnvironmentVariable("DEEPTUNE_ATTENTION_SHOT");
+  if (file.isEmpty()) QSKIP("DEEPTUNE_ATTENTION_SHOT not set");
+  page()->selectHead(1, 2);
+  QVERIFY(showStep(int(m_steps.size()) - 1));
+  QTest::qWait(300);
+  QVERIFY(m_window->grab().save(file));
+}
+
+QTEST_MAIN(TstAttention)
+#include "tst_attention.moc"

@@ -1,0 +1,564 @@
+// The page keeps the index of the displayed probe (steps, statistics) and a small cache of
+// unpacked steps; everything it draws comes from those, so moving the slider back and forth, or
+// changing layer, head or view, reads nothing again. Snapshots of the run this window trains are
+// unpacked in the background like stored ones and merged into the index (the store writes them in
+// batches, so a read may not have them yet).
+#include "attentionpage.h"
+
+#include <QComboBox>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPushButton>
+#include <QSlider>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTableWidget>
+#include <QTimer>
+#include <QVBoxLayout>
+#include <algorithm>
+
+#include "heatmapplot.h"
+#include "projectsession.h"
+#include "runcontroller.h"
+
+namespace {
+constexpr int kThumbnail = 44;    // pixels per grid cell: a 12 x 12 grid stays on screen
+constexpr int kPlayMs = 400;      // per step while playing: slow enough to follow a head
+constexpr int kCachedSteps = 24;  // unpacked steps kept (a step of a large model is ~150 MB)
+}  // namespace
+
+AttentionPage::AttentionPage(const WorkbenchContext& context, QWidget* parent)
+    : QWidget(parent), m_context(context) {
+  m_reader = new AttentionReader(context.session, this);
+
+  m_runBox = new QComboBox(this);
+  m_runBox->setMinimumContentsLength(16);
+  m_probeBox = new QComboBox(this);
+  m_probeBox->setMinimumContentsLength(24);
+  m_layerBox = new QSpinBox(this);
+  m_headBox = new QSpinBox(this);
+  m_viewBox = new QComboBox(this);
+  m_viewBox->addItem(tr("One head"), kOneHead);
+  m_viewBox->addItem(tr("Mean over heads (layer)"), kHeadMean);
+  m_viewBox->addItem(tr("Difference between two steps"), kDifference);
+  m_compareBox = new QComboBox(this);
+  m_compareBox->setVisible(false);
+  m_compareBox->setToolTip(tr("The step subtracted from the current one"));
+
+  auto* top = new QHBoxLayout;
+  top->addWidget(new QLabel(tr("Run:"), this));
+  top->addWidget(m_runBox);
+  top->addWidget(new QLabel(tr("Probe:"), this));
+  top->addWidget(m_probeBox, 1);
+  top->addWidget(new QLabel(tr("Layer:"), this));
+  top->addWidget(m_layerBox);
+  top->addWidget(new QLabel(tr("Head:"), this));
+  top->addWidget(m_headBox);
+  top->addWidget(new QLabel(tr("View:"), this));
+  top->addWidget(m_viewBox);
+  top->addWidget(m_compareBox);
+
+  m_play = new QPushButton(tr("Play"), this);
+  m_play->setCheckable(true);
+  m_slider = new QSlider(Qt::Horizontal, this);
+  m_slider->setPageStep(1);
+  m_stepLabel = new QLabel(this);
+  m_stepLabel->setMinimumWidth(110);
+  m_playTimer = new QTimer(this);
+  m_playTimer->setInterval(kPlayMs);
+  auto* steps = new QHBoxLayout;
+  steps->addWidget(m_play);
+  steps->addWidget(m_slider, 1);
+  steps->addWidget(m_stepLabel);
+
+  m_message = new QLabel(this);
+  m_message->setWordWrap(true);
+  m_message->setStyleSheet(QStringLiteral("color:#b00020"));
+  m_message->setVisible(false);
+  m_note = new QLabel(this);
+
+  m_heatmap = new HeatmapPlot(this);
+  m_heatmap->setAxisTitles(tr("key token"), tr("query token"));
+  m_heatmap->setMinimumSize(420, 360);
+
+  m_grid = new QTableWidget(this);
+  m_grid->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  m_grid->setSelectionMode(QAbstractItemView::SingleSelection);
+  m_grid->setIconSize(QSize(kThumbnail, kThumbnail));
+  m_grid->horizontalHeader()->setDefaultSectionSize(kThumbnail + 6);
+  m_grid->verticalHeader()->setDefaultSectionSize(kThumbnail + 6);
+  m_grid->setToolTip(tr("Every head of the step; click one to show it"));
+
+  m_stats = new QTableWidget(this);
+  m_stats->setColumnCount(6);
+  m_stats->setHorizontalHeaderLabels(
+      {tr("Layer"), tr("Head"), tr("Entropy"), tr("Sink"), tr("Previous"), tr("Max")});
+  m_stats->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  m_stats->setSelectionBehavior(QAbstractItemView::SelectRows);
+  m_stats->verticalHeader()->setVisible(false);
+  m_stats->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+
+  m_entropy = new HeatmapPlot(this);
+  m_entropy->setAxisTitles(tr("step"), tr("layer, head"));
+  m_entropy->setScaleTitle(tr("entropy (nats)"));
+  m_entropy->setMinimumHeight(200);
+
+  auto* left = new QWidget(this);
+  auto* leftLayout = new QVBoxLayout(left);
+  leftLayout->setContentsMargins(0, 0, 0, 0);
+  leftLayout->addWidget(m_note);
+  leftLayout->addWidget(m_heatmap, 1);
+  auto* right = new QSplitter(Qt::Vertical, this);
+  right->addWidget(m_grid);
+  right->addWidget(m_stats);
+  right->addWidget(m_entropy);
+  auto* split = new QSplitter(Qt::Horizontal, this);
+  split->addWidget(left);
+  split->addWidget(right);
+  split->setStretchFactor(0, 3);
+  split->setStretchFactor(1, 2);
+
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(top);
+  layout->addLayout(steps);
+  layout->addWidget(m_message);
+  layout->addWidget(split, 1);
+
+  connect(m_reader, &AttentionReader::runsListed, this, &AttentionPage::onRunsListed);
+  connect(m_reader, &AttentionReader::indexRead, this, &AttentionPage::onIndex);
+  connect(m_reader, &AttentionReader::stepsRead, this, &AttentionPage::onSteps);
+  connect(m_reader, &AttentionReader::readFailed, this,
+          [this](quint64, const UserMessage& m) { setMessage(m.headline + '\n' + m.detail); });
+  if (m_context.session) {
+    connect(m_context.session, &ProjectSession::runsChanged, this, &AttentionPage::listRuns);
+    connect(m_context.session, &ProjectSession::opened, this, [this] {
+      m_index = {};
+      m_cache.clear();
+      listRuns();
+    });
+    connect(m_context.session, &ProjectSession::closed, this, [this] {
+      m_index = {};
+      m_cache.clear();
+      m_runBox->clear();
+      m_probeBox->clear();
+      redraw();
+    });
+  }
+  if (m_context.runs)
+    connect(m_context.runs, &RunController::attentionCaptured, this, &AttentionPage::onSnapshot);
+
+  connect(m_runBox, &QComboBox::activated, this,
+          [this](int i) { showRun(m_runBox->itemData(i).toLongLong()); });
+  connect(m_probeBox, &QComboBox::activated, this,
+          [this](int i) { showRun(m_index.runId, m_probeBox->itemData(i).toInt()); });
+  connect(m_slider, &QSlider::valueChanged, this, [this] {
+    if (m_updating) return;
+    updateStepControls();
+    requestShown();
+  });
+  connect(m_viewBox, &QComboBox::currentIndexChanged, this, [this] {
+    m_compareBox->setVisible(view() == kDifference);
+    m_headBox->setEnabled(view() != kHeadMean);
+    requestShown();
+  });
+  connect(m_compareBox, &QComboBox::currentIndexChanged, this, [this] {
+    if (!m_updating) requestShown();
+  });
+  for (QSpinBox* box : {m_layerBox, m_headBox})
+    connect(box, &QSpinBox::valueChanged, this, [this] {
+      if (!m_updating) redraw();
+    });
+  connect(m_play, &QPushButton::toggled, this, [this](bool on) {
+    m_play->setText(on ? tr("Pause") : tr("Play"));
+    if (on)
+      m_playTimer->start();
+    else
+      m_playTimer->stop();
+  });
+  connect(m_playTimer, &QTimer::timeout, this, [this] {
+    if (m_slider->maximum() <= 0) return;
+    m_slider->setValue(m_slider->value() >= m_slider->maximum() ? 0 : m_slider->value() + 1);
+  });
+  connect(m_grid, &QTableWidget::cellClicked, this, &AttentionPage::selectHead);
+  connect(m_stats, &QTableWidget::cellClicked, this, [this](int row, int) {
+    if (m_index.heads > 0) selectHead(row / m_index.heads, row % m_index.heads);
+  });
+  connect(m_entropy, &HeatmapPlot::cellClicked, this, [this](int row, int column) {
+    if (m_index.heads > 0) selectHead(row / m_index.heads, row % m_index.heads);
+    m_slider->setValue(column);
+  });
+  redraw();
+}
+
+qint64 AttentionPage::currentStep() const {
+  const int i = m_slider->value();
+  return i >= 0 && i < m_index.steps.size() ? m_index.steps[i] : -1;
+}
+int AttentionPage::layer() const {
+  return m_layerBox->value();
+}
+int AttentionPage::head() const {
+  return m_headBox->value();
+}
+AttentionPage::View AttentionPage::view() const {
+  return static_cast<View>(m_viewBox->currentData().toInt());
+}
+void AttentionPage::setView(View v) {
+  m_viewBox->setCurrentIndex(m_viewBox->findData(v));
+}
+void AttentionPage::setComparedStep(qint64 step) {
+  m_compareBox->setCurrentIndex(m_compareBox->findData(step));
+}
+QString AttentionPage::message() const {
+  return m_message->isVisible() ? m_message->text() : QString();
+}
+
+void AttentionPage::selectHead(int layer, int head) {
+  m_updating = true;
+  m_layerBox->setValue(layer);
+  m_headBox->setValue(head);
+  m_updating = false;
+  redraw();
+}
+
+void AttentionPage::setMessage(const QString& text) {
+  m_message->setText(text);
+  m_message->setVisible(!text.isEmpty());
+}
+
+void AttentionPage::listRuns() {
+  if (!m_context.session || !m_context.session->isOpen()) return;
+  QList<qint64> ids;
+  for (const auto& r : m_context.session->runs()) ids.append(r.id);
+  m_runsTicket = m_reader->listRuns(ids);
+}
+
+void AttentionPage::onRunsListed(quint64 ticket, const QList<qint64>& runIds) {
+  if (ticket != m_runsTicket) return;
+  QList<qint64> ids = runIds;
+  if (m_liveRunId != 0 && !ids.contains(m_liveRunId)) ids.append(m_liveRunId);
+  m_runBox->clear();
+  for (qint64 id : ids) {
+    QString name;
+    for (const auto& r : m_context.session->runs())
+      if (r.id == id) name = QString::fromStdString(r.name);
+    m_runBox->addItem(tr("%1 (#%2)").arg(name).arg(id), id);
+  }
+  if (ids.contains(m_index.runId))
+    m_runBox->setCurrentIndex(m_runBox->findData(m_index.runId));
+  else if (!ids.isEmpty())
+    showRun(ids.last());  // the newest
+  else
+    redraw();
+  Q_EMIT runsListed();
+}
+
+void AttentionPage::showRun(qint64 runId, int probe) {
+  m_cache.clear();
+  m_liveTickets.clear();
+  m_index = {};
+  m_index.runId = runId;
+  m_shownStep = -1;
+  const int i = m_runBox->findData(runId);
+  if (i >= 0) m_runBox->setCurrentIndex(i);
+  m_indexTicket = runId != 0 ? m_reader->readIndex(runId, probe) : 0;
+  updateStepControls();
+  redraw();
+}
+
+void AttentionPage::onIndex(quint64 ticket, const AttentionIndex& index) {
+  if (ticket != m_indexTicket) return;
+  const bool atEnd = m_slider->value() >= m_slider->maximum();
+  AttentionIndex merged = index;
+  // Live steps unpacked before the store had written them.
+  for (const AttentionStep& s : std::as_const(m_cache)) {
+    if (s.probe != merged.probe || merged.steps.contains(s.step)) continue;
+    const auto at = std::lower_bound(merged.steps.begin(), merged.steps.end(), s.step);
+    const auto pos = at - merged.steps.begin();
+    merged.steps.insert(pos, s.step);
+    merged.stats.insert(pos, s.stats);
+  }
+  m_index = merged;
+  m_updating = true;
+  m_probeBox->clear();
+  for (const AttentionProbe& p : m_index.probes) {
+    const QString start = QStringList(p.tokens.mid(0, 6)).join(QString());
+    m_probeBox->addItem(tr("%1: %2…").arg(p.source, start.simplified()), p.probe);
+  }
+  m_probeBox->setCurrentIndex(m_probeBox->findData(m_index.probe));
+  m_slider->setRange(0, std::max(0, int(m_index.steps.size()) - 1));
+  if (atEnd) m_slider->setValue(m_slider->maximum());
+  m_updating = false;
+  updateStepControls();
+  drawEntropy();
+  requestShown();
+  Q_EMIT indexShown(m_index.runId);
+}
+
+void AttentionPage::onSnapshot(qint64 runId, const deeptune::AttentionSnapshot& snapshot) {
+  if (m_liveRunId != runId) {
+    m_liveRunId = runId;
+    listRuns();
+  }
+  if (m_index.runId == 0) {
+    showRun(runId);
+    return;
+  }
+  if (m_index.runId != runId) return;
+  if (m_index.probe < 0) {  // the first read came before the store had the probes
+    if (m_indexTicket == 0 || !m_reader->isBusy()) showRun(runId);
+    return;
+  }
+  if (snapshot.probe == m_index.probe) m_liveTickets.append(m_reader->unpack(runId, snapshot));
+}
+
+void AttentionPage::onSteps(quint64 ticket, const QList<AttentionStep>& steps) {
+  const bool live = m_liveTickets.removeOne(ticket);
+  if (!live && ticket != m_stepsTicket) return;
+  bool added = false;
+  for (const AttentionStep& s : steps) {
+    if (s.runId != m_index.runId || s.probe != m_index.probe) continue;
+    m_cache.insert(s.step, s);
+    if (live && !m_index.steps.contains(s.step)) {
+      const auto at = std::lower_bound(m_index.steps.begin(), m_index.steps.end(), s.step);
+      const auto pos = at - m_index.steps.begin();
+      m_index.steps.insert(pos, s.step);
+      m_index.stats.insert(pos, s.stats);
+      m_index.layers = std::max(m_index.layers, s.layers);
+      m_index.heads = std::max(m_index.heads, s.heads);
+      added = true;
+    }
+  }
+  if (added) {
+    // Follow the newest step while the slider is at the end (and not playing).
+    const bool atEnd = m_slider->value() >= m_slider->maximum() - (m_index.steps.size() > 1);
+    m_updating = true;
+    m_slider->setRange(0, int(m_index.steps.size()) - 1);
+    if (atEnd && !m_playTimer->isActive()) m_slider->setValue(m_slider->maximum());
+    m_updating = false;
+    updateStepControls();
+    drawEntropy();
+  }
+  // Keep the cache small: drop steps other than those on screen.
+  const qint64 current = currentStep();
+  const qint64 compared = m_compareBox->currentData().toLongLong();
+  for (auto it = m_cache.begin(); m_cache.size() > kCachedSteps && it != m_cache.end();)
+    it = (it.key() == current || it.key() == compared) ? std::next(it) : m_cache.erase(it);
+  requestShown();
+}
+
+void AttentionPage::updateStepControls() {
+  const qint64 step = currentStep();
+  m_stepLabel->setText(step < 0 ? tr("no steps")
+                                : tr("step %1 (%2 of %3)")
+                                      .arg(step)
+                                      .arg(m_slider->value() + 1)
+                                      .arg(m_index.steps.size()));
+  m_slider->setEnabled(m_index.steps.size() > 1);
+  m_play->setEnabled(m_index.steps.size() > 1);
+  const qint64 compared = m_compareBox->currentData().toLongLong();
+  const bool had = m_compareBox->count() > 0;
+  if (m_compareBox->count() != m_index.steps.size()) {
+    const bool updating = m_updating;
+    m_updating = true;
+    m_compareBox->clear();
+    for (qint64 s : m_index.steps) m_compareBox->addItem(tr("minus step %1").arg(s), s);
+    const int i = had ? m_compareBox->findData(compared) : 0;
+    m_compareBox->setCurrentIndex(std::max(0, i));
+    m_updating = updating;
+  }
+}
+
+void AttentionPage::requestShown() {
+  const qint64 step = currentStep();
+  if (step < 0) {
+    redraw();
+    return;
+  }
+  QList<qint64> missing;
+  if (!m_cache.contains(step)) missing.append(step);
+  if (view() == kDifference) {
+    const qint64 compared = m_compareBox->currentData().toLongLong();
+    if (!m_cache.contains(compared) && !missing.contains(compared)) missing.append(compared);
+  }
+  if (missing.isEmpty())
+    redraw();
+  else
+    m_stepsTicket = m_reader->readSteps(m_index.runId, m_index.probe, missing);
+}
+
+QStringList AttentionPage::tokenLabels(int size) const {
+  QStringList tokens;
+  for (const AttentionProbe& p : m_index.probes)
+    if (p.probe == m_index.probe) tokens = p.tokens;
+  const int length = int(tokens.size());
+  QStringList out;
+  for (int i = 0; i < size; ++i) {
+    // A pooled cell covers tokens [i t / n, (i + 1) t / n): labelled by the first.
+    const int t = size > 0 && length > size ? int(qint64(i) * length / size) : i;
+    out.append(t < length ? tokens[t] : QString::number(i));
+  }
+  return out;
+}
+
+void AttentionPage::redraw() {
+  const bool open = m_context.session && m_context.session->isOpen();
+  const qint64 step = currentStep();
+  if (!open || m_runBox->count() == 0 || step < 0 || !m_cache.contains(step)) {
+    if (!open)
+      setMessage(tr("Open a project to see the attention its runs recorded."));
+    else if (m_runBox->count() == 0)
+      setMessage(
+          tr("No run of this project has recorded attention yet. Runs capture it for their "
+             "probes (probe.text, probe.rows; the first validation row by default) every "
+             "probe.attention_every steps."));
+    else if (step < 0 && m_index.probe < 0 && m_indexTicket == 0)
+      setMessage(tr("This run has no attention probes."));
+    else if (!m_message->text().isEmpty() && m_index.runId != 0 && m_cache.isEmpty())
+      ;  // keep a read error
+    else
+      setMessage(QString());
+    m_heatmap->clear();
+    m_note->clear();
+    return;
+  }
+  const AttentionStep& current = m_cache[step];
+  m_updating = true;
+  m_layerBox->setRange(0, std::max(0, current.layers - 1));
+  m_headBox->setRange(0, std::max(0, current.heads - 1));
+  m_updating = false;
+  const AttentionStep* compared = nullptr;
+  if (view() == kDifference) {
+    auto it = m_cache.constFind(m_compareBox->currentData().toLongLong());
+    if (it != m_cache.constEnd()) compared = &it.value();
+  }
+  QString error = current.error;
+  if (error.isEmpty() && compared) error = compared->error;
+  setMessage(error.isEmpty() ? QString() : tr("A stored attention map is damaged: %1").arg(error));
+  drawHeatmap(current, compared);
+  drawGrid(current);
+  drawStats(current);
+  m_shownStep = step;
+  Q_EMIT stepShown(step);
+}
+
+void AttentionPage::drawHeatmap(const AttentionStep& step, const AttentionStep* compared) {
+  const int n = step.size;
+  const int l = layer(), h = head();
+  const qsizetype cells = qsizetype(n) * n;
+  const bool bad = l >= step.maps.size() || step.maps[l].size() < cells * step.heads ||
+                   (compared && (l >= compared->maps.size() || compared->size != n ||
+                                 compared->maps[l].size() < cells * compared->heads));
+  if (bad || n == 0) {
+    m_heatmap->clear();
+    m_note->setText(tr("Layer %1 has no map to show at this step.").arg(l));
+    return;
+  }
+  QVector<float> values(cells);
+  QString title;
+  if (view() == kHeadMean) {
+    for (int k = 0; k < step.heads; ++k)
+      for (qsizetype i = 0; i < cells; ++i) values[i] += step.maps[l][k * cells + i];
+    for (float& v : values) v /= float(step.heads);
+    title = tr("mean of %1 heads").arg(step.heads);
+  } else {
+    std::copy_n(step.maps[l].constData() + h * cells, cells, values.data());
+    if (compared && h < compared->heads)
+      for (qsizetype i = 0; i < cells; ++i) values[i] -= compared->maps[l][h * cells + i];
+    title =
+        compared ? tr("step %1 minus step %2").arg(step.step).arg(compared->step) : tr("weight");
+  }
+  const QStringList labels = tokenLabels(n);
+  m_heatmap->setScaleTitle(title);
+  m_heatmap->setToolTip([labels](int row, int column, double value) {
+    return tr("query '%1' (%2) -> key '%3' (%4): %5")
+        .arg(labels.value(row))
+        .arg(row)
+        .arg(labels.value(column))
+        .arg(column)
+        .arg(value, 0, 'f', 3);
+  });
+  m_heatmap->setMatrix(n, n, values, compared ? HeatmapPlot::kDiverging : HeatmapPlot::kSequential);
+  m_heatmap->setLabels(labels, labels);
+  QString note = view() == kHeadMean
+                     ? tr("Step %1, layer %2, all heads").arg(step.step).arg(l)
+                     : tr("Step %1, layer %2, head %3").arg(step.step).arg(l).arg(h);
+  if (n < step.length)
+    note += QStringLiteral(" — ") + tr("%1 tokens, max-pooled to %2 x %2").arg(step.length).arg(n);
+  if (m_heatmap->columnLabelStep() > 1)
+    note +=
+        QStringLiteral(" — ") + tr("every %1th token labelled").arg(m_heatmap->columnLabelStep());
+  m_note->setText(note);
+}
+
+void AttentionPage::drawGrid(const AttentionStep& step) {
+  const int n = step.size;
+  const qsizetype cells = qsizetype(n) * n;
+  m_grid->clear();
+  m_grid->setRowCount(step.layers);
+  m_grid->setColumnCount(step.heads);
+  QStringList rows, columns;
+  for (int l = 0; l < step.layers; ++l) rows.append(tr("L%1").arg(l));
+  for (int h = 0; h < step.heads; ++h) columns.append(tr("H%1").arg(h));
+  m_grid->setVerticalHeaderLabels(rows);
+  m_grid->setHorizontalHeaderLabels(columns);
+  for (int l = 0; l < step.layers; ++l)
+    for (int h = 0; h < step.heads; ++h) {
+      auto* item = new QTableWidgetItem;
+      item->setToolTip(tr("layer %1, head %2").arg(l).arg(h));
+      if (l < step.maps.size() && step.maps[l].size() >= cells * step.heads) {
+        const float* map = step.maps[l].constData() + h * cells;
+        const float max = *std::max_element(map, map + cells);
+        item->setData(Qt::DecorationRole,
+                      QPixmap::fromImage(HeatmapPlot::thumbnail(map, n, max, kThumbnail)));
+      } else {
+        item->setText(tr("bad"));
+      }
+      m_grid->setItem(l, h, item);
+    }
+  m_grid->setCurrentCell(layer(), head());
+}
+
+void AttentionPage::drawStats(const AttentionStep& step) {
+  m_stats->setRowCount(step.layers * step.heads);
+  for (int l = 0; l < step.layers; ++l)
+    for (int h = 0; h < step.heads; ++h) {
+      const int row = l * step.heads + h;
+      const deeptune::HeadStats s = l < step.stats.size() && h < step.stats[l].size()
+                                        ? step.stats[l][h]
+                                        : deeptune::HeadStats{};
+      const double values[] = {s.entropy, s.sink, s.previous, s.max};
+      m_stats->setItem(row, 0, new QTableWidgetItem(QString::number(l)));
+      m_stats->setItem(row, 1, new QTableWidgetItem(QString::number(h)));
+      for (int c = 0; c < 4; ++c)
+        m_stats->setItem(row, 2 + c, new QTableWidgetItem(QString::number(values[c], 'f', 3)));
+    }
+  m_stats->selectRow(layer() * step.heads + head());
+}
+
+void AttentionPage::drawEntropy() {
+  const int heads = m_index.heads, rows = m_index.layers * heads;
+  const int columns = int(m_index.steps.size());
+  QVector<float> values(qsizetype(rows) * columns);
+  for (int c = 0; c < columns; ++c) {
+    const auto& layers = m_index.stats[c];
+    for (int l = 0; l < layers.size() && l < m_index.layers; ++l)
+      for (int h = 0; h < layers[l].size() && h < heads; ++h)
+        values[qsizetype(l * heads + h) * columns + c] = float(layers[l][h].entropy);
+  }
+  QStringList stepLabels, headLabels;
+  for (qint64 s : m_index.steps) stepLabels.append(QString::number(s));
+  for (int r = 0; r < rows; ++r) headLabels.append(tr("L%1 H%2").arg(r / heads).arg(r % heads));
+  const QList<qint64> steps = m_index.steps;
+  m_entropy->setToolTip([steps, heads](int row, int column, double value) {
+    return tr("layer %1, head %2, step %3: entropy %4")
+        .arg(row / heads)
+        .arg(row % heads)
+        .arg(steps.value(column))
+        .arg(value, 0, 'f', 3);
+  });
+  m_entropy->setMatrix(rows, columns, values, HeatmapPlot::kSequential);
+  m_entropy->setLabels(stepLabels, headLabels);
+}

@@ -1,0 +1,104 @@
+// Attention page: the attention maps a run recorded for its probes, step by step. A run, a probe
+// and a step (slider, Play animates it) choose what shows: one head's map, the mean of a layer's
+// heads, or the difference between two steps, as a large heatmap over the probe's tokens; a
+// layers x heads grid of thumbnails; each head's statistics at the step; and every head's entropy
+// over training. Live for the run this window trains; reads and unpacking run in the background.
+#pragma once
+
+#include <QList>
+#include <QMap>
+#include <QWidget>
+
+#include "attentionreader.h"
+#include "workbenchcontext.h"
+
+class HeatmapPlot;
+class QComboBox;
+class QLabel;
+class QPushButton;
+class QSlider;
+class QSpinBox;
+class QTableWidget;
+class QTimer;
+
+class AttentionPage : public QWidget {
+  Q_OBJECT
+ public:
+  enum View { kOneHead, kHeadMean, kDifference };
+
+  explicit AttentionPage(const WorkbenchContext& context, QWidget* parent = nullptr);
+
+  // Shows a run's attention (read in the background: indexShown, then stepShown, follow).
+  void showRun(qint64 runId, int probe = -1);
+  qint64 displayedRunId() const { return m_index.runId; }
+  int displayedProbe() const { return m_index.probe; }
+  const QList<qint64>& steps() const { return m_index.steps; }
+  qint64 currentStep() const;
+  // The step whose map is drawn (after its read): -1 before any.
+  qint64 shownStep() const { return m_shownStep; }
+  int layer() const;
+  int head() const;
+  View view() const;
+  void setView(View view);
+  void selectHead(int layer, int head);
+  void setComparedStep(qint64 step);
+  // What the page says instead of (or above) the maps: no runs, a bad map; "" when all is well.
+  QString message() const;
+
+  QComboBox* runChooser() const { return m_runBox; }
+  QComboBox* probeChooser() const { return m_probeBox; }
+  QSlider* stepSlider() const { return m_slider; }
+  QPushButton* playButton() const { return m_play; }
+  HeatmapPlot* heatmap() const { return m_heatmap; }
+  QTableWidget* headGrid() const { return m_grid; }
+  QTableWidget* statsTable() const { return m_stats; }
+  HeatmapPlot* entropyPlot() const { return m_entropy; }
+
+ Q_SIGNALS:
+  void runsListed();              // the run chooser was filled
+  void indexShown(qint64 runId);  // the probe's steps and statistics are in
+  void stepShown(qint64 step);    // the maps of the step are drawn (or its error shown)
+
+ private:
+  void listRuns();
+  void onRunsListed(quint64 ticket, const QList<qint64>& runIds);
+  void onIndex(quint64 ticket, const AttentionIndex& index);
+  void onSteps(quint64 ticket, const QList<AttentionStep>& steps);
+  void onSnapshot(qint64 runId, const deeptune::AttentionSnapshot& snapshot);
+  void requestShown();  // reads the steps the view needs unless cached, then redraws
+  void redraw();
+  void drawHeatmap(const AttentionStep& step, const AttentionStep* compared);
+  void drawGrid(const AttentionStep& step);
+  void drawStats(const AttentionStep& step);
+  void drawEntropy();
+  void updateStepControls();
+  void setMessage(const QString& text);
+  QStringList tokenLabels(int size) const;
+
+  WorkbenchContext m_context;
+  AttentionReader* m_reader;
+  quint64 m_runsTicket = 0, m_indexTicket = 0, m_stepsTicket = 0;
+  QList<quint64> m_liveTickets;
+  AttentionIndex m_index;
+  QMap<qint64, AttentionStep> m_cache;  // step -> unpacked maps of the displayed probe
+  qint64 m_shownStep = -1;
+  qint64 m_liveRunId = 0;
+  bool m_updating = false;
+
+  QComboBox* m_runBox;
+  QComboBox* m_probeBox;
+  QComboBox* m_viewBox;
+  QComboBox* m_compareBox;
+  QSpinBox* m_layerBox;
+  QSpinBox* m_headBox;
+  QSlider* m_slider;
+  QLabel* m_stepLabel;
+  QPushButton* m_play;
+  QTimer* m_playTimer;
+  QLabel* m_message;
+  QLabel* m_note;
+  HeatmapPlot* m_heatmap;
+  QTableWidget* m_grid;
+  QTableWidget* m_stats;
+  HeatmapPlot* m_entropy;
+};
