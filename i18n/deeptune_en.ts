@@ -107,7 +107,7 @@
 <context>
     <name>AttentionPage</name>
     <message>
-        <location filename="../views/attentionpage.cpp" line="+43"/>
+        <location filename="../views/attentionpage.cpp" line="+53"/>
         <source>One head</source>
         <translation>One head</translation>
     </message>
@@ -153,12 +153,12 @@
     </message>
     <message>
         <location line="+4"/>
-        <location line="+111"/>
+        <location line="+112"/>
         <source>Play</source>
         <translation>Play</translation>
     </message>
     <message>
-        <location line="-91"/>
+        <location line="-92"/>
         <source>key token</source>
         <translation>key token</translation>
     </message>
@@ -218,7 +218,7 @@
         <translation>entropy (nats)</translation>
     </message>
     <message>
-        <location line="+69"/>
+        <location line="+70"/>
         <source>Pause</source>
         <translation>Pause</translation>
     </message>
@@ -228,7 +228,7 @@
         <translation>%1 (#%2)</translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+42"/>
         <source>%1: %2…</source>
         <translation>%1: %2…</translation>
     </message>
@@ -308,9 +308,9 @@
         <translation>%1 tokens, max-pooled to %2 x %2</translation>
     </message>
     <message>
-        <location line="+3"/>
-        <source>every %1th token labelled</source>
-        <translation>every %1th token labelled</translation>
+        <location line="+2"/>
+        <source>one label per %1 tokens</source>
+        <translation>one label per %1 tokens</translation>
     </message>
     <message>
         <location line="+11"/>

@@ -107,7 +107,7 @@
 <context>
     <name>AttentionPage</name>
     <message>
-        <location filename="../views/attentionpage.cpp" line="+43"/>
+        <location filename="../views/attentionpage.cpp" line="+53"/>
         <source>One head</source>
         <translation>单个注意力头</translation>
     </message>
@@ -153,12 +153,12 @@
     </message>
     <message>
         <location line="+4"/>
-        <location line="+111"/>
+        <location line="+112"/>
         <source>Play</source>
         <translation>播放</translation>
     </message>
     <message>
-        <location line="-91"/>
+        <location line="-92"/>
         <source>key token</source>
         <translation>键词元</translation>
     </message>
@@ -218,7 +218,7 @@
         <translation>熵（奈特）</translation>
     </message>
     <message>
-        <location line="+69"/>
+        <location line="+70"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
@@ -228,7 +228,7 @@
         <translation>%1（#%2）</translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+42"/>
         <source>%1: %2…</source>
         <translation>%1：%2…</translation>
     </message>
@@ -308,8 +308,8 @@
         <translation>%1 个词元，最大池化为 %2 x %2</translation>
     </message>
     <message>
-        <location line="+3"/>
-        <source>every %1th token labelled</source>
+        <location line="+2"/>
+        <source>one label per %1 tokens</source>
         <translation>每 %1 个词元标注一个</translation>
     </message>
     <message>

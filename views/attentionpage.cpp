@@ -27,6 +27,16 @@ namespace {
 constexpr int kThumbnail = 44;    // pixels per grid cell: a 12 x 12 grid stays on screen
 constexpr int kPlayMs = 400;      // per step while playing: slow enough to follow a head
 constexpr int kCachedSteps = 24;  // unpacked steps kept (a step of a large model is ~150 MB)
+
+// A token as the tokenizer spells it, with the space markers of byte-level and SentencePiece
+// vocabularies ("<0x20>", "Ġ", "▁") shown as one visible space sign.
+QString readableToken(QString token) {
+  const QChar space(0x2423);
+  token.replace(QStringLiteral("<0x20>"), space);
+  token.replace(QChar(0x0120), space);
+  token.replace(QChar(0x2581), space);
+  return token;
+}
 }  // namespace
 
 AttentionPage::AttentionPage(const WorkbenchContext& context, QWidget* parent)
@@ -98,7 +108,7 @@ AttentionPage::AttentionPage(const WorkbenchContext& context, QWidget* parent)
   m_stats->setEditTriggers(QAbstractItemView::NoEditTriggers);
   m_stats->setSelectionBehavior(QAbstractItemView::SelectRows);
   m_stats->verticalHeader()->setVisible(false);
-  m_stats->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+  m_stats->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
 
   m_entropy = new HeatmapPlot(this);
   m_entropy->setAxisTitles(tr("step"), tr("layer, head"));
@@ -119,6 +129,7 @@ AttentionPage::AttentionPage(const WorkbenchContext& context, QWidget* parent)
   split->addWidget(right);
   split->setStretchFactor(0, 3);
   split->setStretchFactor(1, 2);
+  split->setSizes({700, 440});
 
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(top);
@@ -284,7 +295,8 @@ void AttentionPage::onIndex(quint64 ticket, const AttentionIndex& index) {
   m_updating = true;
   m_probeBox->clear();
   for (const AttentionProbe& p : m_index.probes) {
-    const QString start = QStringList(p.tokens.mid(0, 6)).join(QString());
+    QString start;
+    for (const QString& t : p.tokens.mid(0, 8)) start += readableToken(t);
     m_probeBox->addItem(tr("%1: %2…").arg(p.source, start.simplified()), p.probe);
   }
   m_probeBox->setCurrentIndex(m_probeBox->findData(m_index.probe));
@@ -398,7 +410,7 @@ QStringList AttentionPage::tokenLabels(int size) const {
   for (int i = 0; i < size; ++i) {
     // A pooled cell covers tokens [i t / n, (i + 1) t / n): labelled by the first.
     const int t = size > 0 && length > size ? int(qint64(i) * length / size) : i;
-    out.append(t < length ? tokens[t] : QString::number(i));
+    out.append(t < length ? readableToken(tokens[t]) : QString::number(i));
   }
   return out;
 }
@@ -488,8 +500,7 @@ void AttentionPage::drawHeatmap(const AttentionStep& step, const AttentionStep* 
   if (n < step.length)
     note += QStringLiteral(" — ") + tr("%1 tokens, max-pooled to %2 x %2").arg(step.length).arg(n);
   if (m_heatmap->columnLabelStep() > 1)
-    note +=
-        QStringLiteral(" — ") + tr("every %1th token labelled").arg(m_heatmap->columnLabelStep());
+    note += QStringLiteral(" — ") + tr("one label per %1 tokens").arg(m_heatmap->columnLabelStep());
   m_note->setText(note);
 }
 

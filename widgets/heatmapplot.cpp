@@ -86,7 +86,8 @@ void HeatmapPlot::setMatrix(int rows, int columns, const QVector<float>& values,
   auto* data = new QCPColorMapData(std::max(1, columns), std::max(1, rows),
                                    QCPRange(0, std::max(0, columns - 1)),
                                    QCPRange(0, std::max(0, rows - 1)));
-  float lo = 0, hi = 0;
+  // The data's own range: entropies near 2.9 would all look alike on [0, max].
+  float lo = values.isEmpty() ? 0.0f : values[0], hi = lo;
   for (int r = 0; r < rows; ++r)
     for (int c = 0; c < columns; ++c) {
       const qsizetype i = static_cast<qsizetype>(r) * columns + c;

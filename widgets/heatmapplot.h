@@ -25,8 +25,8 @@ class HeatmapPlot : public QWidget {
 
   explicit HeatmapPlot(QWidget* parent = nullptr);
 
-  // `values`: rows x columns, row-major. Sequential colours span [0, max] (or [min, max] when
-  // values go below zero); diverging ones [-m, m] with m the largest magnitude.
+  // `values`: rows x columns, row-major. Sequential colours span [min, max]; diverging ones
+  // [-m, m] with m the largest magnitude.
   void setMatrix(int rows, int columns, const QVector<float>& values, Colors colors);
   void clear();
   // Tick labels (index i -> label i); empty: numbers. Long lists are thinned to every k-th.
