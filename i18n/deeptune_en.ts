@@ -153,12 +153,12 @@
     </message>
     <message>
         <location line="+4"/>
-        <location line="+112"/>
+        <location line="+117"/>
         <source>Play</source>
         <translation>Play</translation>
     </message>
     <message>
-        <location line="-92"/>
+        <location line="-97"/>
         <source>key token</source>
         <translation>key token</translation>
     </message>
@@ -218,7 +218,7 @@
         <translation>entropy (nats)</translation>
     </message>
     <message>
-        <location line="+70"/>
+        <location line="+75"/>
         <source>Pause</source>
         <translation>Pause</translation>
     </message>
@@ -228,12 +228,12 @@
         <translation>%1 (#%2)</translation>
     </message>
     <message>
-        <location line="+42"/>
+        <location line="+56"/>
         <source>%1: %2…</source>
         <translation>%1: %2…</translation>
     </message>
     <message>
-        <location line="+66"/>
+        <location line="+87"/>
         <source>no steps</source>
         <translation>no steps</translation>
     </message>

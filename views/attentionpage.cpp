@@ -157,8 +157,13 @@ AttentionPage::AttentionPage(const WorkbenchContext& context, QWidget* parent)
       redraw();
     });
   }
-  if (m_context.runs)
+  if (m_context.runs) {
     connect(m_context.runs, &RunController::attentionCaptured, this, &AttentionPage::onSnapshot);
+    // The store has all of a finished run: read its index again (tokens, steps not seen live).
+    connect(m_context.runs, &RunController::runFinished, this, [this](qint64 runId) {
+      if (runId == m_index.runId) requestIndex(m_index.probe);
+    });
+  }
 
   connect(m_runBox, &QComboBox::activated, this,
           [this](int i) { showRun(m_runBox->itemData(i).toLongLong()); });
@@ -269,18 +274,26 @@ void AttentionPage::onRunsListed(quint64 ticket, const QList<qint64>& runIds) {
 void AttentionPage::showRun(qint64 runId, int probe) {
   m_cache.clear();
   m_liveTickets.clear();
+  m_unpacking.clear();
   m_index = {};
   m_index.runId = runId;
   m_shownStep = -1;
   const int i = m_runBox->findData(runId);
   if (i >= 0) m_runBox->setCurrentIndex(i);
-  m_indexTicket = runId != 0 ? m_reader->readIndex(runId, probe) : 0;
+  m_indexTicket = 0;
+  if (runId != 0) requestIndex(probe);
   updateStepControls();
   redraw();
 }
 
+void AttentionPage::requestIndex(int probe) {
+  m_indexTicket = m_reader->readIndex(m_index.runId, probe);
+  m_indexPending = m_indexTicket != 0;
+}
+
 void AttentionPage::onIndex(quint64 ticket, const AttentionIndex& index) {
   if (ticket != m_indexTicket) return;
+  m_indexPending = false;
   const bool atEnd = m_slider->value() >= m_slider->maximum();
   AttentionIndex merged = index;
   // Live steps unpacked before the store had written them.
@@ -290,6 +303,12 @@ void AttentionPage::onIndex(quint64 ticket, const AttentionIndex& index) {
     const auto pos = at - merged.steps.begin();
     merged.steps.insert(pos, s.step);
     merged.stats.insert(pos, s.stats);
+  }
+  if (merged.probe < 0 && merged.runId == m_liveRunId && !m_liveSnapshots.isEmpty())
+    merged.probe = m_liveSnapshots.first().probe;  // tokens follow with a later read
+  if (merged.runId == m_liveRunId) {
+    merged.layers = std::max(merged.layers, m_index.layers);
+    merged.heads = std::max(merged.heads, m_index.heads);
   }
   m_index = merged;
   m_updating = true;
@@ -305,6 +324,7 @@ void AttentionPage::onIndex(quint64 ticket, const AttentionIndex& index) {
   m_updating = false;
   updateStepControls();
   drawEntropy();
+  unpackLive();
   requestShown();
   Q_EMIT indexShown(m_index.runId);
 }
@@ -312,18 +332,37 @@ void AttentionPage::onIndex(quint64 ticket, const AttentionIndex& index) {
 void AttentionPage::onSnapshot(qint64 runId, const deeptune::AttentionSnapshot& snapshot) {
   if (m_liveRunId != runId) {
     m_liveRunId = runId;
+    m_liveSnapshots.clear();
     listRuns();
   }
+  // Kept until the index holds the step: the store writes in batches, so the first reads of a
+  // live run may lack the probes and the first steps.
+  m_liveSnapshots.append(snapshot);
   if (m_index.runId == 0) {
     showRun(runId);
     return;
   }
   if (m_index.runId != runId) return;
-  if (m_index.probe < 0) {  // the first read came before the store had the probes
-    if (m_indexTicket == 0 || !m_reader->isBusy()) showRun(runId);
+  if (m_index.probe < 0) {
+    if (!m_indexPending) requestIndex(-1);
     return;
   }
-  if (snapshot.probe == m_index.probe) m_liveTickets.append(m_reader->unpack(runId, snapshot));
+  unpackLive();
+}
+
+void AttentionPage::unpackLive() {
+  if (m_index.runId != m_liveRunId || m_index.probe < 0) return;
+  for (auto it = m_liveSnapshots.begin(); it != m_liveSnapshots.end();) {
+    if (it->probe != m_index.probe || m_index.steps.contains(it->step)) {
+      it = m_liveSnapshots.erase(it);  // another probe (read from the store if chosen) or known
+      continue;
+    }
+    if (!m_unpacking.contains(it->step)) {
+      m_unpacking.insert(it->step);
+      m_liveTickets.append(m_reader->unpack(m_liveRunId, *it));
+    }
+    ++it;
+  }
 }
 
 void AttentionPage::onSteps(quint64 ticket, const QList<AttentionStep>& steps) {
@@ -331,6 +370,7 @@ void AttentionPage::onSteps(quint64 ticket, const QList<AttentionStep>& steps) {
   if (!live && ticket != m_stepsTicket) return;
   bool added = false;
   for (const AttentionStep& s : steps) {
+    if (live) m_unpacking.remove(s.step);
     if (s.runId != m_index.runId || s.probe != m_index.probe) continue;
     m_cache.insert(s.step, s);
     if (live && !m_index.steps.contains(s.step)) {
@@ -426,7 +466,7 @@ void AttentionPage::redraw() {
           tr("No run of this project has recorded attention yet. Runs capture it for their "
              "probes (probe.text, probe.rows; the first validation row by default) every "
              "probe.attention_every steps."));
-    else if (step < 0 && m_index.probe < 0 && m_indexTicket == 0)
+    else if (step < 0 && m_index.probe < 0 && !m_indexPending)
       setMessage(tr("This run has no attention probes."));
     else if (!m_message->text().isEmpty() && m_index.runId != 0 && m_cache.isEmpty())
       ;  // keep a read error

@@ -7,6 +7,7 @@
 
 #include <QList>
 #include <QMap>
+#include <QSet>
 #include <QWidget>
 
 #include "attentionreader.h"
@@ -65,7 +66,9 @@ class AttentionPage : public QWidget {
   void onIndex(quint64 ticket, const AttentionIndex& index);
   void onSteps(quint64 ticket, const QList<AttentionStep>& steps);
   void onSnapshot(qint64 runId, const deeptune::AttentionSnapshot& snapshot);
-  void requestShown();  // reads the steps the view needs unless cached, then redraws
+  void unpackLive();             // the live run's buffered snapshots the index lacks
+  void requestIndex(int probe);  // of the displayed run, keeping what is cached
+  void requestShown();           // reads the steps the view needs unless cached, then redraws
   void redraw();
   void drawHeatmap(const AttentionStep& step, const AttentionStep* compared);
   void drawGrid(const AttentionStep& step);
@@ -79,6 +82,9 @@ class AttentionPage : public QWidget {
   AttentionReader* m_reader;
   quint64 m_runsTicket = 0, m_indexTicket = 0, m_stepsTicket = 0;
   QList<quint64> m_liveTickets;
+  QList<deeptune::AttentionSnapshot> m_liveSnapshots;  // of m_liveRunId, not yet in the index
+  QSet<qint64> m_unpacking;                            // live steps being unpacked
+  bool m_indexPending = false;
   AttentionIndex m_index;
   QMap<qint64, AttentionStep> m_cache;  // step -> unpacked maps of the displayed probe
   qint64 m_shownStep = -1;

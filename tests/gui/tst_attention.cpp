@@ -32,6 +32,7 @@ class TstAttention : public QObject {
   void headMeanIsMeanOfHeads();
   void differenceOfTwoSteps();
   void gridAndEntropyCoverEveryHead();
+  void playAnimatesSteps();
   void damagedMapShowsError();
   void screenshot();
 
@@ -65,12 +66,20 @@ void TstAttention::initTestCase() {
   auto config = deeptune::test::shortRunConfig("dates", 12);
   config["probe"]["attention_every"] = 5;
   config["probe"]["text"] = {"On 3 March 2021 the meeting was moved to the 5th."};
+  QSignalSpy captured(m_window->runController(), &RunController::attentionCaptured);
   QCOMPARE(deeptune::test::trainThroughWindow(*m_window, config, QStringLiteral("probed")),
            deeptune::RunStatus::kCompleted);
   m_run = m_window->runController()->currentRunId();
   auto store = deeptune::ProjectStore::open(m_project);
   m_steps = store->attention_steps(m_run, 0);
   QVERIFY(m_steps.size() >= 3);  // 0, 5, 10 and the last (11 or 12)
+  // Every capture reached the window, and the page (never told which run) follows the live one
+  // to its last step.
+  QCOMPARE(captured.size(), qsizetype(m_steps.size()));
+  QCOMPARE(captured.last().at(1).value<deeptune::AttentionSnapshot>().step, m_steps.back());
+  QTRY_COMPARE_WITH_TIMEOUT(page()->displayedRunId(), m_run, 20000);
+  QTRY_COMPARE_WITH_TIMEOUT(page()->shownStep(), m_steps.back(), 20000);
+  QCOMPARE(page()->steps().size(), qsizetype(m_steps.size()));
   // Shown live while training; read back from the store once more so that the index is whole.
   QSignalSpy shown(page(), &AttentionPage::stepShown);
   page()->showRun(m_run, 0);
@@ -203,6 +212,20 @@ void TstAttention::gridAndEntropyCoverEveryHead() {
   Q_EMIT grid->cellClicked(0, heads - 1);
   QCOMPARE(page()->layer(), 0);
   QCOMPARE(page()->head(), heads - 1);
+}
+
+void TstAttention::playAnimatesSteps() {
+  QVERIFY(showStep(0));
+  QSignalSpy shown(page(), &AttentionPage::stepShown);
+  page()->playButton()->click();
+  QVERIFY(page()->playButton()->isChecked());
+  QTRY_VERIFY_WITH_TIMEOUT(page()->stepSlider()->value() >= 2, 5000);
+  page()->playButton()->click();
+  QVERIFY(!page()->playButton()->isChecked());
+  QVERIFY(shown.size() >= 2);
+  const int stopped = page()->stepSlider()->value();
+  QTest::qWait(1000);
+  QCOMPARE(page()->stepSlider()->value(), stopped);
 }
 
 void TstAttention::damagedMapShowsError() {
