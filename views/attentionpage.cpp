@@ -524,7 +524,7 @@ void AttentionPage::drawHeatmap(const AttentionStep& step, const AttentionStep* 
   }
   const QStringList labels = tokenLabels(n);
   m_heatmap->setScaleTitle(title);
-  m_heatmap->setToolTip([labels](int row, int column, double value) {
+  m_heatmap->setCellToolTip([labels](int row, int column, double value) {
     return tr("query '%1' (%2) -> key '%3' (%4): %5")
         .arg(labels.value(row))
         .arg(row)
@@ -603,7 +603,7 @@ void AttentionPage::drawEntropy() {
   for (qint64 s : m_index.steps) stepLabels.append(QString::number(s));
   for (int r = 0; r < rows; ++r) headLabels.append(tr("L%1 H%2").arg(r / heads).arg(r % heads));
   const QList<qint64> steps = m_index.steps;
-  m_entropy->setToolTip([steps, heads](int row, int column, double value) {
+  m_entropy->setCellToolTip([steps, heads](int row, int column, double value) {
     return tr("layer %1, head %2, step %3: entropy %4")
         .arg(row / heads)
         .arg(row % heads)

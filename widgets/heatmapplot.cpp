@@ -158,7 +158,7 @@ bool HeatmapPlot::eventFilter(QObject* watched, QEvent* event) {
     if (event->type() == QEvent::ToolTip) {
       auto* help = static_cast<QHelpEvent*>(event);
       if (cellAt(help->pos(), &row, &column))
-        QToolTip::showText(help->globalPos(), m_tip(row, column, valueAt(row, column)), m_plot);
+        QToolTip::showText(help->globalPos(), cellToolTip(row, column), m_plot);
       else
         QToolTip::hideText();
       return true;

@@ -33,7 +33,11 @@ class HeatmapPlot : public QWidget {
   void setLabels(const QStringList& columnLabels, const QStringList& rowLabels);
   void setAxisTitles(const QString& columns, const QString& rows);
   void setScaleTitle(const QString& title);
-  void setToolTip(ToolTip tip) { m_tip = std::move(tip); }
+  void setCellToolTip(ToolTip tip) { m_tip = std::move(tip); }
+  // The text hovering over a cell shows.
+  QString cellToolTip(int row, int column) const {
+    return m_tip(row, column, valueAt(row, column));
+  }
 
   int rows() const { return m_rows; }
   int columns() const { return m_columns; }

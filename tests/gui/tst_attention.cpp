@@ -142,6 +142,10 @@ void TstAttention::heatmapShowsStoredMaps() {
   QCOMPARE(float(page()->heatmap()->valueAt(row, col)), first[size_t(row) * n + col]);
   QCOMPARE(page()->heatmap()->valueAt(0, 1), 0.0);  // causal
   const double before = page()->heatmap()->valueAt(row, col);
+  // The hover text names both tokens (the probe's text starts "<bos>On 3 ...") and the weight.
+  const QString tip = page()->heatmap()->cellToolTip(2, 1);
+  QVERIFY2(tip.startsWith(QStringLiteral("query 'n' (2) -> key 'O' (1): ")), qPrintable(tip));
+  QVERIFY(tip.endsWith(QString::number(first[2 * n + 1], 'f', 3)));
 
   const int last = int(m_steps.size()) - 1;
   QVERIFY(showStep(last));
@@ -208,6 +212,12 @@ void TstAttention::gridAndEntropyCoverEveryHead() {
       store->attention_maps(m_run, 0, m_steps.back()).back().stats_json);
   QVERIFY(std::abs(page()->entropyPlot()->valueAt(layers * heads - 1, int(m_steps.size()) - 1) -
                    stats.back().entropy) < 1e-5);
+  // Clicking a cell of the entropy heatmap selects its head and step.
+  Q_EMIT page()->entropyPlot()->cellClicked(heads + 1, 1);
+  QCOMPARE(page()->layer(), 1);
+  QCOMPARE(page()->head(), 1);
+  QCOMPARE(page()->stepSlider()->value(), 1);
+  QTRY_COMPARE_WITH_TIMEOUT(page()->shownStep(), m_steps[1], 20000);
   // Clicking a thumbnail selects its head.
   Q_EMIT grid->cellClicked(0, heads - 1);
   QCOMPARE(page()->layer(), 0);
