@@ -223,7 +223,7 @@
         <translation>暂停</translation>
     </message>
     <message>
-        <location line="+73"/>
+        <location line="+77"/>
         <source>%1 (#%2)</source>
         <translation>%1（#%2）</translation>
     </message>

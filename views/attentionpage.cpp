@@ -231,6 +231,10 @@ QString AttentionPage::message() const {
   return m_message->isVisible() ? m_message->text() : QString();
 }
 
+QString AttentionPage::heatmapNote() const {
+  return m_note->text();
+}
+
 void AttentionPage::selectHead(int layer, int head) {
   m_updating = true;
   m_layerBox->setValue(layer);

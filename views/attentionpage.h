@@ -51,6 +51,8 @@ class AttentionPage : public QWidget {
   QSlider* stepSlider() const { return m_slider; }
   QPushButton* playButton() const { return m_play; }
   HeatmapPlot* heatmap() const { return m_heatmap; }
+  // The line above the heatmap: step, layer, head, and pooling or thinned labels when so.
+  QString heatmapNote() const;
   QTableWidget* headGrid() const { return m_grid; }
   QTableWidget* statsTable() const { return m_stats; }
   HeatmapPlot* entropyPlot() const { return m_entropy; }

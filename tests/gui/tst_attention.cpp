@@ -34,6 +34,7 @@ class TstAttention : public QObject {
   void gridAndEntropyCoverEveryHead();
   void playAnimatesSteps();
   void damagedMapShowsError();
+  void longProbeIsPooled();
   void screenshot();
 
  private:
@@ -269,9 +270,40 @@ void TstAttention::damagedMapShowsError() {
   QVERIFY(page()->message().isEmpty());
 }
 
+void TstAttention::longProbeIsPooled() {
+  // 700 characters: the tiny preset's tokenizer spells them as about as many tokens, beyond the
+  // 512 the store keeps, so the maps come max-pooled.
+  QString text;
+  while (text.size() < 700) text += QStringLiteral("The meeting on 3 March 2021 was moved. ");
+  auto config = deeptune::test::shortRunConfig("dates", 2);
+  config["probe"]["attention_every"] = 1;
+  config["data"]["max_length"] = 640;  // probes are cut to it like examples
+  config["probe"]["text"] = {text.toStdString()};
+  QCOMPARE(deeptune::test::trainThroughWindow(*m_window, config, QStringLiteral("long")),
+           deeptune::RunStatus::kCompleted);
+  const qint64 run = m_window->runController()->currentRunId();
+  auto store = deeptune::ProjectStore::open(m_project);
+  const auto steps = store->attention_steps(run, 0);
+  QVERIFY(!steps.empty());
+  const auto maps = store->attention_maps(run, 0, steps.front());
+  QVERIFY(!maps.empty());
+  QVERIFY2(maps.front().length > 512, qPrintable(QString::number(maps.front().length)));
+  QCOMPARE(maps.front().size, 512);
+  QSignalSpy shown(page(), &AttentionPage::stepShown);
+  page()->showRun(run, 0);
+  QVERIFY(shown.wait(20000));
+  QCOMPARE(page()->heatmap()->rows(), 512);
+  QVERIFY2(page()->heatmapNote().contains(QStringLiteral("max-pooled to 512 x 512")),
+           qPrintable(page()->heatmapNote()));
+  QVERIFY(page()->heatmap()->columnLabelStep() > 1);  // 512 labels do not fit: every k-th
+}
+
 void TstAttention::screenshot() {
   const QString file = qEnvironmentVariable("DEEPTUNE_ATTENTION_SHOT");
   if (file.isEmpty()) QSKIP("DEEPTUNE_ATTENTION_SHOT not set");
+  QSignalSpy shown(page(), &AttentionPage::stepShown);
+  page()->showRun(m_run, 0);
+  QVERIFY(shown.wait(20000));
   page()->selectHead(1, 2);
   QVERIFY(showStep(int(m_steps.size()) - 1));
   QTest::qWait(300);
