@@ -339,6 +339,7 @@ void AttentionPage::onSnapshot(qint64 runId, const deeptune::AttentionSnapshot& 
     m_liveSnapshots.clear();
     listRuns();
   }
+  if (m_index.runId != 0 && m_index.runId != runId) return;  // read from the store if chosen
   // Kept until the index holds the step: the store writes in batches, so the first reads of a
   // live run may lack the probes and the first steps.
   m_liveSnapshots.append(snapshot);
@@ -346,7 +347,6 @@ void AttentionPage::onSnapshot(qint64 runId, const deeptune::AttentionSnapshot& 
     showRun(runId);
     return;
   }
-  if (m_index.runId != runId) return;
   if (m_index.probe < 0) {
     if (!m_indexPending) requestIndex(-1);
     return;

@@ -108,7 +108,18 @@ void HeatmapPlot::setMatrix(int rows, int columns, const QVector<float>& values,
   m_plot->xAxis->setRange(-0.5, std::max(0, columns - 1) + 0.5);
   m_plot->yAxis->setRange(-0.5, std::max(0, rows - 1) + 0.5);
   applyLabels();
-  m_plot->replot(QCustomPlot::rpQueuedReplot);
+  replot();
+}
+
+void HeatmapPlot::replot() {
+  // Nothing is drawn while hidden; showing the plot draws what changed meanwhile.
+  m_stale = !isVisible();
+  if (!m_stale) m_plot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+void HeatmapPlot::showEvent(QShowEvent* event) {
+  QWidget::showEvent(event);
+  if (m_stale) replot();
 }
 
 void HeatmapPlot::clear() {
@@ -119,7 +130,7 @@ void HeatmapPlot::setLabels(const QStringList& columnLabels, const QStringList& 
   m_columnLabels = columnLabels;
   m_rowLabels = rowLabels;
   applyLabels();
-  m_plot->replot(QCustomPlot::rpQueuedReplot);
+  replot();
 }
 
 void HeatmapPlot::applyLabels() {

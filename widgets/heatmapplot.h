@@ -55,10 +55,12 @@ class HeatmapPlot : public QWidget {
 
  protected:
   bool eventFilter(QObject* watched, QEvent* event) override;
+  void showEvent(QShowEvent* event) override;
 
  private:
   bool cellAt(const QPointF& pos, int* row, int* column) const;
   void applyLabels();
+  void replot();
 
   QCustomPlot* m_plot;
   QCPColorMap* m_map;
@@ -67,4 +69,5 @@ class HeatmapPlot : public QWidget {
   QStringList m_columnLabels, m_rowLabels;
   int m_rows = 0, m_columns = 0;
   int m_columnStep = 1, m_rowStep = 1;
+  bool m_stale = false;  // changed while hidden: not drawn yet
 };
