@@ -112,24 +112,32 @@ quint64 AttentionReader::readIndex(qint64 runId, int probe) {
         }
         if (index.probes.isEmpty()) return index;
         index.probe = probe < 0 ? index.probes.front().probe : probe;
-        // The store has no statistics-only query: the maps are read and dropped (see report).
-        for (int64_t step : project.store().attention_steps(runId, index.probe)) {
-          QVector<QVector<deeptune::HeadStats>> layers;
-          for (const auto& r : project.store().attention_maps(runId, index.probe, step)) {
-            QVector<deeptune::HeadStats> stats;
-            try {
-              stats = parseStats(r.stats_json);
-            } catch (const std::exception&) {
-              // Shown as zeros; the step's own read names the bad layer.
-            }
-            stats.resize(r.heads);
-            index.heads = std::max(index.heads, r.heads);
-            layers.append(stats);
-          }
+        // Statistics only: the maps stay on disk until a step is shown.
+        QVector<QVector<deeptune::HeadStats>> layers;
+        int64_t current = -1;
+        auto close_step = [&] {
+          if (current < 0) return;
           index.layers = std::max<int>(index.layers, layers.size());
-          index.steps.append(step);
+          index.steps.append(current);
           index.stats.append(layers);
+          layers.clear();
+        };
+        for (const auto& r : project.store().attention_stats(runId, index.probe)) {
+          if (r.step != current) {
+            close_step();
+            current = r.step;
+          }
+          QVector<deeptune::HeadStats> stats;
+          try {
+            stats = parseStats(r.stats_json);
+          } catch (const std::exception&) {
+            // Shown as zeros; the step's own read names the bad layer.
+          }
+          stats.resize(r.heads);
+          index.heads = std::max(index.heads, r.heads);
+          layers.append(stats);
         }
+        close_step();
         return index;
       },
       [this](quint64 t, const AttentionIndex& v) { Q_EMIT indexRead(t, v); });

@@ -681,6 +681,12 @@ void TestStore::attentionMapsRoundTrip() {
   QCOMPARE(at10[1].layer, 1);
   QVERIFY(at10[1].data == (std::vector<uint8_t>{10, 1, 0, 255}));
   QCOMPARE(q(at10[0].stats_json), QStringLiteral("[[0.5, 0.2, 0.1, 0.9]]"));
+  const auto stats = store->attention_stats(id, 0);
+  QCOMPARE(stats.size(), size_t{6});
+  QCOMPARE(stats[3].step, int64_t{10});
+  QCOMPARE(stats[3].layer, 1);
+  QVERIFY(stats[3].data.empty());  // the maps stay on disk
+  QCOMPARE(q(stats[3].stats_json), QStringLiteral("[[0.5, 0.2, 0.1, 0.9]]"));
   maps[2].data = {7};  // step 10, layer 0 captured again
   store->append_attention_maps({maps[2]});
   QVERIFY(store->attention_maps(id, 0, 10)[0].data == std::vector<uint8_t>{7});

@@ -195,6 +195,9 @@ class ProjectStore {
   std::vector<int64_t> attention_steps(int64_t run_id, int probe) const;
   // Every layer of `probe` at `step`, by layer (empty when there is no such snapshot).
   std::vector<AttentionMapRecord> attention_maps(int64_t run_id, int probe, int64_t step) const;
+  // Every snapshot's layers of `probe` without their maps (data empty), by step then layer: what
+  // the statistics over training are read from.
+  std::vector<AttentionMapRecord> attention_stats(int64_t run_id, int probe) const;
   // Deletes maps with step > after_step (a run that went back to a checkpoint).
   void truncate_attention(int64_t run_id, int64_t after_step);
 

@@ -965,6 +965,29 @@ std::vector<AttentionMapRecord> ProjectStore::attention_maps(int64_t run_id, int
   return out;
 }
 
+std::vector<AttentionMapRecord> ProjectStore::attention_stats(int64_t run_id, int probe) const {
+  Statement st = impl_->db.prepare(
+      "SELECT step, layer, heads, length, size, codec, stats_json FROM attention_maps "
+      "WHERE run_id = ? AND probe = ? ORDER BY step, layer",
+      "reading attention statistics");
+  st.bind_int64(1, run_id).bind_int64(2, probe);
+  std::vector<AttentionMapRecord> out;
+  while (st.step()) {
+    AttentionMapRecord m;
+    m.run_id = run_id;
+    m.probe = probe;
+    m.step = st.column_int64(0);
+    m.layer = static_cast<int>(st.column_int64(1));
+    m.heads = static_cast<int>(st.column_int64(2));
+    m.length = static_cast<int>(st.column_int64(3));
+    m.size = static_cast<int>(st.column_int64(4));
+    m.codec = st.column_text(5);
+    m.stats_json = st.column_text(6);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
 void ProjectStore::truncate_attention(int64_t run_id, int64_t after_step) {
   impl_->require_writable();
   impl_->db
