@@ -454,10 +454,13 @@ struct AttentionArgs {
   int64_t step = -1;  // -1: the last snapshot
   int layer = -1, head = -1;
   bool stats = false, json = false;
+  std::string adapter;  // "on" / "off": recomputed from a checkpoint instead of read
+  bool full = false;    // recomputed, never max-pooled
 };
 
 // Stored attention: the probes and their snapshot steps; one head's map (rows = queries); or every
-// head's statistics at a step. Reads only what the run stored.
+// head's statistics at a step. Reads what the run stored, or with --adapter / --full recomputes the
+// probe from the checkpoint at or before the step (adapters on or off; --full: unpooled).
 int cmd_attention(const AttentionArgs& a) {
   auto store = ProjectStore::open(a.project);
   const auto r = require_run(*store, a.run);
@@ -468,6 +471,10 @@ int cmd_attention(const AttentionArgs& a) {
                      "has no attention snapshots (probe.attention_every = 0, or it was "
                      "trained before attention was captured)");
   const bool listing = a.layer < 0 && a.head < 0 && !a.stats;
+  const bool recompute = !a.adapter.empty() || a.full;
+  if (listing && recompute)
+    throw InputError(a.adapter.empty() ? "--full" : "--adapter",
+                     "recomputes one map or the statistics: give --layer and --head, or --stats");
   if (listing) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& p : probes)
@@ -496,10 +503,21 @@ int cmd_attention(const AttentionArgs& a) {
   });
   if (probe == probes.end())
     throw InputError("--probe", "the run has probes 0.." + std::to_string(probes.size() - 1));
-  const auto steps = store->attention_steps(r->id, a.probe);
+  int64_t step = a.step;
+  std::vector<AttentionMapRecord> layers;
+  if (recompute) {
+    const auto computed =
+        compute_attention(a.project, r->name, a.probe, a.adapter != "off", a.full ? 0 : 512,
+                          a.step < 0 ? std::nullopt : std::optional<int64_t>(a.step));
+    std::fprintf(stderr, "recomputed: %s\n", computed.description.c_str());
+    step = computed.snapshot.step;
+    layers = to_map_records(computed.snapshot, r->id);
+  }
+  const auto steps =
+      recompute ? std::vector<int64_t>{step} : store->attention_steps(r->id, a.probe);
   if (steps.empty()) throw InputError(where, "has no snapshot of probe " + std::to_string(a.probe));
-  const int64_t step = a.step < 0 ? steps.back() : a.step;
-  const auto layers = store->attention_maps(r->id, a.probe, step);
+  if (step < 0) step = steps.back();
+  if (!recompute) layers = store->attention_maps(r->id, a.probe, step);
   if (layers.empty()) {
     std::string known;
     for (int64_t s : steps) known += (known.empty() ? "" : ", ") + std::to_string(s);
@@ -980,6 +998,13 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   attention->add_flag("--stats", attention_args.stats,
                       "Per-head entropy, sink, previous-token and maximum weight");
+  attention
+      ->add_option("--adapter", attention_args.adapter,
+                   "Recompute from the checkpoint at or before --step with the LoRA adapters "
+                   "on or off (a full fine-tune: its weights or the ones it started from)")
+      ->check(CLI::IsMember({"on", "off"}));
+  attention->add_flag("--full", attention_args.full,
+                      "Recompute from the checkpoint without max-pooling a long probe");
   attention->add_flag("--json", attention_args.json, "Print JSON");
 
   auto* resume = app.add_subcommand(

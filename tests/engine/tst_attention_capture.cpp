@@ -2,7 +2,10 @@
 // the reference attention path at step 0, every probe.attention_every steps and at the last step;
 // every layer and head is stored (causal rows summing to one, statistics that match the stored
 // map), long probes are max-pooled to 512, capturing never changes the run's numbers, and a probe
-// row the dataset does not have is refused by name.
+// row the dataset does not have is refused by name. Recomputed from a checkpoint, the maps equal
+// the stored ones, adapters off give the base's (the step-0 snapshot), adapters change the first
+// layer's attention only when they target q or k, and a long probe's full map pools to the stored
+// one.
 #include <QTemporaryDir>
 #include <QtTest>
 #include <cmath>
@@ -15,6 +18,20 @@
 using namespace deeptune;
 using deeptune::test::q;
 
+namespace {
+// Every head's map of one layer as floats.
+std::vector<float> layer_maps(const AttentionMapRecord& l) {
+  const size_t n = size_t(l.size);
+  return unpack_maps(l.data, size_t(l.heads) * n * n, "test");
+}
+float largest_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.size() != b.size()) return INFINITY;
+  float d = 0;
+  for (size_t i = 0; i < a.size(); ++i) d = std::max(d, std::fabs(a[i] - b[i]));
+  return d;
+}
+}  // namespace
+
 class TstAttentionCapture : public QObject {
   Q_OBJECT
  private Q_SLOTS:
@@ -23,6 +40,11 @@ class TstAttentionCapture : public QObject {
   void captureLeavesTheRunUnchanged();
   void longProbesAreMaxPooled();
   void missingRowIsRefused();
+  void recomputedMapsMatchTheStoredOnes();
+  void adapterOffIsTheBase();
+  void adapterChangesOnlyWhatItTargets();
+  void fullMapOfALongProbe();
+  void recomputeRefusals();
 
  private:
   RunOutcome run(const RunConfig& c, const std::string& name, test::RunRecorder* obs = nullptr);
@@ -142,6 +164,112 @@ void TstAttentionCapture::missingRowIsRefused() {
   QVERIFY(error);
   QCOMPARE(q(error->where()), QStringLiteral("probe.rows"));
   QVERIFY2(q(error->message()).contains("past the dataset's 40 rows"), error->what());
+}
+
+void TstAttentionCapture::recomputedMapsMatchTheStoredOnes() {
+  // The last snapshot was captured from the weights the final checkpoint holds.
+  auto c = test::small_run_config("pairs");
+  c.train.max_steps = 6;
+  c.probe.text = {"Count 4: 5 6"};
+  c.probe.attention_every = 3;
+  QCOMPARE(run(c, "recomputed").status, RunStatus::kCompleted);
+  auto store = ProjectStore::open(project_);
+  const int64_t id = store->find_run("recomputed")->id;
+  const auto stored = store->attention_maps(id, 0, 6);
+  const auto computed = compute_attention(project_, "recomputed", 0, /*tuned=*/true);
+  QCOMPARE(computed.snapshot.step, int64_t{6});
+  QCOMPARE(computed.tokens, store->attention_probes(id)[0].tokens);
+  QCOMPARE(q(computed.description), QStringLiteral("run 'recomputed' at step 6, adapters on"));
+  const auto records = to_map_records(computed.snapshot, id);
+  QCOMPARE(records.size(), stored.size());
+  for (size_t l = 0; l < stored.size(); ++l) {
+    QCOMPARE(records[l].size, stored[l].size);
+    QVERIFY(largest_difference(layer_maps(records[l]), layer_maps(stored[l])) < 1e-3f);
+  }
+}
+
+void TstAttentionCapture::adapterOffIsTheBase() {
+  // LoRA B starts at zero: at step 0 the tuned model is the base, so the adapters-off maps of the
+  // final checkpoint are the step-0 snapshot, and the adapters-on ones are not.
+  auto store = ProjectStore::open(project_);
+  const int64_t id = store->find_run("captured")->id;
+  const auto at_start = store->attention_maps(id, 1, 0);
+  const auto off = to_map_records(compute_attention(project_, "captured", 1, false).snapshot, id);
+  const auto on = to_map_records(compute_attention(project_, "captured", 1, true).snapshot, id);
+  QCOMPARE(off.size(), at_start.size());
+  float moved = 0;
+  for (size_t l = 0; l < off.size(); ++l) {
+    QVERIFY(largest_difference(layer_maps(off[l]), layer_maps(at_start[l])) < 1e-3f);
+    moved = std::max(moved, largest_difference(layer_maps(on[l]), layer_maps(at_start[l])));
+  }
+  QVERIFY2(moved > 1e-2f, qPrintable(QString::number(moved)));
+  const auto off_text = compute_attention(project_, "captured", 1, false);
+  QCOMPARE(q(off_text.description), QStringLiteral("run 'captured' at step 25, adapters off"));
+}
+
+void TstAttentionCapture::adapterChangesOnlyWhatItTargets() {
+  // The first layer's attention weights depend on its q and k projections alone (its input is the
+  // embedding): adapters on the MLP or on v_proj leave them as they were, adapters on q_proj do
+  // not. Deeper layers see the changed hidden states either way.
+  struct Case {
+    const char* name;
+    std::vector<std::string> targets;
+    bool first_layer_changes;
+  };
+  for (const Case& k : {Case{"mlp", {"gate_proj", "up_proj", "down_proj"}, false},
+                        Case{"values", {"v_proj"}, false}, Case{"queries", {"q_proj"}, true}}) {
+    auto c = test::small_run_config("pairs");
+    c.train.max_steps = 8;
+    c.lora.targets = k.targets;
+    c.probe.text = {"Count 2: 3 4"};
+    c.probe.attention_every = 8;
+    QCOMPARE(run(c, std::string("targets-") + k.name).status, RunStatus::kCompleted);
+    const std::string name = std::string("targets-") + k.name;
+    const auto on = to_map_records(compute_attention(project_, name, 0, true).snapshot, 0);
+    const auto off = to_map_records(compute_attention(project_, name, 0, false).snapshot, 0);
+    QCOMPARE(on.size(), size_t{2});
+    const float first = largest_difference(layer_maps(on[0]), layer_maps(off[0]));
+    const float second = largest_difference(layer_maps(on[1]), layer_maps(off[1]));
+    QVERIFY2(k.first_layer_changes ? first > 1e-3f : first == 0.0f,
+             qPrintable(QString("%1: layer 0 changed by %2").arg(k.name).arg(first)));
+    QVERIFY2(second > 1e-3f,
+             qPrintable(QString("%1: layer 1 changed by %2").arg(k.name).arg(second)));
+  }
+}
+
+void TstAttentionCapture::fullMapOfALongProbe() {
+  // The stored map of the 600-token probe is pooled to 512; recomputed with max_side 0 it is whole,
+  // and pooling it gives the stored one.
+  auto store = ProjectStore::open(project_);
+  const int64_t id = store->find_run("long")->id;
+  const auto stored = store->attention_maps(id, 0, 2);
+  const auto full = compute_attention(project_, "long", 0, true, /*max_side=*/0);
+  QCOMPARE(full.snapshot.size, 600);
+  QCOMPARE(full.snapshot.length, 600);
+  const auto records = to_map_records(full.snapshot, id);
+  const auto maps = layer_maps(records[0]);
+  const size_t t = 600;
+  double row = 0;
+  for (size_t j = 0; j < t; ++j) row += maps[(t - 1) * t + j];  // the last query of head 0
+  QVERIFY(std::fabs(row - 1.0) < 5e-3);
+  int64_t n = 0;
+  const auto pooled = max_pool(maps.data(), int64_t(t), 512, &n);
+  QCOMPARE(n, int64_t{512});
+  const auto stored_maps = layer_maps(stored[0]);
+  const std::vector<float> head0(stored_maps.begin(), stored_maps.begin() + 512 * 512);
+  QVERIFY(largest_difference(pooled, head0) < 1e-3f);
+}
+
+void TstAttentionCapture::recomputeRefusals() {
+  auto error = test::input_error_of([&] { compute_attention(project_, "captured", 2, true); });
+  QVERIFY(error);
+  QCOMPARE(q(error->message()), QStringLiteral("has no attention probe 2 (it has 2)"));
+  error = test::input_error_of([&] { compute_attention(project_, "nobody", 0, true); });
+  QVERIFY(error);
+  QCOMPARE(q(error->message()), QStringLiteral("no run named 'nobody'"));
+  error = test::input_error_of([&] { compute_attention(project_, "captured", 0, true, -1); });
+  QVERIFY(error);
+  QCOMPARE(q(error->where()), QStringLiteral("max_side"));
 }
 
 QTEST_GUILESS_MAIN(TstAttentionCapture)

@@ -955,6 +955,36 @@ void TestCli::attentionShowsStoredMaps() {
   QCOMPARE_EXIT(missing, kExitBadInput);
   QVERIFY2(missing.err.contains("--step") && missing.err.contains("steps: 0, 20"),
            qPrintable(describe(missing)));
+
+  // Recomputed from the final checkpoint with the adapters on, the map is the stored one (up to
+  // fp16); with them off it is another, from the same checkpoint.
+  const auto recomputed = [&](const char* adapter) {
+    return runCli({QStringLiteral("attention"), m_sample, good, QStringLiteral("--layer"),
+                   QStringLiteral("1"), QStringLiteral("--head"), QStringLiteral("2"),
+                   QStringLiteral("--adapter"), QLatin1String(adapter), QStringLiteral("--json")});
+  };
+  const CliResult on = recomputed("on"), off = recomputed("off");
+  QCOMPARE_EXIT(on, kExitOk);
+  QCOMPARE_EXIT(off, kExitOk);
+  QVERIFY2(off.err.contains("at step 20, adapters off"), qPrintable(describe(off)));
+  const auto largest_difference = [](const QJsonArray& a, const QJsonArray& b) {
+    double d = 0;
+    for (int i = 0; i < a.size(); ++i)
+      for (int j = 0; j < a[i].toArray().size(); ++j)
+        d = std::max(d, std::fabs(a[i].toArray()[j].toDouble() - b[i].toArray()[j].toDouble()));
+    return d;
+  };
+  const auto weights_of = [](const CliResult& r) {
+    return QJsonDocument::fromJson(r.out).object()[QLatin1String("weights")].toArray();
+  };
+  QCOMPARE(weights_of(on).size(), tokens);
+  QVERIFY(largest_difference(weights_of(on), rows) < 1e-3);
+  QVERIFY(largest_difference(weights_of(off), rows) > 1e-4);
+  const CliResult listing = runCli({QStringLiteral("attention"), m_sample, good,
+                                    QStringLiteral("--adapter"), QStringLiteral("off")});
+  QCOMPARE_EXIT(listing, kExitBadInput);
+  QVERIFY2(listing.err.contains("give --layer and --head, or --stats"),
+           qPrintable(describe(listing)));
 }
 
 void TestCli::runsJsonShowsCompletedRun() {

@@ -102,6 +102,7 @@ class TestStore : public QObject {
   void deleteRunCascades();
   void attentionMapsRoundTrip();
   void migrationFromVersion1();
+  void probesOfVersion3HaveNoIds();
   void openRefusals_data();
   void openRefusals();
   void walModeIsOn();
@@ -137,8 +138,8 @@ void TestStore::createOpenRoundTrip() {
     const auto info = store->info();
     QCOMPARE(q(info.name), QStringLiteral("Tiny shakespeare"));
     QCOMPARE(q(info.app_version), q(deeptune::engine_version()));
-    QCOMPARE(info.schema_version, 3);
-    QCOMPARE(ProjectStore::kSchemaVersion, 3);
+    QCOMPARE(info.schema_version, 4);
+    QCOMPARE(ProjectStore::kSchemaVersion, 4);
     QVERIFY(QRegularExpression(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$)")
                 .match(q(info.created_at))
                 .hasMatch());
@@ -146,7 +147,7 @@ void TestStore::createOpenRoundTrip() {
   auto again = ProjectStore::open(path);
   const auto info = again->info();
   QCOMPARE(q(info.name), QStringLiteral("Tiny shakespeare"));
-  QCOMPARE(info.schema_version, 3);
+  QCOMPARE(info.schema_version, 4);
   QCOMPARE(count_rows(path, "PRAGMA application_id"), int64_t{deeptune::store::kApplicationId});
 }
 
@@ -719,7 +720,7 @@ void TestStore::migrationFromVersion1() {
 
   auto store = ProjectStore::open(path);
   const auto info = store->info();
-  QCOMPARE(info.schema_version, 3);
+  QCOMPARE(info.schema_version, 4);
   QCOMPARE(q(info.name), QStringLiteral("old project"));
   const auto run = *store->find_run("r1");
   QVERIFY(run.status == RunStatus::kCompleted);
@@ -740,17 +741,46 @@ void TestStore::migrationFromVersion1() {
   store->set_run_status(run.id, RunStatus::kStopped);
   store->claim_run(run.id, getpid(), "h");
   QCOMPARE(q(store->run(run.id)->host), QStringLiteral("h"));
-  // Version-3 tables too.
-  store->put_attention_probes({{run.id, 0, "text", {"a", "b"}}});
+  // Version-3 tables too, with version 4's token ids.
+  store->put_attention_probes({{run.id, 0, "text", {"a", "b"}, {97, 98}}});
   QCOMPARE(store->attention_probes(run.id).at(0).tokens.size(), size_t{2});
+  QCOMPARE(store->attention_probes(run.id).at(0).ids, (std::vector<int32_t>{97, 98}));
   store.reset();
-  QCOMPARE(count_rows(path, "PRAGMA user_version"), int64_t{3});
+  QCOMPARE(count_rows(path, "PRAGMA user_version"), int64_t{4});
   QCOMPARE(
       count_rows(path, "SELECT count(*) FROM sqlite_master WHERE name = 'attention_snapshots'"),
       int64_t{0});
 
   // Opening again is a no-op migration.
-  QCOMPARE(ProjectStore::open(path)->info().schema_version, 3);
+  QCOMPARE(ProjectStore::open(path)->info().schema_version, 4);
+}
+
+void TestStore::probesOfVersion3HaveNoIds() {
+  // A version-3 file's probes migrate with an empty id list; a damaged id list is refused by name.
+  const std::string path = file("v3.dtproj");
+  deeptune::store::create_project_file(path, "v3", 3);
+  {
+    Database db(path, OpenMode::kReadWrite);
+    db.exec(
+        "INSERT INTO runs (name, config_json, status, created_at) VALUES ('r', '{}', 'completed', "
+        "'t');"
+        "INSERT INTO attention_probes VALUES (1, 0, 'text', '[\"a\",\"b\"]');",
+        "filling a version-3 file");
+  }
+  auto store = ProjectStore::open(path);
+  const auto probes = store->attention_probes(1);
+  QCOMPARE(probes.size(), size_t{1});
+  QCOMPARE(probes[0].tokens.size(), size_t{2});
+  QVERIFY(probes[0].ids.empty());
+  store.reset();
+  {
+    Database db(path, OpenMode::kReadWrite);
+    db.exec("UPDATE attention_probes SET ids_json = '[1]'", "one id for two tokens");
+  }
+  const Caught c = caught([&] { ProjectStore::open(path)->attention_probes(1); });
+  QVERIFY(c.thrown);
+  QCOMPARE(c.message, QStringLiteral("its token ids are not a list of one id per token"));
+  QVERIFY(c.where.endsWith("v3.dtproj: run 1, attention probe 0"));
 }
 
 void TestStore::openRefusals_data() {
@@ -774,7 +804,7 @@ void TestStore::openRefusals_data() {
                                   << "is a damaged SQLite database";
   QTest::newRow("newer schema")
       << "newer"
-      << "was written by a newer DeepTune (schema 4, this build reads up to 3)";
+      << "was written by a newer DeepTune (schema 5, this build reads up to 4)";
 }
 
 void TestStore::openRefusals() {
@@ -807,7 +837,7 @@ void TestStore::openRefusals() {
   } else if (kind == "newer") {
     ProjectStore::create(spath, "from the future");
     Database db(spath, OpenMode::kReadWrite);
-    db.exec("PRAGMA user_version = 4", "pretending to be newer");
+    db.exec("PRAGMA user_version = 5", "pretending to be newer");
   }
   const QByteArray before = sha256_of(path);
   const qint64 size_before = QFileInfo(path).size();
@@ -824,7 +854,7 @@ void TestStore::openRefusals() {
   if (kind == "missing") QVERIFY(!QFileInfo::exists(path));
   for (const char* suffix : {"-wal", "-shm", "-journal"})
     QVERIFY2(!QFileInfo::exists(path + suffix), suffix);  // no lock files left beside it either
-  if (kind == "newer") QCOMPARE(count_rows(spath, "PRAGMA user_version"), int64_t{4});
+  if (kind == "newer") QCOMPARE(count_rows(spath, "PRAGMA user_version"), int64_t{5});
 }
 
 void TestStore::walModeIsOn() {

@@ -175,6 +175,26 @@ void delete_run(const std::string& project_path, int64_t run_id, bool force = fa
 enum class MemoryFit { kFits, kTight, kWontFit };
 std::string to_string(MemoryFit f);  // "fits", "tight", "will not fit"
 
+// A probe's attention recomputed now from one of a run's checkpoints rather than read from the
+// project: the full map on demand (max_side 0 keeps every token; otherwise longer probes are
+// max-pooled to max_side as stored snapshots are), and the adapter on / off comparison — the same
+// probe through base + adapter (tuned) and through the base alone (for a full fine-tune, the
+// weights it started from). Uses the newest checkpoint at or before `step` (the newest of all when
+// none is given or none is that early); snapshot.step is the checkpoint's step. The probe's token
+// ids are those the run recorded. InputError for an unknown run or probe, a run without a
+// checkpoint, or a probe recorded without its token ids.
+struct ComputedAttention {
+  AttentionSnapshot snapshot;
+  std::vector<std::string> tokens;  // the probe's tokens as the tokenizer spells them
+  std::string description;          // "run 'x' at step 40, adapters off"
+};
+// A snapshot as the project stores it: one record per layer (codec kMapsCodec, statistics as
+// [[entropy, sink, previous, max], ...]).
+std::vector<AttentionMapRecord> to_map_records(const AttentionSnapshot& s, int64_t run_id);
+ComputedAttention compute_attention(const std::string& project_path, const std::string& run,
+                                    int probe, bool tuned, int max_side = 512,
+                                    std::optional<int64_t> step = std::nullopt);
+
 // What a training step of a configuration will hold at its peak, predicted from the model's shape
 // and the settings (no model is built; see engine/src/train/forecast.cpp for the accounting).
 struct MemoryForecast {

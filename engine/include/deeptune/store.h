@@ -93,13 +93,14 @@ struct ArtifactRecord {
   std::string created_at;
 };
 
-// A probe whose attention a run captures: where it came from ("text" or "row N") and its tokens
-// as the tokenizer spells them.
+// A probe whose attention a run captures: where it came from ("text" or "row N"), its tokens as
+// the tokenizer spells them and their ids (empty for probes recorded before schema version 4).
 struct AttentionProbeRecord {
   int64_t run_id = 0;
   int probe = 0;  // 0-based, in config order (texts, then rows)
   std::string source;
   std::vector<std::string> tokens;
+  std::vector<int32_t> ids;
 };
 
 // One layer of one probe at one step: `heads` maps of size x size (the probe's `length` tokens
@@ -120,7 +121,7 @@ struct AttentionMapRecord {
 
 class ProjectStore {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   // Creates a new project file; throws InputError if the path exists.
   static std::unique_ptr<ProjectStore> create(const std::string& path, const std::string& name);

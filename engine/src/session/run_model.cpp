@@ -219,10 +219,23 @@ std::unique_ptr<Tokenizer> load_tokenizer(const ProjectStore& store, const RunRe
   return base.reference ? load_hf_tokenizer(base.dir) : hf::read_tokenizer(base.dir);
 }
 
-TrainedModel load_trained(const ProjectStore& store, const RunRecord& run) {
+TrainedModel load_trained(const ProjectStore& store, const RunRecord& run,
+                          std::optional<int64_t> at_or_before) {
   TrainedModel t;
   t.config = run_config(run);
   t.checkpoint = newest_checkpoint(store, run);
+  if (at_or_before && t.checkpoint.step > *at_or_before) {
+    // The newest checkpoint at or before the step whose folder is still there (older ones may
+    // have been pruned); the newest when there is none.
+    std::optional<ArtifactRecord> best;
+    for (auto& a : store.artifacts(run.id)) {
+      std::error_code ec;
+      if (a.kind == "checkpoint" && a.step <= *at_or_before && (!best || a.step >= best->step) &&
+          fs::is_directory(store.resolve(a.path), ec))
+        best = std::move(a);
+    }
+    if (best) t.checkpoint = std::move(*best);
+  }
   t.model = load_base(store, run, t.config);
   train::load_trainable(store.resolve(t.checkpoint.path), t.checkpoint.sha256, t.model);
   t.tokenizer = load_tokenizer(store, run);

@@ -187,23 +187,7 @@ class PersistingObserver : public RunObserver {
     next_.on_rollback(step);
   }
   void on_attention(const AttentionSnapshot& a) override {
-    for (int layer = 0; layer < a.layers; ++layer) {
-      AttentionMapRecord m;
-      m.run_id = run_id_;
-      m.probe = a.probe;
-      m.step = a.step;
-      m.layer = layer;
-      m.heads = a.heads;
-      m.length = a.length;
-      m.size = a.size;
-      m.codec = kMapsCodec;
-      m.data = a.packed.at(size_t(layer));
-      nlohmann::json stats = nlohmann::json::array();
-      for (const HeadStats& h : a.stats.at(size_t(layer)))
-        stats.push_back({h.entropy, h.sink, h.previous, h.max});
-      m.stats_json = stats.dump();
-      maps_.push_back(std::move(m));
-    }
+    for (auto& m : to_map_records(a, run_id_)) maps_.push_back(std::move(m));
     next_.on_attention(a);
     maybe_flush();
   }
@@ -406,6 +390,7 @@ class RunExecution {
       r.probe = static_cast<int>(probes_.size());
       r.source = std::move(source);
       for (int32_t id : ids) r.tokens.push_back(tokenizer_->token_text(id));
+      r.ids = ids;
       records.push_back(std::move(r));
       probes_.push_back(std::move(ids));
     };

@@ -77,7 +77,10 @@ struct TrainedModel {
   ArtifactRecord checkpoint;
   RunConfig config;
 };
-TrainedModel load_trained(const ProjectStore& store, const RunRecord& run);
+// With `at_or_before`: the newest checkpoint at or before that step instead (the newest of all
+// when none is that early).
+TrainedModel load_trained(const ProjectStore& store, const RunRecord& run,
+                          std::optional<int64_t> at_or_before = std::nullopt);
 
 // The run a "run:NAME" source starts from: by the id recorded when the run was created (so a
 // rename does not break it), or by name for a run not yet created. InputError when it is gone or

@@ -868,14 +868,15 @@ void ProjectStore::put_attention_probes(const std::vector<AttentionProbeRecord>&
   if (probes.empty()) return;
   Transaction tx(impl_->db);
   Statement st = impl_->db.prepare(
-      "INSERT OR REPLACE INTO attention_probes (run_id, probe, source, tokens_json) "
-      "VALUES (?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO attention_probes (run_id, probe, source, tokens_json, ids_json) "
+      "VALUES (?, ?, ?, ?, ?)",
       "writing attention probes");
   for (const auto& p : probes) {
     st.bind_int64(1, p.run_id)
         .bind_int64(2, p.probe)
         .bind_text(3, p.source)
-        .bind_text(4, nlohmann::json(p.tokens).dump());
+        .bind_text(4, nlohmann::json(p.tokens).dump())
+        .bind_text(5, nlohmann::json(p.ids).dump());
     st.run();
     st.reset();
   }
@@ -884,7 +885,8 @@ void ProjectStore::put_attention_probes(const std::vector<AttentionProbeRecord>&
 
 std::vector<AttentionProbeRecord> ProjectStore::attention_probes(int64_t run_id) const {
   Statement st = impl_->db.prepare(
-      "SELECT probe, source, tokens_json FROM attention_probes WHERE run_id = ? ORDER BY probe",
+      "SELECT probe, source, tokens_json, ids_json FROM attention_probes WHERE run_id = ? "
+      "ORDER BY probe",
       "reading attention probes");
   st.bind_int64(1, run_id);
   std::vector<AttentionProbeRecord> out;
@@ -900,6 +902,17 @@ std::vector<AttentionProbeRecord> ProjectStore::attention_probes(int64_t run_id)
                            std::to_string(p.probe),
                        "its tokens are not a JSON list");
     for (const auto& t : j) p.tokens.push_back(t.is_string() ? t.get<std::string>() : t.dump());
+    const auto ids = nlohmann::json::parse(st.column_text(3), nullptr, false);
+    const bool ids_ok =
+        !ids.is_discarded() && ids.is_array() &&
+        std::all_of(ids.begin(), ids.end(), [](const nlohmann::json& id) {
+          return id.is_number_integer() && id.get<int64_t>() >= 0 && id.get<int64_t>() <= INT32_MAX;
+        });
+    if (!ids_ok || (!ids.empty() && ids.size() != p.tokens.size()))
+      throw InputError(impl_->path + ": run " + std::to_string(run_id) + ", attention probe " +
+                           std::to_string(p.probe),
+                       "its token ids are not a list of one id per token");
+    for (const auto& id : ids) p.ids.push_back(id.get<int32_t>());
     out.push_back(std::move(p));
   }
   return out;

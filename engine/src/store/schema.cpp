@@ -165,7 +165,14 @@ CREATE TABLE attention_maps (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr MigrationStep kSteps[] = {{1, kVersion1}, {2, kVersion2}, {3, kVersion3}};
+// Version 4: a probe's token ids beside its token strings, so its attention can be recomputed
+// from a checkpoint (the full map, adapters on and off) without reading the dataset again. Probes
+// recorded by version 3 keep an empty list.
+constexpr const char* kVersion4 = R"sql(
+ALTER TABLE attention_probes ADD COLUMN ids_json TEXT NOT NULL DEFAULT '[]';
+)sql";
+
+constexpr MigrationStep kSteps[] = {{1, kVersion1}, {2, kVersion2}, {3, kVersion3}, {4, kVersion4}};
 
 static_assert(sizeof(kSteps) / sizeof(kSteps[0]) == ProjectStore::kSchemaVersion,
               "every schema version needs its migration step");

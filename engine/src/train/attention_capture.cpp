@@ -5,7 +5,8 @@ namespace deeptune::train {
 
 std::vector<AttentionSnapshot> capture_attention(model::Transformer& m,
                                                  const std::vector<std::vector<int32_t>>& probes,
-                                                 int64_t step, const torch::Device& device) {
+                                                 int64_t step, const torch::Device& device,
+                                                 int64_t max_side) {
   std::vector<AttentionSnapshot> out;
   if (probes.empty()) return out;
   const bool training = m->is_training();
@@ -34,7 +35,7 @@ std::vector<AttentionSnapshot> capture_attention(model::Transformer& m,
         const float* head = w[h].data_ptr<float>();
         stats.push_back(head_stats(head, t));
         int64_t n = 0;
-        const auto pooled = max_pool(head, t, kStoredMapSide, &n);
+        const auto pooled = max_pool(head, t, max_side > 0 ? max_side : t, &n);
         s.size = static_cast<int>(n);
         maps.insert(maps.end(), pooled.begin(), pooled.end());
       }

@@ -14,9 +14,11 @@ namespace deeptune::train {
 
 inline constexpr int64_t kStoredMapSide = 512;  // longer probes are max-pooled to this
 
-// One snapshot per probe (token ids) at `step`; the model is put back in training mode.
+// One snapshot per probe (token ids) at `step`, maps max-pooled to at most `max_side` (0: never
+// pooled); a model in training mode is put back in it.
 std::vector<AttentionSnapshot> capture_attention(model::Transformer& m,
                                                  const std::vector<std::vector<int32_t>>& probes,
-                                                 int64_t step, const torch::Device& device);
+                                                 int64_t step, const torch::Device& device,
+                                                 int64_t max_side = kStoredMapSide);
 
 }  // namespace deeptune::train
