@@ -448,6 +448,71 @@ int cmd_runs(const std::string& project, bool json) {
   return kExitOk;
 }
 
+struct BenchArgs {
+  std::string model;
+  int64_t batch = 8, seq = 1024;
+  int steps = 20, warmup = 5;
+  std::vector<std::string> sets;
+  bool json = false;
+};
+
+// The training step's speed on random rows: no project is read or written.
+int cmd_bench(const BenchArgs& a) {
+  nlohmann::json doc = RunConfig{}.to_json();
+  doc["model"]["source"] = a.model;
+  for (const auto& s : a.sets) RunConfig::apply_override(doc, s);
+  const auto cfg = RunConfig::from_json(doc, "");
+  BenchOptions o;
+  o.batch = a.batch;
+  o.seq = a.seq;
+  o.steps = a.steps;
+  o.warmup = a.warmup;
+  const BenchResult r = bench_training(cfg, o);
+  if (a.json) {
+    nlohmann::json out = {{"impl", "deeptune"},
+                          {"model", r.model},
+                          {"device", r.device},
+                          {"batch", a.batch},
+                          {"seq", a.seq},
+                          {"steps", a.steps},
+                          {"warmup", a.warmup},
+                          {"parameters", r.parameters},
+                          {"trainable", r.trainable},
+                          {"tokens_per_s", r.tokens_per_second},
+                          {"step_ms", r.median_step_ms},
+                          {"step_ms_all", r.step_ms},
+                          {"peak_bytes", r.peak_bytes},
+                          {"reserved_peak_bytes", r.reserved_bytes},
+                          {"device_used_bytes", r.device_used_bytes},
+                          {"flops_per_step", r.flops_per_step},
+                          {"mfu", r.mfu},
+                          {"setup_s", r.setup_seconds},
+                          {"first_step_s", r.first_step_seconds},
+                          {"losses", r.losses},
+                          {"config", doc}};
+    std::printf("%s\n", out.dump().c_str());
+    return kExitOk;
+  }
+  std::printf("model:      %s\n", r.model.c_str());
+  std::printf("device:     %s\n", r.device.c_str());
+  std::printf("parameters: %lld (%lld trainable)\n", static_cast<long long>(r.parameters),
+              static_cast<long long>(r.trainable));
+  std::printf("batch:      %lld x %lld tokens, %d timed steps after %d warm-up\n",
+              static_cast<long long>(a.batch), static_cast<long long>(a.seq), a.steps, a.warmup);
+  std::printf("step:       %.1f ms (median)\n", r.median_step_ms);
+  std::printf("tokens/s:   %.0f\n", r.tokens_per_second);
+  std::printf("peak:       %s allocated, %s reserved\n", binary_bytes(r.peak_bytes).c_str(),
+              binary_bytes(r.reserved_bytes).c_str());
+  if (r.mfu > 0)
+    std::printf("MFU:        %.1f%% (%.3g TFLOP a step)\n", 100.0 * r.mfu, r.flops_per_step / 1e12);
+  else
+    std::printf("MFU:        - (%.3g TFLOP a step; the device's peak is not known)\n",
+                r.flops_per_step / 1e12);
+  std::printf("setup:      %.1f s to the model on the device, %.1f s to the end of step 1\n",
+              r.setup_seconds, r.first_step_seconds);
+  return kExitOk;
+}
+
 struct AttentionArgs {
   std::string project, run;
   int probe = 0;
@@ -1007,6 +1072,23 @@ int main(int argc, char** argv) {
                       "Recompute from the checkpoint without max-pooling a long probe");
   attention->add_flag("--json", attention_args.json, "Print JSON");
 
+  BenchArgs bench_args;
+  auto* bench = app.add_subcommand(
+      "bench",
+      "Time the training step of a preset or Hugging Face folder on random rows (no project)");
+  bench
+      ->add_option("--model", bench_args.model,
+                   "preset:NAME or a Hugging Face folder (config.json alone: random weights)")
+      ->required();
+  bench->add_option("--batch", bench_args.batch, "Rows per step")->check(CLI::Range(1, 4096));
+  bench->add_option("--seq", bench_args.seq, "Tokens per row")->check(CLI::Range(2, 1 << 20));
+  bench->add_option("--steps", bench_args.steps, "Timed steps")->check(CLI::Range(1, 10000));
+  bench->add_option("--warmup", bench_args.warmup, "Untimed steps first")
+      ->check(CLI::Range(0, 10000));
+  bench->add_option("--set", bench_args.sets,
+                    "Override a run-config key, e.g. --set lora.r=16 (repeatable)");
+  bench->add_flag("--json", bench_args.json, "Print one JSON line");
+
   auto* resume = app.add_subcommand(
       "resume",
       "Continue a stopped or interrupted run (or a failed one that has a checkpoint) from its "
@@ -1123,6 +1205,7 @@ int main(int argc, char** argv) {
     if (*resume) return cmd_resume(project, run_name, json);
     if (*estimate) return cmd_estimate(estimate_args);
     if (*attention) return cmd_attention(attention_args);
+    if (*bench) return cmd_bench(bench_args);
     if (*runs) return cmd_runs(project, json);
     if (*metrics) return cmd_metrics(project, run_name, json);
     if (*exp) return cmd_export(project, run_name, format, quant, no_check, out_dir, json);

@@ -256,6 +256,7 @@ class TestCli : public QObject {
   void runsJsonShowsCompletedRun();
   void estimateJsonForecastsAndMeasures();
   void attentionShowsStoredMaps();
+  void benchTimesTheTrainingStep();
   void metricsJsonListsEveryStep();
   void trainJsonPrintsOneEventPerLine();
   void failureWhileRunningExits1();
@@ -985,6 +986,38 @@ void TestCli::attentionShowsStoredMaps() {
   QCOMPARE_EXIT(listing, kExitBadInput);
   QVERIFY2(listing.err.contains("give --layer and --head, or --stats"),
            qPrintable(describe(listing)));
+}
+
+void TestCli::benchTimesTheTrainingStep() {
+  const CliResult r =
+      runCli({QStringLiteral("bench"), QStringLiteral("--model"), QStringLiteral("preset:tiny"),
+              QStringLiteral("--batch"), QStringLiteral("2"), QStringLiteral("--seq"),
+              QStringLiteral("32"), QStringLiteral("--steps"), QStringLiteral("3"),
+              QStringLiteral("--warmup"), QStringLiteral("1"), QStringLiteral("--json")},
+             kTrainMs);
+  QCOMPARE_EXIT(r, kExitOk);
+  const QJsonObject o = QJsonDocument::fromJson(r.out).object();
+  QVERIFY2(!o.isEmpty(), r.out.constData());
+  QCOMPARE(o[QLatin1String("device")].toString(), QStringLiteral("cpu"));
+  QCOMPARE(o[QLatin1String("losses")].toArray().size(), 4);  // warm-up included
+  QCOMPARE(o[QLatin1String("step_ms_all")].toArray().size(), 3);
+  for (const auto& loss : o[QLatin1String("losses")].toArray())
+    QVERIFY(std::isfinite(loss.toDouble()) && loss.toDouble() > 0);
+  const double ms = o[QLatin1String("step_ms")].toDouble();
+  QVERIFY(ms > 0);
+  QCOMPARE(o[QLatin1String("tokens_per_s")].toDouble(), 64.0 / (ms / 1e3));
+  QVERIFY(o[QLatin1String("peak_bytes")].toDouble() > 0);  // counted on the CPU too
+  QCOMPARE(o[QLatin1String("mfu")].toDouble(), 0.0);       // no known peak for a CPU
+  // preset:tiny (hidden 128, MLP 344, 2 layers, 4 heads of 32, 2 kv heads, vocabulary 259), LoRA
+  // r 16 on q_proj and v_proj. Per token: frozen matrices 2 x forward (362,496 a layer), adapters
+  // 3 x (4,096 + 3,072), attention 3 x 2 x 128 x T, the head 2 x 66,304.
+  const double per_token = 2 * (2 * 362496.0 + 3 * 8192 + 3 * 6144 + 768 * 32) + 2 * 66304.0;
+  QCOMPARE(o[QLatin1String("flops_per_step")].toDouble(), per_token * 64);
+  // A run is refused: bench reads no project.
+  const CliResult refused =
+      runCli({QStringLiteral("bench"), QStringLiteral("--model"), QStringLiteral("run:good")});
+  QCOMPARE_EXIT(refused, kExitBadInput);
+  QVERIFY2(refused.err.contains("not a run"), qPrintable(describe(refused)));
 }
 
 void TestCli::runsJsonShowsCompletedRun() {

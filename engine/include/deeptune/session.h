@@ -242,6 +242,36 @@ struct ModelSummary {
 ModelSummary summarize_model(const RunConfig& config, int num_labels = 0,
                              const std::string& project_path = "");
 
+// The training step's speed, measured without a project (deeptune-cli bench): a preset or a
+// Hugging Face folder (one holding only config.json is initialised from the seed, on the device)
+// trains `warmup` then `steps` optimizer steps on rows of `seq` random tokens, batch `batch`.
+// Every other setting comes from `config` (LoRA, precision, checkpointing, micro-batch; by default
+// the micro-batch is the batch). Each step is timed between device synchronisations.
+struct BenchOptions {
+  int64_t batch = 8, seq = 1024;
+  int steps = 20, warmup = 5;
+};
+struct BenchResult {
+  std::string device;  // "cuda:0 (NVIDIA H200)", "cpu"
+  std::string model;   // the source and whether its weights were read or drawn
+  int64_t parameters = 0, trainable = 0;
+  double setup_seconds = 0;       // from the call to the model on the device, ready to train
+  double first_step_seconds = 0;  // from the call to the end of the first optimizer step
+  std::vector<double> step_ms;    // the timed steps
+  double median_step_ms = 0, tokens_per_second = 0;
+  // The CUDA allocator's peak over every step (warm-up included) and the most it reserved; the
+  // device's used bytes after the last step (every process). 0 on the CPU.
+  int64_t peak_bytes = 0, reserved_bytes = 0, device_used_bytes = 0;
+  // The arithmetic a step needs (matrix products and attention; a frozen weight's backward is
+  // its input gradient alone), and its share of the device's dense bf16 peak (0: unknown peak).
+  double flops_per_step = 0, mfu = 0;
+  std::vector<double> losses;  // every step's, warm-up included
+};
+BenchResult bench_training(const RunConfig& config, const BenchOptions& options);
+// Floating-point operations of one training step of `tokens` rows of `seq` tokens (see
+// BenchResult).
+double training_step_flops(const RunConfig& config, int64_t batch, int64_t seq);
+
 // Names of the model presets with one-line descriptions.
 std::vector<std::pair<std::string, std::string>> model_presets();
 

@@ -147,13 +147,34 @@ MemoryForecast forecast_memory(const RunConfig& config, const std::string& proje
                               config);
 }
 
-namespace {
-class DiscardingSink : public train::CheckpointSink {
- public:
-  std::string directory_for(int64_t) override { return {}; }
-  void saved(int64_t, const std::string&, const std::string&) override {}
-};
-}  // namespace
+namespace detail {
+
+train::EncodedData random_rows(const RunConfig& c, int64_t vocab, int64_t rows,
+                               const std::vector<std::string>& labels) {
+  train::EncodedData data;
+  data.labels = labels;
+  SplitMix64 rng(c.seed);
+  for (int64_t i = 0; i < rows; ++i) {
+    train::TokenizedExample e;
+    e.ids.resize(size_t(c.data.max_length));
+    for (auto& id : e.ids) id = static_cast<int32_t>(rng.below(uint64_t(vocab)));
+    e.target.assign(e.ids.size(), 1);
+    e.target[0] = 0;
+    if (!labels.empty()) e.label = int32_t(i % int64_t(labels.size()));
+    data.train.push_back(std::move(e));
+  }
+  return data;
+}
+
+torch::Device training_device(const RunConfig& c) {
+  const bool cuda = c.device == DeviceChoice::kCuda ||
+                    (c.device == DeviceChoice::kAuto && compat::cuda_available());
+  if (cuda && !compat::cuda_available())
+    throw InputError("device", "cuda was requested but no CUDA device is available");
+  return cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+}
+
+}  // namespace detail
 
 MemorySample measure_step_memory(const RunConfig& config, const std::string& project_path,
                                  int steps, int num_labels) {
@@ -163,11 +184,7 @@ MemorySample measure_step_memory(const RunConfig& config, const std::string& pro
   if (c.model.task == Task::kClassification)
     for (int i = 0; i < std::max(2, num_labels); ++i) labels.push_back("class" + std::to_string(i));
   auto store = ProjectStore::open(project_path);
-  const bool cuda = c.device == DeviceChoice::kCuda ||
-                    (c.device == DeviceChoice::kAuto && compat::cuda_available());
-  if (cuda && !compat::cuda_available())
-    throw InputError("device", "cuda was requested but no CUDA device is available");
-  const torch::Device device = cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+  const torch::Device device = detail::training_device(c);
   std::string origin;
   auto model = detail::build_start_model(*store, c, std::nullopt, labels, &origin);
   detail::adapt(model, c);
@@ -177,22 +194,11 @@ MemorySample measure_step_memory(const RunConfig& config, const std::string& pro
         int(std::max<int64_t>(1, detail::forecast_for(model->config(), c).max_micro_batch));
   // Rows of max_length tokens drawn from the whole vocabulary, every position after the first
   // predicted (classification: a label each).
-  train::EncodedData data;
-  data.labels = labels;
-  SplitMix64 rng(c.seed);
-  const auto vocab = static_cast<uint64_t>(model->config().vocab_size);
-  for (int64_t i = 0; i < int64_t(c.train.batch_size) * steps; ++i) {
-    train::TokenizedExample e;
-    e.ids.resize(size_t(c.data.max_length));
-    for (auto& id : e.ids) id = static_cast<int32_t>(rng.below(vocab));
-    e.target.assign(e.ids.size(), 1);
-    e.target[0] = 0;
-    if (!labels.empty()) e.label = int32_t(i % int64_t(labels.size()));
-    data.train.push_back(std::move(e));
-  }
+  auto data = detail::random_rows(c, model->config().vocab_size,
+                                  int64_t(c.train.batch_size) * steps, labels);
   RunObserver quiet;
   RunControl control;
-  DiscardingSink sink;
+  detail::DiscardingSink sink;
   train::Trainer trainer(c, model, std::move(data), device, model->config().pad_token_id, quiet,
                          control, sink);
   MemorySample last;

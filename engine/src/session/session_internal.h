@@ -12,6 +12,8 @@
 #include "deeptune/store.h"
 #include "deeptune/tokenizer.h"
 #include "model/llama.h"
+#include "train/batches.h"
+#include "train/trainer.h"
 
 namespace deeptune::detail {
 
@@ -106,5 +108,18 @@ std::unique_ptr<Tokenizer> start_tokenizer(const ProjectStore& store, const RunC
 model::Transformer build_start_model(const ProjectStore& store, const RunConfig& c,
                                      const std::optional<int64_t>& parent_id,
                                      const std::vector<std::string>& labels, std::string* origin);
+
+// Rows of c.data.max_length tokens drawn from the seed over the whole vocabulary, every position
+// after the first a target (classification: labels in turn): what measurements train on.
+train::EncodedData random_rows(const RunConfig& c, int64_t vocab, int64_t rows,
+                               const std::vector<std::string>& labels);
+// The device a config trains on; InputError when it asks for CUDA and there is none.
+torch::Device training_device(const RunConfig& c);
+// Checkpoints of a measurement go nowhere.
+class DiscardingSink : public train::CheckpointSink {
+ public:
+  std::string directory_for(int64_t) override { return {}; }
+  void saved(int64_t, const std::string&, const std::string&) override {}
+};
 
 }  // namespace deeptune::detail

@@ -237,7 +237,7 @@ MemorySample Trainer::profile_step() {
   const auto indices = sampler_.next(static_cast<size_t>(config_.train.batch_size));
   int64_t tokens = 0;
   double grad_norm = 0.0;
-  train_step(indices, &tokens, &grad_norm);
+  last_train_loss_ = train_step(indices, &tokens, &grad_norm);
   ++pos_.step;
   return memory.finish();
 }

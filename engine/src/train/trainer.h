@@ -55,7 +55,8 @@ class Trainer {
   RunStatus run();
   EvalMetrics evaluate();
   // One optimizer step exactly as run() takes it, outside the run loop (no evaluation, checkpoint
-  // or observer), and its memory: what the forecast is measured against.
+  // or observer), and its memory: what the forecast is measured against. Its loss is
+  // last_train_loss().
   MemorySample profile_step();
   int64_t micro_batch() const { return micro_batch_; }
   // Probes (token ids) whose attention is captured at step 0, every probe.attention_every steps
