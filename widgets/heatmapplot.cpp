@@ -75,6 +75,7 @@ HeatmapPlot::HeatmapPlot(QWidget* parent) : QWidget(parent) {
   m_scale->setMarginGroup(QCP::msBottom | QCP::msTop, group);
   m_plot->setMouseTracking(true);
   m_plot->installEventFilter(this);
+  connect(m_plot, &QCustomPlot::afterReplot, this, &HeatmapPlot::replotted);
   m_tip = [](int row, int column, double value) {
     return tr("row %1, column %2: %3").arg(row).arg(column).arg(value, 0, 'g', 4);
   };

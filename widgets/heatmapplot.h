@@ -52,6 +52,7 @@ class HeatmapPlot : public QWidget {
 
  Q_SIGNALS:
   void cellClicked(int row, int column);
+  void replotted();  // the plot has drawn what was last set (replots are queued, so later)
 
  protected:
   bool eventFilter(QObject* watched, QEvent* event) override;

@@ -3,16 +3,29 @@
 // model and the Train page's plots update live. Prints the 50th/99th percentile and the worst
 // lateness of both phases (same process, same window), the steps trained and the replots done.
 //   bench_ui_latency [--steps N] [--idle-seconds S]
+// --attention: the Attention page at scale instead. Writes a project whose run holds synthetic
+// snapshots (causal softmax rows of random scores, packed and stored as training stores them),
+// opens the page on it and times head switches and step switches, from the request until the
+// step is shown and the heatmap has replotted. Prints median, p90 and max against 50 ms.
+//   bench_ui_latency --attention [--layers L] [--heads H] [--tokens T] [--snapshots S]
+//                    [--switches N] [--pause-ms P]
 #include <QApplication>
 #include <QElapsedTimer>
+#include <QSlider>
 #include <QTemporaryDir>
 #include <QTimer>
+#include <QtConcurrent/QtConcurrentMap>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <numeric>
 #include <vector>
 
+#include "attentionpage.h"
 #include "configdraft.h"
+#include "deeptune/attention_map.h"
 #include "gui_support.h"
+#include "heatmapplot.h"
 #include "liveplot.h"
 #include "mainwindow.h"
 #include "metatypes.h"
@@ -25,7 +38,7 @@ namespace {
 constexpr int kTickMs = 10;
 
 struct Stats {
-  double p50 = 0, p99 = 0, max = 0;
+  double p50 = 0, p90 = 0, p99 = 0, max = 0;
   size_t n = 0;
 };
 
@@ -38,6 +51,7 @@ Stats summarize(std::vector<double> late) {
     return late[std::min(late.size() - 1, static_cast<size_t>(q * (late.size() - 1) + 0.5))];
   };
   s.p50 = at(0.50);
+  s.p90 = at(0.90);
   s.p99 = at(0.99);
   s.max = late.back();
   return s;
@@ -66,6 +80,160 @@ std::vector<double> measure(Done done) {
   return late;
 }
 
+struct Shape {
+  int layers = 32, heads = 32, tokens = 512, snapshots = 6;
+};
+
+// One layer of a synthetic snapshot: heads x t x t causal softmax rows of random scores (as
+// peaked as a trained head's: scores spread over about 6 nats), packed, with their statistics.
+deeptune::AttentionMapRecord syntheticLayer(int64_t run, int64_t step, int layer, const Shape& s) {
+  const int t = s.tokens;
+  std::vector<float> maps(size_t(s.heads) * t * t, 0.0f);
+  uint64_t state = 0x9E3779B97F4A7C15ull ^ (uint64_t(step) << 20) ^ uint64_t(layer);
+  auto uniform = [&state] {  // xorshift64*: 268 M draws a snapshot, std::mt19937 is too slow
+    state ^= state >> 12;
+    state ^= state << 25;
+    state ^= state >> 27;
+    return float((state * 2685821657736338717ull) >> 40) / float(1 << 24);
+  };
+  nlohmann::json stats = nlohmann::json::array();
+  for (int h = 0; h < s.heads; ++h) {
+    float* map = maps.data() + size_t(h) * t * t;
+    for (int i = 0; i < t; ++i) {
+      float* row = map + size_t(i) * t;
+      float sum = 0;
+      for (int j = 0; j <= i; ++j) sum += row[j] = std::exp(6.0f * uniform());
+      for (int j = 0; j <= i; ++j) row[j] /= sum;
+    }
+    const auto hs = deeptune::head_stats(map, t);
+    stats.push_back({hs.entropy, hs.sink, hs.previous, hs.max});
+  }
+  deeptune::AttentionMapRecord r;
+  r.run_id = run;
+  r.probe = 0;
+  r.step = step;
+  r.layer = layer;
+  r.heads = s.heads;
+  r.length = t;
+  r.size = t;
+  r.codec = deeptune::kMapsCodec;
+  r.data = deeptune::pack_maps(maps);
+  r.stats_json = stats.dump();
+  return r;
+}
+
+// Writes the synthetic run into the open project; returns its id.
+qint64 writeSyntheticRun(const std::string& path, const Shape& s) {
+  auto store = deeptune::ProjectStore::open(path);
+  std::vector<std::string> tokens;
+  for (int i = 0; i < s.tokens; ++i) tokens.push_back("t" + std::to_string(i));
+  const int64_t id = deeptune::test::createProbedRun(*store, "synthetic attention", tokens);
+  std::vector<int> layers(size_t(s.layers));
+  std::iota(layers.begin(), layers.end(), 0);
+  for (int k = 0; k < s.snapshots; ++k) {
+    const int64_t step = int64_t(k) * 50;
+    const auto records = QtConcurrent::blockingMapped<std::vector<deeptune::AttentionMapRecord>>(
+        layers, [&](int layer) { return syntheticLayer(id, step, layer, s); });
+    store->append_attention_maps(records);
+  }
+  return id;
+}
+
+// Milliseconds from `request` until the page has shown a step and the heatmap has replotted.
+template <typename Request>
+double timeRedraw(AttentionPage* page, Request request) {
+  bool shown = false, plotted = false;
+  QEventLoop loop;
+  QElapsedTimer clock;
+  const auto a = QObject::connect(page, &AttentionPage::stepShown, [&] {
+    shown = true;
+    if (plotted) loop.quit();
+  });
+  const auto b = QObject::connect(page->heatmap(), &HeatmapPlot::replotted, [&] {
+    plotted = true;
+    if (shown) loop.quit();
+  });
+  QTimer::singleShot(120000, &loop, &QEventLoop::quit);
+  clock.start();
+  request();
+  if (!(shown && plotted)) loop.exec();
+  const double ms = clock.nsecsElapsed() / 1e6;
+  QObject::disconnect(a);
+  QObject::disconnect(b);
+  return shown && plotted ? ms : -1;
+}
+
+void pause(int ms) {
+  QEventLoop loop;
+  QTimer::singleShot(ms, &loop, &QEventLoop::quit);
+  loop.exec();
+}
+
+int attentionBench(MainWindow& window, const QTemporaryDir& dir, const QStringList& args) {
+  Shape shape;
+  int switches = 30, pauseMs = 400;  // the pause: Play's interval, a user stepping with the keys
+  for (int i = 0; i + 1 < args.size(); ++i) {
+    const int v = args[i + 1].toInt();
+    if (args[i] == QLatin1String("--layers")) shape.layers = v;
+    if (args[i] == QLatin1String("--heads")) shape.heads = v;
+    if (args[i] == QLatin1String("--tokens")) shape.tokens = v;
+    if (args[i] == QLatin1String("--snapshots")) shape.snapshots = v;
+    if (args[i] == QLatin1String("--switches")) switches = v;
+    if (args[i] == QLatin1String("--pause-ms")) pauseMs = v;
+  }
+  const QString path = dir.filePath(QStringLiteral("attention.dtproj"));
+  if (!window.createProject(path, false)) return 1;
+  QElapsedTimer writing;
+  writing.start();
+  const qint64 run = writeSyntheticRun(path.toStdString(), shape);
+  std::printf("wrote %d snapshots of %d layers x %d heads x %d tokens in %.1f s\n", shape.snapshots,
+              shape.layers, shape.heads, shape.tokens, writing.elapsed() / 1e3);
+  window.session()->reloadRuns();
+  window.showPage(MainWindow::kAttention);
+  AttentionPage* page = window.attentionPage();
+  const double first = timeRedraw(page, [&] { page->showRun(run, 0); });
+  if (first < 0) return 1;
+  std::printf("first step shown %.0f ms after opening the run\n", first);
+
+  // Head switches: a new layer and head each time (a new layer is the costlier case).
+  std::vector<double> heads;
+  for (int i = 0; i < switches; ++i) {
+    const int layer = (i * 7 + 3) % shape.layers, head = (i * 5 + 1) % shape.heads;
+    heads.push_back(timeRedraw(page, [&] { page->selectHead(layer, head); }));
+    pause(50);
+  }
+  // Step switches: the slider one position on, then back at the ends, `pauseMs` apart.
+  std::vector<double> steps, cold;
+  std::vector<bool> seen(size_t(shape.snapshots), false);
+  seen[size_t(page->stepSlider()->value())] = true;
+  int direction = -1;
+  for (int i = 0; i < switches; ++i) {
+    QSlider* slider = page->stepSlider();
+    if (slider->value() + direction < 0 || slider->value() + direction > slider->maximum())
+      direction = -direction;
+    const int to = slider->value() + direction;
+    pause(pauseMs);
+    const double ms = timeRedraw(page, [&] { slider->setValue(to); });
+    (seen[size_t(to)] ? steps : cold).push_back(ms);
+    seen[size_t(to)] = true;
+  }
+  std::printf("Attention page redraw latency (ms), %d layers x %d heads x %d tokens, %d steps\n",
+              shape.layers, shape.heads, shape.tokens, shape.snapshots);
+  std::printf("%-34s %6s %8s %8s %8s\n", "switch", "n", "median", "p90", "max");
+  bool met = true;
+  const auto row = [&](const char* name, const std::vector<double>& ms, bool counts) {
+    const Stats p = summarize(ms);
+    std::printf("%-34s %6zu %8.1f %8.1f %8.1f\n", name, ms.size(), p.p50, p.p90, p.max);
+    if (counts && !ms.empty() && (p.p90 > 50 || *std::min_element(ms.begin(), ms.end()) < 0))
+      met = false;
+  };
+  row("head (new layer and head)", heads, true);
+  row("step (seen before)", steps, true);
+  row("step (first visit)", cold, true);
+  std::printf("target: p90 <= 50 ms for every kind of switch -> %s\n", met ? "met" : "MISSED");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -84,6 +252,8 @@ int main(int argc, char** argv) {
   MainWindow window;
   window.resize(1280, 820);
   window.show();
+  if (app.arguments().contains(QStringLiteral("--attention")))
+    return attentionBench(window, dir, app.arguments());
   if (!window.createProject(dir.filePath(QStringLiteral("bench.dtproj")), true)) return 1;
   auto config = window.draft()->document();
   {
@@ -117,13 +287,15 @@ int main(int argc, char** argv) {
 
   std::printf("UI event-loop lateness of a %d ms timer (ms)\n", kTickMs);
   std::printf("%-22s %8s %8s %8s %8s\n", "phase", "ticks", "p50", "p99", "max");
-  std::printf("%-22s %8zu %8.2f %8.2f %8.2f\n", "idle window", idle.n, idle.p50, idle.p99, idle.max);
+  std::printf("%-22s %8zu %8.2f %8.2f %8.2f\n", "idle window", idle.n, idle.p50, idle.p99,
+              idle.max);
   std::printf("%-22s %8zu %8.2f %8.2f %8.2f\n", "training (live plots)", training.n, training.p50,
               training.p99, training.max);
-  std::printf("run: %d steps in %.1f s (%.1f steps/s), %d step batches received (%.1f/s), "
-              "%d loss-plot replots (%.1f/s)\n",
-              stepCount, seconds, stepCount / seconds, batches, batches / seconds, replots,
-              replots / seconds);
+  std::printf(
+      "run: %d steps in %.1f s (%.1f steps/s), %d step batches received (%.1f/s), "
+      "%d loss-plot replots (%.1f/s)\n",
+      stepCount, seconds, stepCount / seconds, batches, batches / seconds, replots,
+      replots / seconds);
   std::printf("target: p99 < 50 ms while training -> %s\n", training.p99 < 50 ? "met" : "MISSED");
   return 0;
 }

@@ -1,5 +1,5 @@
 // Helpers for the GUI suites: settings kept in a temporary folder, the bundled sample written out,
-// and a short run config.
+// a short run config, and a run for hand-written attention maps.
 #pragma once
 
 #include <QCoreApplication>
@@ -9,9 +9,11 @@
 #include <QStandardPaths>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "deeptune/config.h"
 #include "deeptune/sample_data.h"
+#include "deeptune/store.h"
 
 namespace deeptune::test {
 
@@ -35,6 +37,24 @@ inline QString writeSample(const QString& dir, const std::string& name) {
     return out.fileName();
   }
   return {};
+}
+
+// A completed run that was never trained (no checkpoint, no metrics) with one text probe of
+// these tokens (ids 0, 1, ...), for attention maps written by the caller. Returns its id.
+inline int64_t createProbedRun(deeptune::ProjectStore& store, const std::string& name,
+                               const std::vector<std::string>& tokens) {
+  deeptune::RunRecord run;
+  run.name = name;
+  run.config_json = deeptune::RunConfig{}.to_json().dump();
+  run.status = deeptune::RunStatus::kCompleted;
+  const int64_t id = store.create_run(run);
+  deeptune::AttentionProbeRecord probe;
+  probe.run_id = id;
+  probe.source = "text";
+  probe.tokens = tokens;
+  for (size_t i = 0; i < tokens.size(); ++i) probe.ids.push_back(static_cast<int32_t>(i));
+  store.put_attention_probes({probe});
+  return id;
 }
 
 // A LoRA run on the tiny preset that takes a few seconds on one CPU core.
