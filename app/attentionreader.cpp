@@ -3,7 +3,10 @@
 // bad and still show the others.
 #include "attentionreader.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <thread>
+#include <vector>
 
 #include "deeptune/error.h"
 #include "projectsession.h"
@@ -19,7 +22,47 @@ QString unpackError(qint64 runId, int probe, qint64 step, int layer, const std::
       .arg(QString::fromStdString(detail));
 }
 
-AttentionStep unpackRecords(const std::vector<deeptune::AttentionMapRecord>& records) {
+// Each head's map of a layer (heads x n x n) max-pooled to side x side, appended to `out`.
+void poolThumbnails(const QVector<float>& maps, int heads, int n, int side, QVector<float>* out) {
+  const qsizetype cells = qsizetype(n) * n;
+  for (int h = 0; h < heads; ++h) {
+    int64_t pooled = 0;
+    const auto t = deeptune::max_pool(maps.constData() + h * cells, n, side, &pooled);
+    out->append(QVector<float>(t.begin(), t.end()));
+  }
+}
+
+struct UnpackedLayer {
+  QVector<float> maps, thumbnails;
+  QVector<deeptune::HeadStats> stats;
+  float max = 0;
+  QString error;
+};
+
+UnpackedLayer unpackLayer(const deeptune::AttentionMapRecord& r, int thumbnailSide) {
+  UnpackedLayer out;
+  try {
+    if (r.codec != deeptune::kMapsCodec)
+      throw deeptune::InputError("codec", "unknown codec '" + r.codec + "'");
+    const size_t count = static_cast<size_t>(r.heads) * r.size * r.size;
+    const auto values = deeptune::unpack_maps(r.data, count, "attention map");
+    out.maps = QVector<float>(values.begin(), values.end());
+    out.stats = AttentionReader::parseStats(r.stats_json);
+  } catch (const std::exception& e) {
+    out.error = unpackError(r.run_id, r.probe, r.step, r.layer, e.what());
+    out.maps.clear();
+  }
+  out.stats.resize(r.heads);
+  if (!out.maps.isEmpty()) {
+    out.max = *std::max_element(out.maps.cbegin(), out.maps.cend());
+    if (thumbnailSide > 0)
+      poolThumbnails(out.maps, r.heads, r.size, thumbnailSide, &out.thumbnails);
+  }
+  return out;
+}
+
+AttentionStep unpackRecords(const std::vector<deeptune::AttentionMapRecord>& records,
+                            int thumbnailSide) {
   AttentionStep out;
   if (records.empty()) return out;
   const auto& first = records.front();
@@ -30,29 +73,79 @@ AttentionStep unpackRecords(const std::vector<deeptune::AttentionMapRecord>& rec
   out.length = first.length;
   out.size = first.size;
   out.layers = static_cast<int>(records.size());
-  for (const auto& r : records) {
-    QVector<float> maps;
-    QVector<deeptune::HeadStats> stats;
-    try {
-      if (r.codec != deeptune::kMapsCodec)
-        throw deeptune::InputError("codec", "unknown codec '" + r.codec + "'");
-      const size_t count = static_cast<size_t>(r.heads) * r.size * r.size;
-      const auto values = deeptune::unpack_maps(r.data, count, "attention map");
-      maps = QVector<float>(values.begin(), values.end());
-      stats = AttentionReader::parseStats(r.stats_json);
-    } catch (const std::exception& e) {
-      if (out.error.isEmpty())
-        out.error = unpackError(r.run_id, r.probe, r.step, r.layer, e.what());
-      maps.clear();
-    }
-    stats.resize(r.heads);
-    out.maps.append(maps);
-    out.stats.append(stats);
+  // Maps smaller than the thumbnail stay as they are (the image scales them up).
+  out.thumbnailSide = thumbnailSide > 0 ? std::min(thumbnailSide, first.size) : 0;
+  // Layers are independent: unpack them on every core, this job's thread being one (a step of
+  // 32 layers x 32 heads at 512 tokens is 1 GiB of floats, seconds on one core).
+  const size_t n = records.size();
+  const size_t workers =
+      std::clamp<size_t>(std::thread::hardware_concurrency(), 1, std::min<size_t>(n, 8));
+  std::vector<UnpackedLayer> layers(n);
+  const auto work = [&](size_t first) {
+    for (size_t i = first; i < n; i += workers)
+      layers[i] = unpackLayer(records[i], out.thumbnailSide);
+  };
+  std::vector<std::thread> threads;
+  for (size_t w = 1; w < workers; ++w) threads.emplace_back(work, w);
+  work(0);
+  for (auto& t : threads) t.join();
+  for (UnpackedLayer& l : layers) {
+    if (out.error.isEmpty()) out.error = l.error;
+    out.maxWeight = std::max(out.maxWeight, l.max);
+    out.maps.append(std::move(l.maps));
+    out.stats.append(std::move(l.stats));
+    out.thumbnails.append(std::move(l.thumbnails));
   }
   return out;
 }
 
+// A snapshot as the store would hold it, so that live and recomputed maps unpack like stored ones.
+std::vector<deeptune::AttentionMapRecord> snapshotRecords(
+    qint64 runId, const deeptune::AttentionSnapshot& snapshot) {
+  std::vector<deeptune::AttentionMapRecord> records;
+  for (int layer = 0; layer < snapshot.layers; ++layer) {
+    deeptune::AttentionMapRecord r;
+    r.run_id = runId;
+    r.probe = snapshot.probe;
+    r.step = snapshot.step;
+    r.layer = layer;
+    r.heads = snapshot.heads;
+    r.length = snapshot.length;
+    r.size = snapshot.size;
+    r.codec = deeptune::kMapsCodec;
+    if (layer < static_cast<int>(snapshot.packed.size())) r.data = snapshot.packed[layer];
+    nlohmann::json stats = nlohmann::json::array();
+    if (layer < static_cast<int>(snapshot.stats.size()))
+      for (const auto& h : snapshot.stats[layer])
+        stats.push_back({h.entropy, h.sink, h.previous, h.max});
+    r.stats_json = stats.dump();
+    records.push_back(std::move(r));
+  }
+  return records;
+}
+
+AttentionStep unpackSnapshot(qint64 runId, const deeptune::AttentionSnapshot& snapshot,
+                             int thumbnailSide) {
+  AttentionStep out = unpackRecords(snapshotRecords(runId, snapshot), thumbnailSide);
+  out.runId = runId;
+  out.probe = snapshot.probe;
+  out.step = snapshot.step;
+  return out;
+}
+
+struct AdapterMaps {
+  AttentionStep tuned, base;
+  QString description;
+};
+
 }  // namespace
+
+qsizetype AttentionStep::bytes() const {
+  qsizetype n = 0;
+  for (const auto& m : maps) n += m.size() * qsizetype(sizeof(float));
+  for (const auto& t : thumbnails) n += t.size() * qsizetype(sizeof(float));
+  return n;
+}
 
 AttentionReader::AttentionReader(ProjectSession* session, QObject* parent)
     : ProjectService(session, parent) {}
@@ -75,14 +168,16 @@ QVector<deeptune::HeadStats> AttentionReader::parseStats(const std::string& json
 }
 
 template <typename T, typename Work, typename Emit>
-quint64 AttentionReader::run(Work work, Emit emitValue) {
+quint64 AttentionReader::run(Work work, Emit emitValue, const QString& headline) {
   if (!m_session->isOpen()) return 0;
   const quint64 ticket = ++m_ticket;
-  start<T>(work, [this, ticket, emitValue](const JobResult<T>& r) {
+  const QString failed =
+      headline.isEmpty() ? tr("The run's attention maps cannot be read") : headline;
+  start<T>(work, [this, ticket, emitValue, failed](const JobResult<T>& r) {
     if (r.ok())
       emitValue(ticket, r.value);
     else
-      Q_EMIT readFailed(ticket, {tr("The run's attention maps cannot be read"), r.error});
+      Q_EMIT readFailed(ticket, {failed, r.error});
   });
   return ticket;
 }
@@ -145,10 +240,10 @@ quint64 AttentionReader::readIndex(qint64 runId, int probe) {
 
 quint64 AttentionReader::readSteps(qint64 runId, int probe, const QList<qint64>& steps) {
   return run<QList<AttentionStep>>(
-      [runId, probe, steps](JobProject& project) {
+      [runId, probe, steps, side = m_thumbnailSide](JobProject& project) {
         QList<AttentionStep> out;
         for (qint64 step : steps) {
-          AttentionStep s = unpackRecords(project.store().attention_maps(runId, probe, step));
+          AttentionStep s = unpackRecords(project.store().attention_maps(runId, probe, step), side);
           s.runId = runId;
           s.probe = probe;
           s.step = step;
@@ -161,32 +256,31 @@ quint64 AttentionReader::readSteps(qint64 runId, int probe, const QList<qint64>&
 
 quint64 AttentionReader::unpack(qint64 runId, const deeptune::AttentionSnapshot& snapshot) {
   return run<QList<AttentionStep>>(
-      [runId, snapshot](JobProject&) {
-        std::vector<deeptune::AttentionMapRecord> records;
-        for (int layer = 0; layer < snapshot.layers; ++layer) {
-          deeptune::AttentionMapRecord r;
-          r.run_id = runId;
-          r.probe = snapshot.probe;
-          r.step = snapshot.step;
-          r.layer = layer;
-          r.heads = snapshot.heads;
-          r.length = snapshot.length;
-          r.size = snapshot.size;
-          r.codec = deeptune::kMapsCodec;
-          if (layer < static_cast<int>(snapshot.packed.size())) r.data = snapshot.packed[layer];
-          nlohmann::json stats = nlohmann::json::array();
-          if (layer < static_cast<int>(snapshot.stats.size()))
-            for (const auto& h : snapshot.stats[layer])
-              stats.push_back({h.entropy, h.sink, h.previous, h.max});
-          r.stats_json = stats.dump();
-          records.push_back(std::move(r));
-        }
-        QList<AttentionStep> out;
-        out.append(unpackRecords(records));
-        out.back().runId = runId;
-        out.back().probe = snapshot.probe;
-        out.back().step = snapshot.step;
-        return out;
+      [runId, snapshot, side = m_thumbnailSide](JobProject&) {
+        return QList<AttentionStep>{unpackSnapshot(runId, snapshot, side)};
       },
       [this](quint64 t, const QList<AttentionStep>& v) { Q_EMIT stepsRead(t, v); });
+}
+
+quint64 AttentionReader::computeAdapter(qint64 runId, int probe, qint64 step) {
+  return run<AdapterMaps>(
+      [runId, probe, step, side = m_thumbnailSide](JobProject& project) {
+        const auto record = project.store().run(runId);
+        if (!record) throw deeptune::InputError(project.path(), "no run #" + std::to_string(runId));
+        // By name: compute_attention takes a name or an id, and a name that looks like another
+        // run's id would win over it.
+        const std::string run = record->name;
+        const std::optional<int64_t> at = step >= 0 ? std::optional<int64_t>(step) : std::nullopt;
+        const auto tuned = deeptune::compute_attention(project.path(), run, probe, true, 512, at);
+        const auto base = deeptune::compute_attention(project.path(), run, probe, false, 512, at);
+        AdapterMaps out;
+        out.tuned = unpackSnapshot(runId, tuned.snapshot, side);
+        out.base = unpackSnapshot(runId, base.snapshot, side);
+        out.description = QString::fromStdString(tuned.description);
+        return out;
+      },
+      [this](quint64 t, const AdapterMaps& v) {
+        Q_EMIT adapterComputed(t, v.tuned, v.base, v.description);
+      },
+      tr("The probe cannot be run through the checkpoint with the adapters on and off"));
 }

@@ -25,6 +25,14 @@ struct AttentionStep {
   QVector<QVector<float>> maps;                 // per layer: heads x size x size (empty on error)
   QVector<QVector<deeptune::HeadStats>> stats;  // per layer, per head
   QString error;  // the first layer that could not be unpacked, named; "" when all could
+  // What the thumbnail grid draws, prepared with the maps so the UI thread only colours pixels:
+  // per layer, heads x thumbnailSide x thumbnailSide, each map max-pooled (a thin diagonal stays
+  // visible where sampling would skip it); and the largest weight of every layer and head, the
+  // top of the colour range all thumbnails share.
+  int thumbnailSide = 0;
+  QVector<QVector<float>> thumbnails;
+  float maxWeight = 0;
+  qsizetype bytes() const;  // what the maps and thumbnails hold in memory
 };
 
 struct AttentionProbe {
@@ -53,6 +61,13 @@ class AttentionReader : public ProjectService {
   quint64 readIndex(qint64 runId, int probe);     // -> indexRead (probe < 0: the first)
   quint64 readSteps(qint64 runId, int probe, const QList<qint64>& steps);     // -> stepsRead
   quint64 unpack(qint64 runId, const deeptune::AttentionSnapshot& snapshot);  // -> stepsRead
+  // The probe through the adapters' checkpoint at or before `step` (the newest when < 0) with the
+  // adapters on (tuned) and off (base): loads the model and runs two forwards, in the background.
+  // -> adapterComputed (both steps carry the checkpoint's step), or readFailed.
+  quint64 computeAdapter(qint64 runId, int probe, qint64 step);
+
+  // The side, in cells, of the thumbnails prepared with every step (0: none).
+  void setThumbnailSide(int side) { m_thumbnailSide = side; }
 
   // Parses "[[entropy, sink, previous, max], ...]"; throws deeptune::InputError on anything else.
   static QVector<deeptune::HeadStats> parseStats(const std::string& json);
@@ -61,12 +76,16 @@ class AttentionReader : public ProjectService {
   void runsListed(quint64 ticket, const QList<qint64>& runIds);
   void indexRead(quint64 ticket, const AttentionIndex& index);
   void stepsRead(quint64 ticket, const QList<AttentionStep>& steps);
+  void adapterComputed(quint64 ticket, const AttentionStep& tuned, const AttentionStep& base,
+                       const QString& description);
   void readFailed(quint64 ticket, const UserMessage& message);
 
  private:
+  // `headline`: what readFailed says failed (the detail is the engine's message).
   template <typename T, typename Work, typename Emit>
-  quint64 run(Work work, Emit emitValue);
+  quint64 run(Work work, Emit emitValue, const QString& headline = QString());
   quint64 m_ticket = 0;
+  int m_thumbnailSide = 0;
 };
 
 Q_DECLARE_METATYPE(AttentionStep)

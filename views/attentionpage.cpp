@@ -26,7 +26,11 @@
 namespace {
 constexpr int kThumbnail = 44;    // pixels per grid cell: a 12 x 12 grid stays on screen
 constexpr int kPlayMs = 400;      // per step while playing: slow enough to follow a head
-constexpr int kCachedSteps = 24;  // unpacked steps kept (a step of a large model is ~150 MB)
+constexpr int kCachedSteps = 24;  // unpacked steps kept (a step of a 12 x 12 model is ~150 MB)
+// ... and at most these bytes of them: a step of 32 layers x 32 heads at 512 tokens is 1 GiB, so
+// the shown step, the compared one and both neighbours of the slider still fit.
+constexpr qsizetype kCachedBytes = qsizetype(4) << 30;
+constexpr int kAdaptersKept = 4;  // adapter comparisons kept (two forwards each to recompute)
 
 // A token as the tokenizer spells it, with the space markers of byte-level and SentencePiece
 // vocabularies ("<0x20>", "Ġ", "▁") shown as one visible space sign.
@@ -42,6 +46,7 @@ QString readableToken(QString token) {
 AttentionPage::AttentionPage(const WorkbenchContext& context, QWidget* parent)
     : QWidget(parent), m_context(context) {
   m_reader = new AttentionReader(context.session, this);
+  m_reader->setThumbnailSide(kThumbnail);
 
   m_runBox = new QComboBox(this);
   m_runBox->setMinimumContentsLength(16);
@@ -53,6 +58,11 @@ AttentionPage::AttentionPage(const WorkbenchContext& context, QWidget* parent)
   m_viewBox->addItem(tr("One head"), kOneHead);
   m_viewBox->addItem(tr("Mean over heads (layer)"), kHeadMean);
   m_viewBox->addItem(tr("Difference between two steps"), kDifference);
+  m_viewBox->addItem(tr("Adapter on / off"), kAdapter);
+  m_viewBox->setItemData(
+      m_viewBox->count() - 1,
+      tr("The probe through the checkpoint at or before the step, with the adapters on minus off"),
+      Qt::ToolTipRole);
   m_compareBox = new QComboBox(this);
   m_compareBox->setVisible(false);
   m_compareBox->setToolTip(tr("The step subtracted from the current one"));
@@ -99,7 +109,9 @@ AttentionPage::AttentionPage(const WorkbenchContext& context, QWidget* parent)
   m_grid->setIconSize(QSize(kThumbnail, kThumbnail));
   m_grid->horizontalHeader()->setDefaultSectionSize(kThumbnail + 6);
   m_grid->verticalHeader()->setDefaultSectionSize(kThumbnail + 6);
-  m_grid->setToolTip(tr("Every head of the step; click one to show it"));
+  m_grid->setToolTip(
+      tr("Every head of the step on one colour scale (0 to the step's largest weight); click one "
+         "to show it"));
 
   m_stats = new QTableWidget(this);
   m_stats->setColumnCount(6);
@@ -108,7 +120,9 @@ AttentionPage::AttentionPage(const WorkbenchContext& context, QWidget* parent)
   m_stats->setEditTriggers(QAbstractItemView::NoEditTriggers);
   m_stats->setSelectionBehavior(QAbstractItemView::SelectRows);
   m_stats->verticalHeader()->setVisible(false);
-  m_stats->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  // Sized to the contents once per shape (drawStats), not ResizeToContents: that measures every
+  // row's text again at each cell set, quadratic in the heads (minutes at 32 x 32).
+  m_stats->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
 
   m_entropy = new HeatmapPlot(this);
   m_entropy->setAxisTitles(tr("step"), tr("layer, head"));
@@ -140,8 +154,22 @@ AttentionPage::AttentionPage(const WorkbenchContext& context, QWidget* parent)
   connect(m_reader, &AttentionReader::runsListed, this, &AttentionPage::onRunsListed);
   connect(m_reader, &AttentionReader::indexRead, this, &AttentionPage::onIndex);
   connect(m_reader, &AttentionReader::stepsRead, this, &AttentionPage::onSteps);
+  connect(m_reader, &AttentionReader::adapterComputed, this,
+          [this](quint64 ticket, const AttentionStep& tuned, const AttentionStep& base) {
+            onAdapter(ticket, tuned, base);
+          });
   connect(m_reader, &AttentionReader::readFailed, this,
-          [this](quint64, const UserMessage& m) { setMessage(m.headline + '\n' + m.detail); });
+          [this](quint64 ticket, const UserMessage& m) {
+            const QString text = m.headline + '\n' + m.detail;
+            if (ticket == m_adapterTicket) {
+              m_adapterError = text;
+              m_adapterPending = {};  // asked again when the step or the view changes
+              redraw();
+              return;
+            }
+            m_reading.clear();  // a failed read is asked for again when its step is shown
+            setMessage(text);
+          });
   if (m_context.session) {
     connect(m_context.session, &ProjectSession::runsChanged, this, &AttentionPage::listRuns);
     connect(m_context.session, &ProjectSession::opened, this, [this] {
@@ -176,6 +204,7 @@ AttentionPage::AttentionPage(const WorkbenchContext& context, QWidget* parent)
   });
   connect(m_viewBox, &QComboBox::currentIndexChanged, this, [this] {
     m_compareBox->setVisible(view() == kDifference);
+    m_adapterError.clear();
     m_headBox->setEnabled(view() != kHeadMean);
     requestShown();
   });
@@ -275,8 +304,19 @@ void AttentionPage::onRunsListed(quint64 ticket, const QList<qint64>& runIds) {
   Q_EMIT runsListed();
 }
 
+const AttentionStep* AttentionPage::adapterStep(bool tuned) const {
+  const Shown key{m_index.runId, m_index.probe, currentStep()};
+  for (const auto& [k, maps] : m_adapters)
+    if (k == key) return tuned ? &maps.tuned : &maps.base;
+  return nullptr;
+}
+
 void AttentionPage::showRun(qint64 runId, int probe) {
   m_cache.clear();
+  m_readTickets.clear();
+  m_reading.clear();
+  m_gridShown = m_statsShown = {};
+  m_adapterError.clear();
   m_liveTickets.clear();
   m_unpacking.clear();
   m_index = {};
@@ -371,10 +411,16 @@ void AttentionPage::unpackLive() {
 
 void AttentionPage::onSteps(quint64 ticket, const QList<AttentionStep>& steps) {
   const bool live = m_liveTickets.removeOne(ticket);
-  if (!live && ticket != m_stepsTicket) return;
-  bool added = false;
+  if (!live && !m_readTickets.removeOne(ticket)) return;
+  bool added = false, needed = false;
+  const qint64 current = currentStep();
+  const qint64 compared = m_compareBox->currentData().toLongLong();
   for (const AttentionStep& s : steps) {
-    if (live) m_unpacking.remove(s.step);
+    if (live)
+      m_unpacking.remove(s.step);
+    else
+      m_reading.remove(s.step);
+    needed = needed || s.step == current || (view() == kDifference && s.step == compared);
     if (s.runId != m_index.runId || s.probe != m_index.probe) continue;
     m_cache.insert(s.step, s);
     if (live && !m_index.steps.contains(s.step)) {
@@ -397,12 +443,46 @@ void AttentionPage::onSteps(quint64 ticket, const QList<AttentionStep>& steps) {
     updateStepControls();
     drawEntropy();
   }
-  // Keep the cache small: drop steps other than those on screen.
-  const qint64 current = currentStep();
-  const qint64 compared = m_compareBox->currentData().toLongLong();
-  for (auto it = m_cache.begin(); m_cache.size() > kCachedSteps && it != m_cache.end();)
-    it = (it.key() == current || it.key() == compared) ? std::next(it) : m_cache.erase(it);
-  requestShown();
+  trimCache();
+  // A prefetched neighbour arriving does not redraw what is on screen.
+  if (added || needed || m_shownStep != currentStep()) requestShown();
+}
+
+void AttentionPage::trimCache() {
+  // Keep what is on screen and the slider's neighbours; drop the steps farthest from it first.
+  const int at = m_slider->value();
+  const qint64 compared = view() == kDifference ? m_compareBox->currentData().toLongLong() : -1;
+  QList<qint64> keys = m_cache.keys();
+  const auto distance = [&](qint64 step) {
+    if (step == compared) return 0;
+    const auto i = std::lower_bound(m_index.steps.begin(), m_index.steps.end(), step);
+    return int(std::abs((i - m_index.steps.begin()) - at));
+  };
+  std::sort(keys.begin(), keys.end(),
+            [&](qint64 a, qint64 b) { return distance(a) > distance(b); });
+  qsizetype bytes = 0;
+  for (const AttentionStep& s : std::as_const(m_cache)) bytes += s.bytes();
+  for (qint64 step : keys) {
+    if (distance(step) <= 1 || (m_cache.size() <= kCachedSteps && bytes <= kCachedBytes)) break;
+    bytes -= m_cache[step].bytes();
+    m_cache.remove(step);
+  }
+}
+
+void AttentionPage::prefetchNeighbours() {
+  // Reads the slider's next and previous steps while the user looks at this one, so that
+  // stepping (or Play) finds them unpacked; a step of a large model takes seconds to unpack. One
+  // read each, the next first: the step wanted next arrives without waiting for the other.
+  if (m_index.probe < 0) return;
+  for (int i : {m_slider->value() + 1, m_slider->value() - 1}) {
+    if (i < 0 || i >= m_index.steps.size()) continue;
+    const qint64 step = m_index.steps[i];
+    if (m_cache.contains(step) || m_reading.contains(step)) continue;
+    const quint64 ticket = m_reader->readSteps(m_index.runId, m_index.probe, {step});
+    if (ticket == 0) return;
+    m_readTickets.append(ticket);
+    m_reading.insert(step);
+  }
 }
 
 void AttentionPage::updateStepControls() {
@@ -433,16 +513,42 @@ void AttentionPage::requestShown() {
     redraw();
     return;
   }
-  QList<qint64> missing;
+  QList<qint64> missing, toRead;
   if (!m_cache.contains(step)) missing.append(step);
   if (view() == kDifference) {
     const qint64 compared = m_compareBox->currentData().toLongLong();
     if (!m_cache.contains(compared) && !missing.contains(compared)) missing.append(compared);
   }
-  if (missing.isEmpty())
-    redraw();
-  else
-    m_stepsTicket = m_reader->readSteps(m_index.runId, m_index.probe, missing);
+  for (qint64 s : missing)
+    if (!m_reading.contains(s)) toRead.append(s);  // a prefetch may have asked already
+  if (!toRead.isEmpty()) {
+    const quint64 ticket = m_reader->readSteps(m_index.runId, m_index.probe, toRead);
+    if (ticket != 0) {
+      m_readTickets.append(ticket);
+      for (qint64 s : toRead) m_reading.insert(s);
+    }
+  }
+  if (!missing.isEmpty()) return;
+  if (view() == kAdapter) requestAdapter();
+  redraw();
+  prefetchNeighbours();
+}
+
+void AttentionPage::requestAdapter() {
+  const Shown key{m_index.runId, m_index.probe, currentStep()};
+  if (adapterStep(true) || key == m_adapterPending || m_index.probe < 0) return;
+  m_adapterPending = key;
+  m_adapterError.clear();
+  m_adapterTicket = m_reader->computeAdapter(key.runId, key.probe, key.step);
+}
+
+void AttentionPage::onAdapter(quint64 ticket, const AttentionStep& tuned,
+                              const AttentionStep& base) {
+  if (ticket != m_adapterTicket) return;
+  m_adapters.append({m_adapterPending, {tuned, base}});
+  while (m_adapters.size() > kAdaptersKept) m_adapters.removeFirst();
+  m_adapterPending = {};
+  if (view() == kAdapter) redraw();
 }
 
 QStringList AttentionPage::tokenLabels(int size) const {
@@ -493,7 +599,23 @@ void AttentionPage::redraw() {
   QString error = current.error;
   if (error.isEmpty() && compared) error = compared->error;
   setMessage(error.isEmpty() ? QString() : tr("A stored attention map is damaged: %1").arg(error));
-  drawHeatmap(current, compared);
+  if (view() == kAdapter) {
+    const AttentionStep* tuned = adapterStep(true);
+    if (!m_adapterError.isEmpty()) {
+      setMessage(m_adapterError);
+      m_heatmap->clear();
+      m_note->setText(tr("No adapter comparison for step %1.").arg(step));
+      Q_EMIT adapterShown(-1);
+    } else if (tuned) {
+      drawHeatmap(*tuned, adapterStep(false));
+      Q_EMIT adapterShown(tuned->step);
+    } else {
+      m_heatmap->clear();
+      m_note->setText(tr("Running the probe through the checkpoint with the adapters on and off…"));
+    }
+  } else {
+    drawHeatmap(current, compared);
+  }
   drawGrid(current);
   drawStats(current);
   m_shownStep = step;
@@ -523,8 +645,12 @@ void AttentionPage::drawHeatmap(const AttentionStep& step, const AttentionStep* 
     std::copy_n(step.maps[l].constData() + h * cells, cells, values.data());
     if (compared && h < compared->heads)
       for (qsizetype i = 0; i < cells; ++i) values[i] -= compared->maps[l][h * cells + i];
-    title =
-        compared ? tr("step %1 minus step %2").arg(step.step).arg(compared->step) : tr("weight");
+    if (view() == kAdapter)
+      title = tr("adapters on minus off");
+    else if (compared)
+      title = tr("step %1 minus step %2").arg(step.step).arg(compared->step);
+    else
+      title = tr("weight");
   }
   const QStringList labels = tokenLabels(n);
   m_heatmap->setScaleTitle(title);
@@ -538,9 +664,18 @@ void AttentionPage::drawHeatmap(const AttentionStep& step, const AttentionStep* 
   });
   m_heatmap->setMatrix(n, n, values, compared ? HeatmapPlot::kDiverging : HeatmapPlot::kSequential);
   m_heatmap->setLabels(labels, labels);
-  QString note = view() == kHeadMean
-                     ? tr("Step %1, layer %2, all heads").arg(step.step).arg(l)
-                     : tr("Step %1, layer %2, head %3").arg(step.step).arg(l).arg(h);
+  QString note;
+  if (view() == kHeadMean)
+    note = tr("Step %1, layer %2, all heads").arg(step.step).arg(l);
+  else if (view() == kAdapter)
+    note = tr("Checkpoint of step %1 (the newest at or before step %2), layer %3, head %4: "
+              "adapters on minus off")
+               .arg(step.step)
+               .arg(currentStep())
+               .arg(l)
+               .arg(h);
+  else
+    note = tr("Step %1, layer %2, head %3").arg(step.step).arg(l).arg(h);
   if (n < step.length)
     note += QStringLiteral(" — ") + tr("%1 tokens, max-pooled to %2 x %2").arg(step.length).arg(n);
   if (m_heatmap->columnLabelStep() > 1)
@@ -549,34 +684,59 @@ void AttentionPage::drawHeatmap(const AttentionStep& step, const AttentionStep* 
 }
 
 void AttentionPage::drawGrid(const AttentionStep& step) {
-  const int n = step.size;
-  const qsizetype cells = qsizetype(n) * n;
-  m_grid->clear();
-  m_grid->setRowCount(step.layers);
-  m_grid->setColumnCount(step.heads);
-  QStringList rows, columns;
-  for (int l = 0; l < step.layers; ++l) rows.append(tr("L%1").arg(l));
-  for (int h = 0; h < step.heads; ++h) columns.append(tr("H%1").arg(h));
-  m_grid->setVerticalHeaderLabels(rows);
-  m_grid->setHorizontalHeaderLabels(columns);
+  const Shown shown{step.runId, step.probe, step.step};
+  if (shown == m_gridShown && m_grid->rowCount() == step.layers &&
+      m_grid->columnCount() == step.heads) {
+    m_grid->setCurrentCell(layer(), head());
+    return;
+  }
+  m_gridShown = shown;
+  // One scale for all: 0 to the largest weight of any head at this step (not 0..1, which would
+  // leave every thumbnail of a model whose largest weights are ~0.3 dark; not each head's own
+  // maximum, which would make a diffuse head look as sharp as a focused one).
+  m_thumbnailRange = step.maxWeight;
+  const int side = step.thumbnailSide;
+  const qsizetype cells = qsizetype(side) * side;
+  if (m_grid->rowCount() != step.layers || m_grid->columnCount() != step.heads) {
+    m_grid->clear();
+    m_grid->setRowCount(step.layers);
+    m_grid->setColumnCount(step.heads);
+    QStringList rows, columns;
+    for (int l = 0; l < step.layers; ++l) rows.append(tr("L%1").arg(l));
+    for (int h = 0; h < step.heads; ++h) columns.append(tr("H%1").arg(h));
+    m_grid->setVerticalHeaderLabels(rows);
+    m_grid->setHorizontalHeaderLabels(columns);
+  }
   for (int l = 0; l < step.layers; ++l)
     for (int h = 0; h < step.heads; ++h) {
-      auto* item = new QTableWidgetItem;
-      item->setToolTip(tr("layer %1, head %2").arg(l).arg(h));
-      if (l < step.maps.size() && step.maps[l].size() >= cells * step.heads) {
-        const float* map = step.maps[l].constData() + h * cells;
-        const float max = *std::max_element(map, map + cells);
-        item->setData(Qt::DecorationRole,
-                      QPixmap::fromImage(HeatmapPlot::thumbnail(map, n, max, kThumbnail)));
+      QTableWidgetItem* item = m_grid->item(l, h);
+      if (!item) {
+        item = new QTableWidgetItem;
+        item->setToolTip(tr("layer %1, head %2").arg(l).arg(h));
+        m_grid->setItem(l, h, item);
+      }
+      if (l < step.thumbnails.size() && step.thumbnails[l].size() >= cells * step.heads &&
+          side > 0) {
+        const float* map = step.thumbnails[l].constData() + h * cells;
+        item->setText(QString());
+        item->setData(Qt::DecorationRole, QPixmap::fromImage(HeatmapPlot::thumbnail(
+                                              map, side, m_thumbnailRange, kThumbnail)));
       } else {
+        item->setData(Qt::DecorationRole, QVariant());
         item->setText(tr("bad"));
       }
-      m_grid->setItem(l, h, item);
     }
   m_grid->setCurrentCell(layer(), head());
 }
 
 void AttentionPage::drawStats(const AttentionStep& step) {
+  const Shown shown{step.runId, step.probe, step.step};
+  if (shown == m_statsShown && m_stats->rowCount() == step.layers * step.heads) {
+    m_stats->selectRow(layer() * step.heads + head());
+    return;
+  }
+  m_statsShown = shown;
+  const bool reshaped = m_stats->rowCount() != step.layers * step.heads;
   m_stats->setRowCount(step.layers * step.heads);
   for (int l = 0; l < step.layers; ++l)
     for (int h = 0; h < step.heads; ++h) {
@@ -585,11 +745,17 @@ void AttentionPage::drawStats(const AttentionStep& step) {
                                         ? step.stats[l][h]
                                         : deeptune::HeadStats{};
       const double values[] = {s.entropy, s.sink, s.previous, s.max};
-      m_stats->setItem(row, 0, new QTableWidgetItem(QString::number(l)));
-      m_stats->setItem(row, 1, new QTableWidgetItem(QString::number(h)));
-      for (int c = 0; c < 4; ++c)
-        m_stats->setItem(row, 2 + c, new QTableWidgetItem(QString::number(values[c], 'f', 3)));
+      QString texts[6] = {QString::number(l), QString::number(h)};
+      for (int c = 0; c < 4; ++c) texts[2 + c] = QString::number(values[c], 'f', 3);
+      for (int c = 0; c < 6; ++c) {
+        // Items are kept from step to step: only their text changes.
+        if (QTableWidgetItem* item = m_stats->item(row, c))
+          item->setText(texts[c]);
+        else
+          m_stats->setItem(row, c, new QTableWidgetItem(texts[c]));
+      }
     }
+  if (reshaped) m_stats->resizeColumnsToContents();
   m_stats->selectRow(layer() * step.heads + head());
 }
 

@@ -1,8 +1,10 @@
 // Attention page: the attention maps a run recorded for its probes, step by step. A run, a probe
 // and a step (slider, Play animates it) choose what shows: one head's map, the mean of a layer's
-// heads, or the difference between two steps, as a large heatmap over the probe's tokens; a
-// layers x heads grid of thumbnails; each head's statistics at the step; and every head's entropy
-// over training. Live for the run this window trains; reads and unpacking run in the background.
+// heads, the difference between two steps, or the adapter's effect (the probe through one
+// checkpoint with the adapters on minus off), as a large heatmap over the probe's tokens; a
+// layers x heads grid of thumbnails on one shared colour scale; each head's statistics at the
+// step; and every head's entropy over training. Live for the run this window trains; reads and
+// unpacking run in the background.
 #pragma once
 
 #include <QList>
@@ -25,7 +27,7 @@ class QTimer;
 class AttentionPage : public QWidget {
   Q_OBJECT
  public:
-  enum View { kOneHead, kHeadMean, kDifference };
+  enum View { kOneHead, kHeadMean, kDifference, kAdapter };
 
   explicit AttentionPage(const WorkbenchContext& context, QWidget* parent = nullptr);
 
@@ -54,6 +56,10 @@ class AttentionPage : public QWidget {
   // The line above the heatmap: step, layer, head, and pooling or thinned labels when so.
   QString heatmapNote() const;
   QTableWidget* headGrid() const { return m_grid; }
+  // The top of the colour range every thumbnail of the grid is drawn on (the bottom is 0).
+  float thumbnailRange() const { return m_thumbnailRange; }
+  // The adapter view's maps (tuned: adapters on) once computed; nullptr before.
+  const AttentionStep* adapterStep(bool tuned) const;
   QTableWidget* statsTable() const { return m_stats; }
   HeatmapPlot* entropyPlot() const { return m_entropy; }
 
@@ -61,12 +67,18 @@ class AttentionPage : public QWidget {
   void runsListed();              // the run chooser was filled
   void indexShown(qint64 runId);  // the probe's steps and statistics are in
   void stepShown(qint64 step);    // the maps of the step are drawn (or its error shown)
+  // The adapter view drew the maps of the checkpoint at `step` (or, step -1, says why it cannot).
+  void adapterShown(qint64 step);
 
  private:
   void listRuns();
   void onRunsListed(quint64 ticket, const QList<qint64>& runIds);
   void onIndex(quint64 ticket, const AttentionIndex& index);
   void onSteps(quint64 ticket, const QList<AttentionStep>& steps);
+  void onAdapter(quint64 ticket, const AttentionStep& tuned, const AttentionStep& base);
+  void requestAdapter();
+  void prefetchNeighbours();
+  void trimCache();
   void onSnapshot(qint64 runId, const deeptune::AttentionSnapshot& snapshot);
   void unpackLive();             // the live run's buffered snapshots the index lacks
   void requestIndex(int probe);  // of the displayed run, keeping what is cached
@@ -82,7 +94,9 @@ class AttentionPage : public QWidget {
 
   WorkbenchContext m_context;
   AttentionReader* m_reader;
-  quint64 m_runsTicket = 0, m_indexTicket = 0, m_stepsTicket = 0;
+  quint64 m_runsTicket = 0, m_indexTicket = 0;
+  QList<quint64> m_readTickets;  // steps of the displayed probe being read (shown or prefetched)
+  QSet<qint64> m_reading;        // their steps
   QList<quint64> m_liveTickets;
   QList<deeptune::AttentionSnapshot> m_liveSnapshots;  // of m_liveRunId, not yet in the index
   QSet<qint64> m_unpacking;                            // live steps being unpacked
@@ -90,6 +104,26 @@ class AttentionPage : public QWidget {
   AttentionIndex m_index;
   QMap<qint64, AttentionStep> m_cache;  // step -> unpacked maps of the displayed probe
   qint64 m_shownStep = -1;
+  // What the grid and the statistics show (run, probe, step): a new head of the same step only
+  // moves their selection instead of drawing 2 x layers x heads cells again.
+  struct Shown {
+    qint64 runId = 0;
+    int probe = -1;
+    qint64 step = -1;
+    bool operator==(const Shown& o) const {
+      return runId == o.runId && probe == o.probe && step == o.step;
+    }
+  };
+  Shown m_gridShown, m_statsShown;
+  float m_thumbnailRange = 0;
+  // The adapter view: the last comparisons computed, by (run, probe, step asked for).
+  struct AdapterMaps {
+    AttentionStep tuned, base;
+  };
+  QList<QPair<Shown, AdapterMaps>> m_adapters;  // newest last
+  Shown m_adapterPending;                       // asked for, not answered yet
+  quint64 m_adapterTicket = 0;
+  QString m_adapterError;  // of m_adapterPending's request; "" when none
   qint64 m_liveRunId = 0;
   bool m_updating = false;
 

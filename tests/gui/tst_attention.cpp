@@ -1,7 +1,9 @@
 // The Attention page against a short LoRA run trained through the window with captures every few
 // steps: the run and probe listed, one slider position per stored step, the heatmap's cells equal
 // to the stored maps unpacked independently, the head mean, the thumbnail grid, the entropy
-// heatmap, and a damaged stored map shown as an error instead of a crash.
+// heatmap, and a damaged stored map shown as an error instead of a crash; thumbnails on one colour
+// scale (a synthetic run whose heads peak differently); the adapter on / off view recomputed from
+// the run's checkpoint, and its message for a run without one.
 // DEEPTUNE_ATTENTION_SHOT=FILE grabs the page into FILE (the README's picture).
 #include <sqlite3.h>
 
@@ -35,6 +37,9 @@ class TstAttention : public QObject {
   void playAnimatesSteps();
   void damagedMapShowsError();
   void longProbeIsPooled();
+  void thumbnailsShareOneScale();
+  void adapterOnOff();
+  void adapterWithoutCheckpointSaysWhy();
   void screenshot();
 
  private:
@@ -42,6 +47,9 @@ class TstAttention : public QObject {
   // The stored map of one head, unpacked here (not through the page's reader).
   std::vector<float> storedHead(int64_t step, int layer, int head, int* n) const;
   bool showStep(int position);
+  // A run of one layer, two heads, six tokens and one step (no checkpoint): head 0 the identity
+  // (largest weight 1), head 1 uniform rows (1/6). Returns its id.
+  qint64 writeTwoHeadRun();
 
   QTemporaryDir m_dir;
   std::unique_ptr<MainWindow> m_window;
@@ -66,6 +74,7 @@ void TstAttention::initTestCase() {
   m_window->showPage(MainWindow::kAttention);
   auto config = deeptune::test::shortRunConfig("dates", 12);
   config["probe"]["attention_every"] = 5;
+  config["lora"]["targets"] = {"q_proj", "v_proj"};  // the adapter view compares these on / off
   config["probe"]["text"] = {"On 3 March 2021 the meeting was moved to the 5th."};
   QSignalSpy captured(m_window->runController(), &RunController::attentionCaptured);
   QCOMPARE(deeptune::test::trainThroughWindow(*m_window, config, QStringLiteral("probed")),
@@ -296,6 +305,121 @@ void TstAttention::longProbeIsPooled() {
   QVERIFY2(page()->heatmapNote().contains(QStringLiteral("max-pooled to 512 x 512")),
            qPrintable(page()->heatmapNote()));
   QVERIFY(page()->heatmap()->columnLabelStep() > 1);  // 512 labels do not fit: every k-th
+}
+
+qint64 TstAttention::writeTwoHeadRun() {
+  auto store = deeptune::ProjectStore::open(m_project);
+  const int64_t id = deeptune::test::createProbedRun(
+      *store, "two heads " + std::to_string(store->runs().size()), {"a", "b", "c", "d", "e", "f"});
+  const int n = 6;
+  std::vector<float> maps(2 * n * n, 0.0f);
+  for (int i = 0; i < n; ++i) {
+    maps[size_t(i) * n + i] = 1.0f;
+    for (int j = 0; j < n; ++j) maps[size_t(n * n + i * n + j)] = 1.0f / n;
+  }
+  deeptune::AttentionMapRecord r;
+  r.run_id = id;
+  r.heads = 2;
+  r.length = r.size = n;
+  r.codec = deeptune::kMapsCodec;
+  r.data = deeptune::pack_maps(maps);
+  r.stats_json = "[[0,0,0,1],[1.79,0.17,0.17,0.17]]";
+  store->append_attention_maps({r});
+  return id;
+}
+
+void TstAttention::thumbnailsShareOneScale() {
+  const qint64 run = writeTwoHeadRun();
+  QSignalSpy shown(page(), &AttentionPage::stepShown);
+  page()->setView(AttentionPage::kOneHead);
+  page()->showRun(run, 0);
+  QVERIFY(shown.wait(20000));
+  QCOMPARE(page()->thumbnailRange(), 1.0f);  // the largest weight of either head
+  // Head 1 (uniform 1/6) is drawn on 0..1, not stretched to its own maximum.
+  const float sixth = deeptune::from_fp16(deeptune::to_fp16({1.0f / 6}))[0];
+  const std::vector<float> uniform(36, sixth);
+  const QImage drawn =
+      page()->headGrid()->item(0, 1)->data(Qt::DecorationRole).value<QPixmap>().toImage();
+  QVERIFY(!drawn.isNull());
+  const QPoint centre(drawn.width() / 2, drawn.height() / 2);
+  const QImage shared = HeatmapPlot::thumbnail(uniform.data(), 6, 1.0f, drawn.width());
+  const QImage own = HeatmapPlot::thumbnail(uniform.data(), 6, sixth, drawn.width());
+  QCOMPARE(QColor(drawn.pixel(centre)), QColor(shared.pixel(centre)));
+  QVERIFY(QColor(drawn.pixel(centre)) != QColor(own.pixel(centre)));
+  // Head 0's diagonal is at the top of the same scale.
+  const QImage identity =
+      page()->headGrid()->item(0, 0)->data(Qt::DecorationRole).value<QPixmap>().toImage();
+  QCOMPARE(QColor(identity.pixel(1, 1)), QColor(own.pixel(centre)));
+  // The big heatmap keeps its own scale: head 1 alone spans its own values.
+  page()->selectHead(0, 1);
+  QCOMPARE(float(page()->heatmap()->valueAt(2, 3)), sixth);
+}
+
+void TstAttention::adapterWithoutCheckpointSaysWhy() {
+  const qint64 run = writeTwoHeadRun();  // never trained: no checkpoint
+  QSignalSpy shown(page(), &AttentionPage::stepShown);
+  page()->setView(AttentionPage::kOneHead);
+  page()->showRun(run, 0);
+  QVERIFY(shown.wait(20000));
+  QSignalSpy adapter(page(), &AttentionPage::adapterShown);
+  page()->setView(AttentionPage::kAdapter);
+  QVERIFY(adapter.wait(60000));
+  QCOMPARE(adapter.last().at(0).toLongLong(), -1);
+  QVERIFY2(page()->message().contains(QStringLiteral("checkpoint")), qPrintable(page()->message()));
+  QCOMPARE(page()->heatmap()->rows(), 0);
+  page()->setView(AttentionPage::kOneHead);
+}
+
+void TstAttention::adapterOnOff() {
+  QSignalSpy shown(page(), &AttentionPage::stepShown);
+  page()->setView(AttentionPage::kOneHead);
+  page()->showRun(m_run, 0);
+  QVERIFY(shown.wait(20000));
+  const int last = int(m_steps.size()) - 1;
+  QVERIFY(showStep(last));
+  page()->selectHead(0, 1);
+  QSignalSpy adapter(page(), &AttentionPage::adapterShown);
+  page()->setView(AttentionPage::kAdapter);
+  QVERIFY(adapter.wait(120000));  // loads the model and runs the probe twice
+  QVERIFY2(page()->message().isEmpty(), qPrintable(page()->message()));
+  const qint64 checkpoint = adapter.last().at(0).toLongLong();
+  QVERIFY(checkpoint > 0 && checkpoint <= m_steps.back());
+  QVERIFY2(page()->heatmapNote().contains(QStringLiteral("Checkpoint of step %1").arg(checkpoint)),
+           qPrintable(page()->heatmapNote()));
+  const AttentionStep* tuned = page()->adapterStep(true);
+  const AttentionStep* base = page()->adapterStep(false);
+  QVERIFY(tuned && base);
+  QCOMPARE(tuned->step, checkpoint);
+  QCOMPARE(base->size, tuned->size);
+  const int n = tuned->size, heads = tuned->heads;
+  QVERIFY(n > 2 && n == tuned->length);  // not pooled: rows are whole softmax rows
+  const qsizetype cells = qsizetype(n) * n;
+  QCOMPARE(tuned->maps[0].size(), cells * heads);
+  QCOMPARE(base->maps[0].size(), cells * heads);
+  // Both are attention: every row of every head of layer 0 sums to 1 (fp16 storage: ~1e-3).
+  for (const AttentionStep* s : {tuned, base})
+    for (int h = 0; h < heads; ++h)
+      for (int r = 0; r < n; ++r) {
+        double sum = 0;
+        for (int c = 0; c < n; ++c) sum += s->maps[0][h * cells + qsizetype(r) * n + c];
+        QVERIFY2(std::abs(sum - 1.0) < 5e-3, qPrintable(QString::number(sum)));
+      }
+  // The adapters on q (and v) change layer 0's attention somewhere.
+  double changed = 0;
+  for (qsizetype i = 0; i < cells * heads; ++i)
+    changed = std::max(changed, double(std::abs(tuned->maps[0][i] - base->maps[0][i])));
+  QVERIFY2(changed > 1e-4, qPrintable(QString::number(changed)));
+  // The heatmap is their difference, diverging around 0.
+  const int row = n - 1, col = 1;
+  QVERIFY(std::abs(page()->heatmap()->valueAt(row, col) -
+                   (tuned->maps[0][cells + qsizetype(row) * n + col] -
+                    base->maps[0][cells + qsizetype(row) * n + col])) < 1e-6);
+  // Computed once per (run, probe, step): switching away and back draws at once.
+  page()->setView(AttentionPage::kOneHead);
+  adapter.clear();
+  page()->setView(AttentionPage::kAdapter);
+  QCOMPARE(adapter.size(), 1);
+  page()->setView(AttentionPage::kOneHead);
 }
 
 void TstAttention::screenshot() {
