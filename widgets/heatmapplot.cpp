@@ -10,6 +10,7 @@
 #include <QToolTip>
 #include <QVBoxLayout>
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "plotstyle.h"
@@ -186,11 +187,21 @@ bool HeatmapPlot::eventFilter(QObject* watched, QEvent* event) {
 }
 
 QImage HeatmapPlot::thumbnail(const float* values, int n, float max, int side) {
+  // 256 levels (what an 8-bit screen shows of the gradient), looked up: a grid of 32 x 32 heads
+  // colours 2 M pixels at each step, and interpolating through QColor took most of a redraw.
+  static const auto lut = [] {
+    std::array<QRgb, 256> table{};
+    for (int i = 0; i < 256; ++i) table[size_t(i)] = viridis(i / 255.0f);
+    return table;
+  }();
   QImage image(std::max(1, n), std::max(1, n), QImage::Format_RGB32);
-  const float scale = max > 0 ? 1.0f / max : 1.0f;
+  const float scale = 255.0f * (max > 0 ? 1.0f / max : 1.0f);
   for (int r = 0; r < n; ++r) {
     auto* line = reinterpret_cast<QRgb*>(image.scanLine(r));
-    for (int c = 0; c < n; ++c) line[c] = viridis(values[static_cast<size_t>(r) * n + c] * scale);
+    const float* row = values + static_cast<size_t>(r) * n;
+    for (int c = 0; c < n; ++c)
+      line[c] = lut[size_t(std::clamp(static_cast<int>(row[c] * scale + 0.5f), 0, 255))];
   }
+  if (n == side) return image;
   return image.scaled(side, side, Qt::IgnoreAspectRatio, Qt::FastTransformation);
 }
