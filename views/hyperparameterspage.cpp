@@ -3,7 +3,9 @@
 // show an out-of-range value as marked instead of silently changing it. For the same reason the
 // micro-batch takes "auto" as typed text rather than a spin box's special value. The forecast is
 // asked for a moment after the last edit (typing a number is one request, not one per digit) and
-// only while the page is visible.
+// only while the page is visible. A list key is typed as text too: one item per line where items
+// are free text (probe texts), comma-separated otherwise (row numbers); an item the engine rejects
+// stays in the draft and is marked like a number out of range.
 #include "hyperparameterspage.h"
 
 #include <QCheckBox>
@@ -14,6 +16,7 @@
 #include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QShowEvent>
@@ -33,6 +36,7 @@ struct KeyText {
   const char* group;
   const char* label;
   const char* help;
+  bool linePerItem = false;  // a list key edited one item per line instead of comma-separated
 };
 
 // Labels and help for the keys this page edits, translated here (the engine's help is English).
@@ -104,7 +108,43 @@ const KeyText kKeys[] = {
      QT_TRANSLATE_NOOP("HyperparametersPage", "Learning rate after going back"),
      QT_TRANSLATE_NOOP("HyperparametersPage",
                        "Factor applied to the learning rate at each return to a checkpoint")},
+    {"probe.text", QT_TRANSLATE_NOOP("HyperparametersPage", "Attention probes"),
+     QT_TRANSLATE_NOOP("HyperparametersPage", "Probe texts (one per line)"),
+     QT_TRANSLATE_NOOP("HyperparametersPage",
+                       "Texts whose attention maps are captured while the run trains"),
+     true},
+    {"probe.rows", QT_TRANSLATE_NOOP("HyperparametersPage", "Attention probes"),
+     QT_TRANSLATE_NOOP("HyperparametersPage", "Dataset rows (comma-separated)"),
+     QT_TRANSLATE_NOOP("HyperparametersPage",
+                       "Dataset rows (numbers from 0) whose attention maps are captured; with no "
+                       "text and no row, the first row")},
+    {"probe.attention_every", QT_TRANSLATE_NOOP("HyperparametersPage", "Attention probes"),
+     QT_TRANSLATE_NOOP("HyperparametersPage", "Capture every"),
+     QT_TRANSLATE_NOOP("HyperparametersPage",
+                       "Optimizer steps between attention captures (also at the first and last "
+                       "step); 0 = none")},
 };
+
+// A list key's items as its editor shows them.
+QString listText(const nlohmann::json& v, bool linePerItem) {
+  QStringList items;
+  if (v.is_array())
+    for (const auto& item : v)
+      items << (item.is_string() ? QString::fromStdString(item.get<std::string>())
+                                 : QString::fromStdString(item.dump()));
+  return items.join(linePerItem ? QStringLiteral("\n") : QStringLiteral(", "));
+}
+
+// ... and back: blank items dropped; comma-separated ones trimmed (a row number has no spaces,
+// a probe text keeps its own).
+nlohmann::json listValue(const QString& text, bool linePerItem) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const QString& item : text.split(linePerItem ? QLatin1Char('\n') : QLatin1Char(','))) {
+    if (item.trimmed().isEmpty()) continue;
+    list.push_back((linePerItem ? item : item.trimmed()).toStdString());
+  }
+  return list;
+}
 
 QString formatNumber(double v) {
   if (std::isinf(v)) return QStringLiteral("∞");
@@ -198,9 +238,20 @@ HyperparametersPage::HyperparametersPage(const WorkbenchContext& context, QWidge
         commit(key, on ? QStringLiteral("true") : QStringLiteral("false"));
       });
       editor = box;
+    } else if (info->type == "list" && k.linePerItem) {
+      auto* edit = new QPlainTextEdit(group);
+      edit->setTabChangesFocus(true);
+      edit->setMaximumHeight(4 * edit->fontMetrics().lineSpacing() + 12);
+      edit->setMinimumWidth(320);
+      edit->setPlaceholderText(tr("none"));
+      connect(edit, &QPlainTextEdit::textChanged, this,
+              [this, key, edit] { commit(key, edit->toPlainText()); });
+      editor = edit;
+      m_linePerItem.insert(key);
     } else {
       auto* edit = new QLineEdit(group);
-      edit->setMaximumWidth(160);
+      edit->setMaximumWidth(info->type == "list" ? 320 : 160);
+      if (info->type == "list") edit->setPlaceholderText(tr("none, or e.g. 0, 17, 42"));
       if (info->accepts_auto) edit->setPlaceholderText(tr("a number or auto"));
       connect(edit, &QLineEdit::textEdited, this,
               [this, key](const QString& text) { commit(key, text); });
@@ -274,8 +325,11 @@ void HyperparametersPage::loadFromDraft() {
   m_loading = true;
   for (auto it = m_editors.begin(); it != m_editors.end(); ++it) {
     const auto value = m_context.draft->value(it.key());
-    if (auto* edit = qobject_cast<QLineEdit*>(it.value())) {
-      if (!edit->hasFocus()) edit->setText(jsonText(value));
+    const bool list = ConfigDraft::keyInfo(it.key())->type == "list";
+    if (auto* text = qobject_cast<QPlainTextEdit*>(it.value())) {
+      if (!text->hasFocus()) text->setPlainText(listText(value, true));
+    } else if (auto* edit = qobject_cast<QLineEdit*>(it.value())) {
+      if (!edit->hasFocus()) edit->setText(list ? listText(value, false) : jsonText(value));
     } else if (auto* box = qobject_cast<QComboBox*>(it.value())) {
       box->setCurrentText(jsonText(value));
     } else if (auto* check = qobject_cast<QCheckBox*>(it.value())) {
@@ -332,6 +386,8 @@ void HyperparametersPage::commit(const QString& key, const QString& text) {
     }
   } else if (info->type == "bool") {
     value = text == QLatin1String("true");
+  } else if (info->type == "list") {
+    value = listValue(text, m_linePerItem.contains(key));
   } else {
     value = text.toStdString();
   }
@@ -370,7 +426,9 @@ void HyperparametersPage::updateMarks() {
 bool HyperparametersPage::setEditorText(const QString& key, const QString& text) {
   QWidget* editor = m_editors.value(key);
   if (!editor) return false;
-  if (auto* edit = qobject_cast<QLineEdit*>(editor)) {
+  if (auto* plain = qobject_cast<QPlainTextEdit*>(editor)) {
+    plain->setPlainText(text);  // commits through textChanged
+  } else if (auto* edit = qobject_cast<QLineEdit*>(editor)) {
     edit->setText(text);
     commit(key, text);
   } else if (auto* box = qobject_cast<QComboBox*>(editor)) {

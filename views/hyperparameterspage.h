@@ -1,10 +1,12 @@
-// Hyperparameters page: every training key of the run config, grouped, each with its hard range
-// and the recommended range from the seed's table; values outside either are marked as they are
-// typed, before a run starts. Named presets are saved in the project file. A line above the keys
-// forecasts the training step's memory on the device as the config is edited.
+// Hyperparameters page: every training key of the run config and the attention probes, grouped,
+// each with its hard range and the recommended range from the seed's table; values outside either
+// are marked as they are typed, before a run starts. Named presets are saved in the project file.
+// A line above the keys forecasts the training step's memory on the device as the config is
+// edited.
 #pragma once
 
 #include <QMap>
+#include <QSet>
 #include <QTimer>
 #include <QWidget>
 
@@ -53,6 +55,7 @@ class HyperparametersPage : public QWidget {
   WorkbenchContext m_context;
   QMap<QString, QWidget*> m_editors;
   QMap<QString, QLabel*> m_marks;
+  QSet<QString> m_linePerItem;  // list keys edited one item per line
   QStringList m_invalid, m_advisory;
   QComboBox* m_presets;
   MessageBanner* m_banner;

@@ -9,6 +9,7 @@
 #include <QDeadlineTimer>
 #include <QFileDialog>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
 #include <QMessageBox>
 #include <QMimeData>
@@ -78,6 +79,7 @@ class TstWorkbench : public QObject {
   void reopenFindsRunAndResumes();
   void modelPageCountsTrainableParameters();
   void hyperparametersMarkValuesAndSavePresets();
+  void hyperparametersEditAttentionProbes();
   void runsPageOverlayDiffRenameDuplicateDelete();
   void exportPeftAdapter();
   void refusedStartsRecordNothing();
@@ -357,6 +359,40 @@ void TstWorkbench::hyperparametersMarkValuesAndSavePresets() {
   m_window->draft()->setValue("train.lr", 0.01);
   QVERIFY(page->loadPreset(QStringLiteral("quick")));
   QCOMPARE(m_window->draft()->value("train.lr").get<double>(), 0.0002);
+}
+
+void TstWorkbench::hyperparametersEditAttentionProbes() {
+  HyperparametersPage* page = m_window->hyperparametersPage();
+  ConfigDraft* draft = m_window->draft();
+  const auto before = draft->document();
+  for (const char* key : {"probe.text", "probe.rows", "probe.attention_every"})
+    QVERIFY2(page->keys().contains(QLatin1String(key)), key);
+  // Rows: comma-separated numbers, spaces and empty items ignored.
+  QVERIFY(page->setEditorText("probe.rows", " 3, 17,,42 "));
+  QVERIFY(draft->value("probe.rows") == nlohmann::json::array({"3", "17", "42"}));
+  QVERIFY(page->markedInvalid().isEmpty());
+  // Not a row number: kept in the draft as typed, marked, and the config cannot start a run.
+  QVERIFY(page->setEditorText("probe.rows", "3, x7"));
+  QVERIFY(draft->value("probe.rows") == nlohmann::json::array({"3", "x7"}));
+  QVERIFY(page->markedInvalid().contains(QStringLiteral("probe.rows")));
+  QVERIFY(draft->validationError().contains(QStringLiteral("x7")));
+  QVERIFY(page->setEditorText("probe.rows", ""));
+  QVERIFY(draft->value("probe.rows") == nlohmann::json::array());
+  QVERIFY(page->markedInvalid().isEmpty());
+  // Texts: one per line, blank lines dropped, each line kept as written.
+  QVERIFY(page->setEditorText("probe.text", "On 3 March 2021\n\n the 5th, again"));
+  QVERIFY(draft->value("probe.text") ==
+          nlohmann::json::array({"On 3 March 2021", " the 5th, again"}));
+  QVERIFY(page->setEditorText("probe.attention_every", "0"));
+  QCOMPARE(draft->value("probe.attention_every").get<int>(), 0);
+  QVERIFY(page->setEditorText("probe.attention_every", "-1"));
+  QVERIFY(page->markedInvalid().contains(QStringLiteral("probe.attention_every")));
+  // The draft's value shows in the editor when it changes elsewhere (a preset, a duplicated run).
+  draft->setValue("probe.rows", nlohmann::json::array({"5", "6"}));
+  QCOMPARE(page->findChild<QLineEdit*>(QStringLiteral("probe.rows"))->text(),
+           QStringLiteral("5, 6"));
+  draft->setDocument(before);
+  QVERIFY(page->markedInvalid().isEmpty());
 }
 
 void TstWorkbench::runsPageOverlayDiffRenameDuplicateDelete() {
