@@ -98,6 +98,7 @@ AttentionPage::AttentionPage(const WorkbenchContext& context, QWidget* parent)
   m_message->setStyleSheet(QStringLiteral("color:#b00020"));
   m_message->setVisible(false);
   m_note = new QLabel(this);
+  m_note->setWordWrap(true);  // the adapter view's note is long: wrap, not widen the heatmap's pane
 
   m_heatmap = new HeatmapPlot(this);
   m_heatmap->setAxisTitles(tr("key token"), tr("query token"));

@@ -4,7 +4,8 @@
 // heatmap, and a damaged stored map shown as an error instead of a crash; thumbnails on one colour
 // scale (a synthetic run whose heads peak differently); the adapter on / off view recomputed from
 // the run's checkpoint, and its message for a run without one.
-// DEEPTUNE_ATTENTION_SHOT=FILE grabs the page into FILE (the README's picture).
+// DEEPTUNE_ATTENTION_SHOT=FILE grabs the page into FILE (the README's picture);
+// DEEPTUNE_ATTENTION_ADAPTER_SHOT=FILE, with it, the adapter on / off view as well.
 #include <sqlite3.h>
 
 #include <QComboBox>
@@ -432,6 +433,15 @@ void TstAttention::screenshot() {
   QVERIFY(showStep(int(m_steps.size()) - 1));
   QTest::qWait(300);
   QVERIFY(m_window->grab().save(file));
+  // DEEPTUNE_ATTENTION_ADAPTER_SHOT=FILE: the adapter on / off view of the same head too.
+  const QString adapterFile = qEnvironmentVariable("DEEPTUNE_ATTENTION_ADAPTER_SHOT");
+  if (adapterFile.isEmpty()) return;
+  QSignalSpy adapter(page(), &AttentionPage::adapterShown);
+  page()->setView(AttentionPage::kAdapter);
+  if (adapter.isEmpty()) QVERIFY(adapter.wait(120000));
+  QTest::qWait(300);
+  QVERIFY(m_window->grab().save(adapterFile));
+  page()->setView(AttentionPage::kOneHead);
 }
 
 QTEST_MAIN(TstAttention)

@@ -15,6 +15,7 @@
 #include <QMimeData>
 #include <QProcess>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTabWidget>
@@ -383,6 +384,18 @@ void TstWorkbench::hyperparametersEditAttentionProbes() {
   QVERIFY(page->setEditorText("probe.text", "On 3 March 2021\n\n the 5th, again"));
   QVERIFY(draft->value("probe.text") ==
           nlohmann::json::array({"On 3 March 2021", " the 5th, again"}));
+  // DEEPTUNE_HYPERPARAMETERS_SHOT=FILE grabs the page with the probes filled in.
+  const QString shot = qEnvironmentVariable("DEEPTUNE_HYPERPARAMETERS_SHOT");
+  if (!shot.isEmpty()) {
+    QVERIFY(page->setEditorText("probe.rows", "3, 17, 42"));
+    m_window->showPage(MainWindow::kHyperparameters);
+    page->findChild<QLineEdit*>(QStringLiteral("probe.rows"))->ensurePolished();
+    if (auto* scroll = page->findChild<QScrollArea*>())
+      scroll->ensureWidgetVisible(page->findChild<QLineEdit*>(QStringLiteral("probe.rows")));
+    QTest::qWait(300);
+    QVERIFY(m_window->grab().save(shot));
+    QVERIFY(page->setEditorText("probe.rows", ""));
+  }
   QVERIFY(page->setEditorText("probe.attention_every", "0"));
   QCOMPARE(draft->value("probe.attention_every").get<int>(), 0);
   QVERIFY(page->setEditorText("probe.attention_every", "-1"));
