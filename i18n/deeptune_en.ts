@@ -107,7 +107,7 @@
 <context>
     <name>AttentionPage</name>
     <message>
-        <location filename="../views/attentionpage.cpp" line="+53"/>
+        <location filename="../views/attentionpage.cpp" line="+58"/>
         <source>One head</source>
         <translation>One head</translation>
     </message>
@@ -122,7 +122,17 @@
         <translation>Difference between two steps</translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>Adapter on / off</source>
+        <translation>Adapter on / off</translation>
+    </message>
+    <message>
         <location line="+3"/>
+        <source>The probe through the checkpoint at or before the step, with the adapters on minus off</source>
+        <translation>The probe through the checkpoint at or before the step, with the adapters on minus off</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>The step subtracted from the current one</source>
         <translation>The step subtracted from the current one</translation>
     </message>
@@ -153,12 +163,12 @@
     </message>
     <message>
         <location line="+4"/>
-        <location line="+117"/>
+        <location line="+137"/>
         <source>Play</source>
         <translation>Play</translation>
     </message>
     <message>
-        <location line="-97"/>
+        <location line="-116"/>
         <source>key token</source>
         <translation>key token</translation>
     </message>
@@ -168,12 +178,12 @@
         <translation>query token</translation>
     </message>
     <message>
-        <location line="+9"/>
-        <source>Every head of the step; click one to show it</source>
-        <translation>Every head of the step; click one to show it</translation>
+        <location line="+10"/>
+        <source>Every head of the step on one colour scale (0 to the step&apos;s largest weight); click one to show it</source>
+        <translation>Every head of the step on one colour scale (0 to the step&apos;s largest weight); click one to show it</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>Layer</source>
         <translation>Layer</translation>
     </message>
@@ -203,7 +213,7 @@
         <translation>Max</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+9"/>
         <source>step</source>
         <translation>step</translation>
     </message>
@@ -218,7 +228,7 @@
         <translation>entropy (nats)</translation>
     </message>
     <message>
-        <location line="+75"/>
+        <location line="+90"/>
         <source>Pause</source>
         <translation>Pause</translation>
     </message>
@@ -228,12 +238,12 @@
         <translation>%1 (#%2)</translation>
     </message>
     <message>
-        <location line="+56"/>
+        <location line="+67"/>
         <source>%1: %2…</source>
         <translation>%1: %2…</translation>
     </message>
     <message>
-        <location line="+87"/>
+        <location line="+127"/>
         <source>no steps</source>
         <translation>no steps</translation>
     </message>
@@ -248,7 +258,7 @@
         <translation>minus step %1</translation>
     </message>
     <message>
-        <location line="+44"/>
+        <location line="+70"/>
         <source>Open a project to see the attention its runs recorded.</source>
         <translation>Open a project to see the attention its runs recorded.</translation>
     </message>
@@ -268,7 +278,17 @@
         <translation>A stored attention map is damaged: %1</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+6"/>
+        <source>No adapter comparison for step %1.</source>
+        <translation>No adapter comparison for step %1.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Running the probe through the checkpoint with the adapters on and off…</source>
+        <translation>Running the probe through the checkpoint with the adapters on and off…</translation>
+    </message>
+    <message>
+        <location line="+20"/>
         <source>Layer %1 has no map to show at this step.</source>
         <translation>Layer %1 has no map to show at this step.</translation>
     </message>
@@ -279,11 +299,16 @@
     </message>
     <message>
         <location line="+6"/>
+        <source>adapters on minus off</source>
+        <translation>adapters on minus off</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>step %1 minus step %2</source>
         <translation>step %1 minus step %2</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+2"/>
         <source>weight</source>
         <translation>weight</translation>
     </message>
@@ -293,12 +318,17 @@
         <translation>query &apos;%1&apos; (%2) -&gt; key &apos;%3&apos; (%4): %5</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+11"/>
         <source>Step %1, layer %2, all heads</source>
         <translation>Step %1, layer %2, all heads</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
+        <source>Checkpoint of step %1 (the newest at or before step %2), layer %3, head %4: adapters on minus off</source>
+        <translation>Checkpoint of step %1 (the newest at or before step %2), layer %3, head %4: adapters on minus off</translation>
+    </message>
+    <message>
+        <location line="+7"/>
         <source>Step %1, layer %2, head %3</source>
         <translation>Step %1, layer %2, head %3</translation>
     </message>
@@ -313,7 +343,7 @@
         <translation>one label per %1 tokens</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+23"/>
         <source>L%1</source>
         <translation>L%1</translation>
     </message>
@@ -323,17 +353,17 @@
         <translation>H%1</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+9"/>
         <source>layer %1, head %2</source>
         <translation>layer %1, head %2</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+11"/>
         <source>bad</source>
         <translation>bad</translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+48"/>
         <source>L%1 H%2</source>
         <translation>L%1 H%2</translation>
     </message>
@@ -346,14 +376,19 @@
 <context>
     <name>AttentionReader</name>
     <message>
-        <location filename="../app/attentionreader.cpp" line="+14"/>
+        <location filename="../app/attentionreader.cpp" line="+17"/>
         <source>Run %1, probe %2, step %3, layer %4: %5</source>
         <translation>Run %1, probe %2, step %3, layer %4: %5</translation>
     </message>
     <message>
-        <location line="+71"/>
+        <location line="+158"/>
         <source>The run&apos;s attention maps cannot be read</source>
         <translation>The run&apos;s attention maps cannot be read</translation>
+    </message>
+    <message>
+        <location line="+110"/>
+        <source>The probe cannot be run through the checkpoint with the adapters on and off</source>
+        <translation>The probe cannot be run through the checkpoint with the adapters on and off</translation>
     </message>
 </context>
 <context>
@@ -1018,7 +1053,7 @@
 <context>
     <name>HeatmapPlot</name>
     <message>
-        <location filename="../widgets/heatmapplot.cpp" line="+79"/>
+        <location filename="../widgets/heatmapplot.cpp" line="+81"/>
         <source>row %1, column %2: %3</source>
         <translation>row %1, column %2: %3</translation>
     </message>
@@ -1089,7 +1124,7 @@
 <context>
     <name>HyperparametersPage</name>
     <message>
-        <location filename="../views/hyperparameterspage.cpp" line="+40"/>
+        <location filename="../views/hyperparameterspage.cpp" line="+44"/>
         <location line="+4"/>
         <source>General</source>
         <translation>General</translation>
@@ -1318,7 +1353,44 @@
         <translation>Factor applied to the learning rate at each return to a checkpoint</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+2"/>
+        <location line="+5"/>
+        <location line="+5"/>
+        <source>Attention probes</source>
+        <translation>Attention probes</translation>
+    </message>
+    <message>
+        <location line="-9"/>
+        <source>Probe texts (one per line)</source>
+        <translation>Probe texts (one per line)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Texts whose attention maps are captured while the run trains</source>
+        <translation>Texts whose attention maps are captured while the run trains</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Dataset rows (comma-separated)</source>
+        <translation>Dataset rows (comma-separated)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Dataset rows (numbers from 0) whose attention maps are captured; with no text and no row, the first row</source>
+        <translation>Dataset rows (numbers from 0) whose attention maps are captured; with no text and no row, the first row</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Capture every</source>
+        <translation>Capture every</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Optimizer steps between attention captures (also at the first and last step); 0 = none</source>
+        <translation>Optimizer steps between attention captures (also at the first and last step); 0 = none</translation>
+    </message>
+    <message>
+        <location line="+41"/>
         <source>auto</source>
         <comment>micro-batch: chosen by the memory forecast</comment>
         <translation>auto</translation>
@@ -1354,7 +1426,17 @@
         <translation>Recommended</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+26"/>
+        <source>none</source>
+        <translation>none</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>none, or e.g. 0, 17, 42</source>
+        <translation>none, or e.g. 0, 17, 42</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>a number or auto</source>
         <translation>a number or auto</translation>
     </message>
@@ -1381,12 +1463,12 @@ auto: the largest micro-batch that the memory forecast fits on the device</trans
         <translation>Preset name:</translation>
     </message>
     <message>
-        <location line="+73"/>
+        <location line="+76"/>
         <source>the config is not valid</source>
         <translation>the config is not valid</translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+41"/>
         <source>outside the allowed range</source>
         <translation>outside the allowed range</translation>
     </message>
@@ -1406,7 +1488,7 @@ auto: the largest micro-batch that the memory forecast fits on the device</trans
         <translation>Some values are outside the recommended ranges</translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+41"/>
         <source>Preset &apos;%1&apos; saved in the project</source>
         <translation>Preset &apos;%1&apos; saved in the project</translation>
     </message>

@@ -107,7 +107,7 @@
 <context>
     <name>AttentionPage</name>
     <message>
-        <location filename="../views/attentionpage.cpp" line="+53"/>
+        <location filename="../views/attentionpage.cpp" line="+58"/>
         <source>One head</source>
         <translation>单个注意力头</translation>
     </message>
@@ -122,7 +122,17 @@
         <translation>两个步之间的差</translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>Adapter on / off</source>
+        <translation>适配器开 / 关</translation>
+    </message>
+    <message>
         <location line="+3"/>
+        <source>The probe through the checkpoint at or before the step, with the adapters on minus off</source>
+        <translation>探针经过该步或之前的检查点：开启适配器减去关闭适配器</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>The step subtracted from the current one</source>
         <translation>从当前步中减去的步</translation>
     </message>
@@ -153,12 +163,12 @@
     </message>
     <message>
         <location line="+4"/>
-        <location line="+117"/>
+        <location line="+137"/>
         <source>Play</source>
         <translation>播放</translation>
     </message>
     <message>
-        <location line="-97"/>
+        <location line="-116"/>
         <source>key token</source>
         <translation>键词元</translation>
     </message>
@@ -168,12 +178,12 @@
         <translation>查询词元</translation>
     </message>
     <message>
-        <location line="+9"/>
-        <source>Every head of the step; click one to show it</source>
-        <translation>该步的所有注意力头；点击一个以显示它</translation>
+        <location line="+10"/>
+        <source>Every head of the step on one colour scale (0 to the step&apos;s largest weight); click one to show it</source>
+        <translation>该步的所有注意力头，使用同一色标（0 到该步的最大权重）；点击一个以显示它</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>Layer</source>
         <translation>层</translation>
     </message>
@@ -203,7 +213,7 @@
         <translation>最大值</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+9"/>
         <source>step</source>
         <translation>步</translation>
     </message>
@@ -218,7 +228,7 @@
         <translation>熵（奈特）</translation>
     </message>
     <message>
-        <location line="+75"/>
+        <location line="+90"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
@@ -228,12 +238,12 @@
         <translation>%1（#%2）</translation>
     </message>
     <message>
-        <location line="+56"/>
+        <location line="+67"/>
         <source>%1: %2…</source>
         <translation>%1：%2…</translation>
     </message>
     <message>
-        <location line="+87"/>
+        <location line="+127"/>
         <source>no steps</source>
         <translation>没有步</translation>
     </message>
@@ -248,7 +258,7 @@
         <translation>减去第 %1 步</translation>
     </message>
     <message>
-        <location line="+44"/>
+        <location line="+70"/>
         <source>Open a project to see the attention its runs recorded.</source>
         <translation>打开一个项目以查看其运行记录的注意力。</translation>
     </message>
@@ -268,7 +278,17 @@
         <translation>一个已存储的注意力图已损坏：%1</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+6"/>
+        <source>No adapter comparison for step %1.</source>
+        <translation>第 %1 步没有适配器对比。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Running the probe through the checkpoint with the adapters on and off…</source>
+        <translation>正在用检查点分别在开启和关闭适配器时运行探针…</translation>
+    </message>
+    <message>
+        <location line="+20"/>
         <source>Layer %1 has no map to show at this step.</source>
         <translation>第 %1 层在此步没有可显示的注意力图。</translation>
     </message>
@@ -279,11 +299,16 @@
     </message>
     <message>
         <location line="+6"/>
+        <source>adapters on minus off</source>
+        <translation>适配器开减去关</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>step %1 minus step %2</source>
         <translation>第 %1 步减第 %2 步</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+2"/>
         <source>weight</source>
         <translation>权重</translation>
     </message>
@@ -293,12 +318,17 @@
         <translation>查询“%1”（%2）-&gt; 键“%3”（%4）：%5</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+11"/>
         <source>Step %1, layer %2, all heads</source>
         <translation>第 %1 步，第 %2 层，所有头</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
+        <source>Checkpoint of step %1 (the newest at or before step %2), layer %3, head %4: adapters on minus off</source>
+        <translation>第 %1 步的检查点（第 %2 步或之前最新的一个），第 %3 层，第 %4 个头：适配器开减去关</translation>
+    </message>
+    <message>
+        <location line="+7"/>
         <source>Step %1, layer %2, head %3</source>
         <translation>第 %1 步，第 %2 层，第 %3 个头</translation>
     </message>
@@ -313,7 +343,7 @@
         <translation>每 %1 个词元标注一个</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+23"/>
         <source>L%1</source>
         <translation>L%1</translation>
     </message>
@@ -323,17 +353,17 @@
         <translation>H%1</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+9"/>
         <source>layer %1, head %2</source>
         <translation>第 %1 层，第 %2 个头</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+11"/>
         <source>bad</source>
         <translation>损坏</translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+48"/>
         <source>L%1 H%2</source>
         <translation>L%1 H%2</translation>
     </message>
@@ -346,14 +376,19 @@
 <context>
     <name>AttentionReader</name>
     <message>
-        <location filename="../app/attentionreader.cpp" line="+14"/>
+        <location filename="../app/attentionreader.cpp" line="+17"/>
         <source>Run %1, probe %2, step %3, layer %4: %5</source>
         <translation>运行 %1，探针 %2，第 %3 步，第 %4 层：%5</translation>
     </message>
     <message>
-        <location line="+71"/>
+        <location line="+158"/>
         <source>The run&apos;s attention maps cannot be read</source>
         <translation>无法读取该运行的注意力图</translation>
+    </message>
+    <message>
+        <location line="+110"/>
+        <source>The probe cannot be run through the checkpoint with the adapters on and off</source>
+        <translation>无法用检查点在开启和关闭适配器时运行探针</translation>
     </message>
 </context>
 <context>
@@ -1010,7 +1045,7 @@
 <context>
     <name>HeatmapPlot</name>
     <message>
-        <location filename="../widgets/heatmapplot.cpp" line="+79"/>
+        <location filename="../widgets/heatmapplot.cpp" line="+81"/>
         <source>row %1, column %2: %3</source>
         <translation>第 %1 行，第 %2 列：%3</translation>
     </message>
@@ -1081,7 +1116,7 @@
 <context>
     <name>HyperparametersPage</name>
     <message>
-        <location filename="../views/hyperparameterspage.cpp" line="+40"/>
+        <location filename="../views/hyperparameterspage.cpp" line="+44"/>
         <location line="+4"/>
         <source>General</source>
         <translation>常规</translation>
@@ -1310,7 +1345,44 @@
         <translation>每次回到检查点时学习率乘以的系数</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+2"/>
+        <location line="+5"/>
+        <location line="+5"/>
+        <source>Attention probes</source>
+        <translation>注意力探针</translation>
+    </message>
+    <message>
+        <location line="-9"/>
+        <source>Probe texts (one per line)</source>
+        <translation>探针文本（每行一条）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Texts whose attention maps are captured while the run trains</source>
+        <translation>训练过程中记录其注意力图的文本</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Dataset rows (comma-separated)</source>
+        <translation>数据集行（逗号分隔）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Dataset rows (numbers from 0) whose attention maps are captured; with no text and no row, the first row</source>
+        <translation>记录其注意力图的数据集行（从 0 开始的编号）；既无文本也无行时，使用第一行</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Capture every</source>
+        <translation>记录间隔</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Optimizer steps between attention captures (also at the first and last step); 0 = none</source>
+        <translation>两次注意力记录之间的优化步数（首步和末步也会记录）；0 = 不记录</translation>
+    </message>
+    <message>
+        <location line="+41"/>
         <source>auto</source>
         <comment>micro-batch: chosen by the memory forecast</comment>
         <translation>自动</translation>
@@ -1346,7 +1418,17 @@
         <translation>推荐范围</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+26"/>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>none, or e.g. 0, 17, 42</source>
+        <translation>无，或例如 0, 17, 42</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>a number or auto</source>
         <translation>数字或 auto</translation>
     </message>
@@ -1373,12 +1455,12 @@ auto：内存预测能在设备上容纳的最大微批</translation>
         <translation>预设名称：</translation>
     </message>
     <message>
-        <location line="+73"/>
+        <location line="+76"/>
         <source>the config is not valid</source>
         <translation>配置无效</translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+41"/>
         <source>outside the allowed range</source>
         <translation>超出允许范围</translation>
     </message>
@@ -1398,7 +1480,7 @@ auto：内存预测能在设备上容纳的最大微批</translation>
         <translation>部分取值超出推荐范围</translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+41"/>
         <source>Preset &apos;%1&apos; saved in the project</source>
         <translation>预设“%1”已保存到项目中</translation>
     </message>
