@@ -54,9 +54,12 @@ UnpackedLayer unpackLayer(const deeptune::AttentionMapRecord& r, int thumbnailSi
   }
   out.stats.resize(r.heads);
   if (!out.maps.isEmpty()) {
-    out.max = *std::max_element(out.maps.cbegin(), out.maps.cend());
     if (thumbnailSide > 0)
       poolThumbnails(out.maps, r.heads, r.size, thumbnailSide, &out.thumbnails);
+    // Max-pooling keeps the largest weight: look for it in the 2 K thumbnail cells rather than
+    // the 256 K cells of each map.
+    const QVector<float>& all = out.thumbnails.isEmpty() ? out.maps : out.thumbnails;
+    out.max = *std::max_element(all.cbegin(), all.cend());
   }
   return out;
 }
