@@ -14,6 +14,10 @@
 #   BENCH_TOTAL_S  the whole script's budget, build included (540: the device allows 600 a call)
 #   BENCH_RUN_S    the most one implementation may take on one configuration (120)
 #   BENCH_SKIP_BUILD=1          use build-gpu/engine/deeptune-cli as it is
+#   BENCH_TARGETS  what to build (default deeptune-cli), e.g. "deeptune-cli tst_gpu_cuda"
+#   BENCH_AFTER_BUILD  a command run after a good build, before the benchmark (e.g. the GPU
+#                  tests); its output goes to $OUT/after_build.log, its failures and QINFO lines
+#                  to the log
 # Nothing here stops the script: a failed, out-of-memory or timed-out run is a row of the table.
 set -uo pipefail
 OUT=${OUT:-/tmp/deeptune-bench}
@@ -201,7 +205,7 @@ json.dump({"config": sys.argv[2], "impl": sys.argv[3], "skipped": True, "error":
         -DSQLite3_INCLUDE_DIR=$deb/usr/include \
         -DSQLite3_LIBRARY=$(ls /usr/lib/x86_64-linux-gnu/libsqlite3.so* | head -n 1) \
         -DCMAKE_CUDA_COMPILER=$(command -v nvcc) &&
-        ninja -C build-gpu -j "$(nproc)" deeptune-cli
+        ninja -C build-gpu -j "$(nproc)" ${BENCH_TARGETS:-deeptune-cli}
     } > "$OUT/build.log" 2>&1 || {
       built=0
       grep -E "error|FAILED|Error" "$OUT/build.log" | head -n 30
@@ -209,6 +213,12 @@ json.dump({"config": sys.argv[2], "impl": sys.argv[3], "skipped": True, "error":
     echo "build: $((SECONDS - start)) s on $(nproc) cores, $([[ $built == 1 ]] && echo ok || echo FAILED)"
   elif [[ " $impls " == *" ours "* ]]; then
     export LD_LIBRARY_PATH=$deb/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+  fi
+  if [[ -n ${BENCH_AFTER_BUILD:-} && $built == 1 ]]; then
+    step "after the build: $BENCH_AFTER_BUILD (log: after_build.log)"
+    bash -c "$BENCH_AFTER_BUILD" > "$OUT/after_build.log" 2>&1
+    echo "exit $?"
+    grep -E "^(FAIL|QINFO|SKIP|Totals)|QWARN" "$OUT/after_build.log" | tail -n 40
   fi
   [[ -x $cli ]] || built=0
 
@@ -241,7 +251,7 @@ json.dump({"config": sys.argv[2], "impl": sys.argv[3], "skipped": True, "error":
       else
         run_one "$tag" "$config" ours "$limit" "$cli" bench --model "$model" --batch "$batch" \
           --seq "$seq" --steps "$steps" --warmup "$warmup" --set lora.r=16 --set lora.alpha=32 \
-          --set lora.targets=q_proj,v_proj --set train.precision=bf16 "${ckpt_ours[@]}" --json
+          --set lora.targets=q_proj,v_proj --set lora.dropout=0 --set train.precision=bf16 "${ckpt_ours[@]}" --json
       fi
     done
   done
@@ -280,6 +290,8 @@ def value(r, key):
         return r.get(key, "-")
     if key == "mean_loss":
         losses = r["result"].get("losses") or []
+        if any(x is None for x in losses):  # NaN / inf: JSON has no word for them
+            return "not finite"
         return sum(losses) / len(losses) if losses else "-"
     v = r["result"].get(key)
     return "-" if v is None else v

@@ -115,6 +115,9 @@ def parse_args(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--loss-trace", type=int, default=0, metavar="N",
                     help="only train N steps from the seed and print their losses")
+    ap.add_argument("--profile", metavar="TRACE",
+                    help="after the timed steps, write a Chrome trace of 3 more steps "
+                         "(bench/kernel_profile.py reads it)")
     ap.add_argument("--write-config", metavar="DIR", help="write DIR/config.json and exit")
     ap.add_argument("--flops", action="store_true", help="print the FLOP count and exit")
     a = ap.parse_args(argv)
@@ -185,7 +188,7 @@ def train(a):
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0, fused=True)
     weights_bytes = torch.cuda.memory_allocated()
 
-    count = a.loss_trace if a.loss_trace else a.warmup + a.steps
+    count = a.loss_trace if a.loss_trace else a.warmup + a.steps + (3 if a.profile else 0)
     data = batches(a, SHAPES[a.shape]["vocab_size"], count, torch)
 
     def step(ids):  # ids: (B, T)
@@ -219,6 +222,13 @@ def train(a):
     torch.cuda.synchronize()  # no host sync inside the loop: the GPU runs the steps back to back
     wall = time.perf_counter() - wall
     step_ms = [s.elapsed_time(e) for s, e in events]
+    if a.profile:
+        activities = [torch.profiler.ProfilerActivity.CPU, torch.profiler.ProfilerActivity.CUDA]
+        with torch.profiler.profile(activities=activities) as prof:
+            for k in range(3):
+                step(data[a.warmup + a.steps + k])
+            torch.cuda.synchronize()
+        prof.export_chrome_trace(a.profile)
     median_ms = statistics.median(step_ms)
     tokens = a.batch * a.seq
     flops = flops_per_token(a.shape, a.seq, a.r, a.targets)

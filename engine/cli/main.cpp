@@ -453,6 +453,7 @@ struct BenchArgs {
   int64_t batch = 8, seq = 1024;
   int steps = 20, warmup = 5;
   std::vector<std::string> sets;
+  std::string profile;
   bool json = false;
 };
 
@@ -467,6 +468,7 @@ int cmd_bench(const BenchArgs& a) {
   o.seq = a.seq;
   o.steps = a.steps;
   o.warmup = a.warmup;
+  o.profile_path = a.profile;
   const BenchResult r = bench_training(cfg, o);
   if (a.json) {
     nlohmann::json out = {{"impl", "deeptune"},
@@ -1087,6 +1089,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 10000));
   bench->add_option("--set", bench_args.sets,
                     "Override a run-config key, e.g. --set lora.r=16 (repeatable)");
+  bench->add_option("--profile", bench_args.profile,
+                    "Also write a Chrome trace of 3 more steps to this file (LibTorch >= 2.1)");
   bench->add_flag("--json", bench_args.json, "Print one JSON line");
 
   auto* resume = app.add_subcommand(

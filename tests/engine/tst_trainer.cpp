@@ -33,6 +33,7 @@
 #include "deeptune/tokenizer.h"
 #include "formats/hf_checkpoint.h"
 #include "lora/lora.h"
+#include "model/linear_cross_entropy.h"
 #include "model/llama.h"
 #include "model/presets.h"
 #include "support/test_support.h"
@@ -208,6 +209,8 @@ class TestTrainer : public QObject {
   void learningRateSchedule();
   void gradientAccumulationMatchesOneBatch();
   void labelSmoothingRaisesLoss();
+  void chunkedLossEqualsThePlainOne_data();
+  void chunkedLossEqualsThePlainOne();
   void evaluationRecordsLossAndPerplexity();
   void memoryIsSampledEveryStep();
   void outOfMemoryHalvesTheMicroBatch();
@@ -514,6 +517,58 @@ void TestTrainer::gradientAccumulationMatchesOneBatch() {
       std::abs(one[1].loss - acc[1].loss) < 1e-4,
       qPrintable(
           QString("step 2: %1 vs %2").arg(one[1].loss, 0, 'g', 10).arg(acc[1].loss, 0, 'g', 10)));
+}
+
+void TestTrainer::chunkedLossEqualsThePlainOne_data() {
+  QTest::addColumn<double>("smoothing");
+  QTest::addColumn<int>("chunk");
+  QTest::addColumn<bool>("bf16");
+  QTest::newRow("one chunk") << 0.0 << 0 << false;
+  QTest::newRow("chunks of 3 rows") << 0.0 << 3 << false;
+  QTest::newRow("smoothing, chunks of 4") << 0.1 << 4 << false;
+  QTest::newRow("bf16 products") << 0.1 << 5 << true;
+}
+
+void TestTrainer::chunkedLossEqualsThePlainOne() {
+  // model::linear_cross_entropy_sum against the head + cross_entropy_sum it replaces: the same
+  // loss and the same gradients for the hidden states and a trainable head weight, skipped rows
+  // (-100) included, whatever the chunking.
+  QFETCH(double, smoothing);
+  QFETCH(int, chunk);
+  QFETCH(bool, bf16);
+  const auto compute = bf16 ? torch::kBFloat16 : torch::kFloat;
+  torch::manual_seed(7);
+  const int64_t n = 13, hidden = 16, vocab = 37;
+  const auto h0 = torch::randn({n, hidden});
+  const auto w0 = torch::randn({vocab, hidden}) * 0.3;
+  auto targets = torch::randint(vocab, {n}, torch::kLong);
+  targets[2] = -100;
+  targets[9] = -100;
+
+  auto h1 = h0.clone().requires_grad_(true), w1 = w0.clone().requires_grad_(true);
+  const auto logits = torch::mm(h1.to(compute), w1.to(compute).t()).to(torch::kFloat);
+  const auto plain = train::cross_entropy_sum(logits, targets, smoothing);
+  (plain * 0.25).backward();
+
+  auto h2 = h0.clone().requires_grad_(true), w2 = w0.clone().requires_grad_(true);
+  const auto chunked =
+      model::linear_cross_entropy_sum(h2, w2, targets, smoothing, compute, int64_t(chunk));
+  (chunked * 0.25).backward();
+
+  const double tol = bf16 ? 2e-2 : 1e-5;
+  QVERIFY2(std::fabs(plain.item<double>() - chunked.item<double>()) <= tol * plain.item<double>(),
+           qPrintable(QString("%1 vs %2").arg(plain.item<double>()).arg(chunked.item<double>())));
+  const double dh = (h1.grad() - h2.grad()).abs().max().item<double>();
+  const double dw = (w1.grad() - w2.grad()).abs().max().item<double>();
+  const double scale = h1.grad().abs().max().item<double>();
+  QVERIFY2(dh <= tol * scale && dw <= tol * w1.grad().abs().max().item<double>(),
+           qPrintable(QString("dh %1, dw %2 (of %3)").arg(dh).arg(dw).arg(scale)));
+  QCOMPARE(h2.grad()[2].abs().sum().item<double>(), 0.0);  // a skipped row has no gradient
+
+  // Without gradients (evaluation) only the loss is computed.
+  torch::NoGradGuard no_grad;
+  const auto eval = model::linear_cross_entropy_sum(h0, w0, targets, smoothing, compute);
+  QVERIFY(std::fabs(eval.item<double>() - chunked.item<double>()) <= 1e-4 * eval.item<double>());
 }
 
 void TestTrainer::labelSmoothingRaisesLoss() {

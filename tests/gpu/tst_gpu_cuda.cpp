@@ -20,10 +20,12 @@
 #include "deeptune/session.h"
 #include "deeptune/store.h"
 #include "deeptune/version.h"
+#include "model/linear_cross_entropy.h"
 #include "model/llama.h"
 #include "model/presets.h"
 #include "support/test_support.h"
 #include "torch/compat.h"
+#include "train/trainer.h"
 
 using deeptune::test::q;
 using deeptune::test::RunRecorder;
@@ -172,7 +174,10 @@ class TestGpuCuda : public QObject {
   void fusedAttentionMatchesReference_CUDA_data();
   void fusedAttentionMatchesReference_CUDA();
   void autocastGuardBf16_CUDA();
+  void fusedAdamwMatchesTorchAdamw_CUDA();
+  void chunkedLossMatchesPlain_CUDA();
   void trainBf16LossDecreases_CUDA();
+  void bf16LoraFollowsTheFp32Trajectory_CUDA();
   void resumeFp32MatchesUninterrupted_CUDA();
   void forecastMatchesAllocatorPeak_CUDA_data();
   void forecastMatchesAllocatorPeak_CUDA();
@@ -262,6 +267,73 @@ void TestGpuCuda::fusedAttentionMatchesReference_CUDA() {
   QVERIFY2(between < tolerance, qPrintable(detail));
 }
 
+void TestGpuCuda::fusedAdamwMatchesTorchAdamw_CUDA() {
+  // compat::fused_adamw_step against LibTorch's AdamW: the same parameters and state after a few
+  // steps of two groups (one decaying), the state where checkpoints look for it.
+  REQUIRE_CUDA();
+  torch::manual_seed(3);
+  std::vector<torch::Tensor> init = {torch::randn({16, 8}), torch::randn({8}),
+                                     torch::randn({4, 4})};
+  auto make = [&](std::vector<torch::Tensor>* params) {
+    for (const auto& t : init) params->push_back(t.to(kCuda).clone().requires_grad_(true));
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    groups.emplace_back(std::vector<torch::Tensor>{(*params)[0], (*params)[2]},
+                        std::make_unique<torch::optim::AdamWOptions>(
+                            torch::optim::AdamWOptions(1e-2).weight_decay(0.1)));
+    groups.emplace_back(std::vector<torch::Tensor>{(*params)[1]},
+                        std::make_unique<torch::optim::AdamWOptions>(
+                            torch::optim::AdamWOptions(1e-2).weight_decay(0)));
+    return std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(1e-2));
+  };
+  std::vector<torch::Tensor> a, b;
+  auto plain = make(&a), fused = make(&b);
+  for (int step = 0; step < 4; ++step) {
+    for (size_t i = 0; i < init.size(); ++i) {
+      const auto g = torch::randn(init[i].sizes()).to(kCuda);
+      a[i].mutable_grad() = g.clone();
+      b[i].mutable_grad() = g.clone();
+    }
+    if (step == 2) b[2].mutable_grad() = torch::Tensor();  // a parameter without a gradient
+    if (step == 2) a[2].mutable_grad() = torch::Tensor();
+    plain->step();
+    QVERIFY(compat::fused_adamw_step(*fused));
+  }
+  for (size_t i = 0; i < init.size(); ++i)
+    QVERIFY2(
+        max_abs_diff(a[i], b[i]) < 1e-6,
+        qPrintable(QString("parameter %1 differs by %2").arg(i).arg(max_abs_diff(a[i], b[i]))));
+  auto& state = fused->state();
+  const auto& s = static_cast<const torch::optim::AdamWParamState&>(
+      *state.at(compat::optimizer_state_key(state, b[0])));
+  QCOMPARE(s.step(), int64_t{4});
+  const auto& t = static_cast<const torch::optim::AdamWParamState&>(
+      *plain->state().at(compat::optimizer_state_key(plain->state(), a[0])));
+  // The moments agree to fp32 rounding (the fused kernel orders its operations differently).
+  QVERIFY(max_abs_diff(s.exp_avg_sq(), t.exp_avg_sq()) <
+          1e-6 * t.exp_avg_sq().abs().max().item<double>());
+}
+
+void TestGpuCuda::chunkedLossMatchesPlain_CUDA() {
+  // model::linear_cross_entropy_sum on the GPU in bf16 against the head + loss it replaces.
+  REQUIRE_CUDA();
+  torch::manual_seed(5);
+  const auto h0 = torch::randn({300, 64}).to(kCuda),
+             w0 = (torch::randn({1000, 64}) * 0.2).to(kCuda);
+  auto targets = torch::randint(1000, {300}, torch::kLong).to(kCuda);
+  targets.narrow(0, 0, 7).fill_(-100);
+  auto h1 = h0.clone().requires_grad_(true), h2 = h0.clone().requires_grad_(true);
+  const auto w = w0.to(torch::kBFloat16);
+  const auto logits = torch::mm(h1.to(torch::kBFloat16), w.t()).to(torch::kFloat);
+  const auto plain = train::cross_entropy_sum(logits, targets, 0.0);
+  plain.backward();
+  const auto chunked = model::linear_cross_entropy_sum(h2, w, targets, 0.0, torch::kBFloat16, 64);
+  chunked.backward();
+  QVERIFY(std::fabs(plain.item<double>() - chunked.item<double>()) < 1e-3 * plain.item<double>());
+  const double scale = h1.grad().abs().max().item<double>();
+  QVERIFY2(max_abs_diff(h1.grad(), h2.grad()) < 2e-2 * scale,
+           qPrintable(QString::number(max_abs_diff(h1.grad(), h2.grad()) / scale)));
+}
+
 void TestGpuCuda::autocastGuardBf16_CUDA() {
   REQUIRE_CUDA();
   QVERIFY(compat::autocast_supported(kCuda, torch::kBFloat16));
@@ -321,6 +393,36 @@ void TestGpuCuda::trainBf16LossDecreases_CUDA() {
   const auto metrics = store->metrics(id);
   QVERIFY(metrics.count("val/loss"));
   for (const auto& [step, value] : metrics.at("val/loss")) QVERIFY(std::isfinite(value));
+}
+
+void TestGpuCuda::bf16LoraFollowsTheFp32Trajectory_CUDA() {
+  // The fast path (frozen base in bf16, grouped attention, chunked loss) against fp32 on the same
+  // data and initialisation: 50 steps of LoRA whose losses stay within bf16's noise of fp32's.
+  REQUIRE_CUDA();
+  auto p = dates_project();
+  QVERIFY(p);
+  auto c = small_run_config("dates", DeviceChoice::kCuda);
+  c.model.source = "preset:small";
+  c.train.mode = TrainMode::kLora;
+  c.train.max_steps = 50;
+  c.lora.targets = {"q_proj", "k_proj", "v_proj", "o_proj"};
+  std::vector<double> losses[2];
+  for (int bf16 = 0; bf16 < 2; ++bf16) {
+    c.train.precision = bf16 ? Precision::kBf16 : Precision::kFp32;
+    RunRecorder obs;
+    const auto outcome = execute(*p, create_run(p->path, c, bf16 ? "bf16" : "fp32"), obs);
+    QVERIFY2(outcome.status == RunStatus::kCompleted, qPrintable(outcome_text(outcome)));
+    for (const auto& s : obs.steps) losses[bf16].push_back(s.loss);
+  }
+  QCOMPARE(losses[0].size(), size_t{50});
+  QCOMPARE(losses[1].size(), size_t{50});
+  double worst = 0;
+  for (size_t i = 0; i < 50; ++i)
+    worst = std::max(worst, std::fabs(losses[1][i] - losses[0][i]) / losses[0][i]);
+  qInfo("bf16 vs fp32 over 50 steps: first %.4f / %.4f, last %.4f / %.4f, worst relative %.4f",
+        losses[1][0], losses[0][0], losses[1][49], losses[0][49], worst);
+  QVERIFY2(worst < 0.03, qPrintable(QString("worst relative difference %1").arg(worst)));
+  QVERIFY(losses[1][49] < 0.8 * losses[1][0]);  // and it learns
 }
 
 void TestGpuCuda::resumeFp32MatchesUninterrupted_CUDA() {

@@ -250,6 +250,10 @@ ModelSummary summarize_model(const RunConfig& config, int num_labels = 0,
 struct BenchOptions {
   int64_t batch = 8, seq = 1024;
   int steps = 20, warmup = 5;
+  // A Chrome trace of `profile_steps` steps after the timed ones (LibTorch's profiler; the
+  // timed steps are not profiled).
+  std::string profile_path;
+  int profile_steps = 3;
 };
 struct BenchResult {
   std::string device;  // "cuda:0 (NVIDIA H200)", "cpu"

@@ -43,10 +43,7 @@ torch::Tensor attention_cached(AttentionImpl& a, const LlamaConfig& c, const tor
   layer_v = layer_v.defined() ? torch::cat({layer_v, v}, 2) : v.contiguous();
   k = layer_k;
   v = layer_v;
-  if (nkv != nh) {  // query head j reads kv head j / (nh / nkv)
-    k = k.repeat_interleave(nh / nkv, 1);
-    v = v.repeat_interleave(nh / nkv, 1);
-  }
+  // Grouped-query attention: attention() reads k and v of nkv heads grouped.
   if (v.scalar_type() != q.scalar_type()) v = v.to(q.scalar_type());
   if (k.scalar_type() != q.scalar_type()) k = k.to(q.scalar_type());
   // Causal with the mask aligned bottom-right: query i (position S+i) sees keys 0..S+i. For a

@@ -149,10 +149,7 @@ torch::Tensor AttentionImpl::forward(const torch::Tensor& x, const torch::Tensor
   auto v = v_proj(x).view({b, t, nkv_, hd_}).transpose(1, 2);  // (B, nkv, T, hd)
   q = apply_rope(q, cos, sin);
   k = apply_rope(k, cos, sin);
-  if (nkv_ != nh_) {  // query head j reads kv head j / (nh / nkv)
-    k = k.repeat_interleave(nh_ / nkv_, 1);
-    v = v.repeat_interleave(nh_ / nkv_, 1);
-  }
+  // Grouped-query attention: k and v keep their nkv heads; attention() reads them grouped.
   if (v.scalar_type() != q.scalar_type()) v = v.to(q.scalar_type());
   if (k.scalar_type() != q.scalar_type()) k = k.to(q.scalar_type());
   torch::Tensor out;
@@ -343,6 +340,13 @@ torch::Tensor TransformerImpl::lm_logits(const torch::Tensor& input_ids,
   auto h = model(input_ids, capture);
   if (lm_head) return lm_head(h);
   return torch::nn::functional::linear(h, model->embed_tokens->weight);  // tied
+}
+
+torch::Tensor TransformerImpl::plain_head_weight() {
+  if (score) return {};
+  if (!lm_head) return model->embed_tokens->weight;
+  if (lm_head->has_lora() || lm_head->bias.defined()) return {};
+  return lm_head->weight;
 }
 
 torch::Tensor TransformerImpl::class_logits(const torch::Tensor& input_ids,

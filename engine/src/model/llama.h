@@ -151,6 +151,10 @@ class TransformerImpl : public torch::nn::Module {
 
   // (B, T) -> (B, T, V) logits of the next token.
   torch::Tensor lm_logits(const torch::Tensor& input_ids, AttentionCapture* capture = nullptr);
+  // The language-model head's weight (V, H) — lm_head's, or the embedding's when tied — when the
+  // head is a plain product (no adapter on it): what the chunked loss multiplies by itself.
+  // Undefined otherwise.
+  torch::Tensor plain_head_weight();
   // (B, T) and the index of each row's last real token (B) -> (B, num_labels) class logits.
   torch::Tensor class_logits(const torch::Tensor& input_ids, const torch::Tensor& last_index,
                              AttentionCapture* capture = nullptr);

@@ -129,7 +129,7 @@ BenchResult bench_training(const RunConfig& config, const BenchOptions& o) {
   c.train.batch_size = o.batch;
   if (c.train.micro_batch_size == kAutoMicroBatch || c.train.micro_batch_size > o.batch)
     c.train.micro_batch_size = o.batch;
-  c.train.max_steps = o.warmup + o.steps;
+  c.train.max_steps = o.warmup + o.steps + (o.profile_path.empty() ? 0 : o.profile_steps);
   c.train.warmup_steps = 0;
   c.train.eval_every = 0;
   c.probe.attention_every = 0;
@@ -146,26 +146,26 @@ BenchResult bench_training(const RunConfig& config, const BenchOptions& o) {
     model::init_parameters(model, missing, c.seed);
     r.model = c.model.source + " (weights read)";
     detail::adapt(model, c);
-    model->to(device);
+    train::place_for_training(model, c, device);
   } else if (detail::is_folder_source(c)) {
-    model->to(device);
+    // Placed first, uninitialised, then drawn where it lives (the adapters are drawn already).
+    detail::adapt(model, c);
+    train::place_for_training(model, c, device);
     init_on_device(model, c.seed, device);
     r.model =
         c.model.source + " (config only: weights drawn from seed " + std::to_string(c.seed) + ")";
-    detail::adapt(model, c);
-    model->to(device);
   } else {
     model::init_weights(model, c.seed);
     r.model = c.model.source + " (initialised from seed " + std::to_string(c.seed) + ")";
     detail::adapt(model, c);
-    model->to(device);
+    train::place_for_training(model, c, device);
   }
   const auto count = lora::count_parameters(model);
   r.parameters = count.total;
   r.trainable = count.trainable;
 
   auto data =
-      detail::random_rows(c, shape.vocab_size, int64_t(o.batch) * (o.warmup + o.steps), labels);
+      detail::random_rows(c, shape.vocab_size, int64_t(o.batch) * c.train.max_steps, labels);
   RunObserver quiet;
   RunControl control;
   detail::DiscardingSink sink;
@@ -185,6 +185,13 @@ BenchResult bench_training(const RunConfig& config, const BenchOptions& o) {
     r.peak_bytes = std::max(r.peak_bytes, memory.peak_allocated);
     r.reserved_bytes = std::max(r.reserved_bytes, memory.reserved);
     r.device_used_bytes = memory.device_used;
+  }
+  if (!o.profile_path.empty()) {
+    compat::synchronize(device);
+    compat::start_profiler(device.is_cuda());
+    for (int s = 0; s < o.profile_steps; ++s) trainer.profile_step();
+    compat::synchronize(device);
+    compat::save_profile(o.profile_path);
   }
   r.median_step_ms = median(r.step_ms);
   r.tokens_per_second = double(o.batch * o.seq) / (r.median_step_ms / 1e3);

@@ -87,6 +87,8 @@ MemoryForecast forecast_for(const model::LlamaConfig& model, const RunConfig& co
   in.cuda = cuda;
   in.fused_attention = cuda && compat::fused_attention(device);
   in.mean_keeps_input = compat::mean_keeps_input();
+  in.grouped_attention = cuda && compat::grouped_attention(device);
+  in.gradients_freed = compat::zero_grad_frees();
   if (cuda) {
     const auto mem = compat::cuda_memory(device);
     f.total_bytes = mem.device_total;
@@ -188,7 +190,7 @@ MemorySample measure_step_memory(const RunConfig& config, const std::string& pro
   std::string origin;
   auto model = detail::build_start_model(*store, c, std::nullopt, labels, &origin);
   detail::adapt(model, c);
-  model->to(device);
+  train::place_for_training(model, c, device);
   if (c.train.micro_batch_size == kAutoMicroBatch)
     c.train.micro_batch_size =
         int(std::max<int64_t>(1, detail::forecast_for(model->config(), c).max_micro_batch));

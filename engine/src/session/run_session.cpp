@@ -445,7 +445,7 @@ class RunExecution {
         fsync_directory(folder());
         persist_.on_log({LogLevel::kInfo, "base model: " + origin + ", referenced"});
         detail::adapt(model_, config_);
-        model_->to(device_);
+        train::place_for_training(model_, config_, device_);
         log_parameter_counts();
         return;
       }
@@ -464,7 +464,7 @@ class RunExecution {
       persist_.on_log({LogLevel::kInfo, "base model: " + origin});
       detail::adapt(model_, config_);
     }
-    model_->to(device_);
+    train::place_for_training(model_, config_, device_);
     log_parameter_counts();
   }
 

@@ -10,12 +10,17 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 
 #include "deeptune/version.h"
 
 #define DT_TORCH_AT_LEAST(maj, min) \
   (TORCH_VERSION_MAJOR > (maj) || (TORCH_VERSION_MAJOR == (maj) && TORCH_VERSION_MINOR >= (min)))
+
+#if DT_TORCH_AT_LEAST(2, 1)
+#include <torch/csrc/autograd/profiler_kineto.h>
+#endif
 
 #if defined(DEEPTUNE_TORCH_CUDA)
 #include <ATen/cuda/CUDAContext.h>
@@ -36,9 +41,17 @@ std::string torch_version() {
 
 namespace compat {
 
-torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k,
-                                  const torch::Tensor& v, double scale, bool causal,
+namespace {
+// k or v of nkv heads as nh heads: head j is kv head j / (nh / nkv).
+torch::Tensor repeat_heads(const torch::Tensor& x, int64_t heads) {
+  return x.size(1) == heads ? x : x.repeat_interleave(heads / x.size(1), 1);
+}
+}  // namespace
+
+torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k_grouped,
+                                  const torch::Tensor& v_grouped, double scale, bool causal,
                                   torch::Tensor* weights_out) {
+  const auto k = repeat_heads(k_grouped, q.size(1)), v = repeat_heads(v_grouped, q.size(1));
   auto scores = torch::matmul(q, k.transpose(-2, -1)) * scale;  // (B, nh, T, S)
   if (causal) {
     const int64_t t = q.size(-2), s = k.size(-2);
@@ -59,11 +72,112 @@ torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const to
   // The fused kernel aligns a causal mask top-left; with a cache (more keys than queries) we need
   // it bottom-right, which only the reference path does.
   if (causal && q.size(-2) != k.size(-2)) return attention_reference(q, k, v, scale, causal);
-  return at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0, causal,
-                                          scale);
+#if DT_TORCH_AT_LEAST(2, 5)
+  // Grouped k and v go to the flash kernel as they are; it computes in 16 bits only (in fp32
+  // the kernel would fall back to the composition, scores and all).
+  const bool half = q.scalar_type() == torch::kBFloat16 || q.scalar_type() == torch::kHalf ||
+                    (at::autocast::is_autocast_enabled(at::kCUDA) &&
+                     at::autocast::get_autocast_dtype(at::kCUDA) != torch::kFloat);
+  if (q.is_cuda() && half)
+    return at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0, causal,
+                                            scale, /*enable_gqa=*/k.size(1) != q.size(1));
+#endif
+  return at::scaled_dot_product_attention(q, repeat_heads(k, q.size(1)), repeat_heads(v, q.size(1)),
+                                          /*attn_mask=*/{},
+                                          /*dropout_p=*/0.0, causal, scale);
 #else
   return attention_reference(q, k, v, scale, causal);
 #endif
+}
+
+bool grouped_attention(const torch::Device& device) {
+#if DT_TORCH_AT_LEAST(2, 5)
+  return device.is_cuda();
+#else
+  (void)device;
+  return false;
+#endif
+}
+
+bool fused_adamw_step(torch::optim::AdamW& opt) {
+#if DT_TORCH_AT_LEAST(2, 1)
+  auto& state = opt.state();
+  for (auto& group : opt.param_groups()) {  // every condition first: all groups or none
+    if (static_cast<const torch::optim::AdamWOptions&>(group.options()).amsgrad()) return false;
+    for (auto& p : group.params())
+      if (p.grad().defined() && !p.is_cuda()) return false;
+  }
+  torch::NoGradGuard no_grad;
+  for (auto& group : opt.param_groups()) {
+    const auto& o = static_cast<const torch::optim::AdamWOptions&>(group.options());
+    std::vector<torch::Tensor> params, grads, exp_avgs, exp_avg_sqs;
+    std::vector<torch::optim::AdamWParamState*> states;
+    std::vector<float> steps;
+    for (auto& p : group.params()) {
+      if (!p.grad().defined()) continue;
+      const auto key = optimizer_state_key(state, p);
+      auto it = state.find(key);
+      if (it == state.end()) {
+        auto s = std::make_unique<torch::optim::AdamWParamState>();
+        s->step(0);
+        s->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+        s->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+        it = state.emplace(key, std::move(s)).first;
+      }
+      auto* s = static_cast<torch::optim::AdamWParamState*>(it->second.get());
+      params.push_back(p);
+      grads.push_back(p.grad());
+      exp_avgs.push_back(s->exp_avg());
+      exp_avg_sqs.push_back(s->exp_avg_sq());
+      states.push_back(s);
+      steps.push_back(float(s->step() + 1));  // this update's number: the kernel reads it
+    }
+    if (params.empty()) continue;
+    // One fp32 step count per parameter on the device, already advanced (as torch.optim's fused
+    // AdamW advances them before the kernel, which only reads them for the bias corrections).
+    const auto step_tensor =
+        torch::tensor(steps, torch::kFloat).to(params.front().device(), /*non_blocking=*/true);
+    const auto step_list = step_tensor.unbind(0);
+    const auto [beta1, beta2] = o.betas();
+    at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, /*max_exp_avg_sqs=*/{}, step_list,
+                      o.lr(), beta1, beta2, o.weight_decay(), o.eps(), /*amsgrad=*/false,
+                      /*maximize=*/false);
+    for (auto* s : states) s->step(s->step() + 1);
+  }
+  return true;
+#else
+  (void)opt;
+  return false;
+#endif
+}
+
+void start_profiler(bool cuda) {
+#if DT_TORCH_AT_LEAST(2, 1)
+  namespace prof = torch::autograd::profiler;
+  const prof::ProfilerConfig config(prof::ProfilerState::KINETO, /*report_input_shapes=*/false,
+                                    /*profile_memory=*/false);
+  std::set<prof::ActivityType> activities{prof::ActivityType::CPU};
+  if (cuda) activities.insert(prof::ActivityType::CUDA);
+  prof::prepareProfiler(config, activities);
+  prof::enableProfiler(config, activities);
+#else
+  (void)cuda;
+  throw std::runtime_error("profiling needs LibTorch 2.1 or later (this is " + torch_version() +
+                           ")");
+#endif
+}
+
+void save_profile(const std::string& path) {
+#if DT_TORCH_AT_LEAST(2, 1)
+  auto result = torch::autograd::profiler::disableProfiler();
+  if (result) result->save(path);
+#else
+  (void)path;
+#endif
+}
+
+bool zero_grad_frees() {
+  return DT_TORCH_AT_LEAST(2, 0);
 }
 
 bool mean_keeps_input() {

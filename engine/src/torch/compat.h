@@ -4,23 +4,60 @@
 
 #include <torch/torch.h>
 
+#include <sstream>
 #include <string>
+#include <type_traits>
 
 namespace deeptune::compat {
 
-// softmax(q k^T * scale + causal mask) v. q: (B, nh, T, hd), k/v: (B, nh, S, hd) -> (B, nh, T, hd).
+// softmax(q k^T * scale + causal mask) v. q: (B, nh, T, hd), k/v: (B, nkv, S, hd) -> (B, nh, T,
+// hd), nh a multiple of nkv: query head j reads kv head j / (nh / nkv) (grouped-query attention).
 // LibTorch >= 2.1 uses the fused scaled_dot_product_attention (flash / memory-efficient kernels);
 // older ones the plain composition, which is also the reference the fused path is tested against.
+// Grouped k and v are repeated to nh heads first, except by the fused kernel of LibTorch >= 2.5,
+// which reads them grouped.
 torch::Tensor attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                         double scale, bool causal);
 // Whether attention() takes the fused kernel on `device` (what the memory forecast must assume).
 bool fused_attention(const torch::Device& device);
+// Whether attention() on `device` reads grouped k and v without repeating them (when it computes
+// in 16 bits).
+bool grouped_attention(const torch::Device& device);
+// Whether Optimizer::zero_grad() frees the gradients (LibTorch >= 2.0) rather than zeroing them.
+bool zero_grad_frees();
 // Whether mean() keeps its input for backward (LibTorch < 2.0), as the memory forecast assumes.
 bool mean_keeps_input();
 // Always the plain composition (used when the weights themselves are wanted).
 torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k,
                                   const torch::Tensor& v, double scale, bool causal,
                                   torch::Tensor* weights_out = nullptr);
+
+// LibTorch keys optimizer state by the parameter's TensorImpl: a string of its address in 1.x, the
+// address itself in 2.x. Both spellings come from the map's own key type.
+template <typename Map>
+typename Map::key_type optimizer_state_key(const Map&, const torch::Tensor& p) {
+  using Key = typename Map::key_type;
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream s;  // what c10::guts::to_string does
+    s << p.unsafeGetTensorImpl();
+    return s.str();
+  } else {
+    return static_cast<Key>(p.unsafeGetTensorImpl());
+  }
+}
+
+// AdamW's update of every parameter that has a gradient, one fused kernel per parameter group
+// (at::_fused_adamw_, CUDA, LibTorch >= 2.1) instead of a dozen kernels per parameter. The state
+// lives in `opt` exactly as its own step() keeps it, so checkpoints and resumes do not change.
+// Returns false, having changed nothing, where the fused kernel does not apply (the CPU, an older
+// LibTorch, amsgrad): then call opt.step().
+bool fused_adamw_step(torch::optim::AdamW& opt);
+
+// LibTorch's profiler (Kineto) from start_profiler() to save_profile(): every operator on the
+// CPU and every kernel on the GPU, written as a Chrome trace (chrome://tracing, Perfetto;
+// bench/kernel_profile.py sums it per kernel). Throws where this LibTorch has none (< 2.1).
+void start_profiler(bool cuda);
+void save_profile(const std::string& path);
 
 // Enables autocast to `dtype` on `device` for the guard's lifetime (no-op for fp32 / kFloat).
 class AutocastGuard {

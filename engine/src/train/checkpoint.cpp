@@ -26,20 +26,6 @@ constexpr const char* kOptimizer = "optimizer.safetensors";
 constexpr const char* kRng = "rng.safetensors";
 constexpr const char* kState = "state.json";
 
-// LibTorch keys optimizer state by the parameter's TensorImpl: a string of its address in 1.x, the
-// address itself in 2.x. Both spellings come from the map's own key type.
-template <typename Map>
-typename Map::key_type state_key(const Map&, const torch::Tensor& p) {
-  using Key = typename Map::key_type;
-  if constexpr (std::is_same_v<Key, std::string>) {
-    std::ostringstream s;  // what c10::guts::to_string does
-    s << p.unsafeGetTensorImpl();
-    return s.str();
-  } else {
-    return static_cast<Key>(p.unsafeGetTensorImpl());
-  }
-}
-
 // Parameters the optimizer updates, by model name, in optimizer order.
 std::vector<std::pair<std::string, torch::Tensor>> optimized_parameters(
     model::Transformer& m, torch::optim::Optimizer& opt) {
@@ -247,7 +233,7 @@ void restore_optimizer(const SafetensorsFile& file, model::Transformer& m,
     // Moments live where the parameter lives, in its dtype (fp32 for everything we train).
     s->exp_avg(exp_avg.to(device, p.scalar_type()));
     s->exp_avg_sq(exp_avg_sq.to(device, p.scalar_type()));
-    state[state_key(state, p)] = std::move(s);
+    state[compat::optimizer_state_key(state, p)] = std::move(s);
   }
 }
 
@@ -300,7 +286,7 @@ std::string save_checkpoint(const std::string& dir, model::Transformer& m,
       if (p.value().requires_grad()) trainable.emplace_back(p.key(), p.value());
     auto& state = opt.state();
     for (const auto& [name, p] : optimized_parameters(m, opt)) {
-      const auto it = state.find(state_key(state, p));
+      const auto it = state.find(compat::optimizer_state_key(state, p));
       if (it == state.end()) continue;
       const auto& s = static_cast<const torch::optim::AdamWParamState&>(*it->second);
       moments.emplace_back(name + "/exp_avg", s.exp_avg());

@@ -13,12 +13,18 @@
 // linear layer casts its input and its weight to the 16-bit type and returns 16 bits. A frozen
 // weight is cast again at every call (autocast caches only leaves that require grad), and that
 // copy is what mm keeps for the input's gradient — so bf16 over fp32 weights keeps a 16-bit copy
-// of every linear weight whose input needs a gradient.
+// of every linear weight whose input needs a gradient. With the base in 16 bits
+// (base_in_16_bits: LoRA under autocast on CUDA) the frozen weights, the embeddings and so the
+// residual stream, the norms' outputs and RoPE are 16-bit and nothing is cast.
+//
+// The causal LM's loss is model::linear_cross_entropy_sum unless LoRA adapts the head: the logits
+// exist a chunk of rows at a time, and the hidden states' gradient is what it keeps.
 #include "train/forecast.h"
 
 #include <algorithm>
 
 #include "deeptune/text.h"
+#include "model/loss_chunks.h"
 
 namespace deeptune::train {
 namespace {
@@ -38,6 +44,8 @@ class Replay {
     full_ = in.train.mode == TrainMode::kFull;
     ckpt_ = in.train.gradient_checkpointing;
     rows_ = in.micro_batch * in.sequence;
+    base16_ = base_in_16_bits(in.train, in.cuda);
+    rs_ = base16_ ? 2 : 4;
   }
 
   int64_t run();  // the activation peak of one micro-batch's forward and backward
@@ -69,16 +77,19 @@ class Replay {
   Act linear(const Act& x, const std::string& name, int64_t in_f, int64_t out_f);
   // `wrapped`: a norm that selective recomputation wraps (the layers' and the final one).
   Act rms_norm(const Act& x, int64_t dim, bool wrapped = false);
-  Act rope(const Act& x) { return make(x.elems, 4, x.grad); }  // x * cos + rotate(x) * sin
+  // x * cos + rotate(x) * sin, the tables in the residual stream's type
+  Act rope(const Act& x) { return make(x.elems, rs_, x.grad); }
   Act attention(const Act& q, const Act& k, const Act& v);
   // softmax(q kr^T) vf as compat::attention_reference computes it (kr, vf already repeated).
   Act composition(const Act& q, const Act& kr, const Act& vf, bool grad);
   Act layer(const Act& x, int64_t index);
+  void loss(const Act& hn);  // the causal LM's head and cross-entropy
 
   const ForecastInput& in_;
   bool selective() const { return ckpt_ == GradientCheckpointing::kSelective; }
 
-  bool autocast_ = false, full_ = false;
+  bool autocast_ = false, full_ = false, base16_ = false;
+  int64_t rs_ = 4;  // bytes per element of the residual stream (and embeddings)
   GradientCheckpointing ckpt_ = GradientCheckpointing::kOff;
   int64_t cs_ = 4, rows_ = 0;
   std::vector<bool> flags_;
@@ -90,9 +101,12 @@ Act Replay::linear(const Act& x, const std::string& name, int64_t in_f, int64_t 
   const int64_t rows = x.elems / in_f;
   if (autocast_) {
     const Act xc = cast(x);
-    // A trainable weight's cast is cached for the step (and kept); a frozen one is cast anew.
-    const Act wc = make(in_f * out_f, 2, false);
-    if (x.grad || full_) save(wc);
+    // A trainable weight's cast is cached for the step (and kept); a frozen one is cast anew,
+    // unless it is 16-bit already.
+    if (!base16_) {
+      const Act wc = make(in_f * out_f, 2, false);
+      if (x.grad || full_) save(wc);
+    }
     if (full_) save(xc);
   } else if (full_) {
     save(x);  // the weight itself is a parameter: nothing new when it is kept
@@ -126,8 +140,9 @@ Act Replay::rms_norm(const Act& x, int64_t dim, bool wrapped) {
   }
   const Act y = make(x.elems, 4, xf.grad);
   const Act y2 = x.size == 4 ? y : make(x.elems, x.size, y.grad);
-  if (full_) save(y2);                        // for the norm weight's gradient
-  return make(x.elems, 4, xf.grad || full_);  // fp32 weight * y: fp32 by type promotion
+  if (full_) save(y2);  // for the norm weight's gradient
+  // weight * y: fp32 by type promotion over an fp32 weight, 16-bit over a 16-bit one
+  return make(x.elems, rs_, xf.grad || full_);
 }
 
 Act Replay::attention(const Act& q, const Act& k, const Act& v) {
@@ -137,7 +152,8 @@ Act Replay::attention(const Act& q, const Act& k, const Act& v) {
   const bool grad = q.grad || k.grad || v.grad;
   Act vf = v.size == q.size ? v : make(v.elems, q.size, v.grad);  // v.to(q's dtype)
   Act kr = k;
-  if (nkv != nh) {  // repeat_interleave: new tensors of nh heads
+  // Repeated to nh heads, unless the fused kernel reads them grouped (in 16 bits only).
+  if (nkv != nh && !(in_.fused_attention && in_.grouped_attention && autocast_)) {
     kr = make(rows_ * nh * hd, k.size, k.grad);
     vf = make(rows_ * nh * hd, vf.size, vf.grad);
   }
@@ -218,7 +234,7 @@ Act Replay::layer(const Act& x, int64_t i) {
   }
   const Act attn = attention(rope(q), rope(k), v);
   const Act o = linear(attn, prefix + "self_attn.o_proj", nh * hd, h);
-  const Act h1 = make(x.elems, 4, x.grad || o.grad);  // x + o (fp32 + 16-bit -> fp32)
+  const Act h1 = make(x.elems, rs_, x.grad || o.grad);  // x + o (fp32 + 16-bit -> fp32)
   const Act xn2 = rms_norm(h1, h, true);
   const Act gate = linear(xn2, prefix + "mlp.gate_proj", h, inter);
   const Act up = linear(xn2, prefix + "mlp.up_proj", h, inter);
@@ -235,15 +251,15 @@ Act Replay::layer(const Act& x, int64_t i) {
     m = make(gate.elems, cs_, g.grad || up.grad);
   }
   const Act down = linear(m, prefix + "mlp.down_proj", inter, h);
-  return make(x.elems, 4, h1.grad || down.grad);
+  return make(x.elems, rs_, h1.grad || down.grad);
 }
 
 int64_t Replay::run() {
   const auto& c = in_.model;
   const int64_t h = c.hidden_size, v = c.vocab_size;
-  // RoPE tables (cos, sin) in fp32, kept by the multiplications.
-  saved_ += 2 * bytes(in_.sequence * c.head_dim, 4);
-  Act x = make(rows_ * h, 4, full_);  // embeddings
+  // RoPE tables (cos, sin) in the residual stream's type, kept by the multiplications.
+  saved_ += 2 * bytes(in_.sequence * c.head_dim, rs_);
+  Act x = make(rows_ * h, rs_, full_);  // embeddings
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
     if (ckpt_ != GradientCheckpointing::kFull) {
       x = layer(x, i);
@@ -256,7 +272,7 @@ int64_t Replay::run() {
     layer(x, i);
     layer_internal_ = std::max(layer_internal_, saved_ - before);
     saved_ = before;
-    x = make(x.elems, 4, true);
+    x = make(x.elems, rs_, true);
   }
   const int64_t layers_only = saved_;  // before the final norm, whose tensors go first in backward
   const Act hn = rms_norm(x, h, true);
@@ -267,8 +283,8 @@ int64_t Replay::run() {
     save(picked);  // the head trains whole
     saved_end_ = saved_;
     candidate(0);
-  } else {
-    const Act logits = linear(hn, c.tie_word_embeddings ? "model.embed_tokens" : "lm_head", h, v);
+  } else if (!full_ && adapted(c.tie_word_embeddings ? "model.embed_tokens" : "lm_head")) {
+    const Act logits = linear(hn, "lm_head", h, v);
     const int64_t nv = rows_ * v;
     const Act logp = make(nv, 4, true);  // log_softmax in fp32 keeps its result
     save(logp);
@@ -278,13 +294,38 @@ int64_t Replay::run() {
     // Backward of the loss: the gradient of the log-probs and of the logits beside them (label
     // smoothing adds the mean's gradient before they are summed).
     candidate(bytes(nv, 4) * (in_.train.label_smoothing > 0 ? 3 : 2));
+  } else {
+    loss(hn);
   }
   // Backward through the last layer: the MLP's three input gradients and the residual stream's
   // gradient beside what the layers keep (with full recomputation, the layer's activations made
   // again).
   peak_ = std::max(peak_, layers_only + layer_internal_ +
-                              bytes(rows_ * c.intermediate_size, cs_) * 3 + bytes(rows_ * h, 4));
+                              bytes(rows_ * c.intermediate_size, cs_) * 3 + bytes(rows_ * h, rs_));
   return peak_;
+}
+
+void Replay::loss(const Act& hn) {
+  // model::linear_cross_entropy_sum. Forward: the hidden states and the head's weight in the
+  // compute type (copies when they are not in it), the gradient buffers, then per chunk of n rows
+  // the logits in the compute type and in fp32 (the softmax and its gradient, in place), the
+  // gradient cast back, and per row the loss, the shift, the sum, the kept mask and the indices.
+  const auto& c = in_.model;
+  const int64_t h = c.hidden_size, v = c.vocab_size;
+  const int64_t hcast = hn.size != cs_ ? bytes(rows_ * h, cs_) : 0;
+  const int64_t wcast = autocast_ && !base16_ ? bytes(v * h, cs_) : 0;
+  if (hn.grad) save(make(rows_ * h, cs_, false));  // the hidden states' gradient
+  if (full_) save(make(v * h, 4, false));          // the head's (the embedding's when tied)
+  saved_end_ = saved_;
+  const int64_t n = model::cross_entropy_chunk_rows(v, rows_);
+  const int64_t logits = bytes(n * v, 4) + (cs_ != 4 ? bytes(n * v, cs_) : 0);
+  const int64_t per_row = 3 * bytes(n, 4) + bytes(n, 1) + bytes(n, 8);  // row, shift, sum
+  candidate(bytes(hn.elems, hn.size) + hcast + wcast + logits + per_row +
+            (full_ ? bytes(v * h, cs_) : 0));
+  // Backward: the kept gradients scaled (the hidden states' in fp32, then cast to their type).
+  const int64_t dh =
+      hn.grad ? 2 * bytes(rows_ * h, 4) + (hn.size != 4 ? bytes(rows_ * h, hn.size) : 0) : 0;
+  candidate(dh + (full_ ? bytes(v * h, 4) : 0));
 }
 
 }  // namespace
@@ -296,7 +337,8 @@ ForecastBytes forecast_step(const ForecastInput& in) {
     int64_t n = 1;
     for (int64_t d : p.shape) n *= d;
     const bool trains = full || starts_with(p.name, "score.");
-    (trains ? out.trainable_weights : out.base_weights) += n * 4;
+    (trains ? out.trainable_weights : out.base_weights) +=
+        n * (!trains && base_in_16_bits(in.train, in.cuda) ? 2 : 4);
   }
   if (!full) {
     for (const auto& l : model::linear_shapes(in.model))
@@ -310,6 +352,7 @@ ForecastBytes forecast_step(const ForecastInput& in) {
   // The step's batch, collated for every micro-batch before the first forward: ids and targets.
   const int64_t batch = int64_t(in.train.batch_size) * in.sequence * 8 * 2;
   out.saved = replay.saved_end() + batch;
+  out.gradients_freed = in.gradients_freed;
   out.transient = peak - replay.saved_end();
   return out;
 }

@@ -4,12 +4,15 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <thread>
 
 #include "deeptune/error.h"
 #include "lora/lora.h"
+#include "model/linear_cross_entropy.h"
 #include "torch/compat.h"
 #include "train/attention_capture.h"
+#include "train/forecast.h"
 #include "train/grad_clip.h"
 #include "train/memory.h"
 
@@ -46,6 +49,15 @@ std::vector<torch::optim::OptimizerParamGroup> adamw_groups(model::Transformer& 
   if (!decay.empty()) groups.emplace_back(decay, options(weight_decay));
   if (!no_decay.empty()) groups.emplace_back(no_decay, options(0.0));
   return groups;
+}
+
+void place_for_training(model::Transformer& m, const RunConfig& c, const torch::Device& device) {
+  const bool half = base_in_16_bits(c.train, device.is_cuda());
+  const auto dtype = autocast_type(c.train.precision);
+  torch::NoGradGuard no_grad;
+  for (auto& p : m->parameters())
+    p.set_data(half && !p.requires_grad() ? p.to(device, dtype) : p.to(device));
+  for (auto& b : m->buffers()) b.set_data(b.to(device));
 }
 
 double learning_rate(const TrainSpec& spec, int64_t step) {
@@ -85,6 +97,12 @@ Trainer::Trainer(const RunConfig& config, model::Transformer model, EncodedData 
     throw InputError("train.precision",
                      "this device cannot compute in " + to_string(config_.train.precision));
 
+  if (base_in_16_bits(config_.train, device_.is_cuda())) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : model_->parameters())
+      if (!p.requires_grad()) p.set_data(p.to(autocast_dtype_));
+    base_16bit_ = true;
+  }
   model::RecomputeSettings recompute;
   recompute.mode = config_.train.gradient_checkpointing;
   recompute.device = device_;
@@ -130,8 +148,13 @@ torch::Tensor Trainer::loss_sum(const Batch& b) {
     auto logits = model_->class_logits(b.input_ids, b.last_index);  // (B, L)
     return cross_entropy_sum(logits.to(torch::kFloat), b.labels, smoothing);
   }
-  auto logits = model_->lm_logits(b.input_ids);  // (B, T, V)
   // Loss in fp32: log-softmax over a large vocabulary in bf16 is visibly biased.
+  const auto head = model_->plain_head_weight();
+  if (head.defined())  // chunked: the (B T, V) logits never exist whole
+    return model::linear_cross_entropy_sum(
+        model_->model->forward(b.input_ids, nullptr).flatten(0, 1), head, b.targets.flatten(),
+        smoothing, autocast_dtype_);
+  auto logits = model_->lm_logits(b.input_ids);  // (B, T, V)
   return cross_entropy_sum(logits.to(torch::kFloat).flatten(0, 1), b.targets.flatten(), smoothing);
 }
 
@@ -223,7 +246,7 @@ double Trainer::try_step(const std::vector<size_t>& indices, int64_t* tokens, do
     optimizer_->zero_grad();  // no update: fp16 lowered its scale, otherwise run() decides
     return total;
   }
-  optimizer_->step();
+  if (!compat::fused_adamw_step(*optimizer_)) optimizer_->step();
   optimizer_->zero_grad();
   return total;
 }
@@ -260,6 +283,9 @@ void Trainer::wait_while_paused() {
 
 void Trainer::capture_attention() {
   if (probes_.empty() || config_.probe.attention_every <= 0) return;
+  // A 16-bit base meets the fp32 adapters only under autocast.
+  std::optional<compat::AutocastGuard> autocast;
+  if (base_16bit_) autocast.emplace(device_, autocast_dtype_);
   for (const auto& snapshot : train::capture_attention(model_, probes_, pos_.step, device_))
     observer_.on_attention(snapshot);
 }

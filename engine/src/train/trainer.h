@@ -39,6 +39,11 @@ torch::Tensor cross_entropy_sum(const torch::Tensor& logits, const torch::Tensor
 std::vector<torch::optim::OptimizerParamGroup> adamw_groups(model::Transformer& m,
                                                             double weight_decay);
 
+// Moves `m` to `device` in the types it will train in: with base_in_16_bits the frozen weights go
+// straight to the 16-bit compute type (no fp32 copy of the base ever reaches the device), the
+// rest as they are.
+void place_for_training(model::Transformer& m, const RunConfig& c, const torch::Device& device);
+
 // Learning rate of optimizer step `step` (1-based).
 double learning_rate(const TrainSpec& spec, int64_t step);
 
@@ -98,6 +103,7 @@ class Trainer {
   TrainPosition pos_;
   int64_t last_checkpoint_step_ = -1;  // a step is checkpointed once, however the loop ends
   torch::ScalarType autocast_dtype_ = torch::kFloat;
+  bool base_16bit_ = false;  // frozen weights held in autocast_dtype_ (base_in_16_bits)
   double last_train_loss_ = 0.0;
   int64_t micro_batch_ = 1;  // train.micro_batch_size until an out-of-memory error halves it
   int64_t halvings_ = 0;     // in the step being reported
