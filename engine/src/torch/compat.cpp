@@ -180,6 +180,10 @@ bool zero_grad_frees() {
   return DT_TORCH_AT_LEAST(2, 0);
 }
 
+bool blas_workspaces_in_allocator() {
+  return DT_TORCH_AT_LEAST(2, 0);
+}
+
 bool mean_keeps_input() {
   return !DT_TORCH_AT_LEAST(2, 0);
 }

@@ -25,6 +25,9 @@ bool fused_attention(const torch::Device& device);
 bool grouped_attention(const torch::Device& device);
 // Whether Optimizer::zero_grad() frees the gradients (LibTorch >= 2.0) rather than zeroing them.
 bool zero_grad_frees();
+// Whether cuBLAS's workspaces come from the caching allocator (LibTorch >= 2.0), so that they
+// count in its allocated bytes and peak.
+bool blas_workspaces_in_allocator();
 // Whether mean() keeps its input for backward (LibTorch < 2.0), as the memory forecast assumes.
 bool mean_keeps_input();
 // Always the plain composition (used when the weights themselves are wanted).

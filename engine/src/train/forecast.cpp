@@ -129,7 +129,7 @@ Act Replay::linear(const Act& x, const std::string& name, int64_t in_f, int64_t 
 Act Replay::rms_norm(const Act& x, int64_t dim, bool wrapped) {
   if (wrapped && selective()) {
     save(x);  // the recomputation's input; its output requires grad (the anchor)
-    return make(x.elems, 4, true);
+    return make(x.elems, rs_, true);
   }
   const Act xf = x.size == 4 ? x : make(x.elems, 4, x.grad);
   const int64_t rows = x.elems / dim;
