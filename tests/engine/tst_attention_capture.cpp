@@ -24,6 +24,18 @@ std::vector<float> layer_maps(const AttentionMapRecord& l) {
   const size_t n = size_t(l.size);
   return unpack_maps(l.data, size_t(l.heads) * n * n, "test");
 }
+// The layer's stored preview, and its maps max-pooled to kPreviewSide as the preview should be.
+std::pair<std::vector<float>, std::vector<float>> preview_and_pooled(const AttentionMapRecord& l) {
+  const int64_t n = l.size, p = l.preview_size;
+  const auto maps = layer_maps(l);
+  std::vector<float> pooled;
+  for (int h = 0; h < l.heads; ++h) {
+    int64_t side = 0;
+    const auto one = max_pool(maps.data() + size_t(h) * n * n, n, kPreviewSide, &side);
+    pooled.insert(pooled.end(), one.begin(), one.end());
+  }
+  return {unpack_maps(l.preview, size_t(l.heads * p * p), "preview"), pooled};
+}
 float largest_difference(const std::vector<float>& a, const std::vector<float>& b) {
   if (a.size() != b.size()) return INFINITY;
   float d = 0;
@@ -86,7 +98,10 @@ void TstAttentionCapture::snapshotsAreStoredAndExact() {
     for (const auto& l : layers) {
       QCOMPARE(l.heads, 4);
       QCOMPARE(size_t(l.length), probes[size_t(p)].tokens.size());
-      QCOMPARE(l.size, l.length);  // short: not pooled
+      QCOMPARE(l.size, l.length);                                     // short: not pooled
+      QCOMPARE(l.preview_size, std::min(l.size, int(kPreviewSide)));  // short: the map itself
+      const auto [preview, pooled] = preview_and_pooled(l);
+      QCOMPARE(largest_difference(preview, pooled), 0.0f);
       const size_t n = size_t(l.size);
       const auto maps = unpack_maps(l.data, size_t(l.heads) * n * n, "test");
       const auto stats = nlohmann::json::parse(l.stats_json);
@@ -148,6 +163,14 @@ void TstAttentionCapture::longProbesAreMaxPooled() {
   QCOMPARE(layers.size(), size_t{2});
   QCOMPARE(layers[0].length, 600);  // cut to data.max_length
   QCOMPARE(layers[0].size, 512);
+  // The preview: every head max-pooled again to 44 x 44 (fp16 both: pooling picks stored values).
+  for (const auto& l : layers) {
+    QCOMPARE(l.preview_size, int(kPreviewSide));
+    const auto [preview, pooled] = preview_and_pooled(l);
+    QCOMPARE(preview.size(), size_t(l.heads) * 44 * 44);
+    QCOMPARE(largest_difference(preview, pooled), 0.0f);
+  }
+  QCOMPARE(store->attention_previews(id, 0, 2).size(), size_t{2});
   const size_t n = 512;
   const auto maps = unpack_maps(layers[0].data, size_t(layers[0].heads) * n * n, "test");
   // A block maximum of a causal map: the diagonal blocks hold weight, blocks above are empty.
@@ -185,6 +208,10 @@ void TstAttentionCapture::recomputedMapsMatchTheStoredOnes() {
   for (size_t l = 0; l < stored.size(); ++l) {
     QCOMPARE(records[l].size, stored[l].size);
     QVERIFY(largest_difference(layer_maps(records[l]), layer_maps(stored[l])) < 1e-3f);
+    // Recomputed snapshots carry their previews too.
+    QCOMPARE(records[l].preview_size, stored[l].preview_size);
+    const auto [preview, pooled] = preview_and_pooled(records[l]);
+    QCOMPARE(largest_difference(preview, pooled), 0.0f);
   }
 }
 

@@ -101,6 +101,7 @@ class TestStore : public QObject {
   void presets();
   void deleteRunCascades();
   void attentionMapsRoundTrip();
+  void mapsOfVersion4HaveNoPreviews();
   void migrationFromVersion1();
   void probesOfVersion3HaveNoIds();
   void openRefusals_data();
@@ -138,8 +139,8 @@ void TestStore::createOpenRoundTrip() {
     const auto info = store->info();
     QCOMPARE(q(info.name), QStringLiteral("Tiny shakespeare"));
     QCOMPARE(q(info.app_version), q(deeptune::engine_version()));
-    QCOMPARE(info.schema_version, 4);
-    QCOMPARE(ProjectStore::kSchemaVersion, 4);
+    QCOMPARE(info.schema_version, 5);
+    QCOMPARE(ProjectStore::kSchemaVersion, 5);
     QVERIFY(QRegularExpression(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$)")
                 .match(q(info.created_at))
                 .hasMatch());
@@ -147,7 +148,7 @@ void TestStore::createOpenRoundTrip() {
   auto again = ProjectStore::open(path);
   const auto info = again->info();
   QCOMPARE(q(info.name), QStringLiteral("Tiny shakespeare"));
-  QCOMPARE(info.schema_version, 4);
+  QCOMPARE(info.schema_version, 5);
   QCOMPARE(count_rows(path, "PRAGMA application_id"), int64_t{deeptune::store::kApplicationId});
 }
 
@@ -672,9 +673,39 @@ void TestStore::attentionMapsRoundTrip() {
       m.codec = "fp16+zstd";
       m.data = {uint8_t(step), uint8_t(layer), 0, 255};
       m.stats_json = "[[0.5, 0.2, 0.1, 0.9]]";
+      if (step > 0) {  // step 0 as recorded before schema version 5: no preview
+        m.preview_size = 2;
+        m.preview = {uint8_t(step), uint8_t(layer), 44};
+      }
       maps.push_back(m);
     }
   store->append_attention_maps(maps);
+  // One layer, its preview with it; the previews of a step without the maps.
+  const auto layer1 = store->attention_layer(id, 0, 20, 1);
+  QVERIFY(layer1.has_value());
+  QCOMPARE(layer1->layer, 1);
+  QCOMPARE(layer1->heads, 4);
+  QVERIFY(layer1->data == (std::vector<uint8_t>{20, 1, 0, 255}));
+  QCOMPARE(q(layer1->stats_json), QStringLiteral("[[0.5, 0.2, 0.1, 0.9]]"));
+  QCOMPARE(layer1->preview_size, 2);
+  QVERIFY(layer1->preview == (std::vector<uint8_t>{20, 1, 44}));
+  QVERIFY(!store->attention_layer(id, 0, 20, 2).has_value());
+  QVERIFY(!store->attention_layer(id, 0, 15, 0).has_value());
+  QVERIFY(!store->attention_layer(id, 0, 20, -1).has_value());
+  const auto layer0 = store->attention_layer(id, 0, 0, 0);  // no preview: read all the same
+  QVERIFY(layer0.has_value());
+  QVERIFY(layer0->data == (std::vector<uint8_t>{0, 0, 0, 255}));
+  QCOMPARE(layer0->preview_size, 0);
+  QVERIFY(layer0->preview.empty());
+  const auto previews = store->attention_previews(id, 0, 10);
+  QCOMPARE(previews.size(), size_t{2});
+  QCOMPARE(previews[1].layer, 1);
+  QCOMPARE(previews[1].heads, 4);
+  QCOMPARE(previews[1].preview_size, 2);
+  QVERIFY(previews[1].preview == (std::vector<uint8_t>{10, 1, 44}));
+  QVERIFY(previews[1].data.empty());
+  QVERIFY(store->attention_previews(id, 0, 0).empty());
+  QCOMPARE(store->attention_maps(id, 0, 20)[0].preview_size, 2);
   QVERIFY(store->attention_steps(id, 0) == (std::vector<int64_t>{0, 10, 20}));
   QVERIFY(store->attention_steps(id, 1).empty());
   auto at10 = store->attention_maps(id, 0, 10);
@@ -688,14 +719,20 @@ void TestStore::attentionMapsRoundTrip() {
   QCOMPARE(stats[3].layer, 1);
   QVERIFY(stats[3].data.empty());  // the maps stay on disk
   QCOMPARE(q(stats[3].stats_json), QStringLiteral("[[0.5, 0.2, 0.1, 0.9]]"));
-  maps[2].data = {7};  // step 10, layer 0 captured again
+  maps[2].data = {7};  // step 10, layer 0 captured again, without a preview this time
+  maps[2].preview.clear();
   store->append_attention_maps({maps[2]});
   QVERIFY(store->attention_maps(id, 0, 10)[0].data == std::vector<uint8_t>{7});
+  QVERIFY(store->attention_layer(id, 0, 10, 0)->preview.empty());  // not the old maps' preview
+  QCOMPARE(store->attention_previews(id, 0, 10).size(), size_t{1});
   store->truncate_attention(id, 10);
   QVERIFY(store->attention_steps(id, 0) == (std::vector<int64_t>{0, 10}));
+  QVERIFY(store->attention_previews(id, 0, 20).empty());
+  QCOMPARE(count_rows(path, "SELECT count(*) FROM attention_previews"), int64_t{1});
   store->delete_run(id);
   QVERIFY(store->attention_probes(id).empty());
   QCOMPARE(count_rows(path, "SELECT count(*) FROM attention_maps"), int64_t{0});
+  QCOMPARE(count_rows(path, "SELECT count(*) FROM attention_previews"), int64_t{0});
 }
 
 void TestStore::migrationFromVersion1() {
@@ -720,7 +757,7 @@ void TestStore::migrationFromVersion1() {
 
   auto store = ProjectStore::open(path);
   const auto info = store->info();
-  QCOMPARE(info.schema_version, 4);
+  QCOMPARE(info.schema_version, 5);
   QCOMPARE(q(info.name), QStringLiteral("old project"));
   const auto run = *store->find_run("r1");
   QVERIFY(run.status == RunStatus::kCompleted);
@@ -746,13 +783,13 @@ void TestStore::migrationFromVersion1() {
   QCOMPARE(store->attention_probes(run.id).at(0).tokens.size(), size_t{2});
   QCOMPARE(store->attention_probes(run.id).at(0).ids, (std::vector<int32_t>{97, 98}));
   store.reset();
-  QCOMPARE(count_rows(path, "PRAGMA user_version"), int64_t{4});
+  QCOMPARE(count_rows(path, "PRAGMA user_version"), int64_t{5});
   QCOMPARE(
       count_rows(path, "SELECT count(*) FROM sqlite_master WHERE name = 'attention_snapshots'"),
       int64_t{0});
 
   // Opening again is a no-op migration.
-  QCOMPARE(ProjectStore::open(path)->info().schema_version, 4);
+  QCOMPARE(ProjectStore::open(path)->info().schema_version, 5);
 }
 
 void TestStore::probesOfVersion3HaveNoIds() {
@@ -783,6 +820,36 @@ void TestStore::probesOfVersion3HaveNoIds() {
   QVERIFY(c.where.endsWith("v3.dtproj: run 1, attention probe 0"));
 }
 
+void TestStore::mapsOfVersion4HaveNoPreviews() {
+  // A version-4 file's maps migrate without previews: read whole as before, and a step captured
+  // after the migration stores its previews beside them.
+  const std::string path = file("v4.dtproj");
+  deeptune::store::create_project_file(path, "v4", 4);
+  {
+    Database db(path, OpenMode::kReadWrite);
+    db.exec(
+        "INSERT INTO runs (name, config_json, status, created_at) VALUES ('r', '{}', 'completed', "
+        "'t');"
+        "INSERT INTO attention_maps VALUES (1, 0, 5, 0, 2, 3, 3, 'fp16+zstd', x'0102', '[]');",
+        "filling a version-4 file");
+  }
+  auto store = ProjectStore::open(path);
+  QCOMPARE(store->info().schema_version, 5);
+  QVERIFY(store->attention_previews(1, 0, 5).empty());
+  const auto old = store->attention_maps(1, 0, 5);
+  QCOMPARE(old.size(), size_t{1});
+  QVERIFY(old[0].data == (std::vector<uint8_t>{1, 2}));
+  QCOMPARE(old[0].preview_size, 0);
+  QVERIFY(old[0].preview.empty());
+  AttentionMapRecord m = old[0];
+  m.step = 10;
+  m.preview_size = 1;
+  m.preview = {9};
+  store->append_attention_maps({m});
+  QCOMPARE(store->attention_previews(1, 0, 10).size(), size_t{1});
+  QVERIFY(store->attention_layer(1, 0, 10, 0)->preview == std::vector<uint8_t>{9});
+}
+
 void TestStore::openRefusals_data() {
   QTest::addColumn<QString>("kind");
   QTest::addColumn<QString>("message");
@@ -804,7 +871,7 @@ void TestStore::openRefusals_data() {
                                   << "is a damaged SQLite database";
   QTest::newRow("newer schema")
       << "newer"
-      << "was written by a newer DeepTune (schema 5, this build reads up to 4)";
+      << "was written by a newer DeepTune (schema 6, this build reads up to 5)";
 }
 
 void TestStore::openRefusals() {
@@ -837,7 +904,7 @@ void TestStore::openRefusals() {
   } else if (kind == "newer") {
     ProjectStore::create(spath, "from the future");
     Database db(spath, OpenMode::kReadWrite);
-    db.exec("PRAGMA user_version = 5", "pretending to be newer");
+    db.exec("PRAGMA user_version = 6", "pretending to be newer");
   }
   const QByteArray before = sha256_of(path);
   const qint64 size_before = QFileInfo(path).size();
@@ -854,7 +921,7 @@ void TestStore::openRefusals() {
   if (kind == "missing") QVERIFY(!QFileInfo::exists(path));
   for (const char* suffix : {"-wal", "-shm", "-journal"})
     QVERIFY2(!QFileInfo::exists(path + suffix), suffix);  // no lock files left beside it either
-  if (kind == "newer") QCOMPARE(count_rows(spath, "PRAGMA user_version"), int64_t{5});
+  if (kind == "newer") QCOMPARE(count_rows(spath, "PRAGMA user_version"), int64_t{6});
 }
 
 void TestStore::walModeIsOn() {

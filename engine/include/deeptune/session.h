@@ -75,6 +75,9 @@ struct AttentionSnapshot {
   int size = 0;                               // the stored maps' side: min(length, 512)
   std::vector<std::vector<uint8_t>> packed;   // per layer: heads x size x size
   std::vector<std::vector<HeadStats>> stats;  // per layer, per head
+  // per layer: heads x preview_size x preview_size, the maps max-pooled (pack_preview)
+  int preview_size = 0;
+  std::vector<std::vector<uint8_t>> previews;
 };
 
 struct EvalMetrics {

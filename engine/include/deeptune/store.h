@@ -105,7 +105,9 @@ struct AttentionProbeRecord {
 
 // One layer of one probe at one step: `heads` maps of size x size (the probe's `length` tokens
 // max-pooled when longer than 512), packed as `codec` says (deeptune/attention_map.h), and per
-// head the statistics of the full map as JSON [[entropy, sink, previous, max], ...].
+// head the statistics of the full map as JSON [[entropy, sink, previous, max], ...]; and a preview:
+// every head max-pooled to preview_size x preview_size, packed the same way (empty for maps
+// recorded before schema version 5).
 struct AttentionMapRecord {
   int64_t run_id = 0;
   int probe = 0;
@@ -117,11 +119,13 @@ struct AttentionMapRecord {
   std::string codec;
   std::vector<uint8_t> data;
   std::string stats_json;
+  int preview_size = 0;
+  std::vector<uint8_t> preview;
 };
 
 class ProjectStore {
  public:
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 
   // Creates a new project file; throws InputError if the path exists.
   static std::unique_ptr<ProjectStore> create(const std::string& path, const std::string& name);
@@ -196,6 +200,14 @@ class ProjectStore {
   std::vector<int64_t> attention_steps(int64_t run_id, int probe) const;
   // Every layer of `probe` at `step`, by layer (empty when there is no such snapshot).
   std::vector<AttentionMapRecord> attention_maps(int64_t run_id, int probe, int64_t step) const;
+  // One layer of `probe` at `step`, preview included (nullopt when there is no such layer): a
+  // thirty-second of a 32-layer step, what one head's map needs.
+  std::optional<AttentionMapRecord> attention_layer(int64_t run_id, int probe, int64_t step,
+                                                    int layer) const;
+  // The previews of `probe` at `step`, by layer: layer, heads, preview_size and preview set, the
+  // rest left empty (the maps' rows are not touched): what a grid of every head needs. Layers
+  // recorded before schema version 5 have none and are left out.
+  std::vector<AttentionMapRecord> attention_previews(int64_t run_id, int probe, int64_t step) const;
   // Every snapshot's layers of `probe` without their maps (data empty), by step then layer: what
   // the statistics over training are read from.
   std::vector<AttentionMapRecord> attention_stats(int64_t run_id, int probe) const;

@@ -29,6 +29,10 @@ std::vector<AttentionMapRecord> to_map_records(const AttentionSnapshot& a, int64
     for (const HeadStats& h : a.stats.at(size_t(layer)))
       stats.push_back({h.entropy, h.sink, h.previous, h.max});
     m.stats_json = stats.dump();
+    if (size_t(layer) < a.previews.size()) {
+      m.preview_size = a.preview_size;
+      m.preview = a.previews[size_t(layer)];
+    }
     out.push_back(std::move(m));
   }
   return out;

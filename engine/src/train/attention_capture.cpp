@@ -39,6 +39,9 @@ std::vector<AttentionSnapshot> capture_attention(model::Transformer& m,
         s.size = static_cast<int>(n);
         maps.insert(maps.end(), pooled.begin(), pooled.end());
       }
+      int64_t preview = 0;
+      s.previews.push_back(pack_preview(maps.data(), s.heads, s.size, kPreviewSide, &preview));
+      s.preview_size = static_cast<int>(preview);
       s.packed.push_back(pack_maps(maps));
       s.stats.push_back(std::move(stats));
     }
