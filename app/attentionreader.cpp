@@ -23,58 +23,80 @@ QString unpackError(qint64 runId, int probe, qint64 step, int layer, const std::
 }
 
 // Each head's map of a layer (heads x n x n) max-pooled to side x side, appended to `out`.
-void poolThumbnails(const QVector<float>& maps, int heads, int n, int side, QVector<float>* out) {
+void poolThumbnails(const float* maps, int heads, int n, int side, QVector<float>* out) {
   const qsizetype cells = qsizetype(n) * n;
   for (int h = 0; h < heads; ++h) {
     int64_t pooled = 0;
-    const auto t = deeptune::max_pool(maps.constData() + h * cells, n, side, &pooled);
+    const auto t = deeptune::max_pool(maps + h * cells, n, side, &pooled);
     out->append(QVector<float>(t.begin(), t.end()));
   }
 }
 
 struct UnpackedLayer {
-  QVector<float> maps, thumbnails;
+  QVector<quint16> maps;
+  QVector<float> thumbnails;
   QVector<deeptune::HeadStats> stats;
   float max = 0;
   QString error;
 };
 
-UnpackedLayer unpackLayer(const deeptune::AttentionMapRecord& r, int thumbnailSide) {
+// `thumbnailSide` 0: no thumbnails, and the largest weight is left 0 (`max` false) or looked
+// for in the maps.
+UnpackedLayer unpackLayer(const deeptune::AttentionMapRecord& r, int thumbnailSide,
+                          bool max = true) {
   UnpackedLayer out;
   try {
     if (r.codec != deeptune::kMapsCodec)
       throw deeptune::InputError("codec", "unknown codec '" + r.codec + "'");
     const size_t count = static_cast<size_t>(r.heads) * r.size * r.size;
-    const auto values = deeptune::unpack_maps(r.data, count, "attention map");
-    out.maps = QVector<float>(values.begin(), values.end());
+    out.maps.resize(qsizetype(count));
+    deeptune::unpack_halves(r.data, count, out.maps.data(), "attention map");
     out.stats = AttentionReader::parseStats(r.stats_json);
   } catch (const std::exception& e) {
     out.error = unpackError(r.run_id, r.probe, r.step, r.layer, e.what());
     out.maps.clear();
   }
   out.stats.resize(r.heads);
-  if (!out.maps.isEmpty()) {
-    if (thumbnailSide > 0)
-      poolThumbnails(out.maps, r.heads, r.size, thumbnailSide, &out.thumbnails);
+  if (out.maps.isEmpty()) return out;
+  const qsizetype cells = qsizetype(r.size) * r.size;
+  if (thumbnailSide > 0) {
+    std::vector<float> head(static_cast<size_t>(cells));
+    for (int h = 0; h < r.heads; ++h) {
+      deeptune::from_fp16(out.maps.constData() + h * cells, size_t(cells), head.data());
+      poolThumbnails(head.data(), 1, r.size, thumbnailSide, &out.thumbnails);
+    }
     // Max-pooling keeps the largest weight: look for it in the 2 K thumbnail cells rather than
     // the 256 K cells of each map.
-    const QVector<float>& all = out.thumbnails.isEmpty() ? out.maps : out.thumbnails;
-    out.max = *std::max_element(all.cbegin(), all.cend());
+    out.max = *std::max_element(out.thumbnails.cbegin(), out.thumbnails.cend());
+  } else if (max) {
+    // Weights are >= 0, and the halves of non-negative numbers order like their bits.
+    const quint16 top = *std::max_element(out.maps.cbegin(), out.maps.cend());
+    deeptune::from_fp16(&top, 1, &out.max);
   }
+  return out;
+}
+
+// A step of `layers` layers shaped like `r`, no layer read yet.
+AttentionStep emptyStep(const deeptune::AttentionMapRecord& r, int layers) {
+  AttentionStep out;
+  out.runId = r.run_id;
+  out.probe = r.probe;
+  out.step = r.step;
+  out.heads = r.heads;
+  out.length = r.length;
+  out.size = r.size;
+  out.layers = layers;
+  out.maps.resize(layers);
+  out.loaded.fill(false, layers);
+  out.stats.resize(layers);
   return out;
 }
 
 AttentionStep unpackRecords(const std::vector<deeptune::AttentionMapRecord>& records,
                             int thumbnailSide) {
-  AttentionStep out;
-  if (records.empty()) return out;
+  if (records.empty()) return {};
   const auto& first = records.front();
-  out.runId = first.run_id;
-  out.probe = first.probe;
-  out.step = first.step;
-  out.heads = first.heads;
-  out.length = first.length;
-  out.size = first.size;
+  AttentionStep out = emptyStep(first, 0);  // the layers appended below
   out.layers = static_cast<int>(records.size());
   // Maps smaller than the thumbnail stay as they are (the image scales them up).
   out.thumbnailSide = thumbnailSide > 0 ? std::min(thumbnailSide, first.size) : 0;
@@ -94,11 +116,90 @@ AttentionStep unpackRecords(const std::vector<deeptune::AttentionMapRecord>& rec
   for (auto& t : threads) t.join();
   for (UnpackedLayer& l : layers) {
     if (out.error.isEmpty()) out.error = l.error;
+    out.loaded.append(true);
     out.maxWeight = std::max(out.maxWeight, l.max);
     out.maps.append(std::move(l.maps));
     out.stats.append(std::move(l.stats));
     out.thumbnails.append(std::move(l.thumbnails));
   }
+  return out;
+}
+
+// Every head's thumbnail from the previews stored with a step (attention_previews' records, by
+// layer), pooled again when the page draws smaller ones; a preview that cannot be unpacked leaves
+// its layer's thumbnails empty and names the layer in the error.
+void unpackPreviews(const std::vector<deeptune::AttentionMapRecord>& previews, int thumbnailSide,
+                    AttentionStep* out) {
+  const auto& first = previews.front();
+  out->thumbnailSide = thumbnailSide > 0 ? std::min(thumbnailSide, first.preview_size) : 0;
+  out->thumbnails.resize(out->layers);
+  for (const auto& r : previews) {
+    if (r.layer < 0 || r.layer >= out->layers || out->thumbnailSide == 0) continue;
+    QVector<float>& thumbnails = out->thumbnails[r.layer];
+    try {
+      const int p = r.preview_size;
+      const auto values = deeptune::unpack_maps(r.preview, static_cast<size_t>(r.heads) * p * p,
+                                                "attention preview");
+      if (p == out->thumbnailSide)
+        thumbnails = QVector<float>(values.begin(), values.end());
+      else
+        poolThumbnails(values.data(), r.heads, p, out->thumbnailSide, &thumbnails);
+    } catch (const std::exception& e) {
+      if (out->error.isEmpty())
+        out->error = unpackError(r.run_id, r.probe, r.step, r.layer, e.what());
+      thumbnails.clear();
+      continue;
+    }
+    // Max-pooling keeps the largest weight: the previews hold the step's.
+    if (!thumbnails.isEmpty())
+      out->maxWeight =
+          std::max(out->maxWeight, *std::max_element(thumbnails.cbegin(), thumbnails.cend()));
+  }
+}
+
+// Puts one layer's maps, read and unpacked, into `out` (shaped already).
+void putLayer(const deeptune::AttentionMapRecord& r, AttentionStep* out) {
+  if (r.layer < 0 || r.layer >= out->layers) return;
+  UnpackedLayer l = unpackLayer(r, 0, false);
+  if (out->error.isEmpty()) out->error = l.error;
+  out->maps[r.layer] = std::move(l.maps);
+  out->stats[r.layer] = std::move(l.stats);
+  out->loaded[r.layer] = true;
+}
+
+// A step's thumbnails and the maps of `layer` (< 0: every layer's): from the stored previews and
+// one layer's row when the step has previews, else the whole step unpacked.
+AttentionStep readStep(const deeptune::ProjectStore& store, qint64 runId, int probe, qint64 step,
+                       int layer, int thumbnailSide) {
+  if (layer >= 0) {
+    const auto previews = store.attention_previews(runId, probe, step);
+    if (!previews.empty()) {
+      // The thumbnails on a second core while this one reads and unpacks the layer (the user
+      // waits for both).
+      AttentionStep thumbnails;
+      thumbnails.layers = previews.back().layer + 1;
+      std::thread pooling([&] { unpackPreviews(previews, thumbnailSide, &thumbnails); });
+      auto r = store.attention_layer(runId, probe, step, layer);
+      if (!r) r = store.attention_layer(runId, probe, step, 0);  // a layer it lacks: the shape
+      AttentionStep out;
+      if (r) {
+        out = emptyStep(*r, thumbnails.layers);
+        putLayer(*r, &out);
+      }
+      pooling.join();
+      if (r) {
+        out.thumbnails = std::move(thumbnails.thumbnails);
+        out.thumbnailSide = thumbnails.thumbnailSide;
+        out.maxWeight = thumbnails.maxWeight;
+        if (out.error.isEmpty()) out.error = thumbnails.error;
+        return out;
+      }
+    }
+  }
+  AttentionStep out = unpackRecords(store.attention_maps(runId, probe, step), thumbnailSide);
+  out.runId = runId;
+  out.probe = probe;
+  out.step = step;
   return out;
 }
 
@@ -143,9 +244,38 @@ struct AdapterMaps {
 
 }  // namespace
 
+void AttentionStep::merge(const AttentionStep& other) {
+  if (other.runId != runId || other.probe != probe || other.step != step) return;
+  if (layers == 0) {
+    *this = other;
+    return;
+  }
+  for (int l = 0; l < layers; ++l)
+    if (!hasLayer(l) && other.hasLayer(l)) {
+      maps[l] = other.maps[l];
+      stats[l] = other.stats[l];
+      loaded[l] = true;
+      if (error.isEmpty()) error = other.error;
+    }
+  if (!hasThumbnails() && other.hasThumbnails()) {
+    thumbnails = other.thumbnails;
+    thumbnailSide = other.thumbnailSide;
+    maxWeight = other.maxWeight;
+  }
+}
+
+QVector<float> AttentionStep::headMap(int layer, int head) const {
+  const qsizetype cells = qsizetype(size) * size;
+  if (layer < 0 || layer >= maps.size() || head < 0 || maps[layer].size() < (head + 1) * cells)
+    return {};
+  QVector<float> out(cells);
+  deeptune::from_fp16(maps[layer].constData() + head * cells, size_t(cells), out.data());
+  return out;
+}
+
 qsizetype AttentionStep::bytes() const {
   qsizetype n = 0;
-  for (const auto& m : maps) n += m.size() * qsizetype(sizeof(float));
+  for (const auto& m : maps) n += m.size() * qsizetype(sizeof(quint16));
   for (const auto& t : thumbnails) n += t.size() * qsizetype(sizeof(float));
   return n;
 }
@@ -241,18 +371,30 @@ quint64 AttentionReader::readIndex(qint64 runId, int probe) {
       [this](quint64 t, const AttentionIndex& v) { Q_EMIT indexRead(t, v); });
 }
 
-quint64 AttentionReader::readSteps(qint64 runId, int probe, const QList<qint64>& steps) {
+quint64 AttentionReader::readSteps(qint64 runId, int probe, const QList<qint64>& steps, int layer) {
   return run<QList<AttentionStep>>(
-      [runId, probe, steps, side = m_thumbnailSide](JobProject& project) {
+      [runId, probe, steps, layer, side = m_thumbnailSide](JobProject& project) {
         QList<AttentionStep> out;
-        for (qint64 step : steps) {
-          AttentionStep s = unpackRecords(project.store().attention_maps(runId, probe, step), side);
-          s.runId = runId;
-          s.probe = probe;
-          s.step = step;
-          out.append(s);
-        }
+        for (qint64 step : steps)
+          out.append(readStep(project.store(), runId, probe, step, layer, side));
         return out;
+      },
+      [this](quint64 t, const QList<AttentionStep>& v) { Q_EMIT stepsRead(t, v); });
+}
+
+quint64 AttentionReader::readLayer(qint64 runId, int probe, qint64 step, int layer) {
+  return run<QList<AttentionStep>>(
+      [runId, probe, step, layer](JobProject& project) {
+        AttentionStep out;
+        out.runId = runId;
+        out.probe = probe;
+        out.step = step;
+        if (const auto r = project.store().attention_layer(runId, probe, step, layer)) {
+          // Shaped by the layer alone: merge() takes only this layer from it.
+          out = emptyStep(*r, std::max(r->layer + 1, 1));
+          putLayer(*r, &out);
+        }
+        return QList<AttentionStep>{out};
       },
       [this](quint64 t, const QList<AttentionStep>& v) { Q_EMIT stepsRead(t, v); });
 }

@@ -22,8 +22,12 @@ struct AttentionStep {
   int layers = 0, heads = 0;
   int length = 0;  // the probe's tokens
   int size = 0;    // the maps' side: min(length, 512), max-pooled when smaller than length
-  QVector<QVector<float>> maps;                 // per layer: heads x size x size (empty on error)
-  QVector<QVector<deeptune::HeadStats>> stats;  // per layer, per head
+  // per layer: heads x size x size in half precision, as stored (headMap converts: a layer is
+  // read while the user waits for one of its maps, and halves take half the memory); empty when
+  // the layer is bad or not read (loaded says which)
+  QVector<QVector<quint16>> maps;
+  QVector<bool> loaded;                         // per layer: its maps were read
+  QVector<QVector<deeptune::HeadStats>> stats;  // per layer, per head (empty when not read)
   QString error;  // the first layer that could not be unpacked, named; "" when all could
   // What the thumbnail grid draws, prepared with the maps so the UI thread only colours pixels:
   // per layer, heads x thumbnailSide x thumbnailSide, each map max-pooled (a thin diagonal stays
@@ -33,6 +37,13 @@ struct AttentionStep {
   QVector<QVector<float>> thumbnails;
   float maxWeight = 0;
   qsizetype bytes() const;  // what the maps and thumbnails hold in memory
+  // One head's map as weights (size x size; empty when the layer has none).
+  QVector<float> headMap(int layer, int head) const;
+  bool hasLayer(int layer) const { return layer >= 0 && layer < loaded.size() && loaded[layer]; }
+  bool hasThumbnails() const { return layers > 0 && thumbnails.size() == layers; }
+  // Takes the layers `other` (the same run, probe and step) read that this one lacks, and its
+  // thumbnails when this one has none.
+  void merge(const AttentionStep& other);
 };
 
 struct AttentionProbe {
@@ -59,7 +70,12 @@ class AttentionReader : public ProjectService {
   // Each returns the ticket its answer (or readFailed) carries, 0 when no project is open.
   quint64 listRuns(const QList<qint64>& runIds);  // -> runsListed: those with probes
   quint64 readIndex(qint64 runId, int probe);     // -> indexRead (probe < 0: the first)
-  quint64 readSteps(qint64 runId, int probe, const QList<qint64>& steps);     // -> stepsRead
+  // -> stepsRead. Each step with its thumbnails and the maps of `layer` (every layer when < 0).
+  // Thumbnails come from the previews stored with the maps; a step recorded without them (before
+  // schema version 5) is read and unpacked whole to pool them.
+  quint64 readSteps(qint64 runId, int probe, const QList<qint64>& steps, int layer = -1);
+  // -> stepsRead: the step with the maps of `layer` only (no thumbnails), to merge into one read.
+  quint64 readLayer(qint64 runId, int probe, qint64 step, int layer);
   quint64 unpack(qint64 runId, const deeptune::AttentionSnapshot& snapshot);  // -> stepsRead
   // The probe through the adapters' checkpoint at or before `step` (the newest when < 0) with the
   // adapters on (tuned) and off (base): loads the model and runs two forwards, in the background.

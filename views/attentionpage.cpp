@@ -31,6 +31,10 @@ constexpr int kCachedSteps = 24;  // unpacked steps kept (a step of a 12 x 12 mo
 // the shown step, the compared one and both neighbours of the slider still fit.
 constexpr qsizetype kCachedBytes = qsizetype(4) << 30;
 constexpr int kAdaptersKept = 4;  // adapter comparisons kept (two forwards each to recompute)
+// Neighbours are read this long after the last switch: reads a user flicking through heads or
+// steps would outrun take the cores (two on the machine the page is sized for) from the reads of
+// what is shown.
+constexpr int kPrefetchDelayMs = 120;
 
 // A token as the tokenizer spells it, with the space markers of byte-level and SentencePiece
 // vocabularies ("<0x20>", "Ġ", "▁") shown as one visible space sign.
@@ -88,6 +92,10 @@ AttentionPage::AttentionPage(const WorkbenchContext& context, QWidget* parent)
   m_stepLabel->setMinimumWidth(110);
   m_playTimer = new QTimer(this);
   m_playTimer->setInterval(kPlayMs);
+  m_prefetchTimer = new QTimer(this);
+  m_prefetchTimer->setSingleShot(true);
+  m_prefetchTimer->setInterval(kPrefetchDelayMs);
+  connect(m_prefetchTimer, &QTimer::timeout, this, &AttentionPage::prefetchNeighbours);
   auto* steps = new QHBoxLayout;
   steps->addWidget(m_play);
   steps->addWidget(m_slider, 1);
@@ -168,7 +176,7 @@ AttentionPage::AttentionPage(const WorkbenchContext& context, QWidget* parent)
               redraw();
               return;
             }
-            m_reading.clear();  // a failed read is asked for again when its step is shown
+            m_reads.clear();  // a failed read is asked for again when its step is shown
             setMessage(text);
           });
   if (m_context.session) {
@@ -214,7 +222,7 @@ AttentionPage::AttentionPage(const WorkbenchContext& context, QWidget* parent)
   });
   for (QSpinBox* box : {m_layerBox, m_headBox})
     connect(box, &QSpinBox::valueChanged, this, [this] {
-      if (!m_updating) redraw();
+      if (!m_updating) requestShown();  // a new layer may need reading
     });
   connect(m_play, &QPushButton::toggled, this, [this](bool on) {
     m_play->setText(on ? tr("Pause") : tr("Play"));
@@ -270,7 +278,7 @@ void AttentionPage::selectHead(int layer, int head) {
   m_layerBox->setValue(layer);
   m_headBox->setValue(head);
   m_updating = false;
-  redraw();
+  requestShown();
 }
 
 void AttentionPage::setMessage(const QString& text) {
@@ -314,8 +322,7 @@ const AttentionStep* AttentionPage::adapterStep(bool tuned) const {
 
 void AttentionPage::showRun(qint64 runId, int probe) {
   m_cache.clear();
-  m_readTickets.clear();
-  m_reading.clear();
+  m_reads.clear();
   m_gridShown = m_statsShown = {};
   m_adapterError.clear();
   m_liveTickets.clear();
@@ -412,18 +419,27 @@ void AttentionPage::unpackLive() {
 
 void AttentionPage::onSteps(quint64 ticket, const QList<AttentionStep>& steps) {
   const bool live = m_liveTickets.removeOne(ticket);
-  if (!live && !m_readTickets.removeOne(ticket)) return;
+  if (!live && !m_reads.contains(ticket)) return;
+  const bool whole = live || m_reads.take(ticket).whole;
   bool added = false, needed = false;
   const qint64 current = currentStep();
   const qint64 compared = m_compareBox->currentData().toLongLong();
   for (const AttentionStep& s : steps) {
-    if (live)
-      m_unpacking.remove(s.step);
-    else
-      m_reading.remove(s.step);
+    if (live) m_unpacking.remove(s.step);
     needed = needed || s.step == current || (view() == kDifference && s.step == compared);
     if (s.runId != m_index.runId || s.probe != m_index.probe) continue;
-    m_cache.insert(s.step, s);
+    const auto cached = m_cache.find(s.step);
+    if (cached != m_cache.end()) {
+      cached->merge(s);
+      continue;
+    }
+    if (!whole) continue;  // a layer of a step dropped from the cache meanwhile
+    AttentionStep& inserted = *m_cache.insert(s.step, s);
+    // A step read from its previews has the statistics of its read layers only; the index has
+    // all of them (parsed from the same rows).
+    const qsizetype at = m_index.steps.indexOf(s.step);
+    if (!live && at >= 0 && m_index.stats[at].size() == s.layers)
+      inserted.stats = m_index.stats[at];
     if (live && !m_index.steps.contains(s.step)) {
       const auto at = std::lower_bound(m_index.steps.begin(), m_index.steps.end(), s.step);
       const auto pos = at - m_index.steps.begin();
@@ -470,20 +486,31 @@ void AttentionPage::trimCache() {
   }
 }
 
-void AttentionPage::prefetchNeighbours() {
-  // Reads the slider's next and previous steps while the user looks at this one, so that
-  // stepping (or Play) finds them unpacked; a step of a large model takes seconds to unpack. One
-  // read each, the next first: the step wanted next arrives without waiting for the other.
-  if (m_index.probe < 0) return;
-  for (int i : {m_slider->value() + 1, m_slider->value() - 1}) {
-    if (i < 0 || i >= m_index.steps.size()) continue;
-    const qint64 step = m_index.steps[i];
-    if (m_cache.contains(step) || m_reading.contains(step)) continue;
-    const quint64 ticket = m_reader->readSteps(m_index.runId, m_index.probe, {step});
-    if (ticket == 0) return;
-    m_readTickets.append(ticket);
-    m_reading.insert(step);
+bool AttentionPage::ensureRead(qint64 step, int layer) {
+  const auto cached = m_cache.constFind(step);
+  if (cached != m_cache.constEnd() && (cached->hasLayer(layer) || layer >= cached->layers))
+    return true;  // (a layer the step does not have: the heatmap says so)
+  bool wholeAsked = false, layerAsked = false;
+  for (const Read& r : std::as_const(m_reads)) {
+    if (r.step != step) continue;
+    wholeAsked = wholeAsked || r.whole;
+    layerAsked = layerAsked || r.layer == layer || r.layer < 0;
   }
+  const bool whole = cached == m_cache.constEnd();
+  if (whole ? wholeAsked : layerAsked) return false;  // a prefetch may have asked already
+  const quint64 ticket = whole ? m_reader->readSteps(m_index.runId, m_index.probe, {step}, layer)
+                               : m_reader->readLayer(m_index.runId, m_index.probe, step, layer);
+  if (ticket != 0) m_reads.insert(ticket, {step, layer, whole});
+  return false;
+}
+
+void AttentionPage::prefetchNeighbours() {
+  // Reads the slider's next and previous steps (their thumbnails and the shown layer) while the
+  // user looks at this one, so that stepping (or Play) finds them unpacked. One read each, the
+  // next first: the step wanted next arrives without waiting for the other.
+  if (m_index.probe < 0) return;
+  for (int i : {m_slider->value() + 1, m_slider->value() - 1})
+    if (i >= 0 && i < m_index.steps.size()) ensureRead(m_index.steps[i], layer());
 }
 
 void AttentionPage::updateStepControls() {
@@ -514,25 +541,18 @@ void AttentionPage::requestShown() {
     redraw();
     return;
   }
-  QList<qint64> missing, toRead;
-  if (!m_cache.contains(step)) missing.append(step);
-  if (view() == kDifference) {
-    const qint64 compared = m_compareBox->currentData().toLongLong();
-    if (!m_cache.contains(compared) && !missing.contains(compared)) missing.append(compared);
+  // The step whole (thumbnails, statistics) and the shown layer's maps; its other layers are read
+  // when a head of theirs is shown.
+  bool ready = ensureRead(step, layer());
+  if (view() == kDifference)
+    ready = ensureRead(m_compareBox->currentData().toLongLong(), layer()) && ready;
+  if (!ready) {
+    m_prefetchTimer->stop();  // what is shown first
+    return;
   }
-  for (qint64 s : missing)
-    if (!m_reading.contains(s)) toRead.append(s);  // a prefetch may have asked already
-  if (!toRead.isEmpty()) {
-    const quint64 ticket = m_reader->readSteps(m_index.runId, m_index.probe, toRead);
-    if (ticket != 0) {
-      m_readTickets.append(ticket);
-      for (qint64 s : toRead) m_reading.insert(s);
-    }
-  }
-  if (!missing.isEmpty()) return;
   if (view() == kAdapter) requestAdapter();
   redraw();
-  prefetchNeighbours();
+  m_prefetchTimer->start();
 }
 
 void AttentionPage::requestAdapter() {
@@ -569,7 +589,10 @@ QStringList AttentionPage::tokenLabels(int size) const {
 void AttentionPage::redraw() {
   const bool open = m_context.session && m_context.session->isOpen();
   const qint64 step = currentStep();
-  if (!open || m_runBox->count() == 0 || step < 0 || !m_cache.contains(step)) {
+  const auto cached = m_cache.constFind(step);
+  const bool drawable =
+      cached != m_cache.constEnd() && (cached->hasLayer(layer()) || layer() >= cached->layers);
+  if (!open || m_runBox->count() == 0 || step < 0 || !drawable) {
     if (!open)
       setMessage(tr("Open a project to see the attention its runs recorded."));
     else if (m_runBox->count() == 0)
@@ -595,7 +618,7 @@ void AttentionPage::redraw() {
   const AttentionStep* compared = nullptr;
   if (view() == kDifference) {
     auto it = m_cache.constFind(m_compareBox->currentData().toLongLong());
-    if (it != m_cache.constEnd()) compared = &it.value();
+    if (it != m_cache.constEnd() && it->hasLayer(layer())) compared = &it.value();
   }
   QString error = current.error;
   if (error.isEmpty() && compared) error = compared->error;
@@ -638,14 +661,18 @@ void AttentionPage::drawHeatmap(const AttentionStep& step, const AttentionStep* 
   QVector<float> values(cells);
   QString title;
   if (view() == kHeadMean) {
-    for (int k = 0; k < step.heads; ++k)
-      for (qsizetype i = 0; i < cells; ++i) values[i] += step.maps[l][k * cells + i];
+    for (int k = 0; k < step.heads; ++k) {
+      const QVector<float> head = step.headMap(l, k);
+      for (qsizetype i = 0; i < cells; ++i) values[i] += head[i];
+    }
     for (float& v : values) v /= float(step.heads);
     title = tr("mean of %1 heads").arg(step.heads);
   } else {
-    std::copy_n(step.maps[l].constData() + h * cells, cells, values.data());
-    if (compared && h < compared->heads)
-      for (qsizetype i = 0; i < cells; ++i) values[i] -= compared->maps[l][h * cells + i];
+    values = step.headMap(l, h);
+    if (compared && h < compared->heads) {
+      const QVector<float> before = compared->headMap(l, h);
+      for (qsizetype i = 0; i < cells; ++i) values[i] -= before[i];
+    }
     if (view() == kAdapter)
       title = tr("adapters on minus off");
     else if (compared)

@@ -7,6 +7,7 @@
 // unpacking run in the background.
 #pragma once
 
+#include <QHash>
 #include <QList>
 #include <QMap>
 #include <QSet>
@@ -77,6 +78,8 @@ class AttentionPage : public QWidget {
   void onSteps(quint64 ticket, const QList<AttentionStep>& steps);
   void onAdapter(quint64 ticket, const AttentionStep& tuned, const AttentionStep& base);
   void requestAdapter();
+  // Whether the cache holds `step` with the maps of `layer`; asks for what it lacks when not.
+  bool ensureRead(qint64 step, int layer);
   void prefetchNeighbours();
   void trimCache();
   void onSnapshot(qint64 runId, const deeptune::AttentionSnapshot& snapshot);
@@ -95,8 +98,14 @@ class AttentionPage : public QWidget {
   WorkbenchContext m_context;
   AttentionReader* m_reader;
   quint64 m_runsTicket = 0, m_indexTicket = 0;
-  QList<quint64> m_readTickets;  // steps of the displayed probe being read (shown or prefetched)
-  QSet<qint64> m_reading;        // their steps
+  // Reads of the displayed probe in flight (shown or prefetched), by ticket: a step whole (its
+  // thumbnails and the maps of `layer`) or one more layer of a step in the cache.
+  struct Read {
+    qint64 step = -1;
+    int layer = -1;
+    bool whole = true;
+  };
+  QHash<quint64, Read> m_reads;
   QList<quint64> m_liveTickets;
   QList<deeptune::AttentionSnapshot> m_liveSnapshots;  // of m_liveRunId, not yet in the index
   QSet<qint64> m_unpacking;                            // live steps being unpacked
@@ -137,6 +146,7 @@ class AttentionPage : public QWidget {
   QLabel* m_stepLabel;
   QPushButton* m_play;
   QTimer* m_playTimer;
+  QTimer* m_prefetchTimer;  // prefetches once the user pauses (see prefetchNeighbours)
   QLabel* m_message;
   QLabel* m_note;
   HeatmapPlot* m_heatmap;

@@ -5,10 +5,12 @@
 //   bench_ui_latency [--steps N] [--idle-seconds S]
 // --attention: the Attention page at scale instead. Writes a project whose run holds synthetic
 // snapshots (causal softmax rows of random scores, packed and stored as training stores them),
-// opens the page on it and times head switches and step switches, from the request until the
-// step is shown and the heatmap has replotted. Prints median, p90 and max against 50 ms.
+// opens the page on it and times head switches and step switches (one on, and jumps to a step
+// nothing has read), from the request until the step is shown and the heatmap has replotted.
+// Prints median, p90 and max against 50 ms.
 //   bench_ui_latency --attention [--layers L] [--heads H] [--tokens T] [--snapshots S]
-//                    [--switches N] [--pause-ms P]
+//                    [--switches N] [--pause-ms P] [--no-previews]
+// --no-previews: snapshots as recorded before schema version 5, without the stored previews.
 #include <QApplication>
 #include <QElapsedTimer>
 #include <QSlider>
@@ -82,6 +84,7 @@ std::vector<double> measure(Done done) {
 
 struct Shape {
   int layers = 32, heads = 32, tokens = 512, snapshots = 6;
+  bool previews = true;  // as captured since schema version 5 (--no-previews: as before)
 };
 
 // One layer of a synthetic snapshot: heads x t x t causal softmax rows of random scores (as
@@ -119,6 +122,11 @@ deeptune::AttentionMapRecord syntheticLayer(int64_t run, int64_t step, int layer
   r.codec = deeptune::kMapsCodec;
   r.data = deeptune::pack_maps(maps);
   r.stats_json = stats.dump();
+  if (s.previews) {
+    int64_t side = 0;
+    r.preview = deeptune::pack_preview(maps.data(), s.heads, t, deeptune::kPreviewSide, &side);
+    r.preview_size = int(side);
+  }
   return r;
 }
 
@@ -181,6 +189,7 @@ int attentionBench(MainWindow& window, const QTemporaryDir& dir, const QStringLi
     if (args[i] == QLatin1String("--switches")) switches = v;
     if (args[i] == QLatin1String("--pause-ms")) pauseMs = v;
   }
+  shape.previews = !args.contains(QStringLiteral("--no-previews"));
   const QString path = dir.filePath(QStringLiteral("attention.dtproj"));
   if (!window.createProject(path, false)) return 1;
   QElapsedTimer writing;
@@ -217,6 +226,19 @@ int attentionBench(MainWindow& window, const QTemporaryDir& dir, const QStringLi
     (seen[size_t(to)] ? steps : cold).push_back(ms);
     seen[size_t(to)] = true;
   }
+  // Jumps to a step nothing has read: the run opened afresh (its cache empty, the slider at the
+  // newest step), then the slider moved two or more steps away, past the neighbours prefetched.
+  std::vector<double> unread;
+  for (int i = 0; i < switches / 2 && page->stepSlider()->maximum() >= 2; ++i) {
+    QSlider* slider = page->stepSlider();
+    if (slider->value() != slider->maximum() &&
+        timeRedraw(page, [&] { slider->setValue(slider->maximum()); }) < 0)
+      return 1;
+    if (timeRedraw(page, [&] { page->showRun(run, 0); }) < 0) return 1;
+    pause(pauseMs);
+    const int to = i % (slider->maximum() - 1);
+    unread.push_back(timeRedraw(page, [&] { slider->setValue(to); }));
+  }
   std::printf("Attention page redraw latency (ms), %d layers x %d heads x %d tokens, %d steps\n",
               shape.layers, shape.heads, shape.tokens, shape.snapshots);
   std::printf("%-34s %6s %8s %8s %8s\n", "switch", "n", "median", "p90", "max");
@@ -230,6 +252,7 @@ int attentionBench(MainWindow& window, const QTemporaryDir& dir, const QStringLi
   row("head (new layer and head)", heads, true);
   row("step (seen before)", steps, true);
   row("step (first visit)", cold, true);
+  row("step (jump to an unread step)", unread, true);
   std::printf("target: p90 <= 50 ms for every kind of switch -> %s\n", met ? "met" : "MISSED");
   return 0;
 }

@@ -39,6 +39,7 @@ class TstAttention : public QObject {
   void damagedMapShowsError();
   void longProbeIsPooled();
   void thumbnailsShareOneScale();
+  void previewsDrawLikeWholeSteps();
   void adapterOnOff();
   void adapterWithoutCheckpointSaysWhy();
   void screenshot();
@@ -274,8 +275,9 @@ void TstAttention::damagedMapShowsError() {
   QVERIFY(page()->message().contains(QStringLiteral("step %1").arg(step)));
   QVERIFY(page()->message().contains(QStringLiteral("layer 0")));
   QCOMPARE(page()->heatmap()->rows(), 0);  // nothing drawn for the bad layer
-  page()->selectHead(1, 0);                // another layer of the same step still draws
-  QVERIFY(page()->heatmap()->rows() > 0);
+  page()->selectHead(1, 0);  // another layer of the same step still draws, once it is read
+  QTRY_VERIFY_WITH_TIMEOUT(page()->heatmap()->rows() > 0, 20000);
+  QVERIFY(page()->message().contains(QStringLiteral("layer 0")));  // still said
   QVERIFY(showStep(0));
   QVERIFY(page()->message().isEmpty());
 }
@@ -356,6 +358,80 @@ void TstAttention::thumbnailsShareOneScale() {
   QCOMPARE(float(page()->heatmap()->valueAt(2, 3)), sixth);
 }
 
+void TstAttention::previewsDrawLikeWholeSteps() {
+  // The same maps (2 layers, 2 heads, 100 causal tokens: pooled to 44 x 44 thumbnails) stored
+  // with previews, as captured since schema version 5, and without, as before: the grid of the
+  // first comes from the previews and the shown layer alone, of the second from every map
+  // unpacked; both draw the same thumbnails on the same scale, and the same heatmap.
+  const int n = 100, heads = 2;
+  std::vector<float> maps(size_t(heads) * n * n, 0.0f);
+  for (int h = 0; h < heads; ++h)
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j <= i; ++j)
+        maps[(size_t(h) * n + i) * n + j] = float((i * 7 + j * 3 + h) % 11 + 1) / (11.0f * (i + 1));
+  std::vector<std::string> tokens;
+  for (int i = 0; i < n; ++i) tokens.push_back("t" + std::to_string(i));
+  QList<qint64> runs;
+  for (bool previews : {true, false}) {
+    auto store = deeptune::ProjectStore::open(m_project);
+    const int64_t id = deeptune::test::createProbedRun(
+        *store, "previews " + std::to_string(store->runs().size()), tokens);
+    std::vector<deeptune::AttentionMapRecord> layers;
+    for (int layer = 0; layer < 2; ++layer) {
+      deeptune::AttentionMapRecord r;
+      r.run_id = id;
+      r.layer = layer;
+      r.heads = heads;
+      r.length = r.size = n;
+      r.codec = deeptune::kMapsCodec;
+      r.data = deeptune::pack_maps(maps);
+      r.stats_json = "[[0,0,0,1],[1,0,0,1]]";
+      if (previews) {
+        int64_t side = 0;
+        r.preview = deeptune::pack_preview(maps.data(), heads, n, deeptune::kPreviewSide, &side);
+        r.preview_size = int(side);
+      }
+      layers.push_back(r);
+    }
+    store->append_attention_maps(layers);
+    QCOMPARE(store->attention_previews(id, 0, 0).size(), size_t(previews ? 2 : 0));
+    runs.append(id);
+  }
+  page()->setView(AttentionPage::kOneHead);
+  page()->selectHead(1, 1);
+  QList<QImage> drawn[2];
+  float range[2] = {0, 0};
+  double cell[2] = {0, 0};
+  for (int k = 0; k < 2; ++k) {
+    QSignalSpy shown(page(), &AttentionPage::stepShown);
+    page()->showRun(runs[k], 0);
+    QVERIFY(shown.wait(20000));
+    QCOMPARE(page()->headGrid()->rowCount(), 2);
+    for (int l = 0; l < 2; ++l)
+      for (int h = 0; h < heads; ++h)
+        drawn[k].append(
+            page()->headGrid()->item(l, h)->data(Qt::DecorationRole).value<QPixmap>().toImage());
+    range[k] = page()->thumbnailRange();
+    cell[k] = page()->heatmap()->valueAt(n - 1, 5);
+    QCOMPARE(page()->heatmap()->rows(), n);
+  }
+  QVERIFY(range[0] > 0);
+  QCOMPARE(range[0], range[1]);
+  QCOMPARE(cell[0], cell[1]);
+  for (int i = 0; i < drawn[0].size(); ++i) {
+    QVERIFY(!drawn[0][i].isNull());
+    QCOMPARE(drawn[0][i], drawn[1][i]);
+  }
+  // Layer 0 of the run with previews is read when one of its heads is shown.
+  page()->showRun(runs[0], 0);
+  QTRY_VERIFY_WITH_TIMEOUT(page()->heatmap()->rows() == n, 20000);
+  page()->selectHead(0, 0);
+  QTRY_VERIFY_WITH_TIMEOUT(
+      page()->heatmapNote().startsWith(QStringLiteral("Step 0, layer 0, head 0 ")), 20000);
+  QCOMPARE(float(page()->heatmap()->valueAt(n - 1, 5)),
+           deeptune::from_fp16(deeptune::to_fp16({maps[size_t(n - 1) * n + 5]}))[0]);
+}
+
 void TstAttention::adapterWithoutCheckpointSaysWhy() {
   const qint64 run = writeTwoHeadRun();  // never trained: no checkpoint
   QSignalSpy shown(page(), &AttentionPage::stepShown);
@@ -399,22 +475,28 @@ void TstAttention::adapterOnOff() {
   QCOMPARE(base->maps[0].size(), cells * heads);
   // Both are attention: every row of every head of layer 0 sums to 1 (fp16 storage: ~1e-3).
   for (const AttentionStep* s : {tuned, base})
-    for (int h = 0; h < heads; ++h)
+    for (int h = 0; h < heads; ++h) {
+      const QVector<float> map = s->headMap(0, h);
+      QCOMPARE(map.size(), cells);
       for (int r = 0; r < n; ++r) {
         double sum = 0;
-        for (int c = 0; c < n; ++c) sum += s->maps[0][h * cells + qsizetype(r) * n + c];
+        for (int c = 0; c < n; ++c) sum += map[qsizetype(r) * n + c];
         QVERIFY2(std::abs(sum - 1.0) < 5e-3, qPrintable(QString::number(sum)));
       }
+    }
   // The adapters on q (and v) change layer 0's attention somewhere.
   double changed = 0;
-  for (qsizetype i = 0; i < cells * heads; ++i)
-    changed = std::max(changed, double(std::abs(tuned->maps[0][i] - base->maps[0][i])));
+  for (int h = 0; h < heads; ++h) {
+    const QVector<float> on = tuned->headMap(0, h), off = base->headMap(0, h);
+    for (qsizetype i = 0; i < cells; ++i)
+      changed = std::max(changed, double(std::abs(on[i] - off[i])));
+  }
   QVERIFY2(changed > 1e-4, qPrintable(QString::number(changed)));
-  // The heatmap is their difference, diverging around 0.
+  // The heatmap is their difference, diverging around 0 (the page shows head 1 here).
   const int row = n - 1, col = 1;
   QVERIFY(std::abs(page()->heatmap()->valueAt(row, col) -
-                   (tuned->maps[0][cells + qsizetype(row) * n + col] -
-                    base->maps[0][cells + qsizetype(row) * n + col])) < 1e-6);
+                   (tuned->headMap(0, 1)[qsizetype(row) * n + col] -
+                    base->headMap(0, 1)[qsizetype(row) * n + col])) < 1e-6);
   // Computed once per (run, probe, step): switching away and back draws at once.
   page()->setView(AttentionPage::kOneHead);
   adapter.clear();
