@@ -308,9 +308,11 @@ void TestGpuCuda::fusedAdamwMatchesTorchAdamw_CUDA() {
   QCOMPARE(s.step(), int64_t{4});
   const auto& t = static_cast<const torch::optim::AdamWParamState&>(
       *plain->state().at(compat::optimizer_state_key(plain->state(), a[0])));
-  // The moments agree to fp32 rounding (the fused kernel orders its operations differently).
+  // The second moments agree to the rounding of 1 - beta2: the fused kernel forms it in fp32
+  // (0.00099998713), LibTorch's AdamW in double before passing it as 0.001f, a relative 1.3e-5
+  // (the H200 showed more than 1e-6 and the parameters within 1e-6).
   QVERIFY(max_abs_diff(s.exp_avg_sq(), t.exp_avg_sq()) <
-          1e-6 * t.exp_avg_sq().abs().max().item<double>());
+          1e-4 * t.exp_avg_sq().abs().max().item<double>());
 }
 
 void TestGpuCuda::chunkedLossMatchesPlain_CUDA() {
